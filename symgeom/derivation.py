@@ -1,0 +1,79 @@
+"""Derivation: the ordered steps (expression + one-line justification) that produced a result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
+
+if TYPE_CHECKING:
+    from symgeom.families.base import Family
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a derivation: ``lhs relation expression``, justified in one short sentence.
+
+    ``lhs`` is ``None`` for a continuation line (it then reads ``= expression``).
+    ``justification`` is plain text; it may contain inline math between ``$…$``.
+    """
+
+    expression: sp.Basic
+    justification: str
+    lhs: sp.Basic | None = None
+    relation: str = "="
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A derived quantity of one family in one parameterization, by one route.
+
+    ``result`` is a SymPy expression (scalars) or an immutable Matrix (Fisher); ``arguments`` is
+    the argument order of :meth:`numpy` (θ₁ then θ₂ for KL, θ for Fisher and entropy).
+    Rendering only reads the steps; nothing re-derives to print.
+    """
+
+    quantity: str
+    route: str
+    family: Family
+    title: str
+    symbol_latex: str
+    steps: tuple[Step, ...]
+    result: sp.Basic
+    arguments: tuple[sp.Symbol, ...]
+
+    # --- printing (delegated to symgeom.render) -----------------------------------------------
+    def latex(self, standalone: bool = False) -> str:
+        """An ``align*`` block with ``\\text{}`` justifications, or a whole document."""
+        from symgeom.render import latex
+
+        return latex.render_derivation(self, standalone=standalone)
+
+    def markdown(self) -> str:
+        """GitHub-flavoured Markdown with ``$$`` math."""
+        from symgeom.render import markdown
+
+        return markdown.render_derivation(self)
+
+    def text(self) -> str:
+        """Plain text, one step a line."""
+        from symgeom.render import text
+
+        return text.render_derivation(self)
+
+    def _repr_latex_(self) -> str:
+        from symgeom.render import latex
+
+        return latex.render_for_jupyter(self)
+
+    def __str__(self) -> str:
+        return f"{self.title}: {self.result}"
+
+    # --- numerics (delegated to symgeom.numeric) ----------------------------------------------
+    def numpy(self, validate: bool = True) -> Callable[..., Any]:
+        """A vectorized, numerically stable NumPy function of ``arguments`` (see symgeom.numeric)."""
+        from symgeom.numeric import compile_derivation
+
+        return compile_derivation(self, validate=validate)

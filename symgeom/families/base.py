@@ -1,0 +1,216 @@
+"""Family, Parameter, Parameterization and Support: the immutable data a derivation starts from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+
+from symgeom.errors import InvalidParameterizationError
+
+#: Index of a parameter point: ``None`` for the generic point θ, 1 and 2 for KL(θ₁‖θ₂).
+Point = int | None
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One scalar coordinate of a parameterization, with its open domain ``lower < value < upper``.
+
+    ``lower``/``upper`` of ``None`` mean unbounded.  A lower bound of 0 gives the symbol the SymPy
+    assumption ``positive=True`` (σ > 0, p > 0), an upper bound of 0 ``negative=True`` (η₂ < 0),
+    otherwise ``real=True``; the bounds also drive
+    input validation and the Hypothesis strategies in :mod:`symgeom.testing`.
+    """
+
+    name: str
+    latex: str
+    description: str
+    lower: float | None = None
+    upper: float | None = None
+    point_latex: tuple[str, str] | None = None
+
+    @property
+    def assumptions(self) -> dict[str, bool]:
+        if self.lower is not None and self.lower >= 0:
+            return {"positive": True}
+        if self.upper is not None and self.upper <= 0:
+            return {"negative": True}
+        return {"real": True}
+
+    def symbol(self, point: Point = None) -> sp.Symbol:
+        """θ for ``point=None``; θ₁, θ₂ (name suffix ``_1``, ``_2``) for the two KL arguments."""
+        name = self.name if point is None else f"{self.name}_{point}"
+        return sp.Symbol(name, **self.assumptions)
+
+    def delta_symbol(self) -> sp.Symbol:
+        """Δθ, the displacement used in the second-order expansion KL(θ‖θ+tΔ)."""
+        return sp.Symbol(f"Delta_{self.name}", real=True)
+
+    def latex_for(self, point: Point = None) -> str:
+        if point is None:
+            return self.latex
+        if self.point_latex is not None:
+            return self.point_latex[point - 1]
+        if "_" in self.latex:
+            return f"{self.latex}^{{({point})}}"
+        return f"{self.latex}_{{{point}}}"
+
+    def domain_text(self) -> str:
+        low = "-∞" if self.lower is None else f"{self.lower:g}"
+        high = "∞" if self.upper is None else f"{self.upper:g}"
+        return f"{low} < {self.name} < {high}"
+
+
+@dataclass(frozen=True)
+class Parameterization:
+    """A named chart θ ↦ θ_ref onto the family's reference parameters.
+
+    ``to_reference[i]`` expresses the i-th reference parameter (generic symbols) in this chart's
+    generic symbols.  Fisher information pulls back as JᵀF_ref J with J = ∂θ_ref/∂θ; KL is invariant.
+    ``constraints`` are joint conditions beyond the per-parameter bounds (e.g. Σ pᵢ < 1), as
+    SymPy relationals in the generic symbols, each with the text shown when it is violated.
+    """
+
+    name: str
+    description: str
+    parameters: tuple[Parameter, ...]
+    to_reference: tuple[sp.Expr, ...]
+    constraints: tuple[tuple[sp.Basic, str], ...] = ()
+
+    def symbols(self, point: Point = None) -> tuple[sp.Symbol, ...]:
+        return tuple(p.symbol(point) for p in self.parameters)
+
+    def at(self, point: Point) -> dict[sp.Symbol, sp.Symbol]:
+        """Substitution from the generic symbols to those of ``point``."""
+        return dict(zip(self.symbols(None), self.symbols(point)))
+
+
+@dataclass(frozen=True)
+class FiniteSupport:
+    """Finitely many outcomes, each a tuple of values of the family's variables; counting measure."""
+
+    outcomes: tuple[tuple[int, ...], ...]
+    measure: str = "sum"
+
+
+@dataclass(frozen=True)
+class RealSupport:
+    """ℝᵈ with Lebesgue measure; expectations of polynomials use the family's moments."""
+
+    dimension: int
+    measure: str = "integral"
+
+
+Support = FiniteSupport | RealSupport
+
+
+@dataclass(frozen=True)
+class ExponentialFamilyForm:
+    """p(x|η) = h(x) exp(η·T(x) − A(η)).
+
+    ``natural`` gives η as functions of the reference parameters (generic symbols);
+    ``log_partition`` is A written in ``natural_symbols``.
+    """
+
+    statistics: tuple[sp.Expr, ...]
+    natural_symbols: tuple[sp.Symbol, ...]
+    natural: tuple[sp.Expr, ...]
+    log_partition: sp.Expr
+    log_base_measure: sp.Expr
+
+
+@dataclass(frozen=True)
+class Family:
+    """A parametric family in one chosen parameterization.
+
+    The definition (variables, support, log-density, exponential-family form) is written in the
+    reference parameterization ``parameterizations[0]``; ``param`` selects the chart used by
+    every derivation.  Instances are immutable and hashable, so they key the derivation cache.
+    """
+
+    name: str
+    title: str
+    size: tuple[tuple[str, int | str], ...]
+    variables: tuple[sp.Symbol, ...]
+    support: Support
+    log_density_reference: sp.Expr
+    exponential_form: ExponentialFamilyForm
+    parameterizations: tuple[Parameterization, ...]
+    param: str
+    moments: tuple[tuple[sp.Expr, ...], tuple[tuple[sp.Expr, ...], ...]] | None = field(
+        default=None, compare=True
+    )
+
+    def __post_init__(self) -> None:
+        names = [p.name for p in self.parameterizations]
+        if self.param not in names:
+            raise InvalidParameterizationError(
+                f"unknown parameterization {self.param!r} for family {self.name!r}; "
+                f"accepted: {', '.join(names)}"
+            )
+
+    # --- naming -------------------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """Short unique label, e.g. ``categorical(k=3)[logits]``."""
+        sizes = ",".join(f"{k}={v}" for k, v in self.size)
+        return f"{self.name}({sizes})[{self.param}]" if sizes else f"{self.name}[{self.param}]"
+
+    def with_param(self, param: str) -> Family:
+        """The same family in another parameterization."""
+        from dataclasses import replace
+
+        return replace(self, param=param)
+
+    @property
+    def parameterization_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameterizations)
+
+    # --- the active chart --------------------------------------------------------------------
+    @cached_property
+    def chart(self) -> Parameterization:
+        return next(p for p in self.parameterizations if p.name == self.param)
+
+    @property
+    def reference(self) -> Parameterization:
+        return self.parameterizations[0]
+
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        return self.chart.parameters
+
+    def symbols(self, point: Point = None) -> tuple[sp.Symbol, ...]:
+        return self.chart.symbols(point)
+
+    def delta_symbols(self) -> tuple[sp.Symbol, ...]:
+        return tuple(p.delta_symbol() for p in self.parameters)
+
+    def reference_at(self, point: Point = None) -> dict[sp.Symbol, sp.Expr]:
+        """θ_ref(θ) at ``point``: substitution from generic reference symbols to chart expressions."""
+        at = self.chart.at(point)
+        return {
+            ref: sp.sympify(expr).xreplace(at)
+            for ref, expr in zip(self.reference.symbols(None), self.chart.to_reference)
+        }
+
+    def log_density(self, point: Point = None) -> sp.Expr:
+        """log p(x | θ) in the active chart at ``point``."""
+        return self.log_density_reference.xreplace(self.reference_at(point))
+
+    def natural_at(self, point: Point = None) -> tuple[sp.Expr, ...]:
+        """η(θ) at ``point``."""
+        sub = self.reference_at(point)
+        return tuple(sp.sympify(e).xreplace(sub) for e in self.exponential_form.natural)
+
+    def latex_names(self) -> dict[sp.Symbol, str]:
+        """LaTeX for every symbol a derivation of this family can contain."""
+        names: dict[sp.Symbol, str] = {}
+        for chart in self.parameterizations:
+            for par in chart.parameters:
+                for point in (None, 1, 2):
+                    names[par.symbol(point)] = par.latex_for(point)
+                names[par.delta_symbol()] = rf"\Delta {par.latex}" if "_" in par.latex else (
+                    rf"\Delta_{{{par.latex}}}"
+                )
+        return names

@@ -1,0 +1,198 @@
+"""Multivariate Gaussian N(μ, Σ) in d dimensions, full (``mean_cov``) or diagonal covariance."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from itertools import combinations_with_replacement
+
+import sympy as sp
+
+from symgeom.errors import InvalidParameterizationError, InvalidSizeError
+from symgeom.families.base import (
+    ExponentialFamilyForm,
+    Family,
+    Parameter,
+    Parameterization,
+    RealSupport,
+)
+
+COVARIANCES = ("full", "diagonal")
+
+
+def check_d(d: object) -> int:
+    """d must be an integer ≥ 1 (bools rejected)."""
+    if isinstance(d, bool) or not isinstance(d, int | sp.Integer) or int(d) < 1:
+        raise InvalidSizeError(f"MultivariateGaussian d must be an integer >= 1, got d={d!r}")
+    return int(d)
+
+
+def _mean_parameters(d: int) -> tuple[Parameter, ...]:
+    return tuple(
+        Parameter(f"mu{i}", rf"\mu_{{{i}}}", f"mean of x{i}",
+                  point_latex=(rf"\mu_{{1,{i}}}", rf"\mu_{{2,{i}}}"))
+        for i in range(1, d + 1)
+    )
+
+
+def _covariance_parameters(d: int) -> tuple[Parameter, ...]:
+    return tuple(
+        Parameter(
+            f"Sigma{i}{j}", rf"\Sigma_{{{i}{j}}}", f"covariance of x{i} and x{j}",
+            lower=0.0 if i == j else None,
+            point_latex=(rf"\Sigma_{{1,{i}{j}}}", rf"\Sigma_{{2,{i}{j}}}"),
+        )
+        for i, j in combinations_with_replacement(range(1, d + 1), 2)
+    )
+
+
+def _diagonal_parameters(d: int, kind: str) -> tuple[Parameter, ...]:
+    if kind == "var":
+        return tuple(
+            Parameter(f"sigma2_{i}", rf"\sigma_{{{i}}}^{{2}}", f"variance of x{i}", lower=0.0,
+                      point_latex=(rf"\sigma_{{1,{i}}}^{{2}}", rf"\sigma_{{2,{i}}}^{{2}}"))
+            for i in range(1, d + 1)
+        )
+    if kind == "std":
+        return tuple(
+            Parameter(f"sigma{i}", rf"\sigma_{{{i}}}", f"standard deviation of x{i}", lower=0.0,
+                      point_latex=(rf"\sigma_{{1,{i}}}", rf"\sigma_{{2,{i}}}"))
+            for i in range(1, d + 1)
+        )
+    return tuple(
+        Parameter(f"log_sigma{i}", rf"\log\sigma_{{{i}}}", f"log standard deviation of x{i}",
+                  point_latex=(rf"\log\sigma_{{1,{i}}}", rf"\log\sigma_{{2,{i}}}"))
+        for i in range(1, d + 1)
+    )
+
+
+def _symmetric(d: int, entries: dict[tuple[int, int], sp.Expr]) -> sp.Matrix:
+    return sp.Matrix(d, d, lambda i, j: entries[(min(i, j) + 1, max(i, j) + 1)])
+
+
+@lru_cache(maxsize=None)
+def _full(d: int, param: str) -> Family:
+    xs = tuple(sp.Symbol(f"x{i}", real=True) for i in range(1, d + 1))
+    means = _mean_parameters(d)
+    covs = _covariance_parameters(d)
+    mu = sp.Matrix([m.symbol() for m in means])
+    pairs = list(combinations_with_replacement(range(1, d + 1), 2))
+    sigma = _symmetric(d, {pair: c.symbol() for pair, c in zip(pairs, covs)})
+    det = sigma.det(method="berkowitz").expand()
+    precision = sigma.adjugate() / det
+    x = sp.Matrix(xs)
+    quadratic = ((x - mu).T * sigma.adjugate() * (x - mu))[0, 0] / det
+    log_density = -quadratic / 2 - sp.log(det) / 2 - d * sp.log(2 * sp.pi) / 2
+
+    # Natural coordinates, one per free sufficient statistic xᵢ, xᵢ², xᵢxⱼ (i<j):
+    # η·T = hᵀx − ½ xᵀΛx with h = Λμ, so the coefficient of xᵢ² is −½Λᵢᵢ and of xᵢxⱼ is −Λᵢⱼ.
+    lin = tuple(sp.Symbol(f"eta{i}", real=True) for i in range(1, d + 1))
+    quad = tuple(sp.Symbol(f"eta{i}{j}", real=True) for i, j in pairs)
+    lam_entries = {
+        pair: (-2 * q if pair[0] == pair[1] else -q) for pair, q in zip(pairs, quad)
+    }
+    lam = _symmetric(d, lam_entries)
+    h = sp.Matrix(lin)
+    lam_det = lam.det(method="berkowitz").expand()
+    log_partition = (h.T * lam.adjugate() * h)[0, 0] / (2 * lam_det) - sp.log(lam_det) / 2
+    h_nat = precision * mu
+    natural = tuple(sp.cancel(e) for e in h_nat) + tuple(
+        sp.cancel(-precision[i - 1, j - 1] / 2 if i == j else -precision[i - 1, j - 1])
+        for i, j in pairs
+    )
+    statistics = tuple(xs) + tuple(xs[i - 1] * xs[j - 1] for i, j in pairs)
+    minors = tuple(
+        (sigma[:n, :n].det(method="berkowitz") > 0, "Σ must be positive definite")
+        for n in range(2, d + 1)
+    )
+    return Family(
+        name="multivariate_gaussian",
+        title=f"Multivariate Gaussian (d = {d}, full covariance)",
+        size=(("d", d), ("covariance", "full")),
+        variables=xs,
+        support=RealSupport(dimension=d),
+        log_density_reference=log_density,
+        exponential_form=ExponentialFamilyForm(
+            statistics=statistics,
+            natural_symbols=lin + quad,
+            natural=natural,
+            log_partition=log_partition,
+            log_base_measure=-d * sp.log(2 * sp.pi) / 2,
+        ),
+        parameterizations=(
+            Parameterization(
+                "mean_cov",
+                "mean vector μ and covariance entries Σᵢⱼ (i ≤ j)",
+                means + covs,
+                tuple(mu) + tuple(c.symbol() for c in covs),
+                constraints=minors,
+            ),
+        ),
+        param=param,
+        moments=(tuple(mu), tuple(tuple(sigma.row(i)) for i in range(d))),
+    )
+
+
+@lru_cache(maxsize=None)
+def _diagonal(d: int, param: str) -> Family:
+    xs = tuple(sp.Symbol(f"x{i}", real=True) for i in range(1, d + 1))
+    means = _mean_parameters(d)
+    variances = _diagonal_parameters(d, "var")
+    stds = _diagonal_parameters(d, "std")
+    logstds = _diagonal_parameters(d, "logstd")
+    mu = [m.symbol() for m in means]
+    v = [s.symbol() for s in variances]
+    log_density = sp.Add(
+        *[-((x - m) ** 2) / (2 * vi) - sp.log(vi) / 2 for x, m, vi in zip(xs, mu, v)]
+    ) - d * sp.log(2 * sp.pi) / 2
+    lin = tuple(sp.Symbol(f"eta{i}", real=True) for i in range(1, d + 1))
+    quad = tuple(sp.Symbol(f"eta{i}{i}", negative=True) for i in range(1, d + 1))
+    return Family(
+        name="multivariate_gaussian",
+        title=f"Multivariate Gaussian (d = {d}, diagonal covariance)",
+        size=(("d", d), ("covariance", "diagonal")),
+        variables=xs,
+        support=RealSupport(dimension=d),
+        log_density_reference=log_density,
+        exponential_form=ExponentialFamilyForm(
+            statistics=tuple(xs) + tuple(x**2 for x in xs),
+            natural_symbols=lin + quad,
+            natural=tuple(m / vi for m, vi in zip(mu, v)) + tuple(-1 / (2 * vi) for vi in v),
+            log_partition=sp.Add(
+                *[-(a**2) / (4 * b) - sp.log(-2 * b) / 2 for a, b in zip(lin, quad)]
+            ),
+            log_base_measure=-d * sp.log(2 * sp.pi) / 2,
+        ),
+        parameterizations=(
+            Parameterization("mean_var", "means μᵢ and variances σᵢ²", means + variances,
+                             tuple(mu) + tuple(v)),
+            Parameterization("mean_std", "means μᵢ and standard deviations σᵢ", means + stds,
+                             tuple(mu) + tuple(s.symbol() ** 2 for s in stds)),
+            Parameterization(
+                "mean_logstd",
+                "means μᵢ and log standard deviations log σᵢ (the usual RL policy head)",
+                means + logstds,
+                tuple(mu) + tuple(sp.exp(2 * s.symbol()) for s in logstds),
+            ),
+        ),
+        param=param,
+        moments=(
+            tuple(mu),
+            tuple(tuple(v[i] if i == j else sp.Integer(0) for j in range(d)) for i in range(d)),
+        ),
+    )
+
+
+def MultivariateGaussian(  # noqa: N802 - a constructor in the public API
+    d: int = 2, covariance: str = "full", param: str | None = None
+) -> Family:
+    """log p(x|μ,Σ) = −½(x−μ)ᵀΣ⁻¹(x−μ) − ½ log det Σ − (d/2) log 2π; exponential family with
+    T = (x, xxᵀ), η = (Σ⁻¹μ, −½Σ⁻¹), A(η) = ½ hᵀΛ⁻¹h − ½ log det Λ (h = Σ⁻¹μ, Λ = Σ⁻¹)."""
+    d = check_d(d)
+    if covariance == "full":
+        return _full(d, param or "mean_cov")
+    if covariance == "diagonal":
+        return _diagonal(d, param or "mean_var")
+    raise InvalidParameterizationError(
+        f"unknown covariance {covariance!r} for multivariate_gaussian; accepted: "
+        + ", ".join(COVARIANCES)
+    )
