@@ -1,0 +1,136 @@
+"""Natural gradient F(θ)⁻¹∇J: symbolic (a Derivation from sg.fisher) and numeric (CG, Cholesky)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+from numpy.typing import ArrayLike, NDArray
+
+from symgeom.derivation import Derivation, Step
+from symgeom.errors import InvalidParameterError
+from symgeom.families.base import Family
+from symgeom.natural.cg import conjugate_gradient
+from symgeom.natural.fvp import fvp_operator
+from symgeom.natural.point import check_point, check_vector, dimension
+
+METHODS = ("cg", "solve")
+
+
+def gradient_symbols(fam: Family) -> tuple[sp.Symbol, ...]:
+    """Generic Euclidean gradient components ∂J/∂θᵢ, named ``g_<parameter name>``."""
+    return tuple(sp.Symbol(f"g_{par.name}", real=True) for par in fam.parameters)
+
+
+def natural_gradient(fam: Family, gradient: Sequence[sp.Expr] | None = None) -> Derivation:
+    """∇̃J = F(θ)⁻¹∇J, with F from ``sg.fisher(fam)`` and ∇J generic symbols unless given.
+
+    ``result`` is a column ImmutableMatrix in θ and the gradient; ``arguments`` is θ followed by
+    the gradient symbols (or the free symbols of a given gradient that are not θ).
+    """
+    n = dimension(fam)
+    if gradient is None:
+        grad = gradient_symbols(fam)
+    else:
+        grad = tuple(sp.sympify(g) for g in gradient)
+        if len(grad) != n:
+            raise InvalidParameterError(
+                f"gradient has {len(grad)} components, expected {n} for {fam.label} "
+                f"(coordinates {', '.join(p.name for p in fam.parameters)})"
+            )
+    return _natural_gradient(fam, grad)
+
+
+@lru_cache(maxsize=64)
+def _natural_gradient(fam: Family, grad: tuple[sp.Expr, ...]) -> Derivation:
+    from symgeom.derive import fisher
+
+    theta = fam.symbols(None)
+    fisher_matrix = sp.ImmutableMatrix(fisher(fam).result)
+    inverse = sp.ImmutableMatrix(fisher_matrix.inv(method="LU")).applyfunc(sp.simplify)
+    g = sp.ImmutableMatrix(grad)
+    result = sp.ImmutableMatrix(inverse * g).applyfunc(sp.simplify)
+    n = len(theta)
+    f_sym, g_sym = sp.MatrixSymbol("F", n, n), sp.MatrixSymbol(r"\nabla J", n, 1)
+    arguments = list(theta)
+    for component in grad:
+        for s in sorted(component.free_symbols, key=lambda s: s.name):
+            if s not in arguments:
+                arguments.append(s)
+    steps = (
+        Step(sp.MatMul(sp.MatPow(f_sym, -1), g_sym, evaluate=False),
+             "steepest ascent of $J$ under the metric $\\frac{1}{2}\\Delta^\\top F \\Delta$"),
+        Step(fisher_matrix, "Fisher information of the family", lhs=f_sym),
+        Step(g, "Euclidean gradient", lhs=g_sym),
+        Step(inverse, "invert the Fisher matrix", lhs=sp.MatPow(f_sym, -1)),
+        Step(result, "multiply and simplify"),
+    )
+    return Derivation(
+        quantity="natural_gradient",
+        route="fisher_inverse",
+        family=fam,
+        title=f"Natural gradient, {fam.title} ({fam.param})",
+        symbol_latex=r"\tilde{\nabla} J",
+        steps=steps,
+        result=result,
+        arguments=tuple(arguments),
+    )
+
+
+def solve_fisher(
+    fisher_matrix: ArrayLike, gradient: ArrayLike, damping: float = 0.0
+) -> NDArray[np.float64]:
+    """(F + λI)⁻¹g by Cholesky; a matrix that is not symmetric positive definite is an error."""
+    f = np.asarray(fisher_matrix, dtype=float)
+    g = np.asarray(gradient, dtype=float)
+    if f.ndim != 2 or f.shape[0] != f.shape[1]:
+        raise InvalidParameterError(f"Fisher matrix must be square, got shape {f.shape}")
+    g = check_vector(g, f.shape[0], "gradient")
+    if not (np.isfinite(damping) and damping >= 0):
+        raise InvalidParameterError(f"damping must be a finite number >= 0, got {damping!r}")
+    if not np.all(np.isfinite(f)):
+        raise InvalidParameterError("Fisher matrix must be finite")
+    if not np.allclose(f, f.T, rtol=1e-12, atol=0.0):
+        raise InvalidParameterError("Fisher matrix must be symmetric")
+    try:
+        chol = np.linalg.cholesky(f + damping * np.eye(f.shape[0]))
+    except np.linalg.LinAlgError:
+        raise InvalidParameterError(
+            f"Fisher matrix is not positive definite (smallest eigenvalue "
+            f"{np.linalg.eigvalsh(f).min():.3g}, damping λ = {damping:g}); increase damping"
+        ) from None
+    return np.linalg.solve(chol.T, np.linalg.solve(chol, g))
+
+
+def fisher_at(fam: Family, theta: ArrayLike) -> NDArray[np.float64]:
+    """F(θ) as an n×n array, from the compiled ``sg.fisher(fam)``."""
+    from symgeom.derive import fisher
+
+    point = check_point(fam, theta)
+    n = dimension(fam)
+    return np.asarray(fisher(fam).numpy()(*point), dtype=float).reshape(n, n)
+
+
+def natural_gradient_at(
+    fam: Family,
+    theta: ArrayLike,
+    gradient: ArrayLike,
+    *,
+    damping: float = 0.0,
+    method: str = "cg",
+) -> NDArray[np.float64]:
+    """(F(θ) + λI)⁻¹∇J at one point: ``"cg"`` with closed-form FVPs, or ``"solve"`` on formed F."""
+    if method not in METHODS:
+        raise InvalidParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    g = check_vector(gradient, dimension(fam), "gradient")
+    if method == "solve":
+        return solve_fisher(fisher_at(fam, theta), g, damping)
+    result = conjugate_gradient(fvp_operator(fam, theta), g, damping=damping)
+    if not result.converged:
+        raise InvalidParameterError(
+            f"conjugate gradient did not converge for {fam.label} (residual "
+            f"{result.residual_norm:.3g} after {result.iterations} iterations); increase damping"
+        )
+    return result.x
