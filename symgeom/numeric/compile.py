@@ -1,0 +1,243 @@
+"""compile_derivation: a Derivation becomes a cached, validated, broadcasting NumPy function.
+
+KL uses the stable hand-vectorized kernels of :mod:`symgeom.numeric.kl` (each the transcription
+of a SymPy form proved equal to the derived KL); Fisher matrices, entropies and any other
+quantity are lambdified from ``derivation.result`` once per (family, quantity, route) and cached,
+so calling the function never touches SymPy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from symgeom.numeric import kl as kl_kernels
+from symgeom.numeric.inputs import Input, as_float, broadcast_check, inputs, unpack, validate
+
+if TYPE_CHECKING:
+    from symgeom.derivation import Derivation
+    from symgeom.families.base import Family
+
+Kernel = Callable[..., np.ndarray]
+
+_CORE_RANK = {"scalar": 0, "vector": 1, "matrix": 2}
+
+
+def kl_kernel(family: Family) -> Kernel | None:
+    """The stable KL kernel of ``family``'s chart, taking grouped θ₁ arrays then θ₂ arrays."""
+    sizes = dict(family.size)
+    if family.name == "bernoulli":
+        return {"prob": kl_kernels.bernoulli_prob, "logit": kl_kernels.bernoulli_logit}[
+            family.param
+        ]
+    if family.name == "categorical":
+        return {"probs": kl_kernels.categorical_probs, "logits": kl_kernels.categorical_logits}[
+            family.param
+        ]
+    if family.name == "gaussian":
+        return {
+            "mean_std": kl_kernels.gaussian_mean_std,
+            "mean_var": kl_kernels.gaussian_mean_var,
+            "natural": kl_kernels.gaussian_natural,
+            "mean_logstd": kl_kernels.gaussian_mean_logstd,
+        }[family.param]
+    if family.name == "multivariate_gaussian":
+        if sizes["covariance"] == "full":
+            return kl_kernels.full_gaussian
+        return partial(kl_kernels.diagonal_gaussian, family.param)
+    return None
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Argument order and shapes of a compiled function, and the formula it evaluates."""
+
+    quantity: str
+    family: str
+    inputs: tuple[Input, ...]
+    output: str
+    formula: str
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{i.name}: {i.shape}" for i in self.inputs)
+        lines = [
+            f"{self.quantity} of {self.family}: f({args}) -> {self.output}",
+            f"    {self.formula}",
+        ]
+        lines += [f"    {i.name}: {i.domain}" for i in self.inputs]
+        return "\n".join(lines)
+
+
+def signature(derivation: Derivation) -> Signature:
+    """How the function returned by ``derivation.numpy()`` is called (also its ``.signature``)."""
+    return _build(derivation).signature
+
+
+class CompiledFunction:
+    """A vectorized NumPy function of grouped parameter arrays; see :attr:`signature`.
+
+    With ``validate=True`` (the default) every argument is checked (finite, in its domain,
+    simplex sums within √ε, Σ symmetric positive definite, shapes compatible) and a violation
+    raises :class:`~symgeom.errors.InvalidParameterError` naming the argument.  With
+    ``validate=False`` nothing is checked: entries outside the domain come back as nan (or ±inf
+    on a boundary where the formula has a pole, such as σ = 0), never as an exception.
+    """
+
+    def __init__(
+        self, family: Family, kernel: Kernel, sig: Signature, points: int, validate: bool
+    ) -> None:
+        self.family = family
+        self.signature = sig
+        self.validate = validate
+        self._kernel = kernel
+        self._points = points
+        self.__doc__ = str(sig)
+
+    def __call__(self, *args: Any) -> np.ndarray:
+        spec = self.signature.inputs
+        if len(args) != len(spec):
+            raise TypeError(
+                f"{self.signature.quantity} of {self.signature.family} takes "
+                f"{len(spec)} arrays ({', '.join(i.name for i in spec)}), got {len(args)}"
+            )
+        arrays = [as_float(a) for a in args]
+        if self.validate:
+            per_point = len(spec) // self._points
+            for point in range(self._points):
+                chunk = tuple(arrays[point * per_point : (point + 1) * per_point])
+                suffix = f"_{point + 1}" if self._points > 1 else ""
+                validate(self.family, chunk, suffix)
+            _check_core_shapes(spec, arrays)
+            broadcast_check([i.name for i in spec], arrays, [_CORE_RANK[i.kind] for i in spec])
+        with np.errstate(all="ignore"):
+            return self._kernel(*arrays)
+
+    def __repr__(self) -> str:
+        return f"<compiled {self.signature.quantity} of {self.signature.family}>"
+
+
+def _check_core_shapes(spec: tuple[Input, ...], arrays: list[np.ndarray]) -> None:
+    """Vectors and matrices of both points must agree in k or d."""
+    from symgeom.errors import InvalidParameterError
+
+    seen: dict[str, tuple[str, tuple[int, ...]]] = {}
+    for inp, arr in zip(spec, arrays, strict=True):
+        rank = _CORE_RANK[inp.kind]
+        if rank == 0:
+            continue
+        core = arr.shape[arr.ndim - rank :]
+        key = inp.name.rsplit("_", 1)[0] if inp.name[-2:] in ("_1", "_2") else inp.name
+        if key in seen and seen[key][1] != core:
+            raise InvalidParameterError(
+                f"shape mismatch: {seen[key][0]} has trailing shape {seen[key][1]}, "
+                f"{inp.name} has {core}"
+            )
+        seen[key] = (inp.name, core)
+
+
+@dataclass(frozen=True)
+class _Built:
+    kernel: Kernel
+    signature: Signature
+    points: int
+
+
+_CACHE: dict[tuple[Any, ...], _Built] = {}
+
+
+def _build(derivation: Derivation) -> _Built:
+    key = (derivation.family, derivation.quantity, derivation.route)
+    built = _CACHE.get(key)
+    if built is None:
+        built = _CACHE[key] = _make(derivation)
+    return built
+
+
+def compile_derivation(derivation: Derivation, validate: bool = True) -> CompiledFunction:
+    """The hook behind ``Derivation.numpy()``: a stable, broadcasting NumPy function, built once."""
+    built = _build(derivation)
+    return CompiledFunction(
+        derivation.family, built.kernel, built.signature, built.points, validate
+    )
+
+
+def _named(spec: tuple[Input, ...], suffix: str) -> tuple[Input, ...]:
+    return tuple(Input(i.name + suffix, i.shape, i.domain, i.kind, i.check) for i in spec)
+
+
+def _make(derivation: Derivation) -> _Built:
+    family = derivation.family
+    one = inputs(family)
+    if derivation.quantity == "kl":
+        spec = _named(one, "_1") + _named(one, "_2")
+        kernel = kl_kernel(family)
+        if kernel is not None:
+            formula = (kernel.func if isinstance(kernel, partial) else kernel).__doc__.splitlines()[
+                0
+            ]
+            return _Built(kernel, Signature("kl", family.label, spec, "(...)", formula), 2)
+        return _Built(
+            _lambdified(derivation, family, 2),
+            Signature("kl", family.label, spec, "(...)", "lambdified"),
+            2,
+        )
+    if derivation.quantity in ("fisher", "entropy"):
+        out = "(...)" if derivation.quantity == "entropy" else _matrix_shape(derivation)
+        sig = Signature(derivation.quantity, family.label, one, out, _formula(derivation))
+        return _Built(_lambdified(derivation, family, 1), sig, 1)
+    scalar = tuple(Input(str(s), "(...)", "real", "scalar", "real") for s in derivation.arguments)
+    sig = Signature(derivation.quantity, family.label, scalar, "(...)", _formula(derivation))
+    return _Built(_lambdified_flat(derivation), sig, 1)
+
+
+def _matrix_shape(derivation: Derivation) -> str:
+    rows, cols = derivation.result.shape
+    return f"(..., {rows}, {cols})"
+
+
+def _formula(derivation: Derivation) -> str:
+    text = str(derivation.result)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _entry_functions(derivation: Derivation) -> tuple[list[Callable[..., Any]], tuple[int, ...]]:
+    import sympy as sp
+
+    result = derivation.result
+    entries = list(result) if isinstance(result, sp.MatrixBase) else [result]
+    shape = tuple(result.shape) if isinstance(result, sp.MatrixBase) else ()
+    functions = [sp.lambdify(derivation.arguments, e, modules="numpy") for e in entries]
+    return functions, shape
+
+
+def _stack(values: list[Any], shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    arrays = np.broadcast_arrays(*[np.asarray(v, dtype=dtype) for v in values])
+    if not shape:
+        return arrays[0] if arrays[0].ndim else arrays[0][()]
+    return np.stack(arrays, axis=-1).reshape(*arrays[0].shape, *shape)
+
+
+def _lambdified(derivation: Derivation, family: Family, points: int) -> Kernel:
+    functions, shape = _entry_functions(derivation)
+    per_point = len(inputs(family))
+
+    def kernel(*arrays: np.ndarray) -> np.ndarray:
+        scalars: list[np.ndarray] = []
+        for point in range(points):
+            scalars += unpack(family, tuple(arrays[point * per_point : (point + 1) * per_point]))
+        return _stack([f(*scalars) for f in functions], shape, np.result_type(*arrays))
+
+    return kernel
+
+
+def _lambdified_flat(derivation: Derivation) -> Kernel:
+    functions, shape = _entry_functions(derivation)
+
+    def kernel(*arrays: np.ndarray) -> np.ndarray:
+        return _stack([f(*arrays) for f in functions], shape, np.result_type(*arrays))
+
+    return kernel

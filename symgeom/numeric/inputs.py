@@ -1,0 +1,186 @@
+"""How each family's numeric functions take their inputs (grouped arrays) and how those are checked.
+
+Scalar charts (Bernoulli, univariate Gaussian) take one broadcastable array per parameter.
+Categorical takes whole vectors of shape (..., k): probabilities p (class k included) or logits z
+(any shift).  The multivariate Gaussian takes μ of shape (..., d) and Σ of shape (..., d, d)
+(full) or the diagonal σ², σ or log σ of shape (..., d).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations_with_replacement
+
+import numpy as np
+
+from symgeom.errors import InvalidParameterError
+from symgeom.families.base import Family
+
+
+@dataclass(frozen=True)
+class Input:
+    """One argument of a compiled function: its name, its shape and its domain, in words."""
+
+    name: str
+    shape: str
+    domain: str
+    kind: str  # "scalar" | "vector" | "matrix"
+    check: str  # "real" | "positive" | "negative" | "probability" | "simplex" | "covariance"
+
+
+def inputs(family: Family) -> tuple[Input, ...]:
+    """The grouped inputs describing one parameter point θ of ``family`` in its chart."""
+    sizes = dict(family.size)
+    if family.name == "categorical":
+        k = sizes["k"]
+        if family.param == "probs":
+            return (Input("p", f"(..., {k})", "pᵢ ∈ [0, 1], Σpᵢ = 1", "vector", "simplex"),)
+        return (Input("z", f"(..., {k})", "real logits, any shift", "vector", "real"),)
+    if family.name == "multivariate_gaussian":
+        d = sizes["d"]
+        mean = Input("mu", f"(..., {d})", "real", "vector", "real")
+        if sizes["covariance"] == "full":
+            return mean, Input(
+                "Sigma", f"(..., {d}, {d})", "symmetric positive definite", "matrix", "covariance"
+            )
+        par = family.parameters[d]
+        name = par.name.rstrip("0123456789").rstrip("_")
+        return mean, Input(
+            name, f"(..., {d})", _domain(par.lower, par.upper), "vector", _check(par)
+        )
+    return tuple(
+        Input(par.name, "(...)", _domain(par.lower, par.upper), "scalar", _check(par))
+        for par in family.parameters
+    )
+
+
+def _check(par: object) -> str:
+    lower, upper = par.lower, par.upper
+    if lower == 0 and upper == 1:
+        return "probability"
+    if lower == 0:
+        return "positive"
+    if upper == 0:
+        return "negative"
+    return "real"
+
+
+def _domain(lower: float | None, upper: float | None) -> str:
+    if lower == 0 and upper == 1:
+        return "0 ≤ value ≤ 1"
+    if lower == 0:
+        return "value > 0"
+    if upper == 0:
+        return "value < 0"
+    return "real"
+
+
+def unpack(family: Family, arrays: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+    """Grouped arrays of one point → one array per entry of ``family.symbols()`` (chart order)."""
+    sizes = dict(family.size)
+    if family.name == "categorical":
+        (v,) = arrays
+        if family.param == "probs":
+            return [v[..., i] for i in range(sizes["k"] - 1)]
+        return [v[..., i] - v[..., -1] for i in range(sizes["k"] - 1)]
+    if family.name == "multivariate_gaussian":
+        d = sizes["d"]
+        mu, second = arrays
+        means = [mu[..., i] for i in range(d)]
+        if sizes["covariance"] == "full":
+            return means + [
+                second[..., i, j] for i, j in combinations_with_replacement(range(d), 2)
+            ]
+        return means + [second[..., i] for i in range(d)]
+    return list(arrays)
+
+
+# --- validation -----------------------------------------------------------------------------------
+def sum_tolerance(dtype: np.dtype) -> float:
+    """|Σpᵢ − 1| accepted for a probability vector: √ε of its dtype.
+
+    That is 1.5e-8 in float64 and 3.5e-4 in float32.
+    """
+    return float(np.sqrt(np.finfo(dtype).eps)) if np.issubdtype(dtype, np.floating) else 1.5e-8
+
+
+def as_float(x: object) -> np.ndarray:
+    """A floating array: float32 and float64 are kept, other inputs become float64."""
+    arr = np.asarray(x)
+    if arr.dtype in (np.float32, np.float64):
+        return arr
+    return arr.astype(np.float64)
+
+
+def validate(family: Family, arrays: tuple[np.ndarray, ...], label: str) -> None:
+    """Raise InvalidParameterError naming the argument and the violated constraint."""
+    spec = inputs(family)
+    sizes = dict(family.size)
+    for inp, arr in zip(spec, arrays, strict=True):
+        name = f"{inp.name}{label}"
+        if inp.kind == "vector":
+            n = sizes.get("k", sizes.get("d"))
+            if arr.ndim < 1 or arr.shape[-1] != n:
+                raise InvalidParameterError(
+                    f"{name} must have shape {inp.shape} for {family.label}, got {arr.shape}"
+                )
+        if inp.kind == "matrix":
+            d = sizes["d"]
+            if arr.ndim < 2 or arr.shape[-2:] != (d, d):
+                raise InvalidParameterError(
+                    f"{name} must have shape {inp.shape} for {family.label}, got {arr.shape}"
+                )
+        _check_values(name, inp.check, arr)
+
+
+def _check_values(name: str, check: str, arr: np.ndarray) -> None:
+    if not np.all(np.isfinite(arr)):
+        raise InvalidParameterError(
+            f"{name} must be finite, got {_first_bad(arr, ~np.isfinite(arr))}"
+        )
+    if check == "positive" and not np.all(arr > 0):
+        raise InvalidParameterError(f"{name} must be > 0, got {_first_bad(arr, ~(arr > 0))}")
+    if check == "negative" and not np.all(arr < 0):
+        raise InvalidParameterError(f"{name} must be < 0, got {_first_bad(arr, ~(arr < 0))}")
+    if check in ("probability", "simplex"):
+        bad = ~((arr >= 0) & (arr <= 1))
+        if bad.any():
+            raise InvalidParameterError(f"{name} must lie in [0, 1], got {_first_bad(arr, bad)}")
+    if check == "simplex":
+        total = np.sum(arr, axis=-1)
+        tol = sum_tolerance(arr.dtype)
+        off = np.abs(total - 1) > tol
+        if off.any():
+            raise InvalidParameterError(
+                f"{name} must sum to 1 along its last axis (within {tol:.1e}), "
+                f"got sum {_first_bad(total, off)}"
+            )
+    if check == "covariance":
+        asym = np.abs(arr - np.swapaxes(arr, -1, -2))
+        scale = np.abs(arr).max(axis=(-1, -2), keepdims=True)
+        tol = 8 * np.finfo(arr.dtype).eps
+        if np.any(asym > tol * scale):
+            raise InvalidParameterError(f"{name} must be symmetric")
+        low = np.linalg.eigvalsh(arr)[..., 0]
+        if not np.all(low > 0):
+            shown = _first_bad(low, ~(low > 0))
+            raise InvalidParameterError(
+                f"{name} must be positive definite, got smallest eigenvalue {shown}"
+            )
+
+
+def _first_bad(arr: np.ndarray, bad: np.ndarray) -> str:
+    index = tuple(int(i[0]) for i in np.nonzero(bad))
+    value = np.asarray(arr[index] if index else arr).item()
+    where = f" at index {index}" if index else ""
+    return f"{value!r}{where}"
+
+
+def broadcast_check(names: list[str], arrays: list[np.ndarray], core: list[int]) -> None:
+    """Raise InvalidParameterError when batch shapes (minus ``core`` trailing axes) clash."""
+    batches = [a.shape[: a.ndim - c] for a, c in zip(arrays, core, strict=True)]
+    try:
+        np.broadcast_shapes(*batches)
+    except ValueError:
+        shown = ", ".join(f"{n}{s}" for n, s in zip(names, batches, strict=True))
+        raise InvalidParameterError(f"batch shapes do not broadcast: {shown}") from None

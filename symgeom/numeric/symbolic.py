@@ -1,0 +1,185 @@
+"""The stable KL forms as SymPy expressions, built from kl_div and χ with their own NumPy printing.
+
+``stable_kl(family)`` writes KL(θ₁‖θ₂) of every catalog family as a sum of non-negative terms
+
+    kl_div(a, b) = a·log(a/b) − a + b,        χ(y) = kl_div(eʸ, 1) = y·eʸ − eʸ + 1,
+
+in the symbols of ``sg.kl(family).arguments``.  ``form.rewrite(sp.log)`` gives back ordinary
+logarithms, so the test suite proves each form equal to the derived KL; ``stable_numpy(family)``
+lambdifies it, printing kl_div(a, b) as ``kl_div(a, b, d)`` with d = factor(a − b), so the
+difference that decides the small-KL regime is simplified exactly before floats see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import sympy as sp
+from sympy.codegen.cfunctions import expm1
+
+from symgeom.families.base import Family
+from symgeom.numeric import kernels
+
+
+class KLDiv(sp.Function):
+    """kl_div(a, b) = a·log(a/b) − a + b (≥ 0 for a, b ≥ 0; zero iff a = b)."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
+        if a == b:
+            return sp.S.Zero
+        return None
+
+    def _eval_rewrite_as_log(self, a: sp.Expr, b: sp.Expr, **kwargs: object) -> sp.Expr:
+        return a * sp.log(a / b) - a + b
+
+    def _eval_is_nonnegative(self) -> bool | None:
+        a, b = self.args
+        if a.is_nonnegative and b.is_positive:
+            return True
+        return None
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        a, b = (printer._print(x) for x in self.args)
+        return rf"\operatorname{{kl}}\left({a}, {b}\right)"
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        a, b = self.args
+        difference = sp.factor(a - b)
+        text = [printer._print(a), printer._print(b)]
+        if a == 1 and isinstance(b, sp.exp):
+            text += [printer._print(-expm1(b.args[0])), printer._print(-b.args[0])]
+        else:
+            text.append(printer._print(difference))
+        return f"kl_div({', '.join(text)})"
+
+
+class Chi(sp.Function):
+    """χ(y) = kl_div(eʸ, 1) = y·eʸ − eʸ + 1 (≥ 0; zero iff y = 0)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, y: sp.Expr) -> sp.Expr | None:
+        if y == 0:
+            return sp.S.Zero
+        return None
+
+    def _eval_rewrite_as_log(self, y: sp.Expr, **kwargs: object) -> sp.Expr:
+        return y * sp.exp(y) - sp.exp(y) + 1
+
+    _eval_rewrite_as_exp = _eval_rewrite_as_log
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        return rf"\chi\left({printer._print(self.args[0])}\right)"
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        return f"chi({printer._print(self.args[0])})"
+
+
+def textbook(expr: sp.Expr) -> sp.Expr:
+    """The stable form with kl_div and χ written out in log and exp."""
+    return expr.rewrite(sp.log)
+
+
+# --- stable forms, one per family and chart ------------------------------------------------------
+def _log_softmax(z: list[sp.Expr]) -> list[sp.Expr]:
+    """ℓᵢ = zᵢ − log Σⱼ e^{zⱼ} for the logits z (class k last, z_k = 0)."""
+    total = sp.log(sp.Add(*[sp.exp(x) for x in z]))
+    return [x - total for x in z]
+
+
+def _logit_form(z1: list[sp.Expr], z2: list[sp.Expr]) -> sp.Expr:
+    """Σᵢ qᵢ χ(ℓᵢ(z₁) − ℓᵢ(z₂)), q = softmax z₂."""
+    l1, l2 = _log_softmax(z1), _log_softmax(z2)
+    return sp.Add(*[sp.exp(b) * Chi(a - b) for a, b in zip(l1, l2, strict=True)])
+
+
+def _gaussian_form(dmu_over_sigma2: sp.Expr, variance_ratio: sp.Expr) -> sp.Expr:
+    """½[((μ₁ − μ₂)/σ₂)² + kl_div(1, σ₁²/σ₂²)]."""
+    return (dmu_over_sigma2**2 + KLDiv(sp.S.One, variance_ratio)) / 2
+
+
+def _gaussian_chart(param: str, a: sp.Symbol, b: sp.Symbol) -> tuple[sp.Expr, sp.Expr]:
+    """(μ, σ²) of the chart coordinates (a, b)."""
+    if param == "mean_std":
+        return a, b**2
+    if param == "mean_var":
+        return a, b
+    if param == "mean_logstd":
+        return a, sp.exp(2 * b)
+    return -a / (2 * b), -1 / (2 * b)
+
+
+def _gaussian_pair(
+    param: str, a1: sp.Symbol, b1: sp.Symbol, a2: sp.Symbol, b2: sp.Symbol
+) -> sp.Expr:
+    mu1, v1 = _gaussian_chart(param, a1, b1)
+    mu2, v2 = _gaussian_chart(param, a2, b2)
+    if param == "mean_logstd":
+        return _gaussian_form((mu1 - mu2) * sp.exp(-b2), sp.exp(2 * (b1 - b2)))
+    return _gaussian_form((mu1 - mu2) / sp.sqrt(v2), sp.cancel(v1 / v2))
+
+
+@cache
+def stable_kl(family: Family) -> sp.Expr:
+    """KL(θ₁‖θ₂) of ``family`` as a sum of kl_div/χ terms, in ``family.symbols(1) + symbols(2)``."""
+    one, two = list(family.symbols(1)), list(family.symbols(2))
+    sizes = dict(family.size)
+    if family.name == "bernoulli":
+        if family.param == "prob":
+            (p,), (q,) = one, two
+            return KLDiv(p, q) + KLDiv(1 - p, 1 - q)
+        return _logit_form([one[0], sp.S.Zero], [two[0], sp.S.Zero])
+    if family.name == "categorical":
+        if family.param == "probs":
+            p = [*one, 1 - sp.Add(*one)]
+            q = [*two, 1 - sp.Add(*two)]
+            return sp.Add(*[KLDiv(a, b) for a, b in zip(p, q, strict=True)])
+        return _logit_form([*one, sp.S.Zero], [*two, sp.S.Zero])
+    if family.name == "gaussian":
+        return _gaussian_pair(family.param, *one, *two)
+    if family.name == "multivariate_gaussian":
+        d = sizes["d"]
+        if sizes["covariance"] == "diagonal":
+            return sp.Add(
+                *[
+                    _gaussian_pair(family.param, one[i], one[d + i], two[i], two[d + i])
+                    for i in range(d)
+                ]
+            )
+        return _full_gaussian_form(family, one, two, d)
+    raise NotImplementedError(f"no stable KL form for {family.label}")
+
+
+def _full_gaussian_form(
+    family: Family, one: list[sp.Symbol], two: list[sp.Symbol], d: int
+) -> sp.Expr:
+    """½[Δμᵀ Σ₂⁻¹ Δμ + tr(Σ₂⁻¹Σ₁) − d − log det(Σ₂⁻¹Σ₁)].
+
+    The NumPy kernel evaluates the last three terms as Σⱼ kl_div(1, λⱼ) over the eigenvalues λⱼ of
+    Σ₂⁻¹Σ₁ (Σⱼ(λⱼ − 1 − log λⱼ) = tr − d − log Π λⱼ), which has no closed symbolic form for d > 1.
+    """
+    from itertools import combinations_with_replacement
+
+    pairs = list(combinations_with_replacement(range(d), 2))
+
+    def covariance(symbols: list[sp.Symbol]) -> sp.Matrix:
+        entries = dict(zip(pairs, symbols[d:], strict=True))
+        return sp.Matrix(d, d, lambda i, j: entries[(min(i, j), max(i, j))])
+
+    c1, c2 = covariance(one), covariance(two)
+    dmu = sp.Matrix(one[:d]) - sp.Matrix(two[:d])
+    inv2 = c2.inv()
+    quad = (dmu.T * inv2 * dmu)[0, 0]
+    return (quad + (inv2 * c1).trace() - d - sp.log(c1.det() / c2.det())) / 2
+
+
+def stable_numpy(family: Family) -> Callable[..., object]:
+    """``stable_kl(family)`` lambdified with kl_div and χ printed as the stable NumPy kernels."""
+    args = family.symbols(1) + family.symbols(2)
+    namespace = {"kl_div": kernels.kl_div, "chi": kernels.chi}
+    return sp.lambdify(args, stable_kl(family), modules=[namespace, "numpy"])
