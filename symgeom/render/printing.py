@@ -1,0 +1,274 @@
+"""SymPy printers for derivations: LaTeX with the family's symbol names, one-line Unicode text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.str import StrPrinter
+
+#: Undefined functions printed as an expectation: E(f) → 𝔼[f], E_1(f) → 𝔼_{θ₁}[f].
+EXPECTATION = re.compile(r"^E(?:_(\w+))?$")
+
+
+def _expectation_subscript(name: str) -> str | None:
+    """``None`` if ``name`` is not an expectation; else the LaTeX subscript ('' for plain 𝔼)."""
+    match = EXPECTATION.match(name)
+    if match is None:
+        return None
+    point = match.group(1)
+    if point is None:
+        return ""
+    return rf"\theta_{{{point}}}" if point.isdigit() else point
+
+
+class DerivationLatexPrinter(LatexPrinter):
+    """LaTeX with ``symbol_names`` from the family, matrices as ``bmatrix``, E(·) as 𝔼[·]."""
+
+    def __init__(self, names: Mapping[sp.Symbol, str] | None = None) -> None:
+        super().__init__(
+            {"symbol_names": dict(names or {}), "mat_str": "bmatrix", "mat_delim": ""}
+        )
+
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:  # noqa: N802
+        tex = super()._print_Symbol(expr, style)
+        # A prime is a superscript: η'_{1} raised to a power would be a TeX double superscript.
+        return f"{{{tex}}}" if "'" in tex else tex
+
+    def _print_AppliedUndef(self, expr: AppliedUndef, exp: str | None = None) -> str:  # noqa: N802
+        sub = _expectation_subscript(expr.func.__name__)
+        if sub is None:
+            return super()._print_Function(expr, exp)
+        head = r"\mathbb{E}" + (f"_{{{sub}}}" if sub else "")
+        body = ", ".join(self._print(a) for a in expr.args)
+        tex = rf"{head}\left[{body}\right]"
+        return f"{tex}^{{{exp}}}" if exp else tex
+
+    def _print_Function(self, expr: sp.Basic, exp: str | None = None) -> str:  # noqa: N802
+        if isinstance(expr, AppliedUndef):
+            return self._print_AppliedUndef(expr, exp)
+        return super()._print_Function(expr, exp)
+
+    def add_terms(self, expr: sp.Add) -> list[tuple[str, str]]:
+        """The terms of a sum in printing order as (sign, LaTeX), as ``_print_Add`` joins them."""
+        pieces = []
+        for i, term in enumerate(self._as_ordered_terms(expr, order=None)):
+            sign = "+"
+            if i > 0 and term.could_extract_minus_sign():
+                sign, term = "-", -term
+            tex = self._print(term)
+            if self._needs_add_brackets(term):
+                tex = rf"\left({tex}\right)"
+            if i == 0 and tex.startswith("-"):
+                sign, tex = "-", tex[1:].lstrip()
+            pieces.append((sign, tex))
+        return pieces
+
+
+# --- LaTeX → Unicode, for text output and for the symbol names in it -----------------------------
+
+_GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+    "zeta": "ζ", "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ",
+    "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ",
+    "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ",
+    "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ",
+    "Omega": "Ω",
+}
+_COMMANDS = {
+    **_GREEK,
+    "log": "log", "exp": "exp", "det": "det", "operatorname": "", "mathrm": "", "text": "",
+    "top": "ᵀ", "nabla": "∇", "partial": "∂", "infty": "∞", "cdot": "·", "times": "×",
+    "approx": "≈", "geq": "≥", "ge": "≥", "leq": "≤", "le": "≤", "neq": "≠", "to": "→",
+    "mid": "|", "|": "‖", "Vert": "‖", "sum": "Σ", "prod": "Π", "int": "∫", "quad": " ",
+    "qquad": "  ", ",": " ", ";": " ", "!": "", "left": "", "right": "", "bigl": "", "bigr": "",
+    "ldots": "…", "dots": "…", "cdots": "⋯", "in": "∈", "sim": "∼", "propto": "∝", "{": "{",
+    "}": "}", "_": "_", "%": "%", "&": "&", "#": "#", "prime": "′", "tr": "tr", "mathcal": "",
+    "boldsymbol": "", "mathbf": "", "bmatrix": "", "displaystyle": "", "sqrt": "√",
+}
+_SUB = dict(
+    zip("0123456789+-=()aehijklmnoprstuvx,", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ,", strict=True)
+)
+_SUP = dict(zip("0123456789+-=()nTᵀ′'", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿᵀᵀ′′", strict=True))
+
+
+def _group(tex: str, start: int) -> tuple[str, int]:
+    """The argument starting at ``start``: a braced group (without braces) or one token."""
+    while start < len(tex) and tex[start] == " ":
+        start += 1
+    if start >= len(tex):
+        return "", start
+    if tex[start] == "{":
+        depth = 0
+        for i in range(start, len(tex)):
+            depth += {"{": 1, "}": -1}.get(tex[i], 0)
+            if depth == 0:
+                return tex[start + 1 : i], i + 1
+        return tex[start + 1 :], len(tex)
+    if tex[start] == "\\":
+        match = re.match(r"\\([A-Za-z]+|.)", tex[start:])
+        assert match is not None
+        return match.group(0), start + len(match.group(0))
+    return tex[start], start + 1
+
+
+def _script(text: str, table: Mapping[str, str], marker: str) -> str:
+    if text and all(c in table for c in text):
+        return "".join(table[c] for c in text)
+    return f"{marker}({text})" if re.search(r"[\s+\-=/·]", text) else f"{marker}{text}"
+
+
+def latex_to_unicode(tex: str) -> str:
+    """Readable Unicode for the small LaTeX vocabulary of symbol names and justifications."""
+    out: list[str] = []
+    i = 0
+    while i < len(tex):
+        c = tex[i]
+        if c == "\\":
+            match = re.match(r"\\([A-Za-z]+|.)", tex[i:])
+            assert match is not None
+            name = match.group(1)
+            i += len(match.group(0))
+            if name == "frac":
+                num, i = _group(tex, i)
+                den, i = _group(tex, i)
+                num_u, den_u = latex_to_unicode(num), latex_to_unicode(den)
+                out.append(f"{_wrap(num_u)}/{_wrap(den_u)} ")
+            elif name == "mathbb":
+                arg, i = _group(tex, i)
+                out.append({"E": "𝔼", "R": "ℝ", "N": "ℕ"}.get(arg, arg))
+            elif name in ("sqrt",):
+                arg, i = _group(tex, i)
+                out.append(f"√{_wrap(latex_to_unicode(arg))}")
+            elif name in ("begin", "end"):
+                _, i = _group(tex, i)
+            else:
+                word = _COMMANDS.get(name, name)
+                out.append(word)
+                if word.isalpha() and i < len(tex) and (tex[i].isalnum() or tex[i] == "\\"):
+                    out.append(" ")
+        elif c in "_^":
+            arg, i = _group(tex, i + 1)
+            text = latex_to_unicode(arg)
+            out.append(_script(text, _SUB if c == "_" else _SUP, c))
+        elif c in "{}":
+            i += 1
+        elif c == "~":
+            out.append(" ")
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return re.sub(r" {2,}", " ", "".join(out)).strip()
+
+
+def _wrap(text: str) -> str:
+    return text if re.fullmatch(r"[\w.′]+", text) else f"({text})"
+
+
+class DerivationTextPrinter(StrPrinter):
+    """One-line Unicode: μ₁, σ₂², 𝔼[x], products as ·, small integer powers as superscripts."""
+
+    def __init__(self, names: Mapping[sp.Symbol, str] | None = None) -> None:
+        super().__init__({"order": None})
+        self._latex = DerivationLatexPrinter(names)
+
+    def _print(self, expr: object, **kwargs: object) -> str:
+        # symgeom.derive.notation classes carry their own _sympystr (ASCII); read them by name.
+        name = type(expr).__name__
+        if name in _NOTATION and isinstance(expr, sp.Basic):
+            return _NOTATION[name](self, *expr.args)
+        return super()._print(expr, **kwargs)
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:  # noqa: N802
+        return latex_to_unicode(self._latex._print(expr))
+
+    def _print_Dummy(self, expr: sp.Dummy) -> str:  # noqa: N802
+        return self._print_Symbol(expr)
+
+    def _print_AppliedUndef(self, expr: AppliedUndef) -> str:  # noqa: N802
+        sub = _expectation_subscript(expr.func.__name__)
+        body = ", ".join(self._print(a) for a in expr.args)
+        if sub is None:
+            return f"{expr.func.__name__}({body})"
+        return f"𝔼{latex_to_unicode('_{' + sub + '}') if sub else ''}[{body}]"
+
+    def _print_Function(self, expr: sp.Basic) -> str:  # noqa: N802
+        if isinstance(expr, AppliedUndef):
+            return self._print_AppliedUndef(expr)
+        return super()._print_Function(expr)
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:  # noqa: N802
+        base, exp = expr.args
+        if exp.is_Integer and 1 < int(exp) < 10:
+            return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + "".join(
+                _SUP[c] for c in str(int(exp))
+            )
+        if exp.is_Integer and int(exp) < 0:
+            return "1/" + self.parenthesize(base**-exp, PRECEDENCE["Pow"], strict=True)
+        if exp == sp.S.Half:
+            return f"√{_wrap(self._print(base))}"
+        return super()._print_Pow(expr, rational)
+
+    def _print_Pi(self, expr: sp.Basic) -> str:  # noqa: N802
+        return "π"
+
+    def _print_Infinity(self, expr: sp.Basic) -> str:  # noqa: N802
+        return "∞"
+
+    def _print_NegativeInfinity(self, expr: sp.Basic) -> str:  # noqa: N802
+        return "-∞"
+
+    def _print_Exp1(self, expr: sp.Basic) -> str:  # noqa: N802
+        return "e"
+
+    def _limits(self, expr: sp.Basic) -> tuple[str, str]:
+        """(range, variables) of an Integral/Sum: ``_{a..b}`` or ``_{x}``, and ``dx dy``."""
+        ranges, variables = [], []
+        for limit in expr.limits:
+            var = self._print(limit[0])
+            variables.append(var)
+            if len(limit) == 3:
+                ranges.append(f"{var}={self._print(limit[1])}..{self._print(limit[2])}")
+            else:
+                ranges.append(var)
+        return ", ".join(ranges), " ".join(variables)
+
+    def _print_Integral(self, expr: sp.Integral) -> str:  # noqa: N802
+        ranges, variables = self._limits(expr)
+        dvars = " ".join(f"d{v}" for v in variables.split())
+        return f"∫[{ranges}] ({self._print(expr.function)}) {dvars}"
+
+    def _print_Sum(self, expr: sp.Sum) -> str:  # noqa: N802
+        ranges, _ = self._limits(expr)
+        return f"Σ[{ranges}] ({self._print(expr.function)})"
+
+    def _print_Relational(self, expr: sp.Basic) -> str:  # noqa: N802
+        op = {"==": "=", "!=": "≠", ">=": "≥", "<=": "≤"}.get(expr.rel_op, expr.rel_op)
+        return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
+
+    def _print_MatrixBase(self, expr: sp.MatrixBase) -> str:  # noqa: N802
+        rows = (", ".join(self._print(e) for e in expr.row(i)) for i in range(expr.rows))
+        return "[" + ", ".join(f"[{row}]" for row in rows) + "]"
+
+    def _print_ImmutableDenseMatrix(self, expr: sp.MatrixBase) -> str:  # noqa: N802
+        return self._print_MatrixBase(expr)
+
+    def _print_MutableDenseMatrix(self, expr: sp.MatrixBase) -> str:  # noqa: N802
+        return self._print_MatrixBase(expr)
+
+    def doprint(self, expr: sp.Basic) -> str:
+        text = super().doprint(expr)
+        return text.replace("**", "^").replace("*", "·")
+
+
+_NOTATION = {
+    "Expect": lambda p, body, under: f"𝔼_{p._print(under)}[{p._print(body)}]",
+    "Density": lambda p, x, theta: f"p({p._print(x)}|{p._print(theta)})",
+    "LogPartition": lambda p, eta: f"A({p._print(eta)})",
+    "GradLogPartition": lambda p, eta: f"∇A({p._print(eta)})",
+}

@@ -1,0 +1,106 @@
+"""Plain text (with inline ``$…$`` math and Unicode) made safe for pdflatex: ASCII LaTeX only."""
+
+from __future__ import annotations
+
+import unicodedata
+from itertools import groupby
+
+_GREEK = {
+    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
+    "ζ": r"\zeta", "η": r"\eta", "θ": r"\theta", "ι": r"\iota", "κ": r"\kappa",
+    "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu", "ξ": r"\xi", "π": r"\pi", "ρ": r"\rho",
+    "σ": r"\sigma", "τ": r"\tau", "φ": r"\varphi", "χ": r"\chi", "ψ": r"\psi", "ω": r"\omega",
+    "Γ": r"\Gamma", "Δ": r"\Delta", "Θ": r"\Theta", "Λ": r"\Lambda", "Ξ": r"\Xi", "Π": r"\Pi",
+    "Σ": r"\Sigma", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega",
+}
+#: Unicode characters that are mathematics, as LaTeX math (used inside and outside ``$…$``).
+MATH = {
+    **_GREEK,
+    "‖": r"\|", "≈": r"\approx", "≥": r"\geq", "≤": r"\leq", "≠": r"\neq", "∇": r"\nabla",
+    "∂": r"\partial", "∞": r"\infty", "·": r"\cdot", "×": r"\times", "∈": r"\in", "∼": r"\sim",
+    "→": r"\to", "↦": r"\mapsto", "−": "-", "𝔼": r"\mathbb{E}", "ℝ": r"\mathbb{R}",
+    "½": r"\tfrac{1}{2}", "ᵀ": r"^{\top}", "⁻¹": r"^{-1}", "√": r"\sqrt{}", "∑": r"\sum",
+    "∫": r"\int", "⋯": r"\cdots", "∝": r"\propto", "≡": r"\equiv", "⊤": r"\top",
+    "′": "'",
+}
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₍₎ᵢⱼₖₙ", "0123456789+-()ijkn", strict=True))
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ⁿ", "0123456789+-()n", strict=True))
+#: Unicode typography outside math, as text-mode LaTeX.
+TEXT = {
+    "—": "---", "–": "--", "‘": "`", "’": "'", "“": "``", "”": "''", "…": r"\ldots{}",
+    "\u00a0": "~",
+}
+_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{",
+    "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}",
+    ">": r"\textgreater{}", "|": r"\textbar{}", "$": r"\$",
+}
+
+
+def _ascii_fallback(char: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+    return decomposed or "?"
+
+
+def _scripts(text: str) -> str:
+    """Runs of Unicode sub/superscripts as one ``_{…}``/``^{…}`` group (TeX forbids x_1_2)."""
+    out = []
+    i = 0
+    while i < len(text):
+        for table, marker in ((_SUBSCRIPTS, "_"), (_SUPERSCRIPTS, "^")):
+            j = i
+            while j < len(text) and text[j] in table:
+                j += 1
+            if j > i:
+                out.append(marker + "{" + "".join(table[c] for c in text[i:j]) + "}")
+                i = j
+                break
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def _is_math(char: str) -> bool:
+    return char in MATH or char in _SUBSCRIPTS or char in _SUPERSCRIPTS
+
+
+def math_to_latex(math: str) -> str:
+    """Inline math as written in a justification, with Unicode symbols turned into commands."""
+    out = []
+    for char in _scripts(math):
+        if char in MATH:
+            command = MATH[char]
+            out.append(command + (" " if command[-1].isalpha() else ""))
+        elif ord(char) < 128:
+            out.append(char)
+        else:
+            out.append(_ascii_fallback(char))
+    return "".join(out).strip()
+
+
+def _text_char(char: str) -> str:
+    if char in _SPECIALS:
+        return _SPECIALS[char]
+    if char in TEXT:
+        return TEXT[char]
+    return char if ord(char) < 128 else _ascii_fallback(char)
+
+
+def text_to_latex(text: str) -> str:
+    """Escape text for LaTeX text mode; ``$…$`` stays math, Unicode math becomes ``$\\cmd$``."""
+    text_parts = text.split("$")
+    if len(text_parts) % 2 == 0:  # an unmatched $ is a literal dollar sign
+        text_parts = [text]
+    out = []
+    for index, part in enumerate(text_parts):
+        if index % 2:
+            out.append(f"${math_to_latex(part)}$")
+            continue
+        for is_math, run in groupby(part, key=_is_math):
+            chars = "".join(run)
+            if is_math:
+                out.append(f"${math_to_latex(chars)}$")
+            else:
+                out.extend(_text_char(char) for char in chars)
+    return "".join(out)
