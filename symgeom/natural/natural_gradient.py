@@ -14,7 +14,7 @@ from symgeom.errors import InvalidParameterError
 from symgeom.families.base import Family
 from symgeom.natural.cg import conjugate_gradient
 from symgeom.natural.fvp import fvp_operator
-from symgeom.natural.point import check_point, check_vector, dimension
+from symgeom.natural.point import check_point, check_vector, dimension, grouped
 
 METHODS = ("cg", "solve")
 
@@ -22,6 +22,22 @@ METHODS = ("cg", "solve")
 def gradient_symbols(fam: Family) -> tuple[sp.Symbol, ...]:
     """Generic Euclidean gradient components ∂J/∂θᵢ, named ``g_<parameter name>``."""
     return tuple(sp.Symbol(f"g_{par.name}", real=True) for par in fam.parameters)
+
+
+def invert(matrix: sp.ImmutableMatrix) -> sp.ImmutableMatrix:
+    """M⁻¹ as rational functions: hyperbolic functions are written with exp, each s under an exp
+    becomes log u (u > 0) so that every entry is rational in u, the matrix is inverted by LU
+    with cancellation, and u is put back as eˢ."""
+    matrix = matrix.applyfunc(lambda e: e.rewrite(sp.exp))
+    under_exp = sorted(
+        {s for e in matrix.atoms(sp.exp) for s in e.free_symbols}, key=lambda s: s.name
+    )
+    u = {s: sp.Dummy(f"u_{s.name}", positive=True) for s in under_exp}
+    rational = matrix.xreplace({s: sp.log(v) for s, v in u.items()}).applyfunc(
+        lambda e: sp.cancel(sp.expand_power_exp(e))
+    )
+    inverse = rational.inv(method="LU").applyfunc(sp.factor)
+    return sp.ImmutableMatrix(inverse.xreplace({v: sp.exp(s) for s, v in u.items()}))
 
 
 def natural_gradient(fam: Family, gradient: Sequence[sp.Expr] | None = None) -> Derivation:
@@ -45,13 +61,13 @@ def natural_gradient(fam: Family, gradient: Sequence[sp.Expr] | None = None) -> 
 
 @lru_cache(maxsize=64)
 def _natural_gradient(fam: Family, grad: tuple[sp.Expr, ...]) -> Derivation:
-    from symgeom.derive import fisher
+    import symgeom
 
     theta = fam.symbols(None)
-    fisher_matrix = sp.ImmutableMatrix(fisher(fam).result)
-    inverse = sp.ImmutableMatrix(fisher_matrix.inv(method="LU")).applyfunc(sp.simplify)
+    fisher_matrix = sp.ImmutableMatrix(symgeom.fisher(fam).result)
+    inverse = invert(fisher_matrix)
     g = sp.ImmutableMatrix(grad)
-    result = sp.ImmutableMatrix(inverse * g).applyfunc(sp.simplify)
+    result = sp.ImmutableMatrix(inverse * g).applyfunc(sp.factor)
     n = len(theta)
     f_sym, g_sym = sp.MatrixSymbol("F", n, n), sp.MatrixSymbol(r"\nabla J", n, 1)
     arguments = list(theta)
@@ -106,11 +122,11 @@ def solve_fisher(
 
 def fisher_at(fam: Family, theta: ArrayLike) -> NDArray[np.float64]:
     """F(θ) as an n×n array, from the compiled ``sg.fisher(fam)``."""
-    from symgeom.derive import fisher
+    import symgeom
 
     point = check_point(fam, theta)
     n = dimension(fam)
-    return np.asarray(fisher(fam).numpy()(*point), dtype=float).reshape(n, n)
+    return np.asarray(symgeom.fisher(fam).numpy()(*grouped(fam, point)), dtype=float).reshape(n, n)
 
 
 def natural_gradient_at(

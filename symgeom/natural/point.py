@@ -65,3 +65,22 @@ def symmetric_from_vech(entries: NDArray[np.float64], d: int) -> NDArray[np.floa
     out[rows, cols] = entries
     out[cols, rows] = entries
     return out
+
+
+def grouped(fam: Family, theta: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+    """Chart coordinates θ → the grouped arrays compiled functions take (see symgeom.numeric).
+
+    Categorical: the whole k-vector (p with p_k = 1 − Σp, or logits with z_k = 0); the
+    multivariate Gaussian: μ and Σ (full) or the diagonal vector; other families: one scalar
+    per coordinate.
+    """
+    sizes = dict(fam.size)
+    if fam.name == "categorical":
+        last = 1.0 - theta.sum() if fam.param == "probs" else 0.0
+        return (np.append(theta, last),)
+    if fam.name == "multivariate_gaussian":
+        d = sizes["d"]
+        if sizes["covariance"] == "full":
+            return theta[:d], symmetric_from_vech(theta[d:], d)
+        return theta[:d], theta[d:]
+    return tuple(theta)

@@ -14,7 +14,7 @@ from symgeom.families.base import Family
 from symgeom.natural.cg import Operator, conjugate_gradient
 from symgeom.natural.fvp import fvp_operator
 from symgeom.natural.natural_gradient import solve_fisher
-from symgeom.natural.point import check_point, check_vector, dimension
+from symgeom.natural.point import check_point, check_vector, dimension, grouped
 
 Vector = NDArray[np.float64]
 
@@ -92,12 +92,12 @@ def trpo_direction(
 @cache
 def exact_kl(fam: Family) -> Callable[[Vector, Vector], float]:
     """(θ₁, θ₂) ↦ KL(p_θ₁‖p_θ₂) from the compiled ``sg.kl(fam)``."""
-    from symgeom.derive import kl
+    import symgeom
 
-    compiled = kl(fam).numpy()
+    compiled = symgeom.kl(fam).numpy()
 
     def evaluate(theta1: Vector, theta2: Vector) -> float:
-        return float(compiled(*theta1, *theta2))
+        return float(compiled(*grouped(fam, theta1), *grouped(fam, theta2)))
 
     return evaluate
 
