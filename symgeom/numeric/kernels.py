@@ -111,6 +111,12 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return z - np.expand_dims(logsumexp(z, axis=axis), axis)
 
 
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1/(1 + e⁻ˣ), as e^x/(1 + e^x) for x < 0: relative error of a few ulps for every x."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
 def log_sigmoid(x: np.ndarray) -> np.ndarray:
     """log σ(x) = −log(1 + e⁻ˣ) = min(x, 0) − log1p(e^{−|x|}), no overflow for any x."""
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))

@@ -16,6 +16,7 @@ from symgeom.numeric.kernels import (
     kl_div,
     log_sigmoid,
     log_softmax,
+    sigmoid,
 )
 
 _TINY = {
@@ -61,7 +62,7 @@ def bernoulli_logit(theta1: np.ndarray, theta2: np.ndarray) -> np.ndarray:
 def _bernoulli_logit_kernel(t1: np.ndarray, t2: np.ndarray) -> np.ndarray:
     delta = t1 - t2
     lq1, lq0 = log_sigmoid(t2), log_sigmoid(-t2)
-    q1, q0 = np.exp(lq1), np.exp(lq0)
+    q1, q0 = sigmoid(t2), sigmoid(-t2)
     with np.errstate(over="ignore", invalid="ignore"):
         y1 = -np.log1p(q0 * np.expm1(-delta))
         y0 = -np.log1p(q1 * np.expm1(delta))
@@ -69,13 +70,21 @@ def _bernoulli_logit_kernel(t1: np.ndarray, t2: np.ndarray) -> np.ndarray:
     if far.any():
         y1 = np.where(far, -np.logaddexp(lq1, lq0 - delta), y1)
         y0 = np.where(far, -np.logaddexp(lq1 + delta, lq0), y0)
-    return _chi_term(q1, y1, log_sigmoid(t1)) + _chi_term(q0, y0, log_sigmoid(-t1))
+    return _chi_term(q1, y1, sigmoid(t1)) + _chi_term(q0, y0, sigmoid(-t1))
 
 
-def _chi_term(q: np.ndarray, y: np.ndarray, log_p: np.ndarray) -> np.ndarray:
-    """q·χ(y) = kl_div(p, q) with p = q·eʸ given as exp(log p), d = q·expm1(y), log(p/q) = y."""
+def _chi_term(q: np.ndarray, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """q·χ(y) = kl_div(p, q) with p = q·eʸ, d = q·expm1(y), log(p/q) = y.
+
+    For |y| ≥ ½, p and q differ by a factor e^{±½} or more, so p − q is exact enough and, unlike
+    q·expm1(y), cannot overflow.
+    """
     with np.errstate(over="ignore", invalid="ignore"):
-        return kl_div(np.exp(log_p), q, q * np.expm1(y), y)
+        d = q * np.expm1(y)
+    far = ~(np.abs(y) < 0.5)
+    if far.any():
+        d = np.where(far, p - q, d)
+    return kl_div(p, q, d, y)
 
 
 # --- Categorical --------------------------------------------------------------------------------
@@ -129,7 +138,7 @@ def _categorical_logits_rows(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:
     bad = ~np.isfinite(c[..., 0])
     if bad.any():
         y[bad] = log_softmax(z1[bad]) - l2[bad]
-    return _chi_term(q, y, l2 + y).sum(axis=-1)
+    return _chi_term(q, y, np.exp(l2 + y)).sum(axis=-1)
 
 
 # --- univariate Gaussian ------------------------------------------------------------------------
@@ -199,7 +208,9 @@ def _gaussian_natural(e11, e21, e12, e22):
     with np.errstate(over="ignore", under="ignore"):
         w = e22 / e21
     one_minus_w = (e21 - e22) / e21
-    z = -(e12 * one_minus_w + (e12 - e11) * w) / np.sqrt(-2 * e22)
+    # Both equal η₁′ − η₁w; the first avoids cancellation when w ≈ 1, the second when it is not.
+    scaled = np.where(np.abs(one_minus_w) < 0.5, e12 * one_minus_w + (e12 - e11) * w, e12 - e11 * w)
+    z = -scaled / np.sqrt(-2 * e22)
     return _gaussian(z, w, one_minus_w, _log_ratio(-e22, -e21, w))
 
 

@@ -23,15 +23,37 @@ def _mpf(x: float) -> mp.mpf:
     return mp.mpf(float(x))
 
 
+def converged(evaluate: Callable[[], mp.mpf], dps: int = DPS, agree: int = 40) -> mp.mpf:
+    """``evaluate()`` at ``dps`` digits, redone at doubled precision until two runs agree.
+
+    Two runs must agree to ``agree`` digits, so a defining sum whose terms cancel down to a tiny
+    KL gets the digits it needs.
+    """
+    with mp.workdps(dps):
+        value = evaluate()
+    while True:
+        dps *= 2
+        with mp.workdps(dps):
+            better = evaluate()
+            if better == value or abs(better - value) <= abs(better) * mp.mpf(10) ** (-agree):
+                return better
+        if dps > 5000:
+            raise ArithmeticError("reference did not converge below 5000 digits")
+        value = better
+
+
 # --- KL: finite supports, defining sums ---------------------------------------------------------
 def kl_probabilities(p: Sequence[float], q: Sequence[float]) -> mp.mpf:
-    """KL(p̂‖q̂) = Σᵢ p̂ᵢ log(p̂ᵢ/q̂ᵢ) for p̂ = p/Σp, q̂ = q/Σq, summed exactly at DPS digits."""
-    with mp.workdps(DPS):
+    """KL(p̂‖q̂) = Σᵢ p̂ᵢ log(p̂ᵢ/q̂ᵢ) for p̂ = p/Σp, q̂ = q/Σq, summed at the precision it needs."""
+
+    def evaluate() -> mp.mpf:
         ps, qs = [_mpf(x) for x in p], [_mpf(x) for x in q]
         sp_, sq_ = mp.fsum(ps), mp.fsum(qs)
         return mp.fsum(
             (a / sp_) * mp.log((a / sp_) / (b / sq_)) for a, b in zip(ps, qs, strict=True) if a != 0
         )
+
+    return converged(evaluate)
 
 
 def kl_bernoulli(p1: float, p2: float) -> mp.mpf:
@@ -39,24 +61,32 @@ def kl_bernoulli(p1: float, p2: float) -> mp.mpf:
 
     The complement's log goes through log1p: 1 − 10⁻³⁰⁰ is not representable at DPS digits.
     """
-    with mp.workdps(DPS):
+
+    def evaluate() -> mp.mpf:
         a, b = _mpf(p1), _mpf(p2)
         first = a * mp.log(a / b) if a != 0 else mp.mpf(0)
         return first + (1 - a) * (mp.log1p(-a) - mp.log1p(-b))
 
+    return converged(evaluate)
+
 
 def _softmax_logs(z: Sequence[float]) -> list[mp.mpf]:
     zs = [_mpf(x) for x in z]
-    m = max(zs)
-    log_total = m + mp.log(mp.fsum(mp.exp(x - m) for x in zs))
+    top = max(range(len(zs)), key=lambda i: zs[i])
+    rest = mp.fsum(mp.exp(x - zs[top]) for i, x in enumerate(zs) if i != top)
+    # log1p keeps an e^{−547}-sized rest that log(1 + rest) rounds away at any fixed precision.
+    log_total = zs[top] + mp.log1p(rest)
     return [x - log_total for x in zs]
 
 
 def kl_logits(z1: Sequence[float], z2: Sequence[float]) -> mp.mpf:
     """Σᵢ pᵢ (log pᵢ − log qᵢ) with p = softmax z₁, q = softmax z₂."""
-    with mp.workdps(DPS):
+
+    def evaluate() -> mp.mpf:
         l1, l2 = _softmax_logs(z1), _softmax_logs(z2)
         return mp.fsum(mp.exp(a) * (a - b) for a, b in zip(l1, l2, strict=True))
+
+    return converged(evaluate)
 
 
 def kl_bernoulli_logit(t1: float, t2: float) -> mp.mpf:
@@ -79,12 +109,15 @@ def gaussian_from_chart(param: str, a: float, b: float) -> tuple[mp.mpf, mp.mpf]
 
 
 def kl_gaussian(param: str, a1: float, b1: float, a2: float, b2: float) -> mp.mpf:
-    """log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²)/(2σ₂²) − ½, evaluated at DPS digits (checked against
+    """log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²)/(2σ₂²) − ½, at the precision it needs (checked against
     :func:`kl_gaussian_quad` in the tests)."""
-    with mp.workdps(DPS):
+
+    def evaluate() -> mp.mpf:
         mu1, s1 = gaussian_from_chart(param, a1, b1)
         mu2, s2 = gaussian_from_chart(param, a2, b2)
         return mp.log(s2 / s1) + (s1**2 + (mu1 - mu2) ** 2) / (2 * s2**2) - mp.mpf(1) / 2
+
+    return converged(evaluate)
 
 
 def kl_gaussian_quad(param: str, a1: float, b1: float, a2: float, b2: float) -> mp.mpf:
@@ -105,7 +138,8 @@ def kl_full_gaussian(
     mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray
 ) -> mp.mpf:
     """½[tr(Σ₂⁻¹Σ₁) + (μ₂−μ₁)ᵀΣ₂⁻¹(μ₂−μ₁) − d + log det Σ₂ − log det Σ₁] in mpmath matrices."""
-    with mp.workdps(DPS):
+
+    def evaluate() -> mp.mpf:
         m1 = mp.matrix([_mpf(x) for x in np.ravel(mu1)])
         m2 = mp.matrix([_mpf(x) for x in np.ravel(mu2)])
         c1 = mp.matrix([[_mpf(x) for x in row] for row in np.asarray(cov1)])
@@ -116,6 +150,8 @@ def kl_full_gaussian(
         trace = mp.fsum((inv2 * c1)[i, i] for i in range(d))
         quad = (dm.T * inv2 * dm)[0, 0]
         return (trace + quad - d + mp.log(mp.det(c2)) - mp.log(mp.det(c1))) / 2
+
+    return converged(evaluate)
 
 
 # --- Fisher information: exact sums, quadrature, Monte Carlo -------------------------------------
