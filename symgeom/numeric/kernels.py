@@ -66,7 +66,8 @@ def kl_div(
     they can be recomputed from rounded a and b (the Bernoulli complement 1 − p, say, whose
     difference q − p is exact while (1 − p) − (1 − q) is not).
     """
-    a, b = np.asarray(a), np.asarray(b)
+    # Python scalars stay weakly typed, so kl_div(1.0, w) keeps w's float32.
+    a, b = (x if isinstance(x, int | float) else np.asarray(x) for x in (a, b))
     d = np.asarray(a - b if d is None else d)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         s = np.asarray(d / (a + b))

@@ -63,7 +63,7 @@ def _bernoulli_logit_kernel(t1: np.ndarray, t2: np.ndarray) -> np.ndarray:
     delta = t1 - t2
     lq1, lq0 = log_sigmoid(t2), log_sigmoid(-t2)
     q1, q0 = sigmoid(t2), sigmoid(-t2)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         y1 = -np.log1p(q0 * np.expm1(-delta))
         y0 = -np.log1p(q1 * np.expm1(delta))
     far = ~(np.abs(delta) <= 1)

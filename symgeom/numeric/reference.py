@@ -31,6 +31,8 @@ def converged(evaluate: Callable[[], mp.mpf], dps: int = DPS, agree: int = 40) -
     """
     with mp.workdps(dps):
         value = evaluate()
+    if not mp.isfinite(value):
+        return value
     while True:
         dps *= 2
         with mp.workdps(dps):
@@ -65,7 +67,8 @@ def kl_bernoulli(p1: float, p2: float) -> mp.mpf:
     def evaluate() -> mp.mpf:
         a, b = _mpf(p1), _mpf(p2)
         first = a * mp.log(a / b) if a != 0 else mp.mpf(0)
-        return first + (1 - a) * (mp.log1p(-a) - mp.log1p(-b))
+        second = (1 - a) * (mp.log1p(-a) - mp.log1p(-b)) if a != 1 else mp.mpf(0)
+        return first + second
 
     return converged(evaluate)
 

@@ -186,6 +186,23 @@ def full_gaussian(rows: int = 10, d: int = 3) -> Iterator[Regime]:
         )
 
 
+def reference_for(regime: Regime) -> Callable[[int], mp.mpf]:
+    """The reference of ``regime``'s family evaluated on ``regime.args`` (e.g. after a float32 cast)."""
+    args, family = regime.args, regime.family
+    if family == "bernoulli[prob]":
+        return lambda i: ref.kl_bernoulli(args[0][i], args[1][i])
+    if family == "bernoulli[logit]":
+        return lambda i: ref.kl_bernoulli_logit(args[0][i], args[1][i])
+    if family == "categorical[probs]":
+        return lambda i: ref.kl_probabilities(args[0][i], args[1][i])
+    if family == "categorical[logits]":
+        return lambda i: ref.kl_logits(args[0][i], args[1][i])
+    if family.startswith("gaussian["):
+        param = family[len("gaussian[") : -1]
+        return lambda i: ref.kl_gaussian(param, *(a[i] for a in args))
+    return lambda i: ref.kl_full_gaussian(*(a[i] for a in args))
+
+
 def all_regimes() -> Iterator[Regime]:
     yield from bernoulli()
     yield from bernoulli_logit()
