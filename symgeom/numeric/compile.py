@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from symgeom.errors import UnknownQuantityError
 from symgeom.numeric import kl as kl_kernels
 from symgeom.numeric.inputs import Input, as_float, broadcast_check, inputs, unpack, validate
 
@@ -88,9 +89,16 @@ class CompiledFunction:
     """
 
     def __init__(
-        self, family: Family, kernel: Kernel, sig: Signature, points: int, validate: bool
+        self,
+        family: Family,
+        kernel: Kernel,
+        sig: Signature,
+        points: int,
+        validate: bool,
+        any_size: bool = False,
     ) -> None:
         self.family = family
+        self.any_size = any_size
         self.signature = sig
         self.validate = validate
         self._kernel = kernel
@@ -110,7 +118,7 @@ class CompiledFunction:
             for point in range(self._points):
                 chunk = tuple(arrays[point * per_point : (point + 1) * per_point])
                 suffix = f"_{point + 1}" if self._points > 1 else ""
-                validate(self.family, chunk, suffix)
+                validate(self.family, chunk, suffix, self.any_size)
             _check_core_shapes(spec, arrays)
             broadcast_check([i.name for i in spec], arrays, [_CORE_RANK[i.kind] for i in spec])
         with np.errstate(all="ignore"):
@@ -121,22 +129,20 @@ class CompiledFunction:
 
 
 def _check_core_shapes(spec: tuple[Input, ...], arrays: list[np.ndarray]) -> None:
-    """Vectors and matrices of both points must agree in k or d."""
+    """Every vector and matrix argument must agree in k (or d) with the first one."""
     from symgeom.errors import InvalidParameterError
 
-    seen: dict[str, tuple[str, tuple[int, ...]]] = {}
+    first: tuple[str, int] | None = None
     for inp, arr in zip(spec, arrays, strict=True):
-        rank = _CORE_RANK[inp.kind]
-        if rank == 0:
+        if inp.kind == "scalar":
             continue
-        core = arr.shape[arr.ndim - rank :]
-        key = inp.name.rsplit("_", 1)[0] if inp.name[-2:] in ("_1", "_2") else inp.name
-        if key in seen and seen[key][1] != core:
+        if first is None:
+            first = (inp.name, arr.shape[-1])
+        elif arr.shape[-1] != first[1]:
             raise InvalidParameterError(
-                f"shape mismatch: {seen[key][0]} has trailing shape {seen[key][1]}, "
-                f"{inp.name} has {core}"
+                f"shape mismatch: {first[0]} has size {first[1]} on its last axis, "
+                f"{inp.name} has {arr.shape[-1]}"
             )
-        seen[key] = (inp.name, core)
 
 
 @dataclass(frozen=True)
@@ -169,17 +175,38 @@ def _named(spec: tuple[Input, ...], suffix: str) -> tuple[Input, ...]:
     return tuple(Input(i.name + suffix, i.shape, i.domain, i.kind, i.check) for i in spec)
 
 
+def _kl_built(family: Family, any_size: bool = False) -> _Built | None:
+    kernel = kl_kernel(family)
+    if kernel is None:
+        return None
+    one = inputs(family, any_size)
+    spec = _named(one, "_1") + _named(one, "_2")
+    doc = (kernel.func if isinstance(kernel, partial) else kernel).__doc__
+    return _Built(kernel, Signature("kl", family.label, spec, "(...)", doc.splitlines()[0]), 2)
+
+
+def kl_function(family: Family, validate: bool = True, any_size: bool = False) -> CompiledFunction:
+    """KL(θ₁‖θ₂) of ``family``'s chart as a compiled function, without deriving anything.
+
+    The same function as ``sg.kl(family).numpy(validate)``.  With ``any_size=True`` the family only
+    picks the chart and k (or d) is read from the arrays, e.g.
+    ``kl_function(sg.Categorical(2, "logits"), any_size=True)`` for 10⁴ actions, where neither a
+    symbolic derivation nor the family object for k = 10⁴ is worth building.
+    """
+    built = _kl_built(family, any_size)
+    if built is None:
+        raise UnknownQuantityError(f"no compiled KL kernel for {family.label}")
+    return CompiledFunction(family, built.kernel, built.signature, built.points, validate, any_size)
+
+
 def _make(derivation: Derivation) -> _Built:
     family = derivation.family
     one = inputs(family)
     if derivation.quantity == "kl":
+        built = _kl_built(family)
+        if built is not None:
+            return built
         spec = _named(one, "_1") + _named(one, "_2")
-        kernel = kl_kernel(family)
-        if kernel is not None:
-            formula = (kernel.func if isinstance(kernel, partial) else kernel).__doc__.splitlines()[
-                0
-            ]
-            return _Built(kernel, Signature("kl", family.label, spec, "(...)", formula), 2)
         return _Built(
             _lambdified(derivation, family, 2),
             Signature("kl", family.label, spec, "(...)", "lambdified"),

@@ -28,9 +28,14 @@ class Input:
     check: str  # "real" | "positive" | "negative" | "probability" | "simplex" | "covariance"
 
 
-def inputs(family: Family) -> tuple[Input, ...]:
-    """The grouped inputs describing one parameter point θ of ``family`` in its chart."""
+def inputs(family: Family, any_size: bool = False) -> tuple[Input, ...]:
+    """The grouped inputs describing one parameter point θ of ``family`` in its chart.
+
+    ``any_size`` leaves k (Categorical) or d (MultivariateGaussian) free: shapes read (..., k).
+    """
     sizes = dict(family.size)
+    if any_size:
+        sizes.update({key: key for key in ("k", "d") if key in sizes})
     if family.name == "categorical":
         k = sizes["k"]
         if family.param == "probs":
@@ -112,20 +117,22 @@ def as_float(x: object) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def validate(family: Family, arrays: tuple[np.ndarray, ...], label: str) -> None:
+def validate(
+    family: Family, arrays: tuple[np.ndarray, ...], label: str, any_size: bool = False
+) -> None:
     """Raise InvalidParameterError naming the argument and the violated constraint."""
-    spec = inputs(family)
+    spec = inputs(family, any_size)
     sizes = dict(family.size)
     for inp, arr in zip(spec, arrays, strict=True):
         name = f"{inp.name}{label}"
         if inp.kind == "vector":
             n = sizes.get("k", sizes.get("d"))
-            if arr.ndim < 1 or arr.shape[-1] != n:
+            if arr.ndim < 1 or (arr.shape[-1] != n and not any_size):
                 raise InvalidParameterError(
                     f"{name} must have shape {inp.shape} for {family.label}, got {arr.shape}"
                 )
         if inp.kind == "matrix":
-            d = sizes["d"]
+            d = arr.shape[-1] if any_size and arr.ndim else sizes["d"]
             if arr.ndim < 2 or arr.shape[-2:] != (d, d):
                 raise InvalidParameterError(
                     f"{name} must have shape {inp.shape} for {family.label}, got {arr.shape}"
@@ -170,7 +177,9 @@ def _check_values(name: str, check: str, arr: np.ndarray) -> None:
 
 
 def _first_bad(arr: np.ndarray, bad: np.ndarray) -> str:
-    index = tuple(int(i[0]) for i in np.nonzero(bad))
+    bad = np.asarray(bad)
+    index = np.unravel_index(int(np.argmax(bad)), bad.shape) if bad.ndim else ()
+    index = tuple(int(i) for i in index)
     value = np.asarray(arr[index] if index else arr).item()
     where = f" at index {index}" if index else ""
     return f"{value!r}{where}"

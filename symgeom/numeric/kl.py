@@ -256,7 +256,10 @@ def full_gaussian(
     cov1, cov2 = _float(cov1, cov2)
     dtype = np.result_type(mu1, cov1)
     mu1, mu2, cov1, cov2 = (x.astype(dtype, copy=False) for x in (mu1, mu2, cov1, cov2))
-    chol = np.linalg.cholesky(cov2)
+    try:
+        chol = np.linalg.cholesky(cov2)
+    except np.linalg.LinAlgError:
+        return _full_gaussian_masked(mu1, cov1, mu2, cov2)
     diff = (mu1 - mu2)[..., None]
     y = _solve_lower(chol, diff)
     mean_term = np.sum(y[..., 0] ** 2, axis=-1)
@@ -267,6 +270,18 @@ def full_gaussian(
     with np.errstate(divide="ignore", invalid="ignore"):
         trace_term = kl_div(1.0, 1.0 + nu, -nu, -np.log1p(nu)).sum(axis=-1)
     return 0.5 * (mean_term + trace_term)
+
+
+def _full_gaussian_masked(
+    mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray
+) -> np.ndarray:
+    """Unvalidated inputs with some Σ₂ not positive definite: nan there, the KL elsewhere."""
+    batch = np.broadcast_shapes(mu1.shape[:-1], cov1.shape[:-2], mu2.shape[:-1], cov2.shape[:-2])
+    d = cov2.shape[-1]
+    cov2 = np.broadcast_to(cov2, (*batch, d, d))
+    bad = ~(np.linalg.eigvalsh(cov2)[..., 0] > 0)
+    safe = np.where(bad[..., None, None], np.eye(d, dtype=cov2.dtype), cov2)
+    return np.where(bad, np.nan, full_gaussian(mu1, cov1, mu2, safe))
 
 
 def _solve_lower(chol: np.ndarray, rhs: np.ndarray) -> np.ndarray:

@@ -187,7 +187,7 @@ def full_gaussian(rows: int = 10, d: int = 3) -> Iterator[Regime]:
 
 
 def reference_for(regime: Regime) -> Callable[[int], mp.mpf]:
-    """The reference of ``regime``'s family evaluated on ``regime.args`` (e.g. after a float32 cast)."""
+    """The reference of the regime's family on ``regime.args`` (e.g. after a float32 cast)."""
     args, family = regime.args, regime.family
     if family == "bernoulli[prob]":
         return lambda i: ref.kl_bernoulli(args[0][i], args[1][i])

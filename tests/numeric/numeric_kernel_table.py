@@ -1,4 +1,4 @@
-"""The KL kernel of each regime family label, and the float32 accuracy bound (shared by the tests)."""
+"""The KL kernel for each regime family label and the logit condition number (test helpers)."""
 
 from __future__ import annotations
 
