@@ -88,7 +88,7 @@ _COMMANDS = {
     "qquad": "  ", ",": " ", ";": " ", "!": "", "left": "", "right": "", "bigl": "", "bigr": "",
     "ldots": "…", "dots": "…", "cdots": "⋯", "in": "∈", "sim": "∼", "propto": "∝", "{": "{",
     "}": "}", "_": "_", "%": "%", "&": "&", "#": "#", "prime": "′", "tr": "tr", "mathcal": "",
-    "boldsymbol": "", "mathbf": "", "bmatrix": "", "displaystyle": "", "sqrt": "√",
+    "ell": "ℓ", "boldsymbol": "", "mathbf": "", "bmatrix": "", "displaystyle": "", "sqrt": "√",
 }
 _SUB = dict(
     zip("0123456789+-=()aehijklmnoprstuvx,", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ,", strict=True)
@@ -194,7 +194,7 @@ class DerivationTextPrinter(StrPrinter):
         sub = _expectation_subscript(expr.func.__name__)
         body = ", ".join(self._print(a) for a in expr.args)
         if sub is None:
-            return f"{expr.func.__name__}({body})"
+            return f"{latex_to_unicode(self._latex._print(sp.Symbol(expr.func.__name__)))}({body})"
         return f"𝔼{latex_to_unicode('_{' + sub + '}') if sub else ''}[{body}]"
 
     def _print_Function(self, expr: sp.Basic) -> str:  # noqa: N802
@@ -213,6 +213,15 @@ class DerivationTextPrinter(StrPrinter):
         if exp == sp.S.Half:
             return f"√{_wrap(self._print(base))}"
         return super()._print_Pow(expr, rational)
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:  # noqa: N802
+        order = sum(count for _, count in expr.variable_count)
+        top = "∂" + ("".join(_SUP[c] for c in str(order)) if order > 1 else "")
+        below = "".join(
+            f"∂{self._print(v)}" + ("".join(_SUP[c] for c in str(n)) if n > 1 else "")
+            for v, n in expr.variable_count
+        )
+        return f"{top}/{below} {self._print(expr.expr)}"
 
     def _print_Pi(self, expr: sp.Basic) -> str:  # noqa: N802
         return "π"
