@@ -21,6 +21,8 @@ EPSILONS = (0.05, 0.1, 0.2, 0.3)
 BERNOULLI = (0.5, 0.3, 0.1)
 CATEGORICAL_OLD = np.array([0.1, 0.2, 0.3, 0.4])
 CATEGORICAL_ADVANTAGE = np.array([1.0, -0.5, 0.3, -0.8])
+#: Ascent step per unit ε: the stopping point is overshot by at most this·ε·max|A| in the logits.
+LEARNING_RATE = 1e-2
 
 
 def bernoulli_rows() -> list[dict[str, float]]:
@@ -29,7 +31,8 @@ def bernoulli_rows() -> list[dict[str, float]]:
     rows = []
     for p in BERNOULLI:
         for eps in EPSILONS:
-            found = clip_stationary_policy([1 - p, p], [-1.0, 1.0], eps, learning_rate=1e-3 * eps)
+            found = clip_stationary_policy([1 - p, p], [-1.0, 1.0], eps,
+                                           learning_rate=LEARNING_RATE * eps)
             closed = bernoulli_clip_stationary(p, eps)
             rows.append({
                 "p_old": p, "eps": eps, "p_new": closed,
@@ -46,7 +49,7 @@ def categorical_rows() -> list[dict[str, float]]:
     rows = []
     for eps in EPSILONS:
         found = clip_stationary_policy(CATEGORICAL_OLD, CATEGORICAL_ADVANTAGE, eps,
-                                       learning_rate=1e-3 * eps)
+                                       learning_rate=LEARNING_RATE * eps)
         rows.append({
             "eps": eps, "steps": found.steps,
             "ratio_min": float(found.ratio.min()), "ratio_max": float(found.ratio.max()),
@@ -56,20 +59,33 @@ def categorical_rows() -> list[dict[str, float]]:
     return rows
 
 
+def report(bernoulli: list[dict[str, float]], categorical: list[dict[str, float]]) -> str:
+    lines = [
+        "Bernoulli, A(x=1) = +1, A(x=0) = -1: where gradient ascent on L^CLIP stops",
+        f"{'p_old':>6} {'eps':>5} {'p_new':>7} {'r(x=1)':>7} {'r(x=0)':>7} {'KL taken':>9} "
+        f"{'box bound':>9} {'KL/bound':>8}",
+    ]
+    for r in bernoulli:
+        lines.append(
+            f"{r['p_old']:>6.2f} {r['eps']:>5.2f} {r['p_new']:>7.4f} {r['r1']:>7.3f} "
+            f"{r['r0']:>7.3f} {r['kl']:>9.5f} {r['box_bound']:>9.5f} "
+            f"{r['kl'] / r['box_bound']:>8.2f}"
+        )
+    lines += [
+        "",
+        f"Categorical, pi_old = {CATEGORICAL_OLD.tolist()}, A = {CATEGORICAL_ADVANTAGE.tolist()}",
+        f"{'eps':>5} {'ratio range':>17} {'KL taken':>9} {'box bound':>9} {'KL/eps^2':>8}",
+    ]
+    for r in categorical:
+        lines.append(
+            f"{r['eps']:>5.2f} [{r['ratio_min']:.3f}, {r['ratio_max']:.3f}] {r['kl']:>9.5f} "
+            f"{r['box_bound']:>9.5f} {r['kl'] / r['eps'] ** 2:>8.3f}"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
-    print("Bernoulli, A(x=1) = +1, A(x=0) = -1: where gradient ascent on L^CLIP stops")
-    print(f"{'p_old':>6} {'eps':>5} {'p_new':>7} {'r(x=1)':>7} {'r(x=0)':>7} {'KL taken':>9} "
-          f"{'box bound':>9} {'KL/bound':>8}")
-    for r in bernoulli_rows():
-        print(f"{r['p_old']:>6.2f} {r['eps']:>5.2f} {r['p_new']:>7.4f} {r['r1']:>7.3f} "
-              f"{r['r0']:>7.3f} {r['kl']:>9.5f} {r['box_bound']:>9.5f} "
-              f"{r['kl'] / r['box_bound']:>8.2f}")
-    print(f"\nCategorical, pi_old = {CATEGORICAL_OLD.tolist()}, "
-          f"A = {CATEGORICAL_ADVANTAGE.tolist()}")
-    print(f"{'eps':>5} {'ratio range':>17} {'KL taken':>9} {'box bound':>9} {'KL/eps^2':>8}")
-    for r in categorical_rows():
-        print(f"{r['eps']:>5.2f} [{r['ratio_min']:.3f}, {r['ratio_max']:.3f}] {r['kl']:>9.5f} "
-              f"{r['box_bound']:>9.5f} {r['kl'] / r['eps'] ** 2:>8.3f}")
+    print(report(bernoulli_rows(), categorical_rows()))
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ def trpo_facts(max_kl: float = 0.01) -> dict[str, float]:
     new = softmax_free(coin.theta)[0]
     facts["TRPO policy [.4,.6] -> p1"] = float(new)
     facts["TRPO policy exact KL"] = coin.kl
+    facts["TRPO policy line-search fraction"] = coin.fraction
     return facts
 
 

@@ -73,13 +73,13 @@ def plot_kl_vs_quadratic(path: Path) -> Path:
         at_one = float(kl(0.0, sigma, 1.0, sigma))
         left.plot([1.0], [at_one], "o", color=colors[sigma])
         left.annotate(f"KL = {at_one:g}", (1.0, at_one), textcoords="offset points",
-                      xytext=(-70, 8 if sigma > 1 else -16))
+                      xytext=(-75, -16))
     left.plot([], [], color="k", ls="--", lw=1, label="½ΔᵀFΔ")
     left.set_yscale("log")
     left.set_xlabel("Δμ (same parameter step for both)")
     left.set_ylabel("KL(θ‖θ+Δ)")
     left.set_title("Along μ: the quadratic is exact, σ sets the scale")
-    left.legend(loc="center right")
+    left.legend(loc="center right", bbox_to_anchor=(1.0, 0.62))
 
     ratio = np.linspace(-0.9, 2.0, 200)
     for sigma, style in zip(SEED_SIGMAS, ("-", ":"), strict=True):
@@ -92,7 +92,7 @@ def plot_kl_vs_quadratic(path: Path) -> Path:
     right.set_xlabel("Δσ / σ")
     right.set_ylabel("KL(θ‖θ+Δ)")
     right.set_ylim(0, 2.5)
-    right.set_title("Along σ: tangent at Δ = 0, the same curve for both σ")
+    right.set_title("Along σ: tangent at Δ = 0; σ = 10 and 0.1 coincide")
     right.legend(loc="upper center")
     fig.tight_layout()
     return _save(fig, path)
@@ -181,7 +181,7 @@ def plot_gradient_fields(path: Path) -> Path:
             ax.plot(trail[:1, 0], trail[:1, 1], "o", color="tab:red", ms=4)
         ax.plot([TARGET[0]], [TARGET[1]], "*", color="k", ms=12)
         ax.set_xlabel("μ")
-        ax.set_title(f"{name}: {steps} steps of size {rate:g}")
+        ax.set_title(f"{name}; red: {steps} ascent steps of size {rate:g}")
         ax.set_xlim(-2.7, 3.7)
         ax.set_ylim(0, 3.1)
     axes[0].set_ylabel("σ")
