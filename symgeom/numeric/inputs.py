@@ -141,6 +141,13 @@ def validate(
 
 
 def _check_values(name: str, check: str, arr: np.ndarray) -> None:
+    # Fast path: two reductions decide validity (nan propagates through min and max, so it
+    # fails every comparison); the slower elementwise checks below only run to name the culprit.
+    if arr.size and check != "covariance" and _in_range(check, np.min(arr), np.max(arr)):
+        if check != "simplex":
+            return
+    elif not arr.size:
+        return
     if not np.all(np.isfinite(arr)):
         raise InvalidParameterError(
             f"{name} must be finite, got {_first_bad(arr, ~np.isfinite(arr))}"
@@ -174,6 +181,18 @@ def _check_values(name: str, check: str, arr: np.ndarray) -> None:
             raise InvalidParameterError(
                 f"{name} must be positive definite, got smallest eigenvalue {shown}"
             )
+
+
+def _in_range(check: str, low: float, high: float) -> bool:
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return False
+    if check in ("probability", "simplex"):
+        return bool(low >= 0 and high <= 1)
+    if check == "positive":
+        return bool(low > 0)
+    if check == "negative":
+        return bool(high < 0)
+    return True
 
 
 def _first_bad(arr: np.ndarray, bad: np.ndarray) -> str:

@@ -13,9 +13,23 @@ from dataclasses import dataclass
 import mpmath as mp
 import numpy as np
 
+from symgeom.numeric import kl
 from symgeom.numeric import reference as ref
 
 DELTAS = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12)
+
+#: The KL kernel for each regime's family label.
+KERNELS: dict[str, Callable[..., np.ndarray]] = {
+    "bernoulli[prob]": kl.bernoulli_prob,
+    "bernoulli[logit]": kl.bernoulli_logit,
+    "categorical[probs]": kl.categorical_probs,
+    "categorical[logits]": kl.categorical_logits,
+    "gaussian[mean_std]": kl.gaussian_mean_std,
+    "gaussian[mean_var]": kl.gaussian_mean_var,
+    "gaussian[natural]": kl.gaussian_natural,
+    "gaussian[mean_logstd]": kl.gaussian_mean_logstd,
+    "multivariate_gaussian[mean_cov]": kl.full_gaussian,
+}
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgeom.numeric import kl
+from symgeom.numeric.regimes import KERNELS
 
-KERNELS = {
-    "bernoulli[prob]": kl.bernoulli_prob,
-    "bernoulli[logit]": kl.bernoulli_logit,
-    "categorical[probs]": kl.categorical_probs,
-    "categorical[logits]": kl.categorical_logits,
-    "gaussian[mean_std]": kl.gaussian_mean_std,
-    "gaussian[mean_var]": kl.gaussian_mean_var,
-    "gaussian[natural]": kl.gaussian_natural,
-    "gaussian[mean_logstd]": kl.gaussian_mean_logstd,
-    "multivariate_gaussian[mean_cov]": kl.full_gaussian,
-}
+__all__ = ["KERNELS", "condition"]
 
 
 def condition(family: str, args: tuple[np.ndarray, ...], row: int) -> float:
