@@ -17,16 +17,31 @@ Kernel = Callable[[Vector, Vector, Family], Vector]
 
 def softmax_free(z: Vector) -> Vector:
     """p₁…p₍ₖ₋₁₎ of softmax(z₁, …, z₍ₖ₋₁₎, 0): the class-k logit is pinned to 0."""
+    return _softmax(z)[0]
+
+
+def _softmax(z: Vector) -> tuple[Vector, float]:
+    """The free probabilities and p_k, each from exponentials of non-positive numbers."""
     top = max(float(np.max(z)), 0.0)
     e = np.exp(z - top)
-    return e / (e.sum() + np.exp(-top))
+    total = e.sum() + np.exp(-top)
+    return e / total, float(np.exp(-top) / total)
 
 
 def categorical_logits_fvp(z: ArrayLike, v: ArrayLike) -> Vector:
     """F v = p⊙v − p(pᵀv), F = diag(p) − ppᵀ over the k−1 free logits; O(k) time and memory."""
-    p = softmax_free(np.asarray(z, dtype=float))
+    p, p_last = _softmax(np.asarray(z, dtype=float))
     v = np.asarray(v, dtype=float)
-    return p * v - p * (p @ v)
+    out = p * (v - p @ v)
+    # A dominant class m makes vₘ − pᵀv = vₘ(1 − pₘ) − Σ_{j≠m} pⱼvⱼ cancel; 1 − pₘ is the mass of
+    # the other classes, summed directly, so Fₘₘ = pₘ(1 − pₘ) keeps its digits as pₘ → 1.
+    m = int(np.argmax(p))
+    if p[m] > 0.5:
+        others = np.ones(p.shape, dtype=bool)
+        others[m] = False
+        rest = p[others].sum() + p_last
+        out[m] = p[m] * (v[m] * rest - p[others] @ v[others])
+    return out
 
 
 def categorical_probs_fvp(p: ArrayLike, v: ArrayLike) -> Vector:
@@ -42,8 +57,8 @@ def _bernoulli_prob(theta: Vector, v: Vector, fam: Family) -> Vector:
 
 
 def _bernoulli_logit(theta: Vector, v: Vector, fam: Family) -> Vector:
-    p = 1.0 / (1.0 + np.exp(-theta[0]))
-    return v * p * (1.0 - p)
+    # σ(θ)σ(−θ), not p(1 − p): 1 − p would cancel for large θ.
+    return v / ((1.0 + np.exp(-theta[0])) * (1.0 + np.exp(theta[0])))
 
 
 def _categorical_probs(theta: Vector, v: Vector, fam: Family) -> Vector:

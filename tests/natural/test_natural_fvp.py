@@ -51,3 +51,35 @@ def test_bad_input() -> None:
         fisher_vector_product(sg.Categorical(3), [0.6, 0.5], [1.0, 0.0])
     with pytest.raises(InvalidParameterError, match="positive definite"):
         fisher_vector_product(sg.MultivariateGaussian(2), [0, 0, 1.0, 2.0, 1.0], np.ones(5))
+
+
+def _reference_fvp(z: np.ndarray, v: np.ndarray) -> list[float]:
+    """p⊙v − p(pᵀv) in 60-digit arithmetic, z_k = 0."""
+    import mpmath as mp
+
+    with mp.workdps(60):
+        e = [mp.exp(mp.mpf(x)) for x in z] + [mp.mpf(1)]
+        total = sum(e)
+        p = [x / total for x in e[:-1]]
+        c = sum(pi * mp.mpf(vi) for pi, vi in zip(p, v, strict=True))
+        return [float(pi * (mp.mpf(vi) - c)) for pi, vi in zip(p, v, strict=True)]
+
+
+@pytest.mark.parametrize("z", [[25.0, -3.0, 1.0], [-2.0, 36.0], [0.3, -0.2, 0.1, 0.5]])
+def test_categorical_logits_fvp_keeps_digits_when_one_class_dominates(z: list[float]) -> None:
+    # With pₘ → 1, Fₘₘ = pₘ(1 − pₘ) is tiny; forming 1 − pₘ by subtraction would lose all of it.
+    z = np.array(z)
+    v = np.random.default_rng(4).normal(size=len(z))
+    ref = np.array(_reference_fvp(z, v))
+    assert np.all(np.abs(categorical_logits_fvp(z, v) - ref) <= 1e-13 * np.abs(ref))
+
+
+@pytest.mark.parametrize("theta", [-40.0, -8.0, 0.5, 8.0, 40.0])
+def test_bernoulli_logit_fvp_keeps_digits_in_the_tails(theta: float) -> None:
+    import mpmath as mp
+
+    with mp.workdps(60):
+        s = 1 / (1 + mp.exp(-mp.mpf(theta)))
+        ref = float(s * (1 - s))
+    got = fisher_vector_product(sg.Bernoulli("logit"), [theta], [1.0])[0]
+    assert abs(got - ref) <= 4 * np.finfo(float).eps * ref
