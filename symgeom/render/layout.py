@@ -159,15 +159,16 @@ def matrix_rows(
     full = printer.doprint(matrix)
     if visual_width(full) <= width * 1.4 and matrix.rows * matrix.cols <= 16:
         return full, ()
+    symmetric = matrix.is_square and all(
+        matrix[i, j] == matrix[j, i] for i in range(matrix.rows) for j in range(i)
+    )
     if base is not None:
         return base, tuple(
             (_entry_label(derivation, names, base, i, j, matrix.shape),
              break_sum(printer, matrix[i, j], width))
             for i in range(matrix.rows) for j in range(matrix.cols)
+            if not (symmetric and j < i)
         )
-    symmetric = matrix.is_square and all(
-        matrix[i, j] == matrix[j, i] for i in range(matrix.rows) for j in range(i)
-    )
     cells: list[list[str]] = []
     entries: list[tuple[str, tuple[str, ...]]] = []
     for i in range(matrix.rows):

@@ -53,6 +53,21 @@ class DerivationLatexPrinter(LatexPrinter):
             return self._print_AppliedUndef(expr, exp)
         return super()._print_Function(expr, exp)
 
+    def _print_MatrixBase(self, expr: sp.MatrixBase) -> str:  # noqa: N802
+        """bmatrix with display-style entries, so fractions inside stay legible."""
+        cells = [[self._print(expr[i, j]) for j in range(expr.cols)] for i in range(expr.rows)]
+        tall = any(r"\frac" in cell for row in cells for cell in row)
+        style = r"\displaystyle " if tall else ""
+        rows = [" & ".join(f"{style}{cell}" for cell in row) for row in cells]
+        separator = r"\\[4pt]" if tall else r"\\"
+        return r"\begin{bmatrix}" + separator.join(rows) + r"\end{bmatrix}"
+
+    def _print_ImmutableDenseMatrix(self, expr: sp.MatrixBase) -> str:  # noqa: N802
+        return self._print_MatrixBase(expr)
+
+    def _print_MutableDenseMatrix(self, expr: sp.MatrixBase) -> str:  # noqa: N802
+        return self._print_MatrixBase(expr)
+
     def add_terms(self, expr: sp.Add) -> list[tuple[str, str]]:
         """The terms of a sum in printing order as (sign, LaTeX), as ``_print_Add`` joins them."""
         pieces = []
