@@ -54,3 +54,32 @@ def test_committed_proofs_compile(tmp_path, tex):
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def _has_derive() -> bool:
+    import symgeom
+
+    try:
+        symgeom.kl  # noqa: B018
+    except AttributeError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _has_derive(), reason="sg.kl not available yet")
+def test_check_detects_a_stale_file(tmp_path, monkeypatch, capsys):
+    import symgeom
+    from symgeom.cli import main
+
+    monkeypatch.setattr(proofs, "catalog", lambda: (symgeom.Bernoulli(),))
+    monkeypatch.setattr(proofs, "verdicts", lambda fam: ())
+    assert main(["proofs", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "README.md", "bernoulli.md", "bernoulli.tex", "general.md", "general.tex",
+    ]
+    assert main(["proofs", "--out", str(tmp_path), "--check"]) == 0
+    (tmp_path / "bernoulli.md").write_text("edited by hand\n")
+    (tmp_path / "extra.tex").write_text("")
+    assert main(["proofs", "--out", str(tmp_path), "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "bernoulli.md" in err and "extra.tex" in err
