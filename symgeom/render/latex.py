@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from symgeom.derivation import Derivation
 
 #: Widest line (in ``visual_width`` units) printed at full size in a document; wider ones shrink.
-FIT_WIDTH = LINE_WIDTH * 1.3
+FIT_WIDTH = LINE_WIDTH + 4
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[a4paper,margin=2cm]{geometry}

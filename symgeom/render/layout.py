@@ -13,8 +13,9 @@ from symgeom.render.printing import DerivationLatexPrinter
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
 
-#: Visual width (≈ characters of a 10pt formula) above which a line is broken.
-LINE_WIDTH = 62
+#: Visual width above which a line is broken: one unit ≈ 6.5pt of 10pt math (measured on the
+#: pdflatex output), and an A4 page with 2cm margins leaves ≈ 58 units after the left column.
+LINE_WIDTH = 58
 
 RELATIONS_LATEX = {
     "=": "=", "≈": r"\approx", r"\approx": r"\approx", ":=": r"\mathrel{:}=", "≥": r"\geq",
@@ -157,7 +158,7 @@ def matrix_rows(
     Symmetric matrices list the upper triangle only; zero entries print as 0 in place.
     """
     full = printer.doprint(matrix)
-    if visual_width(full) <= width * 1.4 and matrix.rows * matrix.cols <= 16:
+    if visual_width(full) <= width and matrix.rows * matrix.cols <= 16:
         return full, ()
     symmetric = matrix.is_square and all(
         matrix[i, j] == matrix[j, i] for i in range(matrix.rows) for j in range(i)
