@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from symgeom.render.layout import LINE_WIDTH, RELATIONS_LATEX, Row, rows, visual_width
-from symgeom.render.texescape import text_to_latex
+from symgeom.render.texescape import text_in_math, text_to_latex
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -114,6 +114,6 @@ def render_for_jupyter(derivation: Derivation) -> str:
     """MathJax display: ``aligned``, ``&&\\text{…}`` justifications (browsers scroll wide math)."""
     lines: list[str] = []
     for row in rows(derivation, width=LINE_WIDTH * 1.5):
-        just = rf" && \text{{{text_to_latex(row.justification)}}}" if row.justification else ""
+        just = f" && {text_in_math(row.justification)}" if row.justification else ""
         lines.extend(_align_lines(row, just))
     return "$$\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}$$"

@@ -90,6 +90,26 @@ def _text_char(char: str) -> str:
     return char if ord(char) < 128 else _ascii_fallback(char)
 
 
+def text_in_math(text: str) -> str:
+    """Text for math mode: ``\\text{…}`` pieces around the inline math, never ``$`` inside
+    ``\\text`` (MathJax does not read math nested in text)."""
+    parts = text.split("$")
+    if len(parts) % 2 == 0:
+        parts = [text]
+    out = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            out.append(f"{{{math_to_latex(part)}}}")
+            continue
+        for is_math, run in groupby(part, key=_is_math):
+            chars = "".join(run)
+            if is_math:
+                out.append(f"{{{math_to_latex(chars)}}}")
+            else:
+                out.append(r"\text{" + "".join(_text_char(c) for c in chars) + "}")
+    return "".join(out)
+
+
 def text_to_latex(text: str) -> str:
     """Escape text for LaTeX text mode; ``$…$`` stays math, Unicode math becomes ``$\\cmd$``."""
     text_parts = text.split("$")

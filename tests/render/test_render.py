@@ -135,3 +135,9 @@ def test_standalone_compiles_with_pdflatex(tmp_path, make):
     )
     assert run.returncode == 0, run.stdout[-2000:]
     assert latex.FIT_WIDTH > 0
+
+
+def test_text_in_math_keeps_math_out_of_text():
+    out = texescape.text_in_math("with $E[x]=\\mu$ and θ₁, 50%")
+    assert out == "\\text{with }{E[x]=\\mu}\\text{ and }{\\theta _{1}}\\text{, 50\\%}"
+    assert all("$" not in piece for piece in out.split("\\text"))
