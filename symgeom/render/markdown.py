@@ -54,6 +54,11 @@ def render_steps(derivation: Derivation) -> str:
     return "\n\n".join(parts)
 
 
+def render_result(derivation: Derivation) -> str:
+    """Only the last step, under the derivation's title in bold (for summaries)."""
+    return f"**{derivation.title}**\n\n{_display(rows(derivation)[-1])}"
+
+
 def render_derivation(derivation: Derivation, level: int = 3) -> str:
     """A heading, one line of context, and the steps; ``level`` is the heading depth."""
     return (
