@@ -41,6 +41,7 @@ class Document:
     title: str
     sections: tuple[tuple[str, tuple[Derivation, ...]], ...]
     verdicts: tuple[tuple[str, str, str], ...] = ()  # (family label, identity, status)
+    contents: tuple[str, ...] = ()
 
 
 def catalog() -> tuple[Family, ...]:
@@ -114,7 +115,8 @@ def family_documents(families: Iterable[Family]) -> tuple[Document, ...]:
         summary = ("Results (default routes)", tuple(results))
         docs.append(
             Document(
-                name, FAMILY_TITLES.get(name, name), (summary, *sections), tuple(all_verdicts)
+                name, FAMILY_TITLES.get(name, name), (summary, *sections), tuple(all_verdicts),
+                tuple(f"`{fam.label}`" for fam in grouped[name]),
             )
         )
     return tuple(docs)
@@ -125,6 +127,7 @@ def general_document() -> Document:
     return Document(
         "general", "General identities",
         tuple((d.title, (d,)) for d in derived),
+        contents=tuple(d.title for d in derived),
     )
 
 
@@ -181,12 +184,12 @@ def index(docs: Iterable[Document]) -> str:
         "`symgeom proofs --check` fails when these files are stale). "
         "Each document is a `.tex` file (compiles with pdflatex) and a `.md` file.",
         "",
-        "| document | sections | LaTeX | Markdown |",
+        "| document | contents | LaTeX | Markdown |",
         "|---|---|---|---|",
     ]
     for doc in docs:
         lines.append(
-            f"| {doc.title} | {len(doc.sections)} | [{doc.stem}.tex]({doc.stem}.tex) "
+            f"| {doc.title} | {'; '.join(doc.contents)} | [{doc.stem}.tex]({doc.stem}.tex) "
             f"| [{doc.stem}.md]({doc.stem}.md) |"
         )
     statuses: dict[str, int] = {}
