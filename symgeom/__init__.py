@@ -37,3 +37,28 @@ __all__ = [
     "__version__",
     "family",
 ]
+
+# Names implemented in sub-packages, imported on first use so `import symgeom` stays light.
+_LAZY = {
+    "kl": "symgeom.derive",
+    "fisher": "symgeom.derive",
+    "entropy": "symgeom.derive",
+    "expansion": "symgeom.derive",
+    "routes": "symgeom.derive",
+    "verify": "symgeom.verify",
+    "check_identity": "symgeom.verify",
+    "Verdict": "symgeom.verify",
+    "natural_gradient": "symgeom.natural",
+    "trpo_step": "symgeom.natural",
+    "conjugate_gradient": "symgeom.natural",
+    "ppo_clip_objective": "symgeom.natural",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'symgeom' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

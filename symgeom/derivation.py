@@ -16,14 +16,17 @@ if TYPE_CHECKING:
 class Step:
     """One line of a derivation: ``lhs relation expression``, justified in one short sentence.
 
-    ``lhs`` is ``None`` for a continuation line (it then reads ``= expression``).
-    ``justification`` is plain text; it may contain inline math between ``$…$``.
+    ``lhs`` is ``None`` for a continuation line (it then reads ``= expression``; the first step's
+    left-hand side is the derivation's ``symbol_latex``).  ``justification`` is plain text; it may
+    contain inline math between ``$…$``.  ``facts`` are the equations the step uses (moments such
+    as E[x²] = μ² + σ², A(η), ∇A(η), η(θ)), shown next to it.
     """
 
     expression: sp.Basic
     justification: str
     lhs: sp.Basic | None = None
     relation: str = "="
+    facts: tuple[sp.Basic, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -18,7 +18,7 @@ PROB = Parameter("p", "p", "probability of x = 1", lower=0.0, upper=1.0)
 LOGIT = Parameter("theta", r"\theta", "log-odds log(p/(1−p))")
 
 
-@lru_cache(maxsize=None)
+@cache
 def Bernoulli(param: str = "prob") -> Family:  # noqa: N802 - a constructor in the public API
     """p(x|p) = pˣ (1−p)¹⁻ˣ on x ∈ {0, 1}; exponential family with T = x, η = log(p/(1−p)),
     A(η) = log(1 + eᵑ)."""

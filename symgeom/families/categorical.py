@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -45,7 +45,7 @@ def logit_parameters(k: int) -> tuple[Parameter, ...]:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _categorical(k: int, param: str) -> Family:
     xs = tuple(sp.Symbol(f"x{i}", integer=True, nonnegative=True) for i in range(1, k + 1))
     probs = probability_parameters(k)

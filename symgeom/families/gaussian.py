@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -30,7 +30,7 @@ ETA2 = Parameter("eta2", r"\eta_{2}", "natural parameter η₂ = −1/(2σ²)", 
                  point_latex=(r"\eta_{2}", r"\eta'_{2}"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def Gaussian(param: str = "mean_std") -> Family:  # noqa: N802 - a constructor in the public API
     """log p(x|μ,σ) = −(x−μ)²/(2σ²) − log σ − ½ log 2π; exponential family with T = (x, x²),
     η = (μ/σ², −1/(2σ²)), A(η) = −η₁²/(4η₂) − ½ log(−2η₂)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from itertools import combinations_with_replacement
 
 import sympy as sp
@@ -69,7 +69,7 @@ def _symmetric(d: int, entries: dict[tuple[int, int], sp.Expr]) -> sp.Matrix:
     return sp.Matrix(d, d, lambda i, j: entries[(min(i, j) + 1, max(i, j) + 1)])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _full(d: int, param: str) -> Family:
     xs = tuple(sp.Symbol(f"x{i}", real=True) for i in range(1, d + 1))
     means = _mean_parameters(d)
@@ -132,7 +132,7 @@ def _full(d: int, param: str) -> Family:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _diagonal(d: int, param: str) -> Family:
     xs = tuple(sp.Symbol(f"x{i}", real=True) for i in range(1, d + 1))
     means = _mean_parameters(d)

@@ -1,0 +1,112 @@
+"""The explicit derivation cache: in memory, and on disk keyed by inputs, symgeom's math code and SymPy."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sympy as sp
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_MATH_PACKAGES = ("families", "derive", "verify")
+_memory: dict[str, Any] = {}
+
+
+def cache_dir() -> Path:
+    """``$SYMGEOM_CACHE_DIR``, else ``$XDG_CACHE_HOME/symgeom``, else ``~/.cache/symgeom``."""
+    if "SYMGEOM_CACHE_DIR" in os.environ:
+        return Path(os.environ["SYMGEOM_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "symgeom"
+
+
+def disk_cache_enabled() -> bool:
+    return os.environ.get("SYMGEOM_CACHE", "1") != "0"
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Hash of every source file that can change a derivation, plus the SymPy version."""
+    digest = hashlib.sha256(sp.__version__.encode())
+    root = Path(__file__).parent
+    for package in _MATH_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def stable_key(*parts: Any) -> str:
+    """A key that is the same in every process: srepr of SymPy data, repr of the rest."""
+    digest = hashlib.sha256(code_fingerprint().encode())
+    for part in parts:
+        digest.update(b"\0")
+        digest.update(_stable_repr(part).encode())
+    return digest.hexdigest()
+
+
+def _stable_repr(value: Any) -> str:
+    if isinstance(value, sp.Basic):
+        return sp.srepr(value)
+    if isinstance(value, tuple | list):
+        return "(" + ",".join(_stable_repr(v) for v in value) + ")"
+    if hasattr(value, "__dataclass_fields__"):
+        fields = value.__dataclass_fields__
+        return type(value).__name__ + "(" + ",".join(
+            f"{name}={_stable_repr(getattr(value, name))}" for name in fields
+        ) + ")"
+    return repr(value)
+
+
+def _load(path: Path) -> Any:
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+
+
+def _store(path: Path, value: Any) -> None:
+    """Atomic write (temp file + rename), so concurrent runs never read half a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, path)
+    except OSError:
+        pass
+
+
+def cached(namespace: str) -> Callable[[F], F]:
+    """Memoize a pure function of hashable (dataclass/SymPy/str) arguments, in memory and on disk."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            key = stable_key(namespace, args, tuple(sorted(kwargs.items())))
+            if key in _memory:
+                return _memory[key]
+            path = cache_dir() / namespace / f"{key}.pickle"
+            value = _load(path) if disk_cache_enabled() else None
+            if value is None:
+                value = fn(*args, **kwargs)
+                if disk_cache_enabled():
+                    _store(path, value)
+            _memory[key] = value
+            return value
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def clear_memory() -> None:
+    """Forget in-memory results (the disk cache stays); used by benchmarks for cold runs."""
+    _memory.clear()

@@ -1,0 +1,87 @@
+"""Small helpers shared by the derivation routes: tidying, Jacobians, point bookkeeping."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from symgeom.families.base import Family, Point
+
+
+def tidy_logs(expr: sp.Expr) -> sp.Expr:
+    """Cancel and factor every log argument, then split logs SymPy can show are of positive factors."""
+    expr = expr.replace(
+        lambda e: isinstance(e, sp.log), lambda e: sp.log(sp.factor(sp.cancel(e.args[0])))
+    )
+    return sp.expand_log(expr, deep=True)
+
+
+def looks_negative(expr: sp.Expr) -> bool:
+    """Negative at a small interior point (every symbol 1/7), as 1 − p is not and p − 1 is.
+
+    Only chooses how a result is written (which sign to factor out), never what it is worth.
+    """
+    value = expr.xreplace({s: sp.Rational(1, 7) for s in expr.free_symbols})
+    if value.is_number and value != 0:
+        return bool(value.is_negative)
+    return expr.could_extract_minus_sign()
+
+
+def _positive_factors(expr: sp.Expr) -> sp.Expr:
+    """Flip the sign of sum factors that look negative, p/(p·(1 − p)) rather than −p/(p·(p − 1))."""
+    sign = 1
+    parts = []
+    for part in sp.fraction(expr):
+        factors = []
+        for factor in sp.Mul.make_args(part):
+            base, exponent = factor.as_base_exp()
+            if isinstance(base, sp.Add) and exponent.is_integer and looks_negative(base):
+                factor = sp.expand(-base) ** exponent
+                sign *= (-1) ** exponent
+            factors.append(factor)
+        parts.append(sp.Mul(*factors))
+    return sign * parts[0] / parts[1]
+
+
+def tidy_rational(expr: sp.Expr) -> sp.Expr:
+    """A rational-function entry in lowest terms, factored where SymPy manages quickly."""
+    cancelled = sp.cancel(sp.together(expr))
+    factored = sp.factor(cancelled)
+    best = factored if sp.count_ops(factored) <= sp.count_ops(cancelled) else cancelled
+    return _positive_factors(best)
+
+
+def point_pairs(family: Family) -> list[tuple[sp.Symbol, sp.Symbol]]:
+    """(θ₁ᵢ, θ₂ᵢ) for each chart parameter: canonical forms are written in their differences."""
+    return list(zip(family.symbols(1), family.symbols(2)))
+
+
+def jacobian(outputs: tuple[sp.Expr, ...], inputs: tuple[sp.Symbol, ...]) -> sp.Matrix:
+    """J[i, j] = ∂ outputs[i] / ∂ inputs[j]."""
+    return sp.Matrix(len(outputs), len(inputs), lambda i, j: sp.diff(outputs[i], inputs[j]))
+
+
+def natural_symbols_at(family: Family, point: Point) -> tuple[sp.Symbol, ...]:
+    """η symbols renamed for a parameter point: η → η_1, η_2 (η itself for the generic point)."""
+    symbols = family.exponential_form.natural_symbols
+    if point is None:
+        return symbols
+    return tuple(sp.Symbol(f"{s.name}_{point}", **s.assumptions0) for s in symbols)
+
+
+def chart_to_point(family: Family, expr: sp.Expr, point: Point) -> sp.Expr:
+    """Rename the generic chart symbols θ in ``expr`` to those of ``point``."""
+    return expr.xreplace(family.chart.at(point))
+
+
+def simplified_within(simplify: object, expr: sp.Basic, seconds: float) -> tuple[sp.Basic, bool]:
+    """(simplify(expr), True), or (expr, False) when simplification runs past ``seconds``.
+
+    Large rational functions (the log-partition of a 3-d Gaussian at η(θ)) can take minutes to
+    cancel; the unsimplified expression is still exact, so derivations keep it and say so.
+    """
+    from symgeom.verify.timeout import TimeLimitError, run_with_time_limit
+
+    try:
+        return run_with_time_limit(simplify, (expr,), seconds), True
+    except TimeLimitError:
+        return expr, False

@@ -1,0 +1,69 @@
+"""Entropy H(θ) = −E_θ[log p(x|θ)] by the definition and by the exponential-family form."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from symgeom.cache import cached
+from symgeom.derivation import Derivation, Step
+from symgeom.derive.canonical import canonical_form
+from symgeom.derive.common import tidy_logs
+from symgeom.derive.expectation import expect, moment_facts
+from symgeom.derive.notation import THETA, Density, Expect, GradLogPartition, LogPartition, Tex, X
+from symgeom.derive.registry import register
+from symgeom.families.base import Family, FiniteSupport
+
+ENTROPY_LATEX = r"H(\theta)"
+
+
+def _entropy(family: Family, route: str, title: str, steps: list[Step], raw: sp.Expr) -> Derivation:
+    result = canonical_form(tidy_logs(raw))
+    steps.append(Step(result, "collect the logarithms"))
+    return Derivation(
+        quantity="entropy", route=route, family=family,
+        title=f"Entropy of the {family.title} family ({family.param}), {title}",
+        symbol_latex=ENTROPY_LATEX, steps=tuple(steps), result=result,
+        arguments=family.symbols(),
+    )
+
+
+@register("entropy", "definition")
+@cached("entropy-definition")
+def entropy_definition(family: Family) -> Derivation:
+    """H(θ) = −E_θ[log p(x|θ)] (differential entropy on ℝᵈ)."""
+    log_p = family.log_density()
+    steps = [Step(-Expect(sp.log(Density(X, THETA)), THETA), "definition of the entropy")]
+    if isinstance(family.support, FiniteSupport):
+        steps.append(Step(-Expect(log_p, THETA), "exact sum over the support"))
+    else:
+        steps.append(Step(
+            -Expect(sp.collect(sp.expand(log_p), family.variables), THETA),
+            "substitute the log-density, a polynomial in x",
+            facts=tuple(moment_facts(family, log_p)),
+        ))
+    return _entropy(family, "definition", "from the definition", steps, -expect(family, log_p))
+
+
+@register("entropy", "log_partition")
+@cached("entropy-partition")
+def entropy_log_partition(family: Family) -> Derivation:
+    """H(θ) = A(η) − η·∇A(η) − E_θ[log h(x)]."""
+    form = family.exponential_form
+    eta = form.natural_symbols
+    natural = family.natural_at()
+    at = dict(zip(eta, natural))
+    a_value = tidy_logs(form.log_partition.xreplace(at))
+    gradient = [sp.cancel(sp.diff(form.log_partition, e).xreplace(at)) for e in eta]
+    raw = a_value - sp.Add(*[n * g for n, g in zip(natural, gradient)]) - expect(
+        family, form.log_base_measure
+    )
+    eta_symbol = Tex(r"\eta")
+    steps = [
+        Step(LogPartition(eta_symbol) - sp.Mul(eta_symbol, GradLogPartition(eta_symbol),
+                                               evaluate=False)
+             - Expect(Tex(r"\log h(x)"), THETA),
+             "exponential family: log p = η·T − A(η) + log h and E[T] = ∇A(η)",
+             facts=tuple(sp.Eq(e, n, evaluate=False) for e, n in zip(eta, natural))),
+        Step(raw, "substitute A, ∇A and η(θ)"),
+    ]
+    return _entropy(family, "log_partition", "from the log-partition", steps, raw)

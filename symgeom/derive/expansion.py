@@ -1,0 +1,103 @@
+"""The second-order theorem: KL(θ‖θ+tΔ) = ½ΔᵀFΔ t² + c₃t³ + O(t⁴), c₃ = (3∇F[Δ,Δ,Δ] − T[Δ,Δ,Δ])/12."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symgeom.cache import cached
+from symgeom.derivation import Derivation, Step
+from symgeom.derive.common import simplified_within, tidy_rational
+from symgeom.derive.expectation import as_polynomial, expect, expect_polynomial
+from symgeom.derive.fisher import fisher_score_covariance, score
+from symgeom.derive.kl import kl_definition
+from symgeom.derive.notation import T, Tex
+from symgeom.derive.registry import register
+from symgeom.families.base import Family, FiniteSupport
+
+#: Per-coefficient budget for tidying; past it the exact unsimplified coefficient is kept.
+TIDY_SECONDS = 10.0
+ORDER = 3
+
+
+@dataclass(frozen=True)
+class ExpansionTerms:
+    """Taylor coefficients cₙ of t ↦ KL(θ‖θ+tΔ) at t = 0 and the closed forms they should equal.
+
+    ``quadratic_form`` = ½ΔᵀF(θ)Δ; ``cubic_form`` = (3·Σ ΔᵢΔⱼΔₖ ∂ₖFᵢⱼ − E[(sᵀΔ)³])/12, where
+    E[(sᵀΔ)³] contracts the skewness tensor Tᵢⱼₖ = E[sᵢsⱼsₖ] (Amari–Chentsov) with Δ three times.
+    """
+
+    coefficients: tuple[sp.Expr, ...]
+    quadratic_form: sp.Expr
+    cubic_form: sp.Expr
+    skewness: sp.Expr
+    fisher_derivative: sp.Expr
+
+
+def _tidy(expr: sp.Expr) -> sp.Expr:
+    return simplified_within(tidy_rational, expr, TIDY_SECONDS)[0]
+
+
+@cached("expansion-terms")
+def expansion_terms(family: Family) -> ExpansionTerms:
+    theta, delta = family.symbols(), family.delta_symbols()
+    kl = kl_definition(family).result
+    along = {
+        **dict(zip(family.symbols(1), theta)),
+        **{s2: s + T * d for s2, s, d in zip(family.symbols(2), theta, delta)},
+    }
+    curve = kl.xreplace(along)
+    coefficients = []
+    derivative = curve
+    for n in range(ORDER + 1):
+        coefficients.append(_tidy(derivative.xreplace({T: 0}) / sp.factorial(n)))
+        derivative = sp.diff(derivative, T)
+    fisher = fisher_score_covariance(family).result
+    d = sp.Matrix(delta)
+    quadratic = _tidy((d.T * fisher * d)[0, 0] / 2)
+    directional = sp.Add(*[di * sp.diff(2 * quadratic, t) for di, t in zip(delta, theta)])
+    s_delta = sp.Add(*[si * di for si, di in zip(score(family), delta)])
+    if isinstance(family.support, FiniteSupport):
+        skewness = expect(family, s_delta**3)
+    else:
+        skewness = expect_polynomial(family, as_polynomial(family, s_delta) ** 3)
+    skewness = _tidy(skewness)
+    directional = _tidy(directional)
+    cubic = _tidy((3 * directional - skewness) / 12)
+    return ExpansionTerms(tuple(coefficients), quadratic, cubic, skewness, directional)
+
+
+@register("expansion", "taylor")
+@cached("expansion")
+def expansion(family: Family) -> Derivation:
+    """KL(θ‖θ+tΔ) = Σₙ cₙ tⁿ with cₙ = (1/n!) dⁿ/dtⁿ KL(θ‖θ+tΔ) at t = 0."""
+    terms = expansion_terms(family)
+    c = terms.coefficients
+    series = sp.Add(*[c[n] * T**n for n in range(ORDER + 1)], sp.O(T ** (ORDER + 1)))
+    delta = sp.Matrix(family.delta_symbols())
+    steps = [
+        Step(Tex(r"\sum_{n} \frac{t^{n}}{n!} \frac{d^{n}}{dt^{n}}"
+                 r" D_{\mathrm{KL}}\left(p_{\theta} \,\|\, p_{\theta + t\Delta}\right)\Big|_{t=0}"),
+             "Taylor series in t of the KL divergence along the line θ + tΔ"),
+        Step(series, "differentiate the closed-form KL and set t = 0",
+             facts=(sp.Eq(Tex(r"\Delta"), delta, evaluate=False),)),
+        Step(terms.quadratic_form * T**2 + terms.cubic_form * T**3 + sp.O(T**4),
+             "c₀ = 0 and c₁ = 0 (minimum at Δ = 0); c₂ = ½ΔᵀFΔ; c₃ = (3∇F[Δ,Δ,Δ] − T[Δ,Δ,Δ])/12",
+             facts=(
+                 sp.Eq(Tex(r"\tfrac{1}{2}\Delta^{T} F(\theta) \Delta"), terms.quadratic_form,
+                       evaluate=False),
+                 sp.Eq(Tex(r"T[\Delta,\Delta,\Delta] = \mathbb{E}[(s^{T}\Delta)^{3}]"),
+                       terms.skewness, evaluate=False),
+                 sp.Eq(Tex(r"\nabla F[\Delta,\Delta,\Delta]"), terms.fisher_derivative,
+                       evaluate=False),
+             )),
+    ]
+    return Derivation(
+        quantity="expansion", route="taylor", family=family,
+        title=f"Second-order expansion of KL for the {family.title} family ({family.param})",
+        symbol_latex=r"D_{\mathrm{KL}}\left(p_{\theta} \,\|\, p_{\theta + t\Delta}\right)",
+        steps=tuple(steps), result=series,
+        arguments=family.symbols() + family.delta_symbols() + (T,),
+    )

@@ -1,0 +1,112 @@
+"""E_θ[f(x)]: exact sums over finite supports, Gaussian moments for polynomials on ℝᵈ."""
+
+from __future__ import annotations
+
+from functools import cache
+from itertools import combinations
+
+import sympy as sp
+
+from symgeom.families.base import Family, FiniteSupport, Point
+
+
+def probability_mass(family: Family, outcome: tuple[int, ...], point: Point = None) -> sp.Expr:
+    """p(x|θ) = exp(log p(x|θ)) at one outcome of a finite support."""
+    at = dict(zip(family.variables, outcome))
+    return sp.exp(sp.expand(family.log_density(point).xreplace(at)))
+
+
+def _pairings(indices: tuple[int, ...]) -> list[list[tuple[int, int]]]:
+    if not indices:
+        return [[]]
+    first, rest = indices[0], indices[1:]
+    result = []
+    for j in range(len(rest)):
+        pair = (first, rest[j])
+        remaining = rest[:j] + rest[j + 1 :]
+        result.extend([[pair, *tail] for tail in _pairings(remaining)])
+    return result
+
+
+@cache
+def _central_moment(cov: tuple[tuple[sp.Expr, ...], ...], indices: tuple[int, ...]) -> sp.Expr:
+    """E[∏ zᵢ] for z ~ N(0, Σ): Isserlis' theorem, the sum over pairings of ∏ Σ_ab."""
+    if len(indices) % 2:
+        return sp.Integer(0)
+    return sp.Add(*[sp.Mul(*[cov[a][b] for a, b in pairing]) for pairing in _pairings(indices)])
+
+
+@cache
+def gaussian_moment(
+    mean: tuple[sp.Expr, ...], cov: tuple[tuple[sp.Expr, ...], ...], powers: tuple[int, ...]
+) -> sp.Expr:
+    """E[∏ xᵢ^{aᵢ}] for x ~ N(μ, Σ): expand ∏(μᵢ + zᵢ)^{aᵢ} and apply Isserlis to each z-monomial."""
+    indices = tuple(i for i, a in enumerate(powers) for _ in range(a))
+    total = sp.Integer(0)
+    n = len(indices)
+    for r in range(n + 1):
+        for chosen in combinations(range(n), r):
+            z_part = tuple(indices[c] for c in chosen)
+            mu_part = sp.Mul(*[mean[indices[c]] for c in range(n) if c not in chosen])
+            total += mu_part * _central_moment(cov, z_part)
+    return sp.expand(total)
+
+
+def moment_table(family: Family, point: Point = None) -> tuple[tuple, tuple]:
+    """(mean, covariance) of x at ``point``, in the active chart."""
+    assert family.moments is not None
+    sub = family.reference_at(point)
+    mean, cov = family.moments
+    return (
+        tuple(sp.sympify(m).xreplace(sub) for m in mean),
+        tuple(tuple(sp.sympify(c).xreplace(sub) for c in row) for row in cov),
+    )
+
+
+def expect(family: Family, expr: sp.Expr, point: Point = None) -> sp.Expr:
+    """E_{x∼p(·|θ)}[expr(x)] at ``point``, exactly.
+
+    Finite support: Σₓ p(x|θ) expr(x).  ℝᵈ: expr must be a polynomial in x; each monomial is
+    replaced by its Gaussian moment (Isserlis' theorem), which symgeom's catalog checks against
+    the density itself (Stein's identity and, for d = 1, direct integration).
+    """
+    if isinstance(family.support, FiniteSupport):
+        return sp.Add(
+            *[
+                probability_mass(family, outcome, point)
+                * sp.sympify(expr).xreplace(dict(zip(family.variables, outcome)))
+                for outcome in family.support.outcomes
+            ]
+        )
+    mean, cov = moment_table(family, point)
+    poly = sp.Poly(sp.expand(expr), *family.variables)
+    return sp.Add(
+        *[coeff * gaussian_moment(mean, cov, powers) for powers, coeff in poly.terms()]
+    )
+
+
+def moment_facts(family: Family, expr: sp.Expr, point: Point = None) -> list[sp.Eq]:
+    """The moments E[xᵅ] an expectation of ``expr`` uses, as equations to show in a derivation."""
+    if isinstance(family.support, FiniteSupport):
+        return []
+    mean, cov = moment_table(family, point)
+    poly = sp.Poly(sp.expand(expr), *family.variables)
+    facts = []
+    for powers in sorted({p for p, _ in poly.terms() if sum(p) > 0}, key=lambda p: (sum(p), p)):
+        monomial = sp.Mul(*[v**a for v, a in zip(family.variables, powers)])
+        facts.append(
+            sp.Eq(sp.Function("E")(monomial), sp.factor(gaussian_moment(mean, cov, powers)),
+                  evaluate=False)
+        )
+    return facts
+
+
+def as_polynomial(family: Family, expr: sp.Expr) -> sp.Poly:
+    """expr as a polynomial in the family's variables (coefficients: rational functions of θ)."""
+    return sp.Poly(expr, *family.variables)
+
+
+def expect_polynomial(family: Family, poly: sp.Poly, point: Point = None) -> sp.Expr:
+    """E[poly(x)] on ℝᵈ from the Gaussian moments, without re-expanding poly."""
+    mean, cov = moment_table(family, point)
+    return sp.Add(*[coeff * gaussian_moment(mean, cov, powers) for powers, coeff in poly.terms()])

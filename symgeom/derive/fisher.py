@@ -1,0 +1,170 @@
+"""Fisher information F(θ) by four independent routes, plus the reparameterization pull-back JᵀF J."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from symgeom.cache import cached
+from symgeom.derivation import Derivation, Step
+from symgeom.derive.common import jacobian, tidy_rational
+from symgeom.derive.expectation import (
+    as_polynomial,
+    expect,
+    expect_polynomial,
+    moment_facts,
+)
+from symgeom.derive.notation import THETA, Expect, Tex
+from symgeom.derive.registry import register
+from symgeom.families.base import Family, FiniteSupport
+
+FISHER_LATEX = r"F(\theta)"
+SCORE_OUTER = Tex(r"s s^{T}")
+
+
+def _matrix(entries: dict[tuple[int, int], sp.Expr], n: int) -> sp.ImmutableMatrix:
+    return sp.ImmutableMatrix(n, n, lambda i, j: entries[(min(i, j), max(i, j))])
+
+
+def _upper(n: int) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(n) for j in range(i, n)]
+
+
+def score(family: Family) -> list[sp.Expr]:
+    """s(x, θ) = ∇_θ log p(x|θ)."""
+    log_p = family.log_density()
+    return [sp.diff(log_p, t) for t in family.symbols()]
+
+
+def _fisher(family: Family, route: str, title: str, steps: list[Step],
+            result: sp.ImmutableMatrix) -> Derivation:
+    steps.append(Step(result, "simplify each entry"))
+    return Derivation(
+        quantity="fisher", route=route, family=family,
+        title=f"Fisher information of the {family.title} family ({family.param}), {title}",
+        symbol_latex=FISHER_LATEX, steps=tuple(steps), result=result,
+        arguments=family.symbols(),
+    )
+
+
+@register("fisher", "score_covariance")
+@cached("fisher-score")
+def fisher_score_covariance(family: Family) -> Derivation:
+    """F(θ) = E_θ[s sᵀ], s = ∇_θ log p(x|θ)."""
+    s = score(family)
+    n = len(s)
+    steps = [
+        Step(Expect(SCORE_OUTER, THETA),
+             "definition: the covariance of the score s = ∇_θ log p(x|θ) (whose mean is 0)",
+             facts=(sp.Eq(Tex("s"), sp.ImmutableMatrix(s), evaluate=False),)),
+    ]
+    if isinstance(family.support, FiniteSupport):
+        entries = {(i, j): tidy_rational(expect(family, s[i] * s[j])) for i, j in _upper(n)}
+        steps.append(Step(Expect(SCORE_OUTER, THETA),
+                          "exact sum over the support of p(x|θ) s(x) s(x)ᵀ"))
+    else:
+        polys = [as_polynomial(family, si) for si in s]
+        entries = {
+            (i, j): tidy_rational(expect_polynomial(family, polys[i] * polys[j]))
+            for i, j in _upper(n)
+        }
+        top = max(polys[i].total_degree() + polys[j].total_degree() for i, j in _upper(n))
+        x = family.variables
+        steps.append(Step(
+            Expect(SCORE_OUTER, THETA),
+            f"sᵢsⱼ is a polynomial of degree {top} in x: take expectations with the Gaussian moments",
+            facts=tuple(moment_facts(family, sp.Add(*[v**2 for v in x]) + sp.Add(*x))),
+        ))
+    return _fisher(family, "score_covariance", "as the covariance of the score", steps,
+                   _matrix(entries, n))
+
+
+@register("fisher", "negative_hessian")
+@cached("fisher-hessian")
+def fisher_negative_hessian(family: Family) -> Derivation:
+    """F(θ) = −E_θ[∇²_θ log p(x|θ)]."""
+    log_p = family.log_density()
+    theta = family.symbols()
+    n = len(theta)
+    hessian = {(i, j): sp.diff(log_p, theta[i], theta[j]) for i, j in _upper(n)}
+    entries = {key: tidy_rational(-expect(family, h)) for key, h in hessian.items()}
+    steps = [
+        Step(-Expect(Tex(r"\nabla^2 \log p"), THETA),
+             "information equality: F = −E[∇² log p] (differentiate E[s] = 0 under the integral)",
+             facts=(sp.Eq(Tex(r"\nabla^2 \log p"), _matrix(hessian, n), evaluate=False),)),
+    ]
+    return _fisher(family, "negative_hessian", "as minus the expected Hessian of log p", steps,
+                   _matrix(entries, n))
+
+
+@register("fisher", "log_partition")
+@cached("fisher-partition")
+def fisher_log_partition(family: Family) -> Derivation:
+    """F(θ) = Jᵀ ∇²A(η) J with J = ∂η/∂θ (exponential family: F_η = ∇²A = Cov[T])."""
+    form = family.exponential_form
+    eta = form.natural_symbols
+    natural = family.natural_at()
+    theta = family.symbols()
+    at = dict(zip(eta, natural))
+    hessian_a = sp.Matrix(len(eta), len(eta),
+                          lambda i, j: sp.cancel(sp.diff(form.log_partition, eta[i], eta[j]).xreplace(at)))
+    jac = jacobian(natural, theta).applyfunc(sp.cancel)
+    product = jac.T * hessian_a * jac
+    n = len(theta)
+    entries = {(i, j): tidy_rational(product[i, j]) for i, j in _upper(n)}
+    steps = [
+        Step(Tex(r"J^{T} \nabla^{2} A(\eta) J"),
+             "exponential family: the Fisher matrix in η is ∇²A(η); pull back by J = ∂η/∂θ",
+             facts=(
+                 sp.Eq(Tex(r"\nabla^{2} A(\eta(\theta))"), hessian_a, evaluate=False),
+                 sp.Eq(Tex("J"), jac, evaluate=False),
+             )),
+    ]
+    return _fisher(family, "log_partition", "from the Hessian of the log-partition", steps,
+                   _matrix(entries, n))
+
+
+@register("fisher", "kl_hessian")
+@cached("fisher-kl-hessian")
+def fisher_kl_hessian(family: Family) -> Derivation:
+    """F(θ)ᵢⱼ = ∂²/∂θ'ᵢ∂θ'ⱼ KL(θ‖θ') at θ' = θ."""
+    from symgeom.derive.kl import kl_definition
+
+    kl = kl_definition(family).result
+    first, second, theta = family.symbols(1), family.symbols(2), family.symbols()
+    kl_theta = kl.xreplace(dict(zip(first, theta)))
+    n = len(theta)
+    back = dict(zip(second, theta))
+    entries = {
+        (i, j): tidy_rational(sp.diff(kl_theta, second[i], second[j]).xreplace(back))
+        for i, j in _upper(n)
+    }
+    steps = [
+        Step(Tex(r"\nabla^{2}_{\theta'} D_{\mathrm{KL}}(p_{\theta} \| p_{\theta'})|_{\theta'=\theta}"),
+             "KL(θ‖θ′) has a minimum 0 at θ′ = θ; its Hessian there is the Fisher matrix",
+             facts=(sp.Eq(Tex(r"D_{\mathrm{KL}}(p_{\theta} \| p_{\theta'})"),
+                          kl_theta, evaluate=False),)),
+    ]
+    return _fisher(family, "kl_hessian", "as the Hessian of KL(θ‖θ′) at θ′ = θ", steps,
+                   _matrix(entries, n))
+
+
+@register("fisher", "pullback", applies=lambda family: family.param != family.reference.name)
+@cached("fisher-pullback")
+def fisher_pullback(family: Family) -> Derivation:
+    """F_θ = Jᵀ F_ref(θ_ref(θ)) J with J = ∂θ_ref/∂θ (reparameterization)."""
+    reference = family.with_param(family.reference.name)
+    f_ref = fisher_score_covariance(reference).result
+    to_ref = family.reference_at()
+    theta = family.symbols()
+    jac = jacobian(tuple(to_ref[s] for s in reference.symbols()), theta)
+    product = jac.T * f_ref.xreplace(to_ref) * jac
+    n = len(theta)
+    entries = {(i, j): tidy_rational(product[i, j]) for i, j in _upper(n)}
+    steps = [
+        Step(Tex(r"J^{T} F_{\mathrm{ref}}(\theta_{\mathrm{ref}}(\theta)) J"),
+             f"chain rule for the score: pull back the Fisher matrix of the {reference.param} chart",
+             facts=(sp.Eq(Tex("J"), jac, evaluate=False),
+                    sp.Eq(Tex(r"F_{\mathrm{ref}}"), f_ref, evaluate=False))),
+    ]
+    return _fisher(family, "pullback", f"pulled back from the {reference.param} chart", steps,
+                   _matrix(entries, n))

@@ -1,0 +1,47 @@
+"""Registry of derivation routes, keyed by quantity and route name (like torch's register_kl)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from symgeom.derivation import Derivation
+from symgeom.errors import UnknownQuantityError
+from symgeom.families.base import Family
+
+Route = Callable[[Family], Derivation]
+Applies = Callable[[Family], bool]
+
+_ROUTES: dict[str, dict[str, tuple[Route, Applies]]] = {}
+
+
+def register(quantity: str, route: str, applies: Applies = lambda family: True) -> Callable[[Route], Route]:
+    """Register ``fn(family) -> Derivation`` as ``route`` of ``quantity``; the first is the default."""
+
+    def decorate(fn: Route) -> Route:
+        _ROUTES.setdefault(quantity, {})[route] = (fn, applies)
+        return fn
+
+    return decorate
+
+
+def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
+    """Route names of ``quantity`` (those that apply to ``family`` when given), default first."""
+    if quantity not in _ROUTES:
+        raise UnknownQuantityError(
+            f"unknown quantity {quantity!r}; accepted: {', '.join(sorted(_ROUTES))}"
+        )
+    return tuple(
+        name for name, (_, applies) in _ROUTES[quantity].items()
+        if family is None or applies(family)
+    )
+
+
+def derive(quantity: str, family: Family, route: str | None = None) -> Derivation:
+    """The Derivation of ``quantity`` for ``family`` by ``route`` (default: the first registered)."""
+    accepted = routes(quantity, family)
+    name = route if route is not None else accepted[0]
+    if name not in accepted:
+        raise UnknownQuantityError(
+            f"unknown route {name!r} of {quantity} for {family.label}; accepted: {', '.join(accepted)}"
+        )
+    return _ROUTES[quantity][name][0](family)
