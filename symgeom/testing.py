@@ -44,9 +44,11 @@ from symgeom.families.base import Family
 
 __all__ = [
     "arrays",
+    "catalog",
     "near_pairs",
     "param_pairs",
     "params",
+    "perturb",
     "register_profiles",
 ]
 
@@ -54,6 +56,21 @@ _LOGIT = 10.0
 _MEAN = 10.0
 _LOG_SIGMA = float(np.log(100.0))
 _WIDE_LOG_SIGMA = float(np.log(1e150))
+
+
+def catalog() -> tuple[Family, ...]:
+    """One small family of every kind and chart: what symgeom's own property tests run over."""
+    from symgeom.families import Bernoulli, Categorical, Gaussian, MultivariateGaussian
+
+    return (
+        Bernoulli("prob"),
+        Bernoulli("logit"),
+        Categorical(3, "probs"),
+        Categorical(3, "logits"),
+        *(Gaussian(p) for p in ("mean_std", "mean_var", "natural", "mean_logstd")),
+        MultivariateGaussian(2),
+        *(MultivariateGaussian(2, "diagonal", p) for p in ("mean_var", "mean_std", "mean_logstd")),
+    )
 
 
 def register_profiles() -> str:
@@ -182,7 +199,7 @@ def arrays(family: Family, theta: tuple[float, ...]) -> tuple[np.ndarray, ...]:
 
 
 # --- pairs ----------------------------------------------------------------------------------------
-def _perturb(
+def perturb(
     family: Family, theta: tuple[float, ...], delta: float, r: np.ndarray
 ) -> tuple[float, ...]:
     """θ moved by a relative amount ≤ δ in every coordinate (r ∈ [−1, 1]ⁿ), staying valid."""
@@ -212,7 +229,7 @@ def near_pairs(
     size = _perturbation_size(family)
     directions = st.lists(_finite(-1.0, 1.0), min_size=size, max_size=size).map(np.asarray)
     return st.tuples(params(family, wide=wide), deltas, directions).map(
-        lambda x: (x[0], _perturb(family, x[0], x[1], x[2]))
+        lambda x: (x[0], perturb(family, x[0], x[1], x[2]))
     )
 
 

@@ -105,12 +105,14 @@ def categorical_probs(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 def _categorical_probs_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     d = p - q
-    total_p = p.sum(axis=-1, keepdims=True)
-    total_q = q.sum(axis=-1, keepdims=True)
-    if np.array_equal(total_p, total_q):
-        return kl_div(p, q, d).sum(axis=-1) / total_q[..., 0]
-    shift = p * (-d.sum(axis=-1, keepdims=True) / total_p)
-    return kl_div(p + shift, q, d + shift).sum(axis=-1) / total_q[..., 0]
+    total_q = q.sum(axis=-1)
+    # Σp − Σq from the exact differences, not from the rounded sums: when KL ≈ 10⁻²¹ even a
+    # 10⁻¹⁷ gap between the sums matters (it adds (Σp − Σq)²/2), and equal rounded sums hide it.
+    gap = d.sum(axis=-1, keepdims=True)
+    if not gap.any():
+        return kl_div(p, q, d).sum(axis=-1) / total_q
+    shift = p * (-gap / p.sum(axis=-1, keepdims=True))
+    return kl_div(p + shift, q, d + shift).sum(axis=-1) / total_q
 
 
 def categorical_logits(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:
