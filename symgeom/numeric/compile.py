@@ -17,7 +17,15 @@ import numpy as np
 
 from symgeom.errors import UnknownQuantityError
 from symgeom.numeric import kl as kl_kernels
-from symgeom.numeric.inputs import Input, as_float, broadcast_check, inputs, unpack, validate
+from symgeom.numeric.inputs import (
+    Input,
+    as_float,
+    broadcast_check,
+    inputs,
+    invalid_mask,
+    unpack,
+    validate,
+)
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -32,13 +40,9 @@ def kl_kernel(family: Family) -> Kernel | None:
     """The stable KL kernel of ``family``'s chart, taking grouped θ₁ arrays then θ₂ arrays."""
     sizes = dict(family.size)
     if family.name == "bernoulli":
-        return {"prob": kl_kernels.bernoulli_prob, "logit": kl_kernels.bernoulli_logit}[
-            family.param
-        ]
+        return {"prob": kl_kernels.bernoulli_prob, "logit": kl_kernels.bernoulli_logit}[family.param]
     if family.name == "categorical":
-        return {"probs": kl_kernels.categorical_probs, "logits": kl_kernels.categorical_logits}[
-            family.param
-        ]
+        return {"probs": kl_kernels.categorical_probs, "logits": kl_kernels.categorical_logits}[family.param]
     if family.name == "gaussian":
         return {
             "mean_std": kl_kernels.gaussian_mean_std,
@@ -84,8 +88,10 @@ class CompiledFunction:
     With ``validate=True`` (the default) every argument is checked (finite, in its domain,
     simplex sums within √ε, Σ symmetric positive definite, shapes compatible) and a violation
     raises :class:`~symgeom.errors.InvalidParameterError` naming the argument.  With
-    ``validate=False`` nothing is checked: entries outside the domain come back as nan (or ±inf
-    on a boundary where the formula has a pole, such as σ = 0), never as an exception.
+    ``validate=False`` nothing raises: every batch entry with an input outside its domain
+    (non-finite, p ∉ [0, 1], σ ≤ 0, η₂ ≥ 0, Σ not positive definite) comes back as nan;
+    probability vectors are read as proportional to the distributions (sums are not checked),
+    Σ's symmetry is not checked, and shapes must still broadcast.
     """
 
     def __init__(
@@ -122,7 +128,21 @@ class CompiledFunction:
             _check_core_shapes(spec, arrays)
             broadcast_check([i.name for i in spec], arrays, [_CORE_RANK[i.kind] for i in spec])
         with np.errstate(all="ignore"):
-            return self._kernel(*arrays)
+            out = self._kernel(*arrays)
+        if not self.validate:
+            out = self._nan_outside_domain(out, arrays)
+        return out
+
+    def _nan_outside_domain(self, out: np.ndarray, arrays: list[np.ndarray]) -> np.ndarray:
+        """nan wherever an input of either point is outside its domain (validate=False)."""
+        per_point = len(self.signature.inputs) // self._points
+        core = self.signature.output.count(",")  # "(...)" → 0, "(..., n, n)" → 2
+        for point in range(self._points):
+            chunk = tuple(arrays[point * per_point : (point + 1) * per_point])
+            mask = invalid_mask(self.family, chunk, self.any_size)
+            if mask is not None:
+                out = np.where(mask.reshape(mask.shape + (1,) * core), np.nan, out)
+        return out
 
     def __repr__(self) -> str:
         return f"<compiled {self.signature.quantity} of {self.signature.family}>"
@@ -166,9 +186,7 @@ def _build(derivation: Derivation) -> _Built:
 def compile_derivation(derivation: Derivation, validate: bool = True) -> CompiledFunction:
     """The hook behind ``Derivation.numpy()``: a stable, broadcasting NumPy function, built once."""
     built = _build(derivation)
-    return CompiledFunction(
-        derivation.family, built.kernel, built.signature, built.points, validate
-    )
+    return CompiledFunction(derivation.family, built.kernel, built.signature, built.points, validate)
 
 
 def _named(spec: tuple[Input, ...], suffix: str) -> tuple[Input, ...]:

@@ -50,9 +50,7 @@ def inputs(family: Family, any_size: bool = False) -> tuple[Input, ...]:
             )
         par = family.parameters[d]
         name = par.name.rstrip("0123456789").rstrip("_")
-        return mean, Input(
-            name, f"(..., {d})", _domain(par.lower, par.upper), "vector", _check(par)
-        )
+        return mean, Input(name, f"(..., {d})", _domain(par.lower, par.upper), "vector", _check(par))
     return tuple(
         Input(par.name, "(...)", _domain(par.lower, par.upper), "scalar", _check(par))
         for par in family.parameters
@@ -93,9 +91,7 @@ def unpack(family: Family, arrays: tuple[np.ndarray, ...]) -> list[np.ndarray]:
         mu, second = arrays
         means = [mu[..., i] for i in range(d)]
         if sizes["covariance"] == "full":
-            return means + [
-                second[..., i, j] for i, j in combinations_with_replacement(range(d), 2)
-            ]
+            return means + [second[..., i, j] for i, j in combinations_with_replacement(range(d), 2)]
         return means + [second[..., i] for i in range(d)]
     return list(arrays)
 
@@ -117,9 +113,7 @@ def as_float(x: object) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def validate(
-    family: Family, arrays: tuple[np.ndarray, ...], label: str, any_size: bool = False
-) -> None:
+def validate(family: Family, arrays: tuple[np.ndarray, ...], label: str, any_size: bool = False) -> None:
     """Raise InvalidParameterError naming the argument and the violated constraint."""
     spec = inputs(family, any_size)
     sizes = dict(family.size)
@@ -149,9 +143,7 @@ def _check_values(name: str, check: str, arr: np.ndarray) -> None:
     elif not arr.size:
         return
     if not np.all(np.isfinite(arr)):
-        raise InvalidParameterError(
-            f"{name} must be finite, got {_first_bad(arr, ~np.isfinite(arr))}"
-        )
+        raise InvalidParameterError(f"{name} must be finite, got {_first_bad(arr, ~np.isfinite(arr))}")
     if check == "positive" and not np.all(arr > 0):
         raise InvalidParameterError(f"{name} must be > 0, got {_first_bad(arr, ~(arr > 0))}")
     if check == "negative" and not np.all(arr < 0):
@@ -178,9 +170,41 @@ def _check_values(name: str, check: str, arr: np.ndarray) -> None:
         low = np.linalg.eigvalsh(arr)[..., 0]
         if not np.all(low > 0):
             shown = _first_bad(low, ~(low > 0))
-            raise InvalidParameterError(
-                f"{name} must be positive definite, got smallest eigenvalue {shown}"
-            )
+            raise InvalidParameterError(f"{name} must be positive definite, got smallest eigenvalue {shown}")
+
+
+def invalid_mask(family: Family, arrays: tuple[np.ndarray, ...], any_size: bool = False) -> np.ndarray | None:
+    """Where (over the batch shape) some input of one point is outside its domain; None if nowhere.
+
+    Two reductions per array decide the common all-valid case; only then is a mask built.
+    Checked: finiteness, the bounds (p ∈ [0, 1], σ > 0, η₂ < 0).  Not checked: simplex sums
+    (vectors are read as proportional to the distributions) and Σ, whose non-positive-definite
+    entries already come out as nan from the kernels.
+    """
+    mask: np.ndarray | None = None
+    for inp, arr in zip(inputs(family, any_size), arrays, strict=True):
+        if inp.check == "covariance" or not arr.size:
+            continue
+        check = "probability" if inp.check == "simplex" else inp.check
+        if _in_range(check, np.min(arr), np.max(arr)):
+            continue
+        bad = ~_elementwise_ok(check, arr)
+        rank = {"scalar": 0, "vector": 1, "matrix": 2}[inp.kind]
+        if rank:
+            bad = bad.any(axis=tuple(range(-rank, 0)))
+        mask = bad if mask is None else np.logical_or(mask, bad)
+    return mask
+
+
+def _elementwise_ok(check: str, arr: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        if check == "probability":
+            return (arr >= 0) & (arr <= 1)
+        if check == "positive":
+            return (arr > 0) & np.isfinite(arr)
+        if check == "negative":
+            return (arr < 0) & np.isfinite(arr)
+        return np.isfinite(arr)
 
 
 def _in_range(check: str, low: float, high: float) -> bool:

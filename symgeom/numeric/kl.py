@@ -144,9 +144,7 @@ def _categorical_logits_rows(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:
 
 
 # --- univariate Gaussian ------------------------------------------------------------------------
-def _gaussian(
-    z: np.ndarray, w: np.ndarray, one_minus_w: np.ndarray, log_w: np.ndarray
-) -> np.ndarray:
+def _gaussian(z: np.ndarray, w: np.ndarray, one_minus_w: np.ndarray, log_w: np.ndarray) -> np.ndarray:
     """KL = ½[z² + kl_div(1, w)], z = (μ₁ − μ₂)/σ₂, w = σ₁²/σ₂² (kl_div(1, w) = w − 1 − log w)."""
     with np.errstate(over="ignore"):
         return 0.5 * (z * z + kl_div(1.0, w, one_minus_w, -log_w))
@@ -164,9 +162,7 @@ def _log_ratio(num: np.ndarray, den: np.ndarray, ratio: np.ndarray) -> np.ndarra
     return out
 
 
-def gaussian_mean_std(
-    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
-) -> np.ndarray:
+def gaussian_mean_std(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> np.ndarray:
     """KL(N(μ₁,σ₁²)‖N(μ₂,σ₂²)) = ½[((μ₁−μ₂)/σ₂)² + ψ], ψ = r² − 1 − 2 log r, r = σ₁/σ₂.
 
     1 − r² = −v(2 + v) with v = (σ₁ − σ₂)/σ₂ exact, so ψ keeps its digits when σ₁ ≈ σ₂; σ² is never
@@ -183,9 +179,7 @@ def _gaussian_mean_std(mu1, sigma1, mu2, sigma2):
     return _gaussian((mu1 - mu2) / sigma2, w, -v * (2 + v), 2 * np.log(r))
 
 
-def gaussian_mean_var(
-    mu1: np.ndarray, var1: np.ndarray, mu2: np.ndarray, var2: np.ndarray
-) -> np.ndarray:
+def gaussian_mean_var(mu1: np.ndarray, var1: np.ndarray, mu2: np.ndarray, var2: np.ndarray) -> np.ndarray:
     """KL = ½[(μ₁−μ₂)²/σ₂² + w − 1 − log w], w = σ₁²/σ₂², 1 − w = (σ₂² − σ₁²)/σ₂²."""
     return blocked_elements(_gaussian_mean_var, *_float(mu1, var1, mu2, var2))
 
@@ -193,9 +187,7 @@ def gaussian_mean_var(
 def _gaussian_mean_var(mu1, var1, mu2, var2):
     with np.errstate(over="ignore", under="ignore"):
         w = var1 / var2
-    return _gaussian(
-        (mu1 - mu2) / np.sqrt(var2), w, (var2 - var1) / var2, _log_ratio(var1, var2, w)
-    )
+    return _gaussian((mu1 - mu2) / np.sqrt(var2), w, (var2 - var1) / var2, _log_ratio(var1, var2, w))
 
 
 def gaussian_natural(
@@ -246,9 +238,7 @@ def diagonal_gaussian(
     return blocked_elements(kernel, *_float(mu1, s1, mu2, s2)).sum(axis=-1)
 
 
-def full_gaussian(
-    mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray
-) -> np.ndarray:
+def full_gaussian(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> np.ndarray:
     """KL(N(μ₁,Σ₁)‖N(μ₂,Σ₂)) = ½[‖L₂⁻¹(μ₁−μ₂)‖² + Σⱼ (νⱼ − log1p(νⱼ))], νⱼ = eig(L₂⁻¹(Σ₁−Σ₂)L₂⁻ᵀ).
 
     Σ₂ = L₂L₂ᵀ (Cholesky).  The eigenvalues of L₂⁻¹Σ₁L₂⁻ᵀ are 1 + νⱼ; taking them from Σ₁ − Σ₂
@@ -274,9 +264,7 @@ def full_gaussian(
     return 0.5 * (mean_term + trace_term)
 
 
-def _full_gaussian_masked(
-    mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray
-) -> np.ndarray:
+def _full_gaussian_masked(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> np.ndarray:
     """Unvalidated inputs with some Σ₂ not positive definite: nan there, the KL elsewhere."""
     batch = np.broadcast_shapes(mu1.shape[:-1], cov1.shape[:-2], mu2.shape[:-1], cov2.shape[:-2])
     d = cov2.shape[-1]

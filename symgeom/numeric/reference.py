@@ -137,9 +137,7 @@ def kl_gaussian_quad(param: str, a1: float, b1: float, a2: float, b2: float) -> 
         return mp.quad(integrand, [-mp.inf, -5, 0, 5, mp.inf])
 
 
-def kl_full_gaussian(
-    mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray
-) -> mp.mpf:
+def kl_full_gaussian(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> mp.mpf:
     """½[tr(Σ₂⁻¹Σ₁) + (μ₂−μ₁)ᵀΣ₂⁻¹(μ₂−μ₁) − d + log det Σ₂ − log det Σ₁] in mpmath matrices."""
 
     def evaluate() -> mp.mpf:
@@ -175,9 +173,7 @@ def _score(log_density: LogDensity, theta: Sequence[mp.mpf], x: object) -> list[
     return grads
 
 
-def fisher_finite(
-    log_density: LogDensity, theta: Sequence[float], outcomes: Sequence[object]
-) -> mp.matrix:
+def fisher_finite(log_density: LogDensity, theta: Sequence[float], outcomes: Sequence[object]) -> mp.matrix:
     """F = Σₓ p(x|θ) s(x) s(x)ᵀ, s = ∇_θ log p, summed over a finite support at DPS digits."""
     with mp.workdps(DPS):
         th = [_mpf(t) for t in theta]
@@ -239,9 +235,7 @@ class MonteCarloFisher:
         return bool(np.all(np.abs(np.asarray(fisher) - self.mean) <= z * self.standard_error))
 
 
-def fisher_monte_carlo(
-    score: Callable[[np.ndarray], np.ndarray], sample: np.ndarray
-) -> MonteCarloFisher:
+def fisher_monte_carlo(score: Callable[[np.ndarray], np.ndarray], sample: np.ndarray) -> MonteCarloFisher:
     """F ≈ (1/n) Σ s(xₘ) s(xₘ)ᵀ over draws xₘ ~ p(·|θ); ``score`` maps samples to (n, dim) scores.
 
     The standard error of each entry is the sample standard deviation of sᵢsⱼ over √n, so

@@ -69,9 +69,7 @@ def bernoulli(rows: int = 40) -> Iterator[Regime]:
     yield make("p down to 1e-300, q near", tiny, tiny * (1 + 1e-6 * rng.uniform(-1, 1, rows)))
     yield make("p down to 1e-300, q far", tiny, rng.uniform(0.01, 0.99, rows))
     high = 1 - np.maximum(10.0 ** rng.uniform(-16, -1, rows), 1.2e-16)
-    yield make(
-        "p up to 1 - 1e-16, q near", high, 1 - (1 - high) * (1 + 1e-3 * rng.uniform(-1, 1, rows))
-    )
+    yield make("p up to 1 - 1e-16, q near", high, 1 - (1 - high) * (1 + 1e-3 * rng.uniform(-1, 1, rows)))
     yield make("p up to 1 - 1e-16, q far", high, rng.uniform(0.01, 0.99, rows))
 
 
@@ -79,9 +77,7 @@ def bernoulli_logit(rows: int = 40) -> Iterator[Regime]:
     rng = _rng(2)
 
     def make(name: str, a: np.ndarray, b: np.ndarray) -> Regime:
-        return Regime(
-            "bernoulli[logit]", name, (a, b), lambda i: ref.kl_bernoulli_logit(a[i], b[i])
-        )
+        return Regime("bernoulli[logit]", name, (a, b), lambda i: ref.kl_bernoulli_logit(a[i], b[i]))
 
     base = rng.uniform(-30, 30, rows)
     for delta in DELTAS:
@@ -93,9 +89,7 @@ def categorical(rows: int = 20, k: int = 10) -> Iterator[Regime]:
     rng = _rng(3)
 
     def make(name: str, p: np.ndarray, q: np.ndarray) -> Regime:
-        return Regime(
-            "categorical[probs]", name, (p, q), lambda i: ref.kl_probabilities(p[i], q[i])
-        )
+        return Regime("categorical[probs]", name, (p, q), lambda i: ref.kl_probabilities(p[i], q[i]))
 
     p = rng.dirichlet(np.ones(k), rows)
     for delta in DELTAS:
@@ -116,9 +110,7 @@ def categorical_logits(rows: int = 20, k: int = 10) -> Iterator[Regime]:
 
     z = rng.normal(0, 3, (rows, k))
     for delta in DELTAS:
-        yield make(
-            f"relative δ = {delta:.0e} (k = {k})", z, z * (1 + delta * rng.uniform(-1, 1, z.shape))
-        )
+        yield make(f"relative δ = {delta:.0e} (k = {k})", z, z * (1 + delta * rng.uniform(-1, 1, z.shape)))
     yield make(
         "far, logits up to ±300",
         rng.uniform(-300, 300, (rows, k)),
@@ -159,9 +151,7 @@ def gaussian(param: str, rows: int = 40) -> Iterator[Regime]:
         def moved(x: np.ndarray, delta: float = delta) -> np.ndarray:
             return x * (1 + delta * rng.uniform(-1, 1, rows))
 
-        yield make(
-            f"relative δ = {delta:.0e}, σ in [1e-150, 1e150]", mu, sigma, moved(mu), moved(sigma)
-        )
+        yield make(f"relative δ = {delta:.0e}, σ in [1e-150, 1e150]", mu, sigma, moved(mu), moved(sigma))
     other = sigma * 10.0 ** rng.uniform(-3, 3, rows)
     yield make("σ₂/σ₁ in [1e-3, 1e3]", mu, sigma, mu + sigma * rng.normal(size=rows), other)
 

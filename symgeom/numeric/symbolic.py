@@ -114,9 +114,7 @@ def _gaussian_chart(param: str, a: sp.Symbol, b: sp.Symbol) -> tuple[sp.Expr, sp
     return -a / (2 * b), -1 / (2 * b)
 
 
-def _gaussian_pair(
-    param: str, a1: sp.Symbol, b1: sp.Symbol, a2: sp.Symbol, b2: sp.Symbol
-) -> sp.Expr:
+def _gaussian_pair(param: str, a1: sp.Symbol, b1: sp.Symbol, a2: sp.Symbol, b2: sp.Symbol) -> sp.Expr:
     mu1, v1 = _gaussian_chart(param, a1, b1)
     mu2, v2 = _gaussian_chart(param, a2, b2)
     if param == "mean_logstd":
@@ -146,18 +144,13 @@ def stable_kl(family: Family) -> sp.Expr:
         d = sizes["d"]
         if sizes["covariance"] == "diagonal":
             return sp.Add(
-                *[
-                    _gaussian_pair(family.param, one[i], one[d + i], two[i], two[d + i])
-                    for i in range(d)
-                ]
+                *[_gaussian_pair(family.param, one[i], one[d + i], two[i], two[d + i]) for i in range(d)]
             )
         return _full_gaussian_form(family, one, two, d)
     raise NotImplementedError(f"no stable KL form for {family.label}")
 
 
-def _full_gaussian_form(
-    family: Family, one: list[sp.Symbol], two: list[sp.Symbol], d: int
-) -> sp.Expr:
+def _full_gaussian_form(family: Family, one: list[sp.Symbol], two: list[sp.Symbol], d: int) -> sp.Expr:
     """½[Δμᵀ Σ₂⁻¹ Δμ + tr(Σ₂⁻¹Σ₁) − d − log det(Σ₂⁻¹Σ₁)].
 
     The NumPy kernel evaluates the last three terms as Σⱼ kl_div(1, λⱼ) over the eigenvalues λⱼ of

@@ -51,9 +51,7 @@ def _float32_rows(regime: regimes.Regime) -> np.ndarray:
 FLOAT32_REGIMES = [r for r in REGIMES if "10⁴" not in r.name and _float32_rows(r).any()]
 
 
-@pytest.mark.parametrize(
-    "regime", FLOAT32_REGIMES, ids=[f"{r.family}: {r.name}" for r in FLOAT32_REGIMES]
-)
+@pytest.mark.parametrize("regime", FLOAT32_REGIMES, ids=[f"{r.family}: {r.name}" for r in FLOAT32_REGIMES])
 def test_float32_in_float32_out_within_a_few_ulps(regime: regimes.Regime) -> None:
     keep = _float32_rows(regime)
     args32 = tuple(a[keep].astype(np.float32) for a in regime.args)
