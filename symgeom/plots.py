@@ -102,7 +102,7 @@ def plot_kl_balls(path: Path, radius: float = 0.1) -> Path:
     """{θ : KL(θ₀‖θ) = δ} against Euclidean circles and Fisher ellipses in the (μ, σ) plane."""
     plt = _pyplot()
     kl, fisher = _gaussian_kl(), _gaussian_fisher()
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    fig, ax = plt.subplots(figsize=(8, 4.4))
     mu, sigma = np.meshgrid(np.linspace(-3.5, 3.5, 561), np.linspace(0.02, 3.6, 561))
     centers = ((-2.0, 0.3), (0.0, 1.0), (2.2, 2.0))
     euclid = 0.45
@@ -166,7 +166,7 @@ def plot_gradient_fields(path: Path) -> Path:
     plt = _pyplot()
     euclidean, riemann = _fitting_fields()
     mu, sigma = np.meshgrid(np.linspace(-2.5, 3.5, 25), np.linspace(0.15, 3.0, 20))
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5.0), sharey=True, layout="constrained")
     starts = ((-2.0, 0.25), (3.0, 0.3), (-1.5, 2.6), (3.0, 2.8))
     rate, steps = 0.05, 60
     for ax, field, name in ((axes[0], euclidean, "Euclidean ∇J"),
@@ -181,7 +181,7 @@ def plot_gradient_fields(path: Path) -> Path:
             ax.plot(trail[:1, 0], trail[:1, 1], "o", color="tab:red", ms=4)
         ax.plot([TARGET[0]], [TARGET[1]], "*", color="k", ms=12)
         ax.set_xlabel("μ")
-        ax.set_title(f"{name}; red: {steps} ascent steps of size {rate:g}")
+        ax.set_title(f"{name}\nred: {steps} ascent steps of size {rate:g}")
         ax.set_xlim(-2.7, 3.7)
         ax.set_ylim(0, 3.1)
     axes[0].set_ylabel("σ")
