@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import sympy as sp
+from sympy.core.parameters import evaluate
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,8 +67,10 @@ def _stable_repr(value: Any) -> str:
 
 
 def _load(path: Path) -> Any:
+    # Unpickling re-runs SymPy constructors; without evaluate(False) every unevaluated
+    # structure of a derivation step (Eq with a Matrix side, Mul(a, a)) would collapse on load.
     try:
-        with path.open("rb") as handle:
+        with path.open("rb") as handle, evaluate(False):
             return pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         return None

@@ -33,6 +33,7 @@ class Step:
 class Derivation:
     """A derived quantity of one family in one parameterization, by one route.
 
+    ``family`` is ``None`` for the general identities (abstract p(x; θ)) of proofs/.
     ``result`` is a SymPy expression (scalars) or an immutable Matrix (Fisher); ``arguments`` is
     the argument order of :meth:`numpy` (θ₁ then θ₂ for KL, θ for Fisher and entropy).
     Rendering only reads the steps; nothing re-derives to print.
@@ -40,7 +41,7 @@ class Derivation:
 
     quantity: str
     route: str
-    family: Family
+    family: Family | None
     title: str
     symbol_latex: str
     steps: tuple[Step, ...]

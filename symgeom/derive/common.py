@@ -73,15 +73,13 @@ def chart_to_point(family: Family, expr: sp.Expr, point: Point) -> sp.Expr:
     return expr.xreplace(family.chart.at(point))
 
 
-def simplified_within(simplify: object, expr: sp.Basic, seconds: float) -> tuple[sp.Basic, bool]:
-    """(simplify(expr), True), or (expr, False) when simplification runs past ``seconds``.
+def simplified_if_small(simplify: object, expr: sp.Basic, max_ops: int) -> tuple[sp.Basic, bool]:
+    """(simplify(expr), True) when expr has at most ``max_ops`` operations, else (expr, False).
 
-    Large rational functions (the log-partition of a 3-d Gaussian at η(θ)) can take minutes to
-    cancel; the unsimplified expression is still exact, so derivations keep it and say so.
+    Large rational functions (the log-partition of a 3-d Gaussian at η(θ)) take minutes to
+    cancel; the unsimplified expression is still exact, so derivations keep it and say so.  A
+    size rule rather than a clock keeps every derivation identical on every machine.
     """
-    from symgeom.verify.timeout import TimeLimitError, run_with_time_limit
-
-    try:
-        return run_with_time_limit(simplify, (expr,), seconds), True
-    except TimeLimitError:
+    if sp.count_ops(expr) > max_ops:
         return expr, False
+    return simplify(expr), True

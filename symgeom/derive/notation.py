@@ -54,13 +54,6 @@ class GradLogPartition(sp.Function):
         return f"gradA({printer._print(self.args[0])})"
 
 
-THETA = sp.Symbol("theta", real=True)
-THETA_1 = sp.Symbol("theta_1", real=True)
-THETA_2 = sp.Symbol("theta_2", real=True)
-ETA_1 = sp.Symbol("eta_1", real=True)
-ETA_2 = sp.Symbol("eta_2", real=True)
-X = sp.Symbol("x", real=True)
-T = sp.Symbol("t", real=True)
 
 
 def dot(a: sp.Expr, b: sp.Expr) -> sp.Expr:
@@ -73,3 +66,13 @@ class Tex(sp.Symbol):
 
     def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
         return self.name
+
+
+THETA = sp.Symbol("theta", real=True)
+THETA_1 = sp.Symbol("theta_1", real=True)
+THETA_2 = sp.Symbol("theta_2", real=True)
+#: The natural-parameter vectors at the two points, η⁽¹⁾ and η⁽²⁾ (η₁, η₂ are coordinates).
+ETA_1 = Tex(r"\eta^{(1)}")
+ETA_2 = Tex(r"\eta^{(2)}")
+X = sp.Symbol("x", real=True)
+T = sp.Symbol("t", real=True)

@@ -70,6 +70,9 @@ class Parameterization:
     generic symbols.  Fisher information pulls back as JᵀF_ref J with J = ∂θ_ref/∂θ; KL is invariant.
     ``constraints`` are joint conditions beyond the per-parameter bounds (e.g. Σ pᵢ < 1), as
     SymPy relationals in the generic symbols, each with the text shown when it is violated.
+    ``cover`` is a map from auxiliary parameters onto the whole chart domain (pᵢ = aᵢ/Σa with
+    aᵢ > 0; Σ = LLᵀ), used only by proofs: an identity holds on the domain iff it holds after
+    this substitution, and the substituted form shows SymPy which log arguments are positive.
     """
 
     name: str
@@ -77,6 +80,18 @@ class Parameterization:
     parameters: tuple[Parameter, ...]
     to_reference: tuple[sp.Expr, ...]
     constraints: tuple[tuple[sp.Basic, str], ...] = ()
+    cover: tuple[tuple[Parameter, ...], tuple[sp.Expr, ...]] | None = None
+
+    def cover_at(self, point: Point) -> dict[sp.Symbol, sp.Expr]:
+        """The ``cover`` substitution for the symbols of ``point`` (empty when there is none)."""
+        if self.cover is None:
+            return {}
+        auxiliary, images = self.cover
+        rename = {a.symbol(None): a.symbol(point) for a in auxiliary} | self.at(point)
+        return {
+            par.symbol(point): sp.sympify(image).xreplace(rename)
+            for par, image in zip(self.parameters, images)
+        }
 
     def symbols(self, point: Point = None) -> tuple[sp.Symbol, ...]:
         return tuple(p.symbol(point) for p in self.parameters)
@@ -210,7 +225,5 @@ class Family:
             for par in chart.parameters:
                 for point in (None, 1, 2):
                     names[par.symbol(point)] = par.latex_for(point)
-                names[par.delta_symbol()] = rf"\Delta {par.latex}" if "_" in par.latex else (
-                    rf"\Delta_{{{par.latex}}}"
-                )
+                names[par.delta_symbol()] = rf"\Delta {par.latex}"
         return names

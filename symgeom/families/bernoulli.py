@@ -16,6 +16,8 @@ from symgeom.families.base import (
 
 PROB = Parameter("p", "p", "probability of x = 1", lower=0.0, upper=1.0)
 LOGIT = Parameter("theta", r"\theta", "log-odds log(p/(1−p))")
+WEIGHT_1 = Parameter("a", "a", "unnormalized weight of x = 1", lower=0.0)
+WEIGHT_0 = Parameter("b", "b", "unnormalized weight of x = 0", lower=0.0)
 
 
 @cache
@@ -40,7 +42,10 @@ def Bernoulli(param: str = "prob") -> Family:  # noqa: N802 - a constructor in t
             log_base_measure=sp.Integer(0),
         ),
         parameterizations=(
-            Parameterization("prob", "probability p of x = 1", (PROB,), (p,)),
+            Parameterization(
+                "prob", "probability p of x = 1", (PROB,), (p,),
+                cover=((WEIGHT_1, WEIGHT_0), (WEIGHT_1.symbol() / (WEIGHT_1.symbol() + WEIGHT_0.symbol()),)),
+            ),
             Parameterization(
                 "logit", "log-odds θ, p = eᶿ/(1+eᶿ)", (LOGIT,), (sp.exp(theta) / (1 + sp.exp(theta)),)
             ),

@@ -55,6 +55,11 @@ def _categorical(k: int, param: str) -> Family:
     p_last = 1 - sp.Add(*p)
     etas = tuple(sp.Symbol(f"eta{i}", real=True) for i in range(1, k))
     softmax_denominator = 1 + sp.Add(*[sp.exp(zi) for zi in z])
+    weights = tuple(
+        Parameter(f"a{i}", f"a_{{{i}}}", f"unnormalized weight of class {i}", lower=0.0)
+        for i in range(1, k + 1)
+    )
+    w_symbols = [w.symbol() for w in weights]
     return Family(
         name="categorical",
         title=f"Categorical (k = {k})",
@@ -79,6 +84,7 @@ def _categorical(k: int, param: str) -> Family:
                 probs,
                 tuple(p),
                 constraints=((sp.Add(*p) < 1, "the probabilities must sum to less than 1"),),
+                cover=(weights, tuple(w / sp.Add(*w_symbols) for w in w_symbols[:-1])),
             ),
             Parameterization(
                 "logits",

@@ -100,6 +100,15 @@ def _full(d: int, param: str) -> Family:
         for i, j in pairs
     )
     statistics = tuple(xs) + tuple(xs[i - 1] * xs[j - 1] for i, j in pairs)
+    cholesky_parameters = {
+        (i, j): Parameter(f"L{i}{j}", f"L_{{{i}{j}}}", f"Cholesky factor entry ({i}, {j})",
+                          lower=0.0 if i == j else None)
+        for i in range(1, d + 1) for j in range(1, i + 1)
+    }
+    cholesky = tuple(cholesky_parameters.values())
+    chol = sp.Matrix(d, d, lambda i, j: cholesky_parameters[(i + 1, j + 1)].symbol()
+                     if j <= i else sp.Integer(0))
+    mu_cover = list(mu)
     minors = tuple(
         (sigma[:n, :n].det(method="berkowitz") > 0, "Σ must be positive definite")
         for n in range(2, d + 1)
@@ -125,6 +134,9 @@ def _full(d: int, param: str) -> Family:
                 means + covs,
                 tuple(mu) + tuple(c.symbol() for c in covs),
                 constraints=minors,
+                cover=(cholesky, tuple(mu_cover) + tuple(
+                    (chol * chol.T)[i - 1, j - 1] for i, j in pairs
+                )),
             ),
         ),
         param=param,

@@ -104,6 +104,17 @@ def _prove_zero(differences: Sequence[sp.Expr]) -> str | None:
     return _STRATEGIES[used][0]
 
 
+def _prove_zero_maybe_covered(
+    differences: Sequence[sp.Expr], covered: Sequence[sp.Expr]
+) -> str | None:
+    """Try the differences as they are, then after the cover substitution (if it changes them)."""
+    method = _prove_zero(differences)
+    if method is None and list(covered) != list(differences):
+        method = _prove_zero(covered)
+        return None if method is None else f"{method}, after the cover substitution"
+    return method
+
+
 def _elements(expr: sp.Basic) -> list[sp.Expr]:
     if isinstance(expr, sp.MatrixBase):
         return list(expr)
@@ -183,7 +194,7 @@ def check_identity(
         d.xreplace(dict(substitution)) if substitution else d for d in differences
     ]
     try:
-        method = run_with_time_limit(_prove_zero, (substituted,), time_limit)
+        method = run_with_time_limit(_prove_zero_maybe_covered, (differences, substituted), time_limit)
     except TimeLimitError:
         method = None
     if method is not None:

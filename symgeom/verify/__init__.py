@@ -1,0 +1,15 @@
+"""Verification: the identity checker (proved / checked numerically / failed) and the catalog."""
+
+from __future__ import annotations
+
+from symgeom.verify.identity import CHECKED_NUMERICALLY, FAILED, PROVED, Verdict, check_identity
+
+
+def verify(family: object) -> list:
+    """Every catalog identity for ``family``: a list of rows (identity, statement, family, verdict)."""
+    from symgeom.verify.catalog import verdicts
+
+    return verdicts(family)
+
+
+__all__ = ["CHECKED_NUMERICALLY", "FAILED", "PROVED", "Verdict", "check_identity", "verify"]

@@ -1,0 +1,293 @@
+"""The catalog: every family × parameterization × identity, checked and reported as a table."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import TextIO
+
+import sympy as sp
+
+from symgeom.cache import cached
+from symgeom.derive import entropy, fisher, kl
+from symgeom.derive.expansion import expansion_terms
+from symgeom.derive.expectation import expect, gaussian_moment, moment_table
+from symgeom.derive.fisher import score
+from symgeom.families import Bernoulli, Categorical, Gaussian, MultivariateGaussian
+from symgeom.families.base import Family, FiniteSupport
+from symgeom.verify.identity import FAILED, PROVED, Verdict, check_identity
+from symgeom.verify.sampling import family_sampler
+
+
+def _catalog() -> tuple[Family, ...]:
+    families: list[Family] = []
+    families += [Bernoulli(p) for p in ("prob", "logit")]
+    families += [Categorical(k, p) for k in (2, 3, 4) for p in ("probs", "logits")]
+    families += [Gaussian(p) for p in ("mean_std", "mean_var", "natural", "mean_logstd")]
+    families += [MultivariateGaussian(d, "full") for d in (1, 2, 3)]
+    families += [
+        MultivariateGaussian(d, "diagonal", p)
+        for d in (1, 2, 3)
+        for p in ("mean_var", "mean_std", "mean_logstd")
+    ]
+    return tuple(families)
+
+
+#: Every family and parameterization the catalog checks, in a fixed order.
+CATALOG: tuple[Family, ...] = _catalog()
+
+#: Symbolic time limit per identity.  Generous on purpose: verdicts must not depend on the
+#: machine, so identities too heavy to prove are marked numeric_only instead of timing out.
+SYMBOLIC_SECONDS = 120.0
+
+Sides = tuple[sp.Basic, sp.Basic]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An identity of the catalog: ``sides(family)`` gives (lhs, rhs) to check."""
+
+    name: str
+    statement: str
+    sides: Callable[[Family], Sides]
+    applies: Callable[[Family], bool] = lambda family: True
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the report."""
+
+    identity: str
+    statement: str
+    family: str
+    verdict: Verdict
+
+
+# --- the identities ---------------------------------------------------------------------------
+
+def _normalization(family: Family) -> Sides:
+    """Σₓ p(x|θ) = 1 on a finite support."""
+    return expect(family, sp.Integer(1)), sp.Integer(1)
+
+
+def _stein(family: Family) -> Sides:
+    """E[∂ᵢ m(x)] = −E[m(x) ∂ᵢ log p(x)] for every monomial m of degree ≤ 3 (integration by parts)."""
+    x = family.variables
+    log_p = family.log_density()
+    monomials = sorted(
+        {sp.Mul(*c) for n in range(4) for c in _multisets(x, n)}, key=sp.default_sort_key
+    )
+    lhs, rhs = [], []
+    for m in monomials:
+        for xi in x:
+            lhs.append(expect(family, sp.diff(m, xi)))
+            rhs.append(-expect(family, sp.expand(m * sp.diff(log_p, xi))))
+    return sp.Matrix(lhs), sp.Matrix(rhs)
+
+
+def _multisets(items: Sequence[sp.Symbol], n: int) -> list[tuple[sp.Symbol, ...]]:
+    from itertools import combinations_with_replacement
+
+    return list(combinations_with_replacement(items, n))
+
+
+def _integrated_moments(family: Family) -> Sides:
+    """∫ xⁿ p(x|θ) dx = E[xⁿ] (the moments used everywhere else) for n ≤ 4, by SymPy integration."""
+    (x,) = family.variables
+    density = sp.exp(family.log_density_reference)
+    reference = family.with_param(family.reference.name)
+    mean, cov = moment_table(reference)
+    integrals = [
+        sp.integrate(x**n * density, (x, -sp.oo, sp.oo), conds="none") for n in range(5)
+    ]
+    moments = [gaussian_moment(mean, cov, (n,)) for n in range(5)]
+    return sp.Matrix(integrals), sp.Matrix(moments)
+
+
+def _exponential_form(family: Family) -> Sides:
+    """log p(x|θ) = η(θ)·T(x) − A(η(θ)) + log h(x), at every outcome of a finite support."""
+    form = family.exponential_form
+    natural = family.natural_at()
+    rhs = (
+        sp.Add(*[n * t for n, t in zip(natural, form.statistics)])
+        - form.log_partition.xreplace(dict(zip(form.natural_symbols, natural)))
+        + form.log_base_measure
+    )
+    lhs = family.log_density()
+    if not _is_finite(family):
+        return lhs, rhs
+    outcomes = [dict(zip(family.variables, o)) for o in family.support.outcomes]
+    return sp.Matrix([lhs.xreplace(o) for o in outcomes]), sp.Matrix([rhs.xreplace(o) for o in outcomes])
+
+
+def _score_mean(family: Family) -> Sides:
+    s = score(family)
+    return sp.Matrix([expect(family, si) for si in s]), sp.zeros(len(s), 1)
+
+
+def _kl_routes(family: Family) -> Sides:
+    return kl(family, "definition").result, kl(family, "bregman").result
+
+
+def _kl_self(family: Family) -> Sides:
+    same = dict(zip(family.symbols(2), family.symbols(1)))
+    return kl(family).result.xreplace(same), sp.Integer(0)
+
+
+def _kl_invariance(family: Family) -> Sides:
+    reference = family.with_param(family.reference.name)
+    moved = {}
+    for point in (1, 2):
+        at = family.reference_at(point)
+        moved.update({r: at[g] for r, g in zip(reference.symbols(point), reference.symbols())})
+    return kl(family).result, kl(reference).result.xreplace(moved)
+
+
+def _fisher_route(route: str) -> Callable[[Family], Sides]:
+    def sides(family: Family) -> Sides:
+        return fisher(family).result, fisher(family, route).result
+
+    sides.__doc__ = f"Fisher by the score covariance = Fisher by {route}"
+    return sides
+
+
+def _entropy_routes(family: Family) -> Sides:
+    return entropy(family, "definition").result, entropy(family, "log_partition").result
+
+
+def _coefficient(n: int) -> Callable[[Family], Sides]:
+    def sides(family: Family) -> Sides:
+        terms = expansion_terms(family)
+        target = {0: sp.Integer(0), 1: sp.Integer(0), 2: terms.quadratic_form, 3: terms.cubic_form}
+        return terms.coefficients[n], target[n]
+
+    return sides
+
+
+def _is_finite(family: Family) -> bool:
+    return isinstance(family.support, FiniteSupport)
+
+
+def _not_reference(family: Family) -> bool:
+    return family.param != family.reference.name
+
+
+IDENTITIES: tuple[Identity, ...] = (
+    Identity("normalization", "Σₓ p(x|θ) = 1", _normalization, _is_finite),
+    Identity("moments/stein", "E[∂m] = −E[m ∂ log p] for monomials m, deg ≤ 3 (moments fit p)",
+             _stein, lambda f: not _is_finite(f)),
+    Identity("moments/integral", "∫ xⁿ p(x) dx = E[xⁿ], n ≤ 4", _integrated_moments,
+             lambda f: not _is_finite(f) and len(f.variables) == 1),
+    Identity("expfamily/form", "log p = η·T − A(η) + log h", _exponential_form),
+    Identity("score/mean", "E[∇ log p] = 0", _score_mean),
+    Identity("kl/routes", "KL by definition = A(η₂) − A(η₁) − (η₂−η₁)·∇A(η₁)", _kl_routes),
+    Identity("kl/self", "KL(θ‖θ) = 0", _kl_self),
+    Identity("kl/invariance", "KL is invariant under reparameterization", _kl_invariance,
+             _not_reference),
+    Identity("fisher/hessian", "E[s sᵀ] = −E[∇² log p]", _fisher_route("negative_hessian")),
+    Identity("fisher/log_partition", "E[s sᵀ] = Jᵀ ∇²A(η) J", _fisher_route("log_partition")),
+    Identity("fisher/kl_hessian", "E[s sᵀ] = ∇²_θ′ KL(θ‖θ′) at θ′ = θ", _fisher_route("kl_hessian")),
+    Identity("fisher/pullback", "F_θ = Jᵀ F_ref J (reparameterization)", _fisher_route("pullback"),
+             _not_reference),
+    Identity("entropy/routes", "−E[log p] = A(η) − η·∇A(η) − E[log h]", _entropy_routes),
+    Identity("expansion/c0", "KL(θ‖θ+tΔ) has no t⁰ term", _coefficient(0)),
+    Identity("expansion/c1", "KL(θ‖θ+tΔ) has no t¹ term", _coefficient(1)),
+    Identity("expansion/c2", "t² coefficient = ½ΔᵀF(θ)Δ", _coefficient(2)),
+    Identity("expansion/c3", "t³ coefficient = (3∇F[Δ,Δ,Δ] − E[(sᵀΔ)³])/12", _coefficient(3)),
+)
+
+
+# --- checking ---------------------------------------------------------------------------------
+
+def proof_cover(family: Family) -> dict[sp.Symbol, sp.Expr]:
+    """The chart's cover substitution at every point (θ, θ₁, θ₂)."""
+    cover: dict[sp.Symbol, sp.Expr] = {}
+    for point in (None, 1, 2):
+        cover.update(family.chart.cover_at(point))
+    return cover
+
+
+@cached("verdict")
+def check(identity_name: str, family: Family) -> Verdict:
+    """The verdict of one catalog identity for one family (cached on disk)."""
+    identity = next(i for i in IDENTITIES if i.name == identity_name)
+    start = time.perf_counter()
+    lhs, rhs = identity.sides(family)
+    derived = time.perf_counter() - start
+    verdict = check_identity(
+        lhs, rhs, substitution=proof_cover(family), sampler=family_sampler(family),
+        time_limit=SYMBOLIC_SECONDS,
+    )
+    return Verdict(verdict.status, verdict.method, verdict.seconds + derived,
+                   verdict.counterexample, verdict.residual)
+
+
+def identities_for(family: Family) -> tuple[Identity, ...]:
+    return tuple(i for i in IDENTITIES if i.applies(family))
+
+
+def verdicts(family: Family) -> list[Row]:
+    """Every applicable identity's verdict for ``family``, in catalog order."""
+    return [Row(i.name, i.statement, family.label, check(i.name, family))
+            for i in identities_for(family)]
+
+
+def select(family: str | None = None) -> tuple[Family, ...]:
+    """Catalog entries whose family name (or label) starts with ``family``."""
+    if family is None:
+        return CATALOG
+    from symgeom.families import family as by_name
+
+    chosen = tuple(f for f in CATALOG if f.label.startswith(family) or f.name == family)
+    if not chosen:
+        by_name(family)  # raises the clear UnknownFamilyError for an unknown name
+    return chosen
+
+
+def run_catalog(families: Iterable[Family], jobs: int = 1) -> list[Row]:
+    """Verdict rows for the families, computed in ``jobs`` processes (fork) when jobs > 1."""
+    families = tuple(families)
+    if jobs <= 1:
+        return [row for f in families for row in verdicts(f)]
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    # The heaviest entries (largest parameter count) first, so the pool ends together.
+    order = sorted(range(len(families)), key=lambda i: -len(families[i].parameters))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        results = dict(zip(order, pool.map(verdicts, [families[i] for i in order])))
+    return [row for i in range(len(families)) for row in results[i]]
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """identity | family | verdict | seconds, with a summary line."""
+    header = ("identity", "family", "verdict", "seconds")
+    lines = [(r.identity, r.family, r.verdict.status, f"{r.verdict.seconds:.2f}") for r in rows]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)),
+           "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines]
+    for r in rows:
+        if r.verdict.status == FAILED:
+            out.append(f"FAILED {r.identity} for {r.family}: {r.verdict}")
+    proved = sum(r.verdict.status == PROVED for r in rows)
+    failed = sum(r.verdict.status == FAILED for r in rows)
+    out.append(f"{len(rows)} identities: {proved} proved, "
+               f"{len(rows) - proved - failed} checked numerically, {failed} failed")
+    return "\n".join(out)
+
+
+def run_verify(family: str | None = None, jobs: int | None = None,
+               stream: TextIO | None = None) -> int:
+    """``symgeom verify``: print the table; exit status 0, or 1 if any identity failed."""
+    stream = stream or sys.stdout
+    jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
+    start = time.perf_counter()
+    rows = run_catalog(select(family), jobs)
+    print(format_table(rows), file=stream)
+    print(f"total {time.perf_counter() - start:.1f} s", file=stream)
+    return 1 if any(r.verdict.status == FAILED for r in rows) else 0
