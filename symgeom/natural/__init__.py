@@ -1,6 +1,7 @@
 """Natural gradient, Fisher-vector products, conjugate gradient, TRPO and PPO (the seed's §4–5)."""
 
 from symgeom.natural.cg import CGResult, conjugate_gradient
+from symgeom.natural.charts import chart_jacobian, chart_map
 from symgeom.natural.fvp import (
     categorical_logits_fvp,
     categorical_probs_fvp,
@@ -38,6 +39,8 @@ __all__ = [
     "bernoulli_clip_stationary",
     "categorical_logits_fvp",
     "categorical_probs_fvp",
+    "chart_jacobian",
+    "chart_map",
     "clip_stationary_policy",
     "clipped_surrogate",
     "conjugate_gradient",

@@ -32,3 +32,9 @@ def test_main_writes_the_named_figure(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_unknown_figure() -> None:
     with pytest.raises(SymgeomError, match="unknown figure"):
         write_figures(Path("unused"), ["nope"])
+
+
+def test_missing_matplotlib_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)
+    with pytest.raises(SymgeomError, match=r"pip install 'symgeom\[plot\]'"):
+        write_figures(Path("unused"), ["kl_balls"])
