@@ -36,6 +36,15 @@ def test_gaussian_mean_natural_step_is_sigma_squared_times_gradient() -> None:
     assert narrow[0] == pytest.approx(0.01, rel=1e-14)
 
 
+def test_multivariate_gaussian_mean_natural_step_is_sigma_times_gradient() -> None:
+    fam = sg.MultivariateGaussian(2)
+    s11, s12, s22 = fam.symbols(None)[2:]
+    g = gradient_symbols(fam)
+    step = natural_gradient(fam).result
+    sigma = sp.Matrix([[s11, s12], [s12, s22]])
+    assert proved(step[:2, :], sigma * sp.Matrix(g[:2]))
+
+
 @pytest.mark.parametrize("fam", CATALOG, ids=IDS)
 def test_symbolic_natural_gradient_solves_fisher_system(fam: sg.Family) -> None:
     d = natural_gradient(fam)
