@@ -74,17 +74,13 @@ def derivations(fam: Family) -> tuple[tuple[str, tuple[Derivation, ...]], ...]:
 
 
 def verdicts(fam: Family) -> tuple[tuple[str, str, str], ...]:
-    """(family, identity, status) from the catalog, when it offers ``verdicts(family)``."""
-    from symgeom.verify import catalog as verify_catalog
+    """(family label, identity: statement, status) of every catalog identity, in catalog order."""
+    from symgeom.verify.catalog import verdicts as catalog_verdicts
 
-    get = getattr(verify_catalog, "verdicts", None)
-    if get is None:
-        return ()
-    rows = []
-    for verdict in get(fam):
-        name = getattr(verdict, "name", None) or getattr(verdict, "identity", "")
-        rows.append((fam.label, str(name), str(verdict.status)))
-    return tuple(sorted(rows))
+    return tuple(
+        (row.family, f"{row.identity}: {row.statement}", row.verdict.status)
+        for row in catalog_verdicts(fam)
+    )
 
 
 def result_only(derivation: Derivation) -> Derivation:

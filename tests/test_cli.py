@@ -104,3 +104,16 @@ def test_module_help_runs_as_a_subprocess():
     )
     assert run_.returncode == 0
     assert "symgeom eval kl categorical --p 0.4,0.6 --q 0.5,0.5" in run_.stdout
+
+
+@derive_available
+def test_verify_one_family(capsys):
+    code, out, _ = run(capsys, "verify", "--family", "bernoulli", "--jobs", "1")
+    assert code == 0
+    assert "bernoulli[prob]" in out and " failed" in out.splitlines()[-2]
+
+
+@derive_available
+def test_verify_unknown_family_is_exit_2(capsys):
+    code, _, err = run(capsys, "verify", "--family", "nosuch")
+    assert code == 2 and "unknown family 'nosuch'" in err

@@ -23,7 +23,7 @@ MATH = {
     "∫": r"\int", "⋯": r"\cdots", "∝": r"\propto", "≡": r"\equiv", "⊤": r"\top",
     "′": "'",
 }
-_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₍₎ᵢⱼₖₙ", "0123456789+-()ijkn", strict=True))
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₍₎ᵢⱼₖₙₓₐₑₘₚₜ", "0123456789+-()ijknxaempt", strict=True))
 _SUPERSCRIPTS = {
     **dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ⁿ", "0123456789+-()n", strict=True)),
     "ᶿ": r"\theta ", "ᵑ": r"\eta ",
