@@ -18,31 +18,44 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Per dtype: |s| below which the series branch is used, and how many terms of A it sums.
-#: float64: |s| < 0.05 with 6 terms truncates below |s|·0.05¹²/15 < |s|·2·10⁻¹⁸; the direct form
-#: at |s| ≥ 0.05 cancels at most a factor ≈ 20.  float32: |s| < 0.2 with 5 terms truncates below
-#: |s|·0.2¹⁰/13 < |s|·10⁻⁸ (0.2 ulp), and the direct form cancels at most a factor ≈ 5.
-SERIES = {np.dtype(np.float64): (0.05, 6), np.dtype(np.float32): (0.2, 5)}
+#: Per dtype: |s| below which the series branch is used, the relative truncation allowed, and the
+#: most terms of A it sums.  float64: |s| < 0.05 with 6 terms truncates below |s|·0.05¹²/15 <
+#: |s|·2·10⁻¹⁸; the direct form at |s| ≥ 0.05 cancels at most a factor ≈ 20.  float32: |s| < 0.2
+#: with 5 terms truncates below |s|·0.2¹⁰/13 < |s|·10⁻⁸ (0.2 ulp); the direct form cancels ≤ 5×.
+SERIES = {np.dtype(np.float64): (0.05, 1e-17, 6), np.dtype(np.float32): (0.2, 1e-8, 5)}
 
 #: Elements per block: blocks of this size keep the temporaries of a kernel in the CPU cache.
 BLOCK = 1 << 13
 
 
-# Per dtype: the threshold and the coefficients 1/(2n+1) of A, highest power first for Horner.
-_PLANS = {
-    dtype: (threshold, tuple(1.0 / (2 * n + 1) for n in range(terms, 0, -1)))
-    for dtype, (threshold, terms) in SERIES.items()
-}
+def _plan(threshold: float, tolerance: float, terms: int) -> tuple[float, tuple]:
+    """(threshold, ((m₁, coefficients of 1 term), (m₂, … 2 terms), …)).
+
+    With n terms the truncation relative to s is below m²ⁿ⁺¹/(2n+3) for |s| ≤ m, so mₙ is the
+    largest m for which that stays under ``tolerance``: a block whose largest |s| is 10⁻⁶ needs
+    one term, not six.
+    """
+    levels = []
+    for n in range(1, terms + 1):
+        bound = threshold if n == terms else (tolerance * (2 * n + 3)) ** (1 / (2 * n + 1))
+        coefficients = tuple(1.0 / (2 * j + 1) for j in range(n, 0, -1))
+        levels.append((min(bound, threshold), coefficients))
+    return threshold, tuple(levels)
 
 
-def _series_plan(dtype: np.dtype) -> tuple[float, tuple[float, ...]]:
+_PLANS = {dtype: _plan(*spec) for dtype, spec in SERIES.items()}
+
+
+def _series_plan(dtype: np.dtype) -> tuple[float, tuple]:
     plan = _PLANS.get(dtype)
     return plan if plan is not None else _PLANS[np.dtype(np.float64)]
 
 
-def _near_form(d: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """(a − b)·(s + (1 + s)·A(s)) given d = a − b and s = d/(a + b), A(s) = Σₙ s²ⁿ/(2n+1)."""
-    _, coefficients = _series_plan(s.dtype)
+def _near_form(d: np.ndarray, s: np.ndarray, largest: float | None = None) -> np.ndarray:
+    """(a − b)·(s + (1 + s)·A(s)) given d = a − b, s = d/(a + b) and |s| ≤ ``largest``."""
+    threshold, levels = _series_plan(s.dtype)
+    bound = threshold if largest is None else largest
+    coefficients = next(c for m, c in levels if bound <= m)
     t = s * s
     acc = t * coefficients[0]
     for c in coefficients[1:]:
@@ -74,16 +87,18 @@ def kl_div(
         if d.shape != s.shape:
             d = np.broadcast_to(d, s.shape).copy()
         threshold, _ = _series_plan(s.dtype)
+        if s.size:
+            # nan fails both comparisons, so a nan anywhere sends the block down the general path.
+            largest = max(float(np.max(s)), -float(np.min(s)))
+            if largest < threshold:
+                return _near_form(d, s, largest)
         near = np.abs(s) < threshold
-        count = np.count_nonzero(near)
-        if count == s.size:
-            return _near_form(d, s)
         if log_ratio is None:
             log_ratio = np.log(a / b)
         out = np.asarray(a * log_ratio - d)
         if not np.all(a):
             out = np.asarray(np.where(a == 0, b, out))
-        if count == 0:
+        if not near.any():
             return out
         if out.shape != s.shape:
             out = np.broadcast_to(out, s.shape).copy()

@@ -15,24 +15,24 @@ from symgeom.testing import arrays, catalog
 
 CATALOG = catalog()
 IDS = [f.label for f in CATALOG]
-POINT = {  # one valid point per family label, in family.parameters order
-    "bernoulli[prob]": (0.3,),
-    "bernoulli[logit]": (-0.7,),
-    "categorical(k=3)[probs]": (0.2, 0.5),
-    "categorical(k=3)[logits]": (0.3, -1.2),
-    "gaussian[mean_std]": (0.5, 2.0),
-    "gaussian[mean_var]": (0.5, 4.0),
-    "gaussian[natural]": (0.125, -0.125),
-    "gaussian[mean_logstd]": (0.5, np.log(2.0)),
-    "multivariate_gaussian(d=2,covariance=full)[mean_cov]": (0.1, -0.2, 2.0, 0.3, 1.0),
-    "multivariate_gaussian(d=2,covariance=diagonal)[mean_var]": (0.1, -0.2, 2.0, 0.5),
-    "multivariate_gaussian(d=2,covariance=diagonal)[mean_std]": (0.1, -0.2, 1.5, 0.5),
-    "multivariate_gaussian(d=2,covariance=diagonal)[mean_logstd]": (0.1, -0.2, 0.4, -0.5),
+POINT = {  # one valid point per (family, chart) of the catalog, in family.parameters order
+    ("bernoulli", "prob"): (0.3,),
+    ("bernoulli", "logit"): (-0.7,),
+    ("categorical", "probs"): (0.2, 0.5),
+    ("categorical", "logits"): (0.3, -1.2),
+    ("gaussian", "mean_std"): (0.5, 2.0),
+    ("gaussian", "mean_var"): (0.5, 4.0),
+    ("gaussian", "natural"): (0.125, -0.125),
+    ("gaussian", "mean_logstd"): (0.5, np.log(2.0)),
+    ("multivariate_gaussian", "mean_cov"): (0.1, -0.2, 2.0, 0.3, 1.0),
+    ("multivariate_gaussian", "mean_var"): (0.1, -0.2, 2.0, 0.5),
+    ("multivariate_gaussian", "mean_std"): (0.1, -0.2, 1.5, 0.5),
+    ("multivariate_gaussian", "mean_logstd"): (0.1, -0.2, 0.4, -0.5),
 }
 
 
 def _point(family: Family) -> tuple[np.ndarray, ...]:
-    return arrays(family, POINT[family.label])
+    return arrays(family, POINT[family.name, family.param])
 
 
 def _batched(family: Family, n: int) -> tuple[np.ndarray, ...]:
@@ -62,7 +62,7 @@ def test_compiled_values_equal_the_symbolic_result(family: Family) -> None:
     """Fisher and entropy evaluated by SymPy at the point (exact rationals, 30 digits)."""
     import sympy as sp
 
-    theta = POINT[family.label]
+    theta = POINT[family.name, family.param]
     subs = {s: sp.Rational(float(v)) for s, v in zip(family.symbols(), theta, strict=True)}
     for quantity in ("fisher", "entropy"):
         d = getattr(sg, quantity)(family)
