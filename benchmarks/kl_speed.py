@@ -15,6 +15,7 @@ timed call with ``validate_args=False``.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -82,6 +83,7 @@ def main() -> None:
         torch.set_num_threads(1)
     print(
         f"Python {platform.python_version()}, NumPy {np.__version__}, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; "
         f"{options.repeats} interleaved rounds, median seconds\n"
     )
     print("| case | implementation | median time (s) | × naive NumPy |")
@@ -98,6 +100,7 @@ def main() -> None:
         for name, values in times.items():
             median = statistics.median(values)
             print(f"| {case} | {name} | {median:.3f} | {median / base:.2f} |")
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":
