@@ -124,14 +124,18 @@ def kl_gaussian(param: str, a1: float, b1: float, a2: float, b2: float) -> mp.mp
 
 
 def kl_gaussian_quad(param: str, a1: float, b1: float, a2: float, b2: float) -> mp.mpf:
-    """∫ p(x) log(p(x)/q(x)) dx by mpmath.quad, substituting x = μ₁ + σ₁t."""
+    """∫ p(x) log(p(x)/q(x)) dx by mpmath.quad, substituting x = μ₁ + σ₁t.
+
+    (x − μ₂)/σ₂ is formed as ((μ₁ − μ₂) + σ₁t)/σ₂, never through x itself, which would round σ₁t
+    away next to μ₁ when σ₁ ≈ e⁻³⁰⁰.
+    """
     with mp.workdps(DPS):
         mu1, s1 = gaussian_from_chart(param, a1, b1)
         mu2, s2 = gaussian_from_chart(param, a2, b2)
 
         def integrand(t: mp.mpf) -> mp.mpf:
-            x = mu1 + s1 * t
-            log_ratio = -(t**2) / 2 - mp.log(s1) + (x - mu2) ** 2 / (2 * s2**2) + mp.log(s2)
+            z = ((mu1 - mu2) + s1 * t) / s2
+            log_ratio = -(t**2) / 2 - mp.log(s1) + z**2 / 2 + mp.log(s2)
             return mp.exp(-(t**2) / 2) / mp.sqrt(2 * mp.pi) * log_ratio
 
         return mp.quad(integrand, [-mp.inf, -5, 0, 5, mp.inf])
