@@ -15,7 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 import symgeom as sg
-from symgeom.natural import bernoulli_clip_stationary, clip_stationary_policy, ratio_box_kl_bound
+from symgeom.natural import (
+    bernoulli_clip_stationary,
+    clip_stationary_policy,
+    ratio_box_kl_bound,
+    trpo_step,
+)
 
 EPSILONS = (0.05, 0.1, 0.2, 0.3)
 BERNOULLI = (0.5, 0.3, 0.1)
@@ -25,8 +30,18 @@ CATEGORICAL_ADVANTAGE = np.array([1.0, -0.5, 0.3, -0.8])
 LEARNING_RATE = 1e-2
 
 
+def trpo_kl(p: float, max_kl: float) -> float:
+    """Exact KL of TRPO's step on the same Bernoulli policy (logit chart), same advantages.
+
+    J(θ) = Σₓ π_θ(x)Aₓ = p·1 + (1−p)·(−1), so ∂J/∂θ = 2p(1−p) in the logit θ.
+    """
+    theta = np.log(p / (1 - p))
+    return trpo_step(sg.Bernoulli("logit"), [theta], [2 * p * (1 - p)], max_kl).kl
+
+
 def bernoulli_rows() -> list[dict[str, float]]:
-    """A₁ = +1, A₀ = −1: the ascent stops at p + ε·max(p, 1−p) (checked against the ascent)."""
+    """A₁ = +1, A₀ = −1: the ascent stops at p + ε·max(p, 1−p) (checked against the ascent);
+    TRPO with δ = the box bound of ε is shown beside it."""
     kl = sg.kl(sg.Bernoulli("prob")).numpy()
     rows = []
     for p in BERNOULLI:
@@ -39,6 +54,7 @@ def bernoulli_rows() -> list[dict[str, float]]:
                 "ascent_gap": abs(found.probs[1] - closed),
                 "r1": closed / p, "r0": (1 - closed) / (1 - p),
                 "kl": float(kl(p, closed)), "box_bound": ratio_box_kl_bound(eps),
+                "trpo_kl": trpo_kl(p, ratio_box_kl_bound(eps)),
             })
     return rows
 
@@ -61,15 +77,16 @@ def categorical_rows() -> list[dict[str, float]]:
 
 def report(bernoulli: list[dict[str, float]], categorical: list[dict[str, float]]) -> str:
     lines = [
-        "Bernoulli, A(x=1) = +1, A(x=0) = -1: where gradient ascent on L^CLIP stops",
+        "Bernoulli, A(x=1) = +1, A(x=0) = -1: where gradient ascent on L^CLIP stops;",
+        "TRPO KL: exact KL of TRPO's step (line search on) with delta = the box bound",
         f"{'p_old':>6} {'eps':>5} {'p_new':>7} {'r(x=1)':>7} {'r(x=0)':>7} {'KL taken':>9} "
-        f"{'box bound':>9} {'KL/bound':>8}",
+        f"{'box bound':>9} {'KL/bound':>8} {'TRPO KL':>8}",
     ]
     for r in bernoulli:
         lines.append(
             f"{r['p_old']:>6.2f} {r['eps']:>5.2f} {r['p_new']:>7.4f} {r['r1']:>7.3f} "
             f"{r['r0']:>7.3f} {r['kl']:>9.5f} {r['box_bound']:>9.5f} "
-            f"{r['kl'] / r['box_bound']:>8.2f}"
+            f"{r['kl'] / r['box_bound']:>8.2f} {r['trpo_kl']:>8.5f}"
         )
     lines += [
         "",

@@ -89,6 +89,8 @@ def test_ppo_clip_kl_demonstration() -> None:
     for row in rows:
         # Each ascent step moves the logit by ≤ rate·ε·max|A| (max|A| = 1), p by ≤ ¼ of that.
         assert row["ascent_gap"] <= 0.25 * demo.LEARNING_RATE * row["eps"]
+        # TRPO bounds the KL itself: its exact KL never exceeds δ.
+        assert 0 < row["trpo_kl"] <= row["box_bound"]
         if row["p_old"] == 0.5:
             # π_old uniform: the clip stops exactly on the box corner that maximizes KL.
             assert row["kl"] == pytest.approx(row["box_bound"], rel=1e-12)
@@ -101,4 +103,4 @@ def test_ppo_clip_kl_demonstration() -> None:
     # KL ∝ ε²(1 + O(ε)) along the stopping points; ε ≤ 0.3 keeps the fitted slope within 0.1.
     assert abs(np.polyfit(np.log(eps), np.log(taken), 1)[0] - 2) < 0.1
     text = demo.report(rows, cats)
-    assert "box bound" in text and len(text.splitlines()) == 2 + len(rows) + 3 + len(cats)
+    assert "box bound" in text and len(text.splitlines()) == 3 + len(rows) + 3 + len(cats)
