@@ -8,9 +8,10 @@ so calling the function never touches SymPy.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from symgeom.errors import UnknownQuantityError
 from symgeom.numeric import kl as kl_kernels
 from symgeom.numeric.inputs import (
     Input,
+    RangeObserver,
     as_float,
     broadcast_check,
     inputs,
@@ -119,19 +121,32 @@ class CompiledFunction:
                 f"{len(spec)} arrays ({', '.join(i.name for i in spec)}), got {len(args)}"
             )
         arrays = [as_float(a) for a in args]
+        observable = "observe" in _parameters(self._kernel)
         if self.validate:
-            per_point = len(spec) // self._points
-            for point in range(self._points):
-                chunk = tuple(arrays[point * per_point : (point + 1) * per_point])
-                suffix = f"_{point + 1}" if self._points > 1 else ""
-                validate(self.family, chunk, suffix, self.any_size)
+            # Values of observable kernels are checked block by block inside the kernel, where
+            # the data is in cache; only if a block fails does the full check run to name it.
+            self._validate(arrays, values=not observable)
             _check_core_shapes(spec, arrays)
             broadcast_check([i.name for i in spec], arrays, [_CORE_RANK[i.kind] for i in spec])
+        if not observable:
+            with np.errstate(all="ignore"):
+                out = self._kernel(*arrays)
+            return out if self.validate else self._nan_outside_domain(out, arrays)
+        observer = RangeObserver([i.check for i in spec], sums=self.validate)
         with np.errstate(all="ignore"):
-            out = self._kernel(*arrays)
-        if not self.validate:
-            out = self._nan_outside_domain(out, arrays)
-        return out
+            out = self._kernel(*arrays, observe=observer)
+        if observer.ok:
+            return out
+        if self.validate:
+            self._validate(arrays, values=True)
+        return self._nan_outside_domain(out, arrays)
+
+    def _validate(self, arrays: list[np.ndarray], values: bool) -> None:
+        per_point = len(self.signature.inputs) // self._points
+        for point in range(self._points):
+            chunk = tuple(arrays[point * per_point : (point + 1) * per_point])
+            suffix = f"_{point + 1}" if self._points > 1 else ""
+            validate(self.family, chunk, suffix, self.any_size, values=values)
 
     def _nan_outside_domain(self, out: np.ndarray, arrays: list[np.ndarray]) -> np.ndarray:
         """nan wherever an input of either point is outside its domain (validate=False)."""
@@ -146,6 +161,15 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"<compiled {self.signature.quantity} of {self.signature.family}>"
+
+
+def _parameters(kernel: Kernel) -> tuple[str, ...]:
+    return _kernel_parameters(kernel.func if isinstance(kernel, partial) else kernel)
+
+
+@cache
+def _kernel_parameters(function: Callable[..., Any]) -> tuple[str, ...]:
+    return tuple(inspect.signature(function).parameters)
 
 
 def _check_core_shapes(spec: tuple[Input, ...], arrays: list[np.ndarray]) -> None:

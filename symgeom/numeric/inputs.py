@@ -113,8 +113,17 @@ def as_float(x: object) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def validate(family: Family, arrays: tuple[np.ndarray, ...], label: str, any_size: bool = False) -> None:
-    """Raise InvalidParameterError naming the argument and the violated constraint."""
+def validate(
+    family: Family,
+    arrays: tuple[np.ndarray, ...],
+    label: str,
+    any_size: bool = False,
+    values: bool = True,
+) -> None:
+    """Raise InvalidParameterError naming the argument and the violated constraint.
+
+    ``values=False`` checks shapes only (the values are then checked block by block).
+    """
     spec = inputs(family, any_size)
     sizes = dict(family.size)
     for inp, arr in zip(spec, arrays, strict=True):
@@ -131,7 +140,8 @@ def validate(family: Family, arrays: tuple[np.ndarray, ...], label: str, any_siz
                 raise InvalidParameterError(
                     f"{name} must have shape {inp.shape} for {family.label}, got {arr.shape}"
                 )
-        _check_values(name, inp.check, arr)
+        if values:
+            _check_values(name, inp.check, arr)
 
 
 def _check_values(name: str, check: str, arr: np.ndarray) -> None:
@@ -173,6 +183,39 @@ def _check_values(name: str, check: str, arr: np.ndarray) -> None:
             raise InvalidParameterError(f"{name} must be positive definite, got smallest eigenvalue {shown}")
 
 
+class RangeObserver:
+    """Decides, block by block while the kernel's inputs are in cache, whether all are in range.
+
+    ``checks`` are the arguments' checks in call order; ``sums`` also bounds |Σpᵢ − 1| of simplex
+    rows.  ``ok`` stays True only if every block of every argument passed; a nan anywhere fails
+    (it propagates through min and max, and fails every comparison).
+    """
+
+    def __init__(self, checks: list[str], sums: bool) -> None:
+        self.checks = checks
+        self.sums = sums
+        self.ok = True
+
+    def __call__(self, blocks: list[np.ndarray]) -> None:
+        if not self.ok:
+            return
+        for check, block in zip(self.checks, blocks, strict=True):
+            if not block.size:
+                continue
+            if not _in_range(_value_check(check), np.min(block), np.max(block)):
+                self.ok = False
+                return
+            if self.sums and check == "simplex":
+                off = np.max(np.abs(np.sum(block, axis=-1) - 1))
+                if not off <= sum_tolerance(block.dtype):
+                    self.ok = False
+                    return
+
+
+def _value_check(check: str) -> str:
+    return "probability" if check == "simplex" else check
+
+
 def invalid_mask(family: Family, arrays: tuple[np.ndarray, ...], any_size: bool = False) -> np.ndarray | None:
     """Where (over the batch shape) some input of one point is outside its domain; None if nowhere.
 
@@ -185,7 +228,7 @@ def invalid_mask(family: Family, arrays: tuple[np.ndarray, ...], any_size: bool 
     for inp, arr in zip(inputs(family, any_size), arrays, strict=True):
         if inp.check == "covariance" or not arr.size:
             continue
-        check = "probability" if inp.check == "simplex" else inp.check
+        check = _value_check(inp.check)
         if _in_range(check, np.min(arr), np.max(arr)):
             continue
         bad = ~_elementwise_ok(check, arr)

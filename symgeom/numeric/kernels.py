@@ -16,6 +16,8 @@ then bounded, so both branches stay within a few tens of ulps.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
 #: Per dtype: |s| below which the series branch is used, the relative truncation allowed, and the
@@ -144,32 +146,49 @@ def entr(p: np.ndarray) -> np.ndarray:
         return np.where(p == 0, 0, -p * np.log(p))
 
 
-def blocked_rows(function, *arrays: np.ndarray, k: int) -> np.ndarray:
+#: Called with each block's input arrays before the kernel sees them (see compile.RangeObserver).
+Observer = Callable[[Sequence[np.ndarray]], None]
+
+
+def blocked_rows(
+    function: Callable[..., np.ndarray], *arrays: np.ndarray, k: int, observe: Observer | None = None
+) -> np.ndarray:
     """Apply ``function`` to row blocks of arrays shaped (n, k); returns the (n,) concatenation.
 
     Blocks of about :data:`BLOCK` elements keep every temporary of a many-step kernel in cache,
-    which is what lets a 25-operation stable kernel run about as fast as a 4-operation naive one.
+    which is what lets a 25-operation stable kernel run about as fast as a 4-operation naive one;
+    ``observe`` sees each block while it is in cache (input range checks cost almost nothing).
     """
     n = arrays[0].shape[0]
     rows = max(1, BLOCK // max(k, 1))
     if n <= rows:
+        if observe is not None:
+            observe(arrays)
         return function(*arrays)
     out = np.empty(n, dtype=np.result_type(*arrays))
     for start in range(0, n, rows):
-        stop = start + rows
-        out[start:stop] = function(*(x[start:stop] for x in arrays))
+        block = [x[start : start + rows] for x in arrays]
+        if observe is not None:
+            observe(block)
+        out[start : start + rows] = function(*block)
     return out
 
 
-def blocked_elements(function, *arrays: np.ndarray) -> np.ndarray:
+def blocked_elements(
+    function: Callable[..., np.ndarray], *arrays: np.ndarray, observe: Observer | None = None
+) -> np.ndarray:
     """Apply an elementwise ``function`` to flat blocks of equally shaped arrays."""
     shape = arrays[0].shape
     flat = [x.reshape(-1) for x in arrays]
     n = flat[0].size
     if n <= BLOCK:
+        if observe is not None:
+            observe(arrays)
         return function(*arrays)
     out = np.empty(n, dtype=np.result_type(*flat))
     for start in range(0, n, BLOCK):
-        stop = start + BLOCK
-        out[start:stop] = function(*(x[start:stop] for x in flat))
+        block = [x[start : start + BLOCK] for x in flat]
+        if observe is not None:
+            observe(block)
+        out[start : start + BLOCK] = function(*block)
     return out.reshape(shape)

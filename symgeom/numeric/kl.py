@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from symgeom.numeric.kernels import (
+    Observer,
     blocked_elements,
     blocked_rows,
     kl_div,
@@ -35,7 +36,7 @@ def _float(*arrays: object) -> list[np.ndarray]:
 
 
 # --- Bernoulli ------------------------------------------------------------------------------------
-def bernoulli_prob(p1: np.ndarray, p2: np.ndarray) -> np.ndarray:
+def bernoulli_prob(p1: np.ndarray, p2: np.ndarray, observe: Observer | None = None) -> np.ndarray:
     """KL(Ber(p₁)‖Ber(p₂)) = kl_div(p₁, p₂) + kl_div(1 − p₁, 1 − p₂).
 
     The complement pair gets its difference p₂ − p₁ directly, not (1 − p₁) − (1 − p₂).
@@ -46,17 +47,17 @@ def bernoulli_prob(p1: np.ndarray, p2: np.ndarray) -> np.ndarray:
         d = a - b
         return kl_div(a, b, d) + kl_div(1 - a, 1 - b, -d)
 
-    return blocked_elements(kernel, p1, p2)
+    return blocked_elements(kernel, p1, p2, observe=observe)
 
 
-def bernoulli_logit(theta1: np.ndarray, theta2: np.ndarray) -> np.ndarray:
+def bernoulli_logit(theta1: np.ndarray, theta2: np.ndarray, observe: Observer | None = None) -> np.ndarray:
     """KL = Σ_c q_c·χ(ℓ_c(θ₁) − ℓ_c(θ₂)), ℓ₁ = log σ(θ), ℓ₀ = log σ(−θ), χ(y) = y·eʸ − eʸ + 1.
 
     The log-ratio differences are formed without cancellation: with Δ = θ₁ − θ₂,
     ℓ₁(θ₁) − ℓ₁(θ₂) = −log1p(σ(−θ₂)·expm1(−Δ)) and ℓ₀(θ₁) − ℓ₀(θ₂) = −log1p(σ(θ₂)·expm1(Δ)).
     """
     theta1, theta2 = _float(theta1, theta2)
-    return blocked_elements(_bernoulli_logit_kernel, theta1, theta2)
+    return blocked_elements(_bernoulli_logit_kernel, theta1, theta2, observe=observe)
 
 
 def _bernoulli_logit_kernel(t1: np.ndarray, t2: np.ndarray) -> np.ndarray:
@@ -88,7 +89,7 @@ def _chi_term(q: np.ndarray, y: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 # --- Categorical --------------------------------------------------------------------------------
-def categorical_probs(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+def categorical_probs(p: np.ndarray, q: np.ndarray, observe: Observer | None = None) -> np.ndarray:
     """KL(p‖q) = Σᵢ kl_div(pᵢ, qᵢ) for probability vectors p, q of shape (..., k).
 
     Vectors are read as proportional to the distributions: with γ = Σ(qᵢ − pᵢ)/Σpᵢ this returns
@@ -99,7 +100,7 @@ def categorical_probs(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     p, q = _float(p, q)
     k = p.shape[-1]
     batch = p.shape[:-1]
-    out = blocked_rows(_categorical_probs_rows, p.reshape(-1, k), q.reshape(-1, k), k=k)
+    out = blocked_rows(_categorical_probs_rows, p.reshape(-1, k), q.reshape(-1, k), k=k, observe=observe)
     return out.reshape(batch)
 
 
@@ -115,7 +116,7 @@ def _categorical_probs_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return kl_div(p + shift, q, d + shift).sum(axis=-1) / total_q
 
 
-def categorical_logits(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:
+def categorical_logits(z1: np.ndarray, z2: np.ndarray, observe: Observer | None = None) -> np.ndarray:
     """KL(softmax z₁‖softmax z₂) = Σᵢ qᵢ·χ(yᵢ), yᵢ = ℓᵢ(z₁) − ℓᵢ(z₂), χ(y) = y·eʸ − eʸ + 1.
 
     z₁, z₂ have shape (..., k) (any shift; class k need not be 0).  With x = Δz − Σqⱼ Δzⱼ the
@@ -125,7 +126,7 @@ def categorical_logits(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:
     z1, z2 = _float(z1, z2)
     k = z1.shape[-1]
     batch = z1.shape[:-1]
-    out = blocked_rows(_categorical_logits_rows, z1.reshape(-1, k), z2.reshape(-1, k), k=k)
+    out = blocked_rows(_categorical_logits_rows, z1.reshape(-1, k), z2.reshape(-1, k), k=k, observe=observe)
     return out.reshape(batch)
 
 
@@ -162,13 +163,15 @@ def _log_ratio(num: np.ndarray, den: np.ndarray, ratio: np.ndarray) -> np.ndarra
     return out
 
 
-def gaussian_mean_std(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> np.ndarray:
+def gaussian_mean_std(
+    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, observe: Observer | None = None
+) -> np.ndarray:
     """KL(N(μ₁,σ₁²)‖N(μ₂,σ₂²)) = ½[((μ₁−μ₂)/σ₂)² + ψ], ψ = r² − 1 − 2 log r, r = σ₁/σ₂.
 
     1 − r² = −v(2 + v) with v = (σ₁ − σ₂)/σ₂ exact, so ψ keeps its digits when σ₁ ≈ σ₂; σ² is never
     formed, so σ from 10⁻¹⁵⁰ to 10¹⁵⁰ neither overflows nor underflows.
     """
-    return blocked_elements(_gaussian_mean_std, *_float(mu1, sigma1, mu2, sigma2))
+    return blocked_elements(_gaussian_mean_std, *_float(mu1, sigma1, mu2, sigma2), observe=observe)
 
 
 def _gaussian_mean_std(mu1, sigma1, mu2, sigma2):
@@ -179,9 +182,11 @@ def _gaussian_mean_std(mu1, sigma1, mu2, sigma2):
     return _gaussian((mu1 - mu2) / sigma2, w, -v * (2 + v), 2 * np.log(r))
 
 
-def gaussian_mean_var(mu1: np.ndarray, var1: np.ndarray, mu2: np.ndarray, var2: np.ndarray) -> np.ndarray:
+def gaussian_mean_var(
+    mu1: np.ndarray, var1: np.ndarray, mu2: np.ndarray, var2: np.ndarray, observe: Observer | None = None
+) -> np.ndarray:
     """KL = ½[(μ₁−μ₂)²/σ₂² + w − 1 − log w], w = σ₁²/σ₂², 1 − w = (σ₂² − σ₁²)/σ₂²."""
-    return blocked_elements(_gaussian_mean_var, *_float(mu1, var1, mu2, var2))
+    return blocked_elements(_gaussian_mean_var, *_float(mu1, var1, mu2, var2), observe=observe)
 
 
 def _gaussian_mean_var(mu1, var1, mu2, var2):
@@ -191,11 +196,15 @@ def _gaussian_mean_var(mu1, var1, mu2, var2):
 
 
 def gaussian_natural(
-    eta1_1: np.ndarray, eta2_1: np.ndarray, eta1_2: np.ndarray, eta2_2: np.ndarray
+    eta1_1: np.ndarray,
+    eta2_1: np.ndarray,
+    eta1_2: np.ndarray,
+    eta2_2: np.ndarray,
+    observe: Observer | None = None,
 ) -> np.ndarray:
     """KL in natural parameters (η₁ = μ/σ², η₂ = −1/(2σ²)): w = η₂′/η₂, 1 − w = (η₂ − η₂′)/η₂,
     (μ₁ − μ₂)/σ₂ = −[η₁′(1 − w) + (η₁′ − η₁)w]/√(−2η₂′)."""
-    return blocked_elements(_gaussian_natural, *_float(eta1_1, eta2_1, eta1_2, eta2_2))
+    return blocked_elements(_gaussian_natural, *_float(eta1_1, eta2_1, eta1_2, eta2_2), observe=observe)
 
 
 def _gaussian_natural(e11, e21, e12, e22):
@@ -209,10 +218,14 @@ def _gaussian_natural(e11, e21, e12, e22):
 
 
 def gaussian_mean_logstd(
-    mu1: np.ndarray, log_sigma1: np.ndarray, mu2: np.ndarray, log_sigma2: np.ndarray
+    mu1: np.ndarray,
+    log_sigma1: np.ndarray,
+    mu2: np.ndarray,
+    log_sigma2: np.ndarray,
+    observe: Observer | None = None,
 ) -> np.ndarray:
     """KL = ½[((μ₁−μ₂)e^{−log σ₂})² + e^{2Δ} − 1 − 2Δ], Δ = log σ₁ − log σ₂ (1 − w = −expm1(2Δ))."""
-    return blocked_elements(_gaussian_mean_logstd, *_float(mu1, log_sigma1, mu2, log_sigma2))
+    return blocked_elements(_gaussian_mean_logstd, *_float(mu1, log_sigma1, mu2, log_sigma2), observe=observe)
 
 
 def _gaussian_mean_logstd(mu1, ls1, mu2, ls2):
@@ -231,11 +244,16 @@ _DIAGONAL = {
 
 
 def diagonal_gaussian(
-    param: str, mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.ndarray
+    param: str,
+    mu1: np.ndarray,
+    s1: np.ndarray,
+    mu2: np.ndarray,
+    s2: np.ndarray,
+    observe: Observer | None = None,
 ) -> np.ndarray:
     """KL of diagonal Gaussians = Σᵢ KL(N(μ₁ᵢ, σ₁ᵢ²)‖N(μ₂ᵢ, σ₂ᵢ²)) over the last axis (d)."""
     kernel = _DIAGONAL[param]
-    return blocked_elements(kernel, *_float(mu1, s1, mu2, s2)).sum(axis=-1)
+    return blocked_elements(kernel, *_float(mu1, s1, mu2, s2), observe=observe).sum(axis=-1)
 
 
 def full_gaussian(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> np.ndarray:
