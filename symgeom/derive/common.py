@@ -42,8 +42,16 @@ def _positive_factors(expr: sp.Expr) -> sp.Expr:
     return sign * parts[0] / parts[1]
 
 
+#: Expressions above this many operations are left as derived: cancelling the Fisher entries
+#: of a 3-d full-covariance Gaussian takes seconds each, minutes in all.  A size rule rather
+#: than a clock, so every machine derives (and proofs/ prints) the same thing.
+TIDY_MAX_OPS = 1500
+
+
 def tidy_rational(expr: sp.Expr) -> sp.Expr:
-    """A rational-function entry in lowest terms, factored where SymPy manages quickly."""
+    """A rational-function entry in lowest terms, factored, when it is small enough to do quickly."""
+    if sp.count_ops(expr) > TIDY_MAX_OPS:
+        return expr
     cancelled = sp.cancel(sp.together(expr))
     factored = sp.factor(cancelled)
     best = factored if sp.count_ops(factored) <= sp.count_ops(cancelled) else cancelled

@@ -8,8 +8,8 @@ import sympy as sp
 
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
-from symgeom.derive.common import simplified_if_small, tidy_rational
-from symgeom.derive.expectation import as_polynomial, expect, expect_polynomial
+from symgeom.derive.common import tidy_rational
+from symgeom.derive.expectation import as_polynomial, expect, expect_polynomial, multiply
 from symgeom.derive.fisher import fisher_score_covariance, score
 from symgeom.derive.kl import kl_definition
 from symgeom.derive.notation import T, Tex
@@ -17,10 +17,6 @@ from symgeom.derive.registry import register
 from symgeom.derive.series import taylor
 from symgeom.families.base import Family, FiniteSupport
 
-#: Coefficients larger than this (SymPy count_ops) are kept exact but untidied: cancelling
-#: them takes minutes (3-d full-covariance Gaussian).  A size rule, not a clock, so the
-#: derivation and proofs/ are the same on every machine.
-TIDY_MAX_OPS = 4000
 ORDER = 3
 
 
@@ -40,7 +36,7 @@ class ExpansionTerms:
 
 
 def _tidy(expr: sp.Expr) -> sp.Expr:
-    return simplified_if_small(tidy_rational, expr, TIDY_MAX_OPS)[0]
+    return tidy_rational(expr)
 
 
 @cached("expansion-terms")
@@ -60,7 +56,8 @@ def expansion_terms(family: Family) -> ExpansionTerms:
     if isinstance(family.support, FiniteSupport):
         skewness = expect(family, s_delta**3)
     else:
-        skewness = expect_polynomial(family, as_polynomial(family, s_delta) ** 3)
+        linear = as_polynomial(family, s_delta)
+        skewness = expect_polynomial(family, multiply(multiply(linear, linear), linear))
     skewness = _tidy(skewness)
     directional = _tidy(directional)
     cubic = _tidy((3 * directional - skewness) / 12)

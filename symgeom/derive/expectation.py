@@ -7,6 +7,7 @@ from itertools import combinations
 
 import sympy as sp
 
+from symgeom.derive.common import tidy_rational
 from symgeom.families.base import Family, FiniteSupport, Point
 
 
@@ -101,12 +102,37 @@ def moment_facts(family: Family, expr: sp.Expr, point: Point = None) -> list[sp.
     return facts
 
 
-def as_polynomial(family: Family, expr: sp.Expr) -> sp.Poly:
-    """expr as a polynomial in the family's variables (coefficients: rational functions of θ)."""
-    return sp.Poly(expr, *family.variables)
+Polynomial = dict[tuple[int, ...], sp.Expr]
 
 
-def expect_polynomial(family: Family, poly: sp.Poly, point: Point = None) -> sp.Expr:
-    """E[poly(x)] on ℝᵈ from the Gaussian moments, without re-expanding poly."""
+def as_polynomial(family: Family, expr: sp.Expr) -> Polynomial:
+    """expr as {exponents of x: coefficient}, coefficients cancelled rational functions of θ.
+
+    A plain dict rather than sp.Poly: Poly's arithmetic over the EX domain takes minutes on the
+    score of a 3-d Gaussian, while cancelling each small coefficient once takes milliseconds.
+    """
+    variables = family.variables
+    terms: dict[tuple[int, ...], list[sp.Expr]] = {}
+    for term in sp.Add.make_args(sp.expand(expr)):
+        coefficient, monomial = term.as_independent(*variables, as_Add=False)
+        powers = monomial.as_powers_dict()
+        key = tuple(int(powers.get(v, 0)) for v in variables)
+        terms.setdefault(key, []).append(coefficient)
+    result = {key: tidy_rational(sp.Add(*parts)) for key, parts in terms.items()}
+    return {key: c for key, c in result.items() if c != 0}
+
+
+def multiply(a: Polynomial, b: Polynomial) -> Polynomial:
+    """The product of two polynomials in x (coefficients multiplied, not simplified)."""
+    product: dict[tuple[int, ...], sp.Expr] = {}
+    for ka, ca in a.items():
+        for kb, cb in b.items():
+            key = tuple(i + j for i, j in zip(ka, kb))
+            product[key] = product.get(key, sp.Integer(0)) + ca * cb
+    return product
+
+
+def expect_polynomial(family: Family, poly: Polynomial, point: Point = None) -> sp.Expr:
+    """E[poly(x)] on ℝᵈ from the Gaussian moments."""
     mean, cov = moment_table(family, point)
-    return sp.Add(*[coeff * gaussian_moment(mean, cov, powers) for powers, coeff in poly.terms()])
+    return sp.Add(*[coeff * gaussian_moment(mean, cov, powers) for powers, coeff in poly.items()])

@@ -12,6 +12,7 @@ from symgeom.derive.expectation import (
     expect,
     expect_polynomial,
     moment_facts,
+    multiply,
 )
 from symgeom.derive.notation import THETA, Expect, Tex
 from symgeom.derive.registry import register
@@ -64,10 +65,10 @@ def fisher_score_covariance(family: Family) -> Derivation:
     else:
         polys = [as_polynomial(family, si) for si in s]
         entries = {
-            (i, j): tidy_rational(expect_polynomial(family, polys[i] * polys[j]))
+            (i, j): tidy_rational(expect_polynomial(family, multiply(polys[i], polys[j])))
             for i, j in _upper(n)
         }
-        top = max(polys[i].total_degree() + polys[j].total_degree() for i, j in _upper(n))
+        top = 2 * max(sum(k) for poly in polys for k in poly)
         x = family.variables
         steps.append(Step(
             Expect(SCORE_OUTER, THETA),
