@@ -67,3 +67,21 @@ def test_float32_in_float32_out_within_a_few_ulps(regime: regimes.Regime) -> Non
             continue  # the true KL underflows or overflows float32; 0 or inf is its rounding
         bound = FLOAT32_ULPS * eps * condition(regime.family, args32, i)
         assert ref.relative_error(float(out[i]), value) <= bound, (i, out[i], value)
+
+
+def test_sum_gap_hidden_by_rounding_found_by_hypothesis() -> None:
+    """p, q sum to 1 in float64 but exactly differ by 5.6e-17, with KL ≈ 1.2e-21 (the gap's own
+    contribution, (Σp − Σq)²/2 ≈ 1.5e-33, is 1.3e-12 of it); then a pair one ulp apart, where that
+    contribution is a tenth of the total and the exact shifted path takes over."""
+    from symgeom.numeric import kl
+
+    p = np.array([0.4, 0.2])
+    p = np.append(p, 1 - p.sum())
+    q = np.array([0.39999999998400004, 0.19999999999200002])
+    q = np.append(q, 1 - q.sum())
+    assert p.sum() == q.sum() == 1
+    assert ref.relative_error(kl.categorical_probs(p, q), ref.kl_probabilities(p, q)) <= 1e-14
+    p = np.array([0.1, 0.2, 0.7])
+    q = p.copy()
+    q[0] = np.nextafter(p[0], 1.0)
+    assert ref.relative_error(kl.categorical_probs(p, q), ref.kl_probabilities(p, q)) <= 1e-14
