@@ -82,7 +82,7 @@ def bernoulli_logit(rows: int = 40) -> Iterator[Regime]:
     base = rng.uniform(-30, 30, rows)
     for delta in DELTAS:
         yield make(f"relative δ = {delta:.0e}", base, base * (1 + delta * rng.uniform(-1, 1, rows)))
-    yield make("far, |θ| ≤ 700", rng.uniform(-700, 700, rows), rng.uniform(-700, 700, rows))
+    yield make("far, θ in [-700, 700]", rng.uniform(-700, 700, rows), rng.uniform(-700, 700, rows))
 
 
 def categorical(rows: int = 20, k: int = 10) -> Iterator[Regime]:
