@@ -19,8 +19,22 @@ import numpy as np
 DPS = 80
 
 
-def _mpf(x: float) -> mp.mpf:
-    return mp.mpf(float(x))
+def _mpf(x: float | mp.mpf) -> mp.mpf:
+    """An exact mpf of a binary float (mpf values pass through unrounded)."""
+    return x if isinstance(x, mp.mpf) else mp.mpf(float(x))
+
+
+def digits_for(*values: object) -> int:
+    """Starting precision for inputs spanning many decades: DPS plus twice the decades below 1 of
+    the smallest nonzero input, so that terms like 1 + 10⁻¹⁹⁵ are representable before any
+    evaluation starts (doubling from too low a precision can agree with itself on 0 when both
+    runs round the same term away)."""
+    flat = np.concatenate([np.ravel(np.asarray(v, dtype=object)).astype(float) for v in values])
+    tiny = np.abs(flat[np.isfinite(flat) & (flat != 0)])
+    if not tiny.size:
+        return DPS
+    # Twice the decades: a KL that is second order in a 10⁻ⁿ input sits 2n decades down.
+    return DPS + 2 * int(max(0.0, -np.floor(np.log10(tiny.min()))))
 
 
 def converged(evaluate: Callable[[], mp.mpf], dps: int = DPS, agree: int = 40) -> mp.mpf:
@@ -55,7 +69,7 @@ def kl_probabilities(p: Sequence[float], q: Sequence[float]) -> mp.mpf:
             (a / sp_) * mp.log((a / sp_) / (b / sq_)) for a, b in zip(ps, qs, strict=True) if a != 0
         )
 
-    return converged(evaluate)
+    return converged(evaluate, dps=digits_for(p, q))
 
 
 def kl_bernoulli(p1: float, p2: float) -> mp.mpf:
@@ -70,7 +84,7 @@ def kl_bernoulli(p1: float, p2: float) -> mp.mpf:
         second = (1 - a) * (mp.log1p(-a) - mp.log1p(-b)) if a != 1 else mp.mpf(0)
         return first + second
 
-    return converged(evaluate)
+    return converged(evaluate, dps=digits_for(p1, p2))
 
 
 def _softmax_logs(z: Sequence[float]) -> list[mp.mpf]:
@@ -89,7 +103,7 @@ def kl_logits(z1: Sequence[float], z2: Sequence[float]) -> mp.mpf:
         l1, l2 = _softmax_logs(z1), _softmax_logs(z2)
         return mp.fsum(mp.exp(a) * (a - b) for a, b in zip(l1, l2, strict=True))
 
-    return converged(evaluate)
+    return converged(evaluate, dps=digits_for(z1, z2))
 
 
 def kl_bernoulli_logit(t1: float, t2: float) -> mp.mpf:
@@ -120,7 +134,7 @@ def kl_gaussian(param: str, a1: float, b1: float, a2: float, b2: float) -> mp.mp
         mu2, s2 = gaussian_from_chart(param, a2, b2)
         return mp.log(s2 / s1) + (s1**2 + (mu1 - mu2) ** 2) / (2 * s2**2) - mp.mpf(1) / 2
 
-    return converged(evaluate)
+    return converged(evaluate, dps=digits_for(a1, b1, a2, b2))
 
 
 def kl_gaussian_quad(param: str, a1: float, b1: float, a2: float, b2: float) -> mp.mpf:
@@ -156,7 +170,7 @@ def kl_full_gaussian(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
         quad = (dm.T * inv2 * dm)[0, 0]
         return (trace + quad - d + mp.log(mp.det(c2)) - mp.log(mp.det(c1))) / 2
 
-    return converged(evaluate)
+    return converged(evaluate, dps=digits_for(mu1, cov1, mu2, cov2))
 
 
 # --- Fisher information: exact sums, quadrature, Monte Carlo -------------------------------------
