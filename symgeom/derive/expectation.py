@@ -79,11 +79,7 @@ def expect(family: Family, expr: sp.Expr, point: Point = None) -> sp.Expr:
                 for outcome in family.support.outcomes
             ]
         )
-    mean, cov = moment_table(family, point)
-    poly = sp.Poly(sp.expand(expr), *family.variables)
-    return sp.Add(
-        *[coeff * gaussian_moment(mean, cov, powers) for powers, coeff in poly.terms()]
-    )
+    return expect_polynomial(family, as_polynomial(family, expr), point)
 
 
 def moment_facts(family: Family, expr: sp.Expr, point: Point = None) -> list[sp.Eq]:
@@ -91,9 +87,9 @@ def moment_facts(family: Family, expr: sp.Expr, point: Point = None) -> list[sp.
     if isinstance(family.support, FiniteSupport):
         return []
     mean, cov = moment_table(family, point)
-    poly = sp.Poly(sp.expand(expr), *family.variables)
+    poly = as_polynomial(family, expr)
     facts = []
-    for powers in sorted({p for p, _ in poly.terms() if sum(p) > 0}, key=lambda p: (sum(p), p)):
+    for powers in sorted({p for p in poly if sum(p) > 0}, key=lambda p: (sum(p), p)):
         monomial = sp.Mul(*[v**a for v, a in zip(family.variables, powers)])
         facts.append(
             sp.Eq(sp.Function("E")(monomial), sp.factor(gaussian_moment(mean, cov, powers)),
