@@ -16,7 +16,7 @@ from sympy.core.parameters import evaluate
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_MATH_PACKAGES = ("families", "derive", "verify")
+_MATH_PACKAGES = ("families", "derive", "verification")
 _memory: dict[str, Any] = {}
 
 

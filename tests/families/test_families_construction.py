@@ -8,8 +8,8 @@ import pytest
 import sympy as sp
 
 import symgeom as sg
-from symgeom.verify.catalog import CATALOG
-from symgeom.verify.sampling import draw_point
+from symgeom.verification.catalog import CATALOG
+from symgeom.verification.sampling import draw_point
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from symgeom.verify.timeout import TimeLimitError, run_with_time_limit
+from symgeom.verification.timeout import TimeLimitError, run_with_time_limit
 
 PROVED = "proved"
 CHECKED_NUMERICALLY = "checked numerically"

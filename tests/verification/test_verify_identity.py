@@ -10,9 +10,9 @@ import time
 import sympy as sp
 
 import symgeom as sg
-from symgeom.verify.catalog import IDENTITIES, proof_cover
-from symgeom.verify.identity import CHECKED_NUMERICALLY, FAILED, PROVED
-from symgeom.verify.sampling import family_sampler
+from symgeom.verification.catalog import IDENTITIES, proof_cover
+from symgeom.verification.identity import CHECKED_NUMERICALLY, FAILED, PROVED
+from symgeom.verification.sampling import family_sampler
 
 x, y = sp.symbols("x y", positive=True)
 

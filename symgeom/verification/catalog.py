@@ -19,8 +19,8 @@ from symgeom.derive.expectation import expect, gaussian_moment, moment_table
 from symgeom.derive.fisher import score
 from symgeom.families import Bernoulli, Categorical, Gaussian, MultivariateGaussian
 from symgeom.families.base import Family, FiniteSupport
-from symgeom.verify.identity import FAILED, PROVED, Verdict, check_identity
-from symgeom.verify.sampling import family_sampler
+from symgeom.verification.identity import FAILED, PROVED, Verdict, check_identity
+from symgeom.verification.sampling import family_sampler
 
 
 def _catalog() -> tuple[Family, ...]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from symgeom.verify.identity import CHECKED_NUMERICALLY, FAILED, PROVED, Verdict, check_identity
+from symgeom.verification.identity import CHECKED_NUMERICALLY, FAILED, PROVED, Verdict, check_identity
 
 
 def verify(family: object) -> list:
     """Every catalog identity for ``family``: a list of rows (identity, statement, family, verdict)."""
-    from symgeom.verify.catalog import verdicts
+    from symgeom.verification.catalog import verdicts
 
     return verdicts(family)
 
