@@ -341,7 +341,7 @@ def format_value(value: object) -> str:
 
 # --- commands -----------------------------------------------------------------------------------
 def run_verify(args: argparse.Namespace) -> int:
-    from symgeom.verify.catalog import run_verify as catalog_run_verify
+    from symgeom.verification.catalog import run_verify as catalog_run_verify
 
     return int(catalog_run_verify(family=args.family, jobs=args.jobs))
 

@@ -12,8 +12,8 @@ import pytest
 from symgeom import proofs
 
 PROOFS = Path(__file__).resolve().parent.parent / "proofs"
-has_catalog = importlib.util.find_spec("symgeom.verify.catalog") is not None
-needs_catalog = pytest.mark.skipif(not has_catalog, reason="symgeom.verify.catalog not landed")
+has_catalog = importlib.util.find_spec("symgeom.verification.catalog") is not None
+needs_catalog = pytest.mark.skipif(not has_catalog, reason="symgeom.verification.catalog not landed")
 
 
 def test_general_document_is_deterministic():

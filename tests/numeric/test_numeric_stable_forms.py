@@ -20,8 +20,8 @@ IDS = [f.label for f in FAMILIES]
 
 def _check(family: Family, lhs: sp.Expr, rhs: sp.Expr, time_limit: float = 60) -> object:
     """check_identity over the chart's domain (the family's cover substitution and sampler)."""
-    from symgeom.verify.catalog import proof_cover
-    from symgeom.verify.sampling import family_sampler
+    from symgeom.verification.catalog import proof_cover
+    from symgeom.verification.sampling import family_sampler
 
     return sg.check_identity(
         lhs,
