@@ -28,8 +28,13 @@ def test_kl_matches_the_mpmath_reference(family: Family) -> None:
     @given(st.one_of(param_pairs(family), param_pairs(family, near=True)))
     def check(pair: tuple[tuple[float, ...], tuple[float, ...]]) -> None:
         value = kl(family, *pair)
+        reference = reference_kl(family, *pair)
+        if reference < np.finfo(float).tiny:
+            # Below the normal range the rounding of the true KL is 0 or a subnormal.
+            assert 0 <= value < 2 * np.finfo(float).tiny
+            return
         # The contract bound (1e-12); the regimes in tests/numeric show ~1e-15 is typical.
-        assert ref.relative_error(value, reference_kl(family, *pair)) <= 1e-12
+        assert ref.relative_error(value, reference) <= 1e-12
 
     check()
 
@@ -49,6 +54,11 @@ def test_symbolic_closed_form_matches_the_reference(family: Family) -> None:
     @given(st.one_of(param_pairs(family), param_pairs(family, near=True)))
     def check(pair: tuple[tuple[float, ...], tuple[float, ...]]) -> None:
         values = [mp.mpf(v) for v in pair[0] + pair[1]]
+        if pair[0] == pair[1]:
+            # Exactly 0: doubling the precision only shrinks the rounding noise, never agrees.
+            with mp.workdps(ref.DPS):
+                assert abs(closed(*values)) <= mp.mpf(10) ** -(ref.DPS - 10)
+            return
         start = ref.digits_for(pair[0], pair[1])
         symbolic = ref.converged(lambda: closed(*values), dps=start)
         reference = reference_kl(family, *pair, exact=True)
