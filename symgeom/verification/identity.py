@@ -138,7 +138,7 @@ def _default_sampler(symbols: Sequence[sp.Symbol]) -> Sampler:
 
 def _numeric_check(
     differences: list[sp.Expr],
-    scales: list[sp.Expr],
+    scales: list[sp.Expr],  # every lhs entry, then every rhs entry
     sampler: Sampler,
     points: int,
     digits: int,
@@ -163,8 +163,10 @@ def _numeric_check(
             args = [mpmath.mpf(a) for a in raw]
             tolerance = mpmath.mpf(10) ** (10 - digits)
             residuals = diff_fn(*args)
-            bad = [i for i, (r, scale) in enumerate(zip(residuals, scale_fn(*args)))
-                   if abs(r) > tolerance * (1 + abs(scale))]
+            sides = scale_fn(*args)
+            n = len(residuals)
+            bad = [i for i, r in enumerate(residuals)
+                   if abs(r) > tolerance * (1 + abs(sides[i]) + abs(sides[n + i]))]
         if not bad:
             continue
         with mpmath.workdps(2 * digits):
@@ -217,7 +219,7 @@ def check_identity(
             method = None
     if method is not None:
         return Verdict(PROVED, method, time.perf_counter() - start)
-    scales = [abs(sp.sympify(a)) + abs(sp.sympify(b)) for a, b in zip(lhs_items, rhs_items)]
+    scales = [sp.sympify(a) for a in lhs_items] + [sp.sympify(b) for b in rhs_items]
     symbols = sorted(set().union(*[d.free_symbols for d in differences]), key=lambda s: s.name)
     bad = _numeric_check(
         differences, scales, sampler or _default_sampler(symbols), points, digits, seed
