@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check every identity of the catalog; exit status 1 if any fails.",
     )
     ver.add_argument("--family", help="only families whose label contains this name")
-    ver.add_argument("--jobs", type=_positive_int, default=None, help="worker processes (default: up to 2, one per core)")
+    ver.add_argument("--jobs", type=_positive_int, default=None,
+                     help="worker processes (default: up to 2, one per core)")
     pr = sub.add_parser(
         "proofs", help="regenerate proofs/ (.tex and .md)",
         description="Regenerate the derivation documents in proofs/.",
