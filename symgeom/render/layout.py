@@ -111,17 +111,20 @@ def break_sum(printer: DerivationLatexPrinter, expr: sp.Basic, width: float) -> 
     if not isinstance(expr, sp.Add):
         return (full,)
     lines: list[str] = []
-    current = ""
+    current, current_width = "", 0.0
     for sign, tex in printer.add_terms(expr):
+        # Widths add up term by term, so a sum of n terms is laid out in O(n), not O(n²).
+        piece_width = visual_width(tex) + 2.6
         if not current and not lines:
             current = ("-" if sign == "-" else "") + tex
+            current_width = piece_width
             continue
-        piece = f" {sign} {tex}"
-        if current and visual_width(current + piece) > width:
+        if current and current_width + piece_width > width:
             lines.append(current)
-            current = f"{sign} {tex}"
+            current, current_width = f"{sign} {tex}", piece_width
         else:
-            current += piece
+            current += f" {sign} {tex}"
+            current_width += piece_width
     lines.append(current)
     return tuple(lines)
 
