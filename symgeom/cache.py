@@ -72,7 +72,7 @@ def _load(path: Path) -> Any:
     try:
         with path.open("rb") as handle, evaluate(False):
             return pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, RecursionError):
         return None
 
 

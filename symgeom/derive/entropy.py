@@ -7,7 +7,7 @@ import sympy as sp
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
 from symgeom.derive.canonical import canonical_form
-from symgeom.derive.common import tidy_logs
+from symgeom.derive.common import tidy_logs, tidy_rational
 from symgeom.derive.expectation import expect, moment_facts
 from symgeom.derive.notation import THETA, Density, Expect, GradLogPartition, LogPartition, Tex, X
 from symgeom.derive.registry import register
@@ -41,7 +41,9 @@ def entropy_definition(family: Family) -> Derivation:
             "substitute the log-density, a polynomial in x",
             facts=tuple(moment_facts(family, log_p)),
         ))
-    return _entropy(family, "definition", "from the definition", steps, -expect(family, log_p))
+    raw = -expect(family, log_p)
+    steps.append(Step(raw, "evaluate the expectation"))
+    return _entropy(family, "definition", "from the definition", steps, raw)
 
 
 @register("entropy", "log_partition")
@@ -53,7 +55,7 @@ def entropy_log_partition(family: Family) -> Derivation:
     natural = family.natural_at()
     at = dict(zip(eta, natural))
     a_value = tidy_logs(form.log_partition.xreplace(at))
-    gradient = [sp.cancel(sp.diff(form.log_partition, e).xreplace(at)) for e in eta]
+    gradient = [tidy_rational(sp.diff(form.log_partition, e).xreplace(at)) for e in eta]
     raw = a_value - sp.Add(*[n * g for n, g in zip(natural, gradient)]) - expect(
         family, form.log_base_measure
     )

@@ -12,7 +12,7 @@ from symgeom.derive.common import tidy_rational
 from symgeom.derive.expectation import as_polynomial, expect, expect_polynomial, multiply
 from symgeom.derive.fisher import fisher_score_covariance, score
 from symgeom.derive.kl import kl_definition
-from symgeom.derive.notation import T, Tex
+from symgeom.derive.notation import Remainder, T, Tex
 from symgeom.derive.registry import register
 from symgeom.derive.series import taylor
 from symgeom.families.base import Family, FiniteSupport
@@ -67,21 +67,24 @@ def expansion_terms(family: Family) -> ExpansionTerms:
 @register("expansion", "taylor")
 @cached("expansion")
 def expansion(family: Family) -> Derivation:
-    """KL(θ‖θ+tΔ) = Σₙ cₙ tⁿ with cₙ = (1/n!) dⁿ/dtⁿ KL(θ‖θ+tΔ) at t = 0."""
+    """KL(θ‖θ+tΔ) = Σₙ cₙ tⁿ + O(t⁴), cₙ = (1/n!) dⁿ/dtⁿ KL(θ‖θ+tΔ) at t = 0; ``result`` is the
+    polynomial Σₙ₌₀³ cₙ tⁿ (the remainder is shown in the steps)."""
     terms = expansion_terms(family)
     c = terms.coefficients
-    series = sp.Add(*[c[n] * T**n for n in range(ORDER + 1)], sp.O(T ** (ORDER + 1)))
+    series = sp.Add(*[c[n] * T**n for n in range(ORDER + 1)])
+    remainder = Remainder(T ** (ORDER + 1))
     delta = sp.Matrix(family.delta_symbols())
     steps = [
         Step(Tex(r"\sum_{n} \frac{t^{n}}{n!} \frac{d^{n}}{dt^{n}}"
                  r" D_{\mathrm{KL}}\left(p_{\theta} \,\|\, p_{\theta + t\Delta}\right)\Big|_{t=0}"),
              "Taylor series in t of the KL divergence along the line θ + tΔ"),
-        Step(series, "expand the closed-form KL at θ₂ = θ + tΔ in powers of t (exact series arithmetic)",
+        Step(sp.Add(*[c[n] * T**n for n in range(ORDER + 1) if c[n] != 0], remainder, evaluate=False),
+             "expand the closed-form KL at θ₂ = θ + tΔ in powers of t (exact series arithmetic)",
              facts=(sp.Eq(Tex(r"\Delta"), delta, evaluate=False),)),
-        Step(terms.quadratic_form * T**2 + terms.cubic_form * T**3 + sp.O(T**4),
+        Step(sp.Add(terms.quadratic_form * T**2, terms.cubic_form * T**3, remainder, evaluate=False),
              "c₀ = 0 and c₁ = 0 (minimum at Δ = 0); c₂ = ½ΔᵀFΔ; c₃ = (3∇F[Δ,Δ,Δ] − T[Δ,Δ,Δ])/12",
              facts=(
-                 sp.Eq(Tex(r"\tfrac{1}{2}\Delta^{T} F(\theta) \Delta"), terms.quadratic_form,
+                 sp.Eq(Tex(r"\frac{1}{2}\Delta^{T} F(\theta) \Delta"), terms.quadratic_form,
                        evaluate=False),
                  sp.Eq(Tex(r"T[\Delta,\Delta,\Delta] = \mathbb{E}[(s^{T}\Delta)^{3}]"),
                        terms.skewness, evaluate=False),

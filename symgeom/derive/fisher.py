@@ -106,9 +106,11 @@ def fisher_log_partition(family: Family) -> Derivation:
     natural = family.natural_at()
     theta = family.symbols()
     at = dict(zip(eta, natural))
-    hessian_a = sp.Matrix(len(eta), len(eta),
-                          lambda i, j: sp.cancel(sp.diff(form.log_partition, eta[i], eta[j]).xreplace(at)))
-    jac = jacobian(natural, theta).applyfunc(sp.cancel)
+    hessian_a = sp.Matrix(
+        len(eta), len(eta),
+        lambda i, j: tidy_rational(sp.diff(form.log_partition, eta[i], eta[j]).xreplace(at)),
+    )
+    jac = jacobian(natural, theta).applyfunc(tidy_rational)
     product = jac.T * hessian_a * jac
     n = len(theta)
     entries = {(i, j): tidy_rational(product[i, j]) for i, j in _upper(n)}

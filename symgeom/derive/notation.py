@@ -61,6 +61,18 @@ def dot(a: sp.Expr, b: sp.Expr) -> sp.Expr:
     return sp.Mul(a, b, evaluate=False)
 
 
+class Remainder(sp.Function):
+    """O(tⁿ) as notation only: SymPy's Order does not survive unevaluated unpickling."""
+
+    nargs = 1
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        return rf"O\left({printer._print(self.args[0])}\right)"
+
+    def _sympystr(self, printer: sp.printing.str.StrPrinter) -> str:
+        return f"O({printer._print(self.args[0])})"
+
+
 class Tex(sp.Symbol):
     """A placeholder symbol whose name is printed verbatim as LaTeX (e.g. ``J^{T} \\nabla^{2} A J``)."""
 

@@ -146,6 +146,14 @@ def _kl_routes(family: Family) -> Sides:
     return kl(family, "definition").result, kl(family, "bregman").result
 
 
+def _rearranged(derive_quantity: Callable[..., object]) -> Callable[[Family], Sides]:
+    def sides(family: Family) -> Sides:
+        derivation = derive_quantity(family)
+        return derivation.result, derivation.steps[-2].expression
+
+    return sides
+
+
 def _kl_self(family: Family) -> Sides:
     same = dict(zip(family.symbols(2), family.symbols(1)))
     return kl(family).result.xreplace(same), sp.Integer(0)
@@ -198,6 +206,8 @@ IDENTITIES: tuple[Identity, ...] = (
     Identity("expfamily/form", "log p = η·T − A(η) + log h", _exponential_form),
     Identity("score/mean", "E[∇ log p] = 0", _score_mean),
     Identity("kl/routes", "KL by definition = A(η₂) − A(η₁) − (η₂−η₁)·∇A(η₁)", _kl_routes),
+    Identity("kl/canonical", "the printed KL (logs paired, one denominator) = the derived sum",
+             _rearranged(kl)),
     Identity("kl/self", "KL(θ‖θ) = 0", _kl_self),
     Identity("kl/invariance", "KL is invariant under reparameterization", _kl_invariance,
              _not_reference),
@@ -206,6 +216,8 @@ IDENTITIES: tuple[Identity, ...] = (
     Identity("fisher/kl_hessian", "E[s sᵀ] = ∇²_θ′ KL(θ‖θ′) at θ′ = θ", _fisher_route("kl_hessian")),
     Identity("fisher/pullback", "F_θ = Jᵀ F_ref J (reparameterization)", _fisher_route("pullback"),
              _not_reference),
+    Identity("entropy/canonical", "the printed entropy = the derived expectation",
+             _rearranged(entropy)),
     Identity("entropy/routes", "−E[log p] = A(η) − η·∇A(η) − E[log h]", _entropy_routes),
     Identity("expansion/c0", "KL(θ‖θ+tΔ) has no t⁰ term", _coefficient(0)),
     Identity("expansion/c1", "KL(θ‖θ+tΔ) has no t¹ term", _coefficient(1)),
