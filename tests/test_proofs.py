@@ -29,9 +29,14 @@ def test_index_lists_every_document():
     assert "[general.tex](general.tex)" in text and "[general.md](general.md)" in text
 
 
+@pytest.mark.slow
 @needs_catalog
 def test_proofs_directory_is_fresh():
-    """Run `symgeom proofs` when this fails: proofs/ must equal a fresh generation byte for byte."""
+    """Run `symgeom proofs` when this fails: proofs/ must equal a fresh generation byte for byte.
+
+    Slow on a cold derivation cache (it derives and verifies the catalog); .ci/run runs the same
+    check as `symgeom proofs --check` right after `symgeom verify` has filled the cache.
+    """
     assert proofs.stale_files(PROOFS) == ()
 
 
