@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from symgeom.errors import UnknownQuantityError
+from symgeom.errors import InvalidParameterError, UnknownQuantityError
 from symgeom.numeric import kl as kl_kernels
 from symgeom.numeric.inputs import (
     Input,
@@ -142,6 +142,12 @@ class CompiledFunction:
         return self._nan_outside_domain(out, arrays)
 
     def _validate(self, arrays: list[np.ndarray], values: bool) -> None:
+        if self._points == 0:
+            # Other quantities (natural gradient, expansion) mix θ with free reals (g, Δ, t).
+            for inp, arr in zip(self.signature.inputs, arrays, strict=True):
+                if not np.all(np.isfinite(arr)):
+                    raise InvalidParameterError(f"{inp.name} must be finite")
+            return
         per_point = len(self.signature.inputs) // self._points
         for point in range(self._points):
             chunk = tuple(arrays[point * per_point : (point + 1) * per_point])
@@ -150,6 +156,8 @@ class CompiledFunction:
 
     def _nan_outside_domain(self, out: np.ndarray, arrays: list[np.ndarray]) -> np.ndarray:
         """nan wherever an input of either point is outside its domain (validate=False)."""
+        if self._points == 0:
+            return out
         per_point = len(self.signature.inputs) // self._points
         core = self.signature.output.count(",")  # "(...)" → 0, "(..., n, n)" → 2
         for point in range(self._points):
@@ -174,8 +182,6 @@ def _kernel_parameters(function: Callable[..., Any]) -> tuple[str, ...]:
 
 def _check_core_shapes(spec: tuple[Input, ...], arrays: list[np.ndarray]) -> None:
     """Every vector and matrix argument must agree in k (or d) with the first one."""
-    from symgeom.errors import InvalidParameterError
-
     first: tuple[str, int] | None = None
     for inp, arr in zip(spec, arrays, strict=True):
         if inp.kind == "scalar":
@@ -260,7 +266,7 @@ def _make(derivation: Derivation) -> _Built:
         return _Built(_lambdified(derivation, family, 1), sig, 1)
     scalar = tuple(Input(str(s), "(...)", "real", "scalar", "real") for s in derivation.arguments)
     sig = Signature(derivation.quantity, family.label, scalar, "(...)", _formula(derivation))
-    return _Built(_lambdified_flat(derivation), sig, 1)
+    return _Built(_lambdified_flat(derivation), sig, 0)
 
 
 def _matrix_shape(derivation: Derivation) -> str:
