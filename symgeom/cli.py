@@ -123,7 +123,21 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 if the directory is stale"
     )
+    pl = sub.add_parser(
+        "plot", help="draw the figures (needs matplotlib: pip install 'symgeom[plot]')",
+        description="Write the figures (KL vs ½ΔᵀFΔ, KL balls, gradient fields) as PNGs.",
+    )
+    pl.add_argument("names", nargs="*", metavar="NAME",
+                    help="kl_vs_quadratic, kl_balls, gradient_fields (default: all)")
+    pl.add_argument("--out", default=None, help="output folder (default: docs/figures)")
     return parser
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    from symgeom import plots
+
+    argv = list(args.names) + (["--out", args.out] if args.out else [])
+    return plots.main(argv)
 
 
 # --- families and derivations -------------------------------------------------------------------
@@ -383,6 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "verify":
             return run_verify(args)
+        if args.command == "plot":
+            return run_plot(args)
         return run_proofs(args)
     except SymgeomError as error:
         print(f"symgeom {args.command}: error: {error}", file=sys.stderr)

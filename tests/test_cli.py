@@ -117,3 +117,15 @@ def test_verify_one_family(capsys):
 def test_verify_unknown_family_is_exit_2(capsys):
     code, _, err = run(capsys, "verify", "--family", "nosuch")
     assert code == 2 and "unknown family 'nosuch'" in err
+
+
+def test_plot_subcommand_writes_a_figure(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert main(["plot", "kl_balls", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "kl_balls.png").stat().st_size > 0
+
+
+def test_plot_subcommand_rejects_an_unknown_figure(capsys):
+    pytest.importorskip("matplotlib")
+    assert main(["plot", "nope"]) == 2
+    assert "unknown figure 'nope'" in capsys.readouterr().err
