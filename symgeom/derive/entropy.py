@@ -7,18 +7,21 @@ import sympy as sp
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
 from symgeom.derive.canonical import canonical_form
-from symgeom.derive.common import tidy_logs, tidy_rational
+from symgeom.derive.common import simplified_if_small, tidy_logs, tidy_rational
 from symgeom.derive.expectation import expect, moment_facts
 from symgeom.derive.notation import THETA, Density, Expect, GradLogPartition, LogPartition, Tex, X
 from symgeom.derive.registry import register
 from symgeom.families.base import Family, FiniteSupport
 
 ENTROPY_LATEX = r"H(\theta)"
+#: A(η(θ)) of a 3-d full-covariance Gaussian is too large to expand and regroup quickly.
+CANONICAL_MAX_OPS = 4000
 
 
 def _entropy(family: Family, route: str, title: str, steps: list[Step], raw: sp.Expr) -> Derivation:
-    result = canonical_form(tidy_logs(raw))
-    steps.append(Step(result, "collect the logarithms"))
+    result, done = simplified_if_small(lambda e: canonical_form(tidy_logs(e)), raw, CANONICAL_MAX_OPS)
+    steps.append(Step(result, "collect the logarithms" if done
+                      else f"left as derived: over {CANONICAL_MAX_OPS} operations to rearrange"))
     return Derivation(
         quantity="entropy", route=route, family=family,
         title=f"Entropy of the {family.title} family ({family.param}), {title}",
