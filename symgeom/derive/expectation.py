@@ -64,12 +64,13 @@ def moment_table(family: Family, point: Point = None) -> tuple[tuple, tuple]:
     )
 
 
-def expect(family: Family, expr: sp.Expr, point: Point = None) -> sp.Expr:
+def expect(family: Family, expr: sp.Expr, point: Point = None, tidy: bool = True) -> sp.Expr:
     """E_{x∼p(·|θ)}[expr(x)] at ``point``, exactly.
 
     Finite support: Σₓ p(x|θ) expr(x).  ℝᵈ: expr must be a polynomial in x; each monomial is
     replaced by its Gaussian moment (Isserlis' theorem), which symgeom's catalog checks against
-    the density itself (Stein's identity and, for d = 1, direct integration).
+    the density itself (Stein's identity and, for d = 1, direct integration).  ``tidy=False``
+    skips cancelling the coefficients (for identities that are simplified afterwards anyway).
     """
     if isinstance(family.support, FiniteSupport):
         return sp.Add(
@@ -79,7 +80,7 @@ def expect(family: Family, expr: sp.Expr, point: Point = None) -> sp.Expr:
                 for outcome in family.support.outcomes
             ]
         )
-    return expect_polynomial(family, as_polynomial(family, expr), point)
+    return expect_polynomial(family, as_polynomial(family, expr, tidy), point)
 
 
 def moment_facts(family: Family, expr: sp.Expr, point: Point = None) -> list[sp.Eq]:
@@ -101,7 +102,7 @@ def moment_facts(family: Family, expr: sp.Expr, point: Point = None) -> list[sp.
 Polynomial = dict[tuple[int, ...], sp.Expr]
 
 
-def as_polynomial(family: Family, expr: sp.Expr) -> Polynomial:
+def as_polynomial(family: Family, expr: sp.Expr, tidy: bool = True) -> Polynomial:
     """expr as {exponents of x: coefficient}, coefficients cancelled rational functions of θ.
 
     A plain dict rather than sp.Poly: Poly's arithmetic over the EX domain takes minutes on the
@@ -114,7 +115,8 @@ def as_polynomial(family: Family, expr: sp.Expr) -> Polynomial:
         powers = monomial.as_powers_dict()
         key = tuple(int(powers.get(v, 0)) for v in variables)
         terms.setdefault(key, []).append(coefficient)
-    result = {key: tidy_rational(sp.Add(*parts)) for key, parts in terms.items()}
+    simplify = tidy_rational if tidy else sp.together
+    result = {key: simplify(sp.Add(*parts)) for key, parts in terms.items()}
     return {key: c for key, c in result.items() if c != 0}
 
 

@@ -139,7 +139,7 @@ def _exponential_form(family: Family) -> Sides:
 
 def _score_mean(family: Family) -> Sides:
     s = score(family)
-    return sp.Matrix([expect(family, si) for si in s]), sp.zeros(len(s), 1)
+    return sp.Matrix([expect(family, si, tidy=False) for si in s]), sp.zeros(len(s), 1)
 
 
 def _kl_routes(family: Family) -> Sides:
