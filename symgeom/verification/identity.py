@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
+from symgeom.derive.common import tidy_logs
 from symgeom.verification.timeout import TimeLimitError, run_with_time_limit
 
 PROVED = "proved"
@@ -51,18 +52,6 @@ class Verdict:
         return text
 
 
-def _positive_logs(expr: sp.Expr) -> sp.Expr:
-    """Factor every log argument, then split logs of products of positive factors.
-
-    Sound: expand_log without ``force`` only splits log(ab) = log a + log b when SymPy can
-    show a, b > 0 from the symbols' assumptions.
-    """
-    expr = expr.replace(
-        lambda e: isinstance(e, sp.log), lambda e: sp.log(sp.factor(sp.cancel(e.args[0])))
-    )
-    return sp.expand_log(expr, deep=True)
-
-
 def _without_negative_symbols(expr: sp.Expr) -> sp.Expr:
     """n = −w with w > 0 for every negative symbol (a bijection), so logs see positive factors."""
     swap = {
@@ -78,7 +67,7 @@ def _rational(expr: sp.Expr) -> sp.Expr:
 
 
 def _normalized(expr: sp.Expr) -> sp.Expr:
-    return _rational(_positive_logs(_without_negative_symbols(expr)))
+    return _rational(tidy_logs(_without_negative_symbols(expr)))
 
 
 # Each strategy maps the difference to an expression that is 0 only if the difference is 0.
