@@ -77,6 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="10x smaller inputs")
+    parser.add_argument("--only", choices=("gaussian", "categorical"), help="time one family's cases")
     options = parser.parse_args()
     scale = 10 if options.quick else 1
     if torch is not None:
@@ -89,6 +90,8 @@ def main() -> None:
     print("| case | implementation | median time (s) | × naive NumPy |")
     print("|---|---|---|---|")
     for case, (label, args) in _cases(10_000_000 // scale, 100_000 // scale, 100).items():
+        if options.only and not label.startswith(options.only):
+            continue
         impls = _implementations(label)
         for fn in impls.values():
             fn(*args)  # warm-up: first-touch page faults and lazy imports stay out of the timing

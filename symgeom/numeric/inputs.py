@@ -8,6 +8,7 @@ Categorical takes whole vectors of shape (..., k): probabilities p (class k incl
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from itertools import combinations_with_replacement
 
@@ -97,6 +98,7 @@ def unpack(family: Family, arrays: tuple[np.ndarray, ...]) -> list[np.ndarray]:
 
 
 # --- validation -----------------------------------------------------------------------------------
+@functools.cache
 def sum_tolerance(dtype: np.dtype) -> float:
     """|Σpᵢ − 1| accepted for a probability vector: √ε of its dtype.
 
@@ -147,7 +149,7 @@ def validate(
 def _check_values(name: str, check: str, arr: np.ndarray) -> None:
     # Fast path: two reductions decide validity (nan propagates through min and max, so it
     # fails every comparison); the slower elementwise checks below only run to name the culprit.
-    if arr.size and check != "covariance" and _in_range(check, np.min(arr), np.max(arr)):
+    if arr.size and check != "covariance" and _in_range(check, np.min(arr), np.max(arr), arr.dtype):
         if check != "simplex":
             return
     elif not arr.size:
@@ -159,7 +161,7 @@ def _check_values(name: str, check: str, arr: np.ndarray) -> None:
     if check == "negative" and not np.all(arr < 0):
         raise InvalidParameterError(f"{name} must be < 0, got {_first_bad(arr, ~(arr < 0))}")
     if check in ("probability", "simplex"):
-        bad = ~((arr >= 0) & (arr <= 1))
+        bad = ~_elementwise_ok(check, arr)
         if bad.any():
             raise InvalidParameterError(f"{name} must lie in [0, 1], got {_first_bad(arr, bad)}")
     if check == "simplex":
@@ -188,7 +190,8 @@ class RangeObserver:
 
     ``checks`` are the arguments' checks in call order; ``sums`` also bounds |Σpᵢ − 1| of simplex
     rows.  ``ok`` stays True only if every block of every argument passed; a nan anywhere fails
-    (it propagates through min and max, and fails every comparison).
+    (it propagates through min, max and sums, and fails every comparison).  A simplex block needs
+    no maximum: entries ≥ 0 whose rows sum to 1 within the tolerance are at most 1 + tolerance.
     """
 
     def __init__(self, checks: list[str], sums: bool) -> None:
@@ -196,24 +199,35 @@ class RangeObserver:
         self.sums = sums
         self.ok = True
 
-    def __call__(self, blocks: list[np.ndarray]) -> None:
+    def __call__(self, blocks: list[np.ndarray], row_sums: list[np.ndarray] | None = None) -> None:
+        """Check one block of every argument; ``row_sums`` are Σ over the last axis, if known."""
         if not self.ok:
             return
-        for check, block in zip(self.checks, blocks, strict=True):
+        for index, (check, block) in enumerate(zip(self.checks, blocks, strict=True)):
             if not block.size:
                 continue
-            if not _in_range(_value_check(check), np.min(block), np.max(block)):
+            if check == "simplex" and (self.sums or row_sums is not None):
+                sums = np.sum(block, axis=-1) if row_sums is None else row_sums[index]
+                ok = _simplex_block_ok(block, sums, self.sums)
+            else:
+                ok = _in_range(check, np.min(block), np.max(block), block.dtype)
+            if not ok:
                 self.ok = False
                 return
-            if self.sums and check == "simplex":
-                off = np.max(np.abs(np.sum(block, axis=-1) - 1))
-                if not off <= sum_tolerance(block.dtype):
-                    self.ok = False
-                    return
 
 
-def _value_check(check: str) -> str:
-    return "probability" if check == "simplex" else check
+def _simplex_block_ok(block: np.ndarray, sums: np.ndarray, check_sums: bool) -> bool:
+    """Entries in [0, 1 + tol] (and, if ``check_sums``, |Σ − 1| ≤ tol) from the row sums Σ.
+
+    Entries ≥ 0 of rows that sum to at most 1 + tol are at most 1 + tol: the maximum over the
+    block is only needed where a row sums to more.
+    """
+    tolerance = sum_tolerance(block.dtype)
+    if not np.min(block) >= 0:
+        return False
+    if check_sums:
+        return bool(np.max(np.abs(sums - 1)) <= tolerance)
+    return bool(np.max(sums) <= 1 + tolerance or np.max(block) <= 1 + tolerance)
 
 
 def invalid_mask(family: Family, arrays: tuple[np.ndarray, ...], any_size: bool = False) -> np.ndarray | None:
@@ -228,8 +242,8 @@ def invalid_mask(family: Family, arrays: tuple[np.ndarray, ...], any_size: bool 
     for inp, arr in zip(inputs(family, any_size), arrays, strict=True):
         if inp.check == "covariance" or not arr.size:
             continue
-        check = _value_check(inp.check)
-        if _in_range(check, np.min(arr), np.max(arr)):
+        check = inp.check
+        if _in_range(check, np.min(arr), np.max(arr), arr.dtype):
             continue
         bad = ~_elementwise_ok(check, arr)
         rank = {"scalar": 0, "vector": 1, "matrix": 2}[inp.kind]
@@ -239,10 +253,16 @@ def invalid_mask(family: Family, arrays: tuple[np.ndarray, ...], any_size: bool 
     return mask
 
 
+def _top(check: str, dtype: np.dtype) -> float:
+    """Largest accepted entry: 1 for a probability; 1 + the sum tolerance for a simplex entry,
+    since entries ≥ 0 of a row that sums to 1 within that tolerance can exceed 1 by as much."""
+    return 1 + sum_tolerance(dtype) if check == "simplex" else 1
+
+
 def _elementwise_ok(check: str, arr: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        if check == "probability":
-            return (arr >= 0) & (arr <= 1)
+        if check in ("probability", "simplex"):
+            return (arr >= 0) & (arr <= _top(check, arr.dtype))
         if check == "positive":
             return (arr > 0) & np.isfinite(arr)
         if check == "negative":
@@ -250,11 +270,11 @@ def _elementwise_ok(check: str, arr: np.ndarray) -> np.ndarray:
         return np.isfinite(arr)
 
 
-def _in_range(check: str, low: float, high: float) -> bool:
+def _in_range(check: str, low: float, high: float, dtype: np.dtype) -> bool:
     if not (np.isfinite(low) and np.isfinite(high)):
         return False
     if check in ("probability", "simplex"):
-        return bool(low >= 0 and high <= 1)
+        return bool(low >= 0 and high <= _top(check, dtype))
     if check == "positive":
         return bool(low > 0)
     if check == "negative":

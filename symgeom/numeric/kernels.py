@@ -16,7 +16,8 @@ then bounded, so both branches stay within a few tens of ulps.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -27,7 +28,7 @@ import numpy as np
 SERIES = {np.dtype(np.float64): (0.05, 1e-17, 6), np.dtype(np.float32): (0.2, 1e-8, 5)}
 
 #: Elements per block: blocks of this size keep the temporaries of a kernel in the CPU cache.
-BLOCK = 1 << 13
+BLOCK = 1 << 15
 
 
 def _plan(threshold: float, tolerance: float, terms: int) -> tuple[float, tuple]:
@@ -53,17 +54,46 @@ def _series_plan(dtype: np.dtype) -> tuple[float, tuple]:
     return plan if plan is not None else _PLANS[np.dtype(np.float64)]
 
 
-def _near_form(d: np.ndarray, s: np.ndarray, largest: float | None = None) -> np.ndarray:
+class Scratch:
+    """Temporaries reused from block to block of one blocked call.
+
+    A fresh cache-sized array per operation and block costs more in allocation and page faults
+    than the arithmetic it holds (measured in benchmarks/kl_speed.py); a kernel that takes a
+    Scratch writes into the same few buffers instead.  Arrays handed out are views, valid until
+    the same slot is asked for again.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[tuple[str, np.dtype], np.ndarray] = {}
+
+    def array(self, slot: str, shape: tuple[int, ...], dtype: np.dtype | type) -> np.ndarray:
+        """An uninitialised array of ``shape`` and ``dtype`` backed by ``slot``'s buffer."""
+        key = (slot, np.dtype(dtype))
+        size = math.prod(shape)
+        buffer = self._buffers.get(key)
+        if buffer is None or buffer.size < size:
+            buffer = self._buffers[key] = np.empty(size, dtype)
+        return buffer[:size].reshape(shape)
+
+
+def _empty(scratch: Scratch | None, slot: str, shape: tuple[int, ...], dtype: np.dtype | type) -> np.ndarray:
+    return np.empty(shape, dtype) if scratch is None else scratch.array(slot, shape, dtype)
+
+
+def _near_form(
+    d: np.ndarray, s: np.ndarray, largest: float | None = None, scratch: Scratch | None = None
+) -> np.ndarray:
     """(a − b)·(s + (1 + s)·A(s)) given d = a − b, s = d/(a + b) and |s| ≤ ``largest``."""
     threshold, levels = _series_plan(s.dtype)
-    bound = threshold if largest is None else largest
+    bound = threshold if largest is None else min(largest, threshold)
     coefficients = next(c for m, c in levels if bound <= m)
-    t = s * s
-    acc = t * coefficients[0]
+    t = np.multiply(s, s, out=_empty(scratch, "series", s.shape, s.dtype))
+    acc = np.multiply(t, coefficients[0], out=_empty(scratch, "out", s.shape, s.dtype))
     for c in coefficients[1:]:
         acc += c
         acc *= t
-    acc *= 1 + s
+    np.add(s, 1, out=t)
+    acc *= t
     acc += s
     acc *= d
     return acc
@@ -74,40 +104,88 @@ def kl_div(
     b: np.ndarray | float,
     d: np.ndarray | float | None = None,
     log_ratio: np.ndarray | float | None = None,
+    scratch: Scratch | None = None,
 ) -> np.ndarray:
     """kl_div(a, b) = a·log(a/b) − a + b ≥ 0, elementwise, for a, b ≥ 0 (0·log 0 = 0).
 
     ``d`` is a − b and ``log_ratio`` is log(a/b) when the caller knows them more accurately than
     they can be recomputed from rounded a and b (the Bernoulli complement 1 − p, say, whose
-    difference q − p is exact while (1 − p) − (1 − q) is not).
+    difference q − p is exact while (1 − p) − (1 − q) is not).  With a ``scratch``, temporaries
+    and the result live in its buffers (the result until the scratch's next use).
+
+    The branch is decided on the ratio r = a/b (|s| < m ⟺ r ∈ ((1 − m)/(1 + m), (1 + m)/(1 − m)))
+    so that the direct form, which needs r anyway, pays for no extra pass; a block whose ratios
+    are all near 1 never takes a logarithm.
     """
     # Python scalars stay weakly typed, so kl_div(1.0, w) keeps w's float32.
     a, b = (x if isinstance(x, int | float) else np.asarray(x) for x in (a, b))
     d = np.asarray(a - b if d is None else d)
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b), d.shape, np.shape(log_ratio))
+    dtype = np.result_type(a, b, d)
+    threshold, _ = _series_plan(dtype)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        s = np.asarray(d / (a + b))
-        if d.shape != s.shape:
-            d = np.broadcast_to(d, s.shape).copy()
-        threshold, _ = _series_plan(s.dtype)
-        if s.size:
-            # nan fails both comparisons, so a nan anywhere sends the block down the general path.
-            largest = max(float(np.max(s)), -float(np.min(s)))
-            if largest < threshold:
-                return _near_form(d, s, largest)
-        near = np.abs(s) < threshold
         if log_ratio is None:
-            log_ratio = np.log(a / b)
-        out = np.asarray(a * log_ratio - d)
-        if not np.all(a):
-            out = np.asarray(np.where(a == 0, b, out))
-        if not near.any():
-            return out
-        if out.shape != s.shape:
-            out = np.broadcast_to(out, s.shape).copy()
-        flat = out.reshape(-1)
-        index = np.flatnonzero(near)
-        flat[index] = _near_form(d.reshape(-1)[index], s.reshape(-1)[index])
+            ratio = np.divide(a, b, out=_empty(scratch, "ratio", shape, dtype))
+            low, high = (float(np.min(ratio)), float(np.max(ratio))) if ratio.size else (1.0, 1.0)
+            # nan fails every comparison, so a nan anywhere sends the block down the general path.
+            if _ratio_bound(threshold) < low and high < 1 / _ratio_bound(threshold):
+                return _near_form_of(a, b, d, max(_s_of(low), _s_of(high)), shape, dtype, scratch)
+            log_ratio = np.log(ratio, out=ratio)
+            zeros = not low > 0
+            magnitude = None
+        else:
+            magnitude = np.abs(log_ratio, out=_empty(scratch, "ratio", shape, dtype))
+            largest = float(np.max(magnitude)) if magnitude.size else 0.0
+            if largest < _log_bound(threshold):
+                return _near_form_of(a, b, d, math.tanh(largest / 2), shape, dtype, scratch)
+            zeros = not np.all(a)
+        out = np.multiply(a, log_ratio, out=_empty(scratch, "out", shape, dtype))
+        out -= d
+        if zeros:
+            np.copyto(out, b, where=np.equal(a, 0))
+        if magnitude is None:
+            magnitude = np.abs(log_ratio, out=log_ratio)  # the ratio buffer, no longer needed
+        index = np.flatnonzero(np.less(magnitude, _log_bound(threshold)))
+        if index.size:
+            a_near, b_near, d_near = (_flat(x, shape)[index] for x in (a, b, d))
+            out.reshape(-1)[index] = _near_form(d_near, d_near / (a_near + b_near))
         return out
+
+
+def _flat(x: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
+    """x broadcast to ``shape``, flattened (a view; no copy when x already has that shape)."""
+    x = np.asarray(x)
+    return (x if x.shape == shape else np.broadcast_to(x, shape)).reshape(-1)
+
+
+def _ratio_bound(threshold: float) -> float:
+    """(1 − m)/(1 + m): the ratio a/b below which |s| = |a − b|/(a + b) exceeds m."""
+    return (1 - threshold) / (1 + threshold)
+
+
+def _log_bound(threshold: float) -> float:
+    """2·atanh(m): |log(a/b)| below which |s| < m."""
+    return 2 * math.atanh(threshold)
+
+
+def _s_of(ratio: float) -> float:
+    """|s| = |r − 1|/(r + 1) for r = a/b."""
+    return abs(ratio - 1) / (ratio + 1)
+
+
+def _near_form_of(
+    a: np.ndarray | float,
+    b: np.ndarray | float,
+    d: np.ndarray,
+    largest: float,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    scratch: Scratch | None,
+) -> np.ndarray:
+    """The series form of kl_div for a block whose |s| are all at most ``largest``."""
+    s = np.add(a, b, out=_empty(scratch, "s", shape, dtype))
+    np.divide(d, s, out=s)
+    return _near_form(d if d.shape == shape else np.broadcast_to(d, shape), s, largest, scratch)
 
 
 def chi(y: np.ndarray) -> np.ndarray:
@@ -146,8 +224,9 @@ def entr(p: np.ndarray) -> np.ndarray:
         return np.where(p == 0, 0, -p * np.log(p))
 
 
-#: Called with each block's input arrays before the kernel sees them (see compile.RangeObserver).
-Observer = Callable[[Sequence[np.ndarray]], None]
+#: Called with each block's input arrays while they are in cache (see inputs.RangeObserver); a
+#: kernel that sums simplex rows anyway passes those sums as ``row_sums=[...]``.
+Observer = Callable[..., None]
 
 
 def blocked_rows(

@@ -8,10 +8,13 @@ small-KL regime (p − q, σ₁ − σ₂, θ₁ − θ₂) is formed from the i
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from symgeom.numeric.kernels import (
     Observer,
+    Scratch,
     blocked_elements,
     blocked_rows,
     kl_div,
@@ -100,27 +103,46 @@ def categorical_probs(p: np.ndarray, q: np.ndarray, observe: Observer | None = N
     p, q = _float(p, q)
     k = p.shape[-1]
     batch = p.shape[:-1]
-    out = blocked_rows(_categorical_probs_rows, p.reshape(-1, k), q.reshape(-1, k), k=k, observe=observe)
+    scratch = Scratch()
+
+    def rows(p_rows: np.ndarray, q_rows: np.ndarray) -> np.ndarray:
+        out, total_p, total_q = _categorical_probs_rows(p_rows, q_rows, scratch)
+        if observe is not None:
+            # The observer checks the sums of simplex rows; it gets the ones computed here.
+            observe([p_rows, q_rows], row_sums=[total_p, total_q])
+        return out
+
+    out = blocked_rows(rows, p.reshape(-1, k), q.reshape(-1, k), k=k)
     return out.reshape(batch)
 
 
-def _categorical_probs_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    d = p - q
+def _categorical_probs_rows(
+    p: np.ndarray, q: np.ndarray, scratch: Scratch | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(KL of each row, Σp, Σq) for rows of p and q."""
+    d = np.subtract(p, q, out=None if scratch is None else scratch.array("d", p.shape, p.dtype))
     # Σp − Σq from the exact differences, not from the rounded sums: when KL ≈ 10⁻²¹ even a
     # 10⁻¹⁷ gap between the sums matters, and equal rounded sums hide it.
     gap = d.sum(axis=-1)
-    total = kl_div(p, q, d).sum(axis=-1)
-    if not gap.any():
-        return total / q.sum(axis=-1)
-    # Σ kl_div(pᵢ, qᵢ) = Σp·KL(p̂‖q̂) + kl_div(Σp, Σq) (kl_div is 1-homogeneous); subtracting the
-    # second term costs at most a factor 1.001 of accuracy where it is below 10⁻³ of the total.
+    total = kl_div(p, q, d, scratch=scratch).sum(axis=-1)
     total_p = p.sum(axis=-1)
-    offset = kl_div(total_p, q.sum(axis=-1), gap)
+    # Σ kl_div(pᵢ, qᵢ) = Σp·KL(p̂‖q̂) + kl_div(Σp, Σq) (kl_div is 1-homogeneous).  Σq = Σp − gap
+    # to the rounding of one sum, which the offset (second order in the gap) absorbs.
+    total_q = total_p - gap
+    # χ² bound kl_div(Σp, Σq) ≤ gap²/Σq: where it is below 10⁻¹⁷ of the total, the offset cannot
+    # change the result (the usual case: gaps are rounding-sized, ≈ 10⁻¹⁶).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        negligible = gap * gap <= 1e-17 * total * total_q
+    if negligible.all():
+        return total / total_p, total_p, total_q
+    offset = kl_div(total_p, total_q, gap)
     out = (total - offset) / total_p
+    # Subtracting the offset costs at most a factor 1.001 of accuracy where it is below 10⁻³ of
+    # the total; otherwise shift p onto the simplex of q first.
     close = ~(offset <= 1e-3 * total)
     if close.any():
         out[close] = _shifted(p[close], q[close], d[close], gap[close, None], total_p[close, None])
-    return out
+    return out, total_p, total_q
 
 
 def _shifted(p: np.ndarray, q: np.ndarray, d: np.ndarray, gap: np.ndarray, total_p: np.ndarray) -> np.ndarray:
@@ -158,21 +180,36 @@ def _categorical_logits_rows(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:
 
 
 # --- univariate Gaussian ------------------------------------------------------------------------
-def _gaussian(z: np.ndarray, w: np.ndarray, one_minus_w: np.ndarray, log_w: np.ndarray) -> np.ndarray:
+# The kernels below run on cache-sized blocks and write their temporaries into a Scratch (see
+# kernels.Scratch: fresh arrays per block cost more than the arithmetic).  Each ends in
+# _gaussian, which owns (and overwrites) the buffers it is given.
+def _gaussian(
+    z: np.ndarray, w: np.ndarray, one_minus_w: np.ndarray, log_w: np.ndarray, scratch: Scratch | None = None
+) -> np.ndarray:
     """KL = ½[z² + kl_div(1, w)], z = (μ₁ − μ₂)/σ₂, w = σ₁²/σ₂² (kl_div(1, w) = w − 1 − log w)."""
     with np.errstate(over="ignore"):
-        return 0.5 * (z * z + kl_div(1.0, w, one_minus_w, -log_w))
+        np.negative(log_w, out=log_w)
+        out = kl_div(1.0, w, one_minus_w, log_w, scratch=scratch)
+        z *= z
+        out += z
+        out *= 0.5
+        return out
 
 
-def _log_ratio(num: np.ndarray, den: np.ndarray, ratio: np.ndarray) -> np.ndarray:
-    """log(num/den) = log(ratio), or log num − log den where the ratio over/underflowed."""
+def _buffer(scratch: Scratch | None, slot: str, like: np.ndarray) -> np.ndarray:
+    """An array shaped like ``like``: from ``scratch`` when there is one, else fresh."""
+    return np.empty_like(like) if scratch is None else scratch.array(slot, like.shape, like.dtype)
+
+
+def _log_ratio(num: np.ndarray, den: np.ndarray, ratio: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """log(num/den) = log(ratio) into ``out``, or log num − log den where the ratio over/underflowed."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.log(ratio)
+        np.log(ratio, out=out)
     tiny = _TINY.get(ratio.dtype, np.finfo(np.float64).tiny)
     bad = ~((ratio >= tiny) & np.isfinite(ratio))
     if bad.any():
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.where(bad, np.log(num) - np.log(den), out)
+            np.copyto(out, np.log(num) - np.log(den), where=bad)
     return out
 
 
@@ -184,28 +221,46 @@ def gaussian_mean_std(
     1 − r² = −v(2 + v) with v = (σ₁ − σ₂)/σ₂ exact, so ψ keeps its digits when σ₁ ≈ σ₂; σ² is never
     formed, so σ from 10⁻¹⁵⁰ to 10¹⁵⁰ neither overflows nor underflows.
     """
-    return blocked_elements(_gaussian_mean_std, *_float(mu1, sigma1, mu2, sigma2), observe=observe)
+    return _blocked_gaussian(_gaussian_mean_std, mu1, sigma1, mu2, sigma2, observe)
 
 
-def _gaussian_mean_std(mu1, sigma1, mu2, sigma2):
-    r = sigma1 / sigma2
-    v = (sigma1 - sigma2) / sigma2
+def _blocked_gaussian(kernel, a1, b1, a2, b2, observe: Observer | None) -> np.ndarray:
+    scratch = Scratch()
+    return blocked_elements(partial(kernel, scratch=scratch), *_float(a1, b1, a2, b2), observe=observe)
+
+
+def _gaussian_mean_std(mu1, sigma1, mu2, sigma2, scratch=None):
+    r = np.divide(sigma1, sigma2, out=_buffer(scratch, "r", sigma1))
+    one_minus_w = np.subtract(sigma1, sigma2, out=_buffer(scratch, "1-w", sigma1))
+    one_minus_w /= sigma2  # v
     with np.errstate(over="ignore", under="ignore"):
-        w = r * r
-    return _gaussian((mu1 - mu2) / sigma2, w, -v * (2 + v), 2 * np.log(r))
+        w = np.multiply(r, r, out=_buffer(scratch, "w", sigma1))
+    log_w = np.log(r, out=r)
+    log_w *= 2
+    two_plus_v = np.add(one_minus_w, 2, out=_buffer(scratch, "z", sigma1))
+    one_minus_w *= two_plus_v
+    np.negative(one_minus_w, out=one_minus_w)  # −v(2 + v)
+    z = np.subtract(mu1, mu2, out=two_plus_v)
+    z /= sigma2
+    return _gaussian(z, w, one_minus_w, log_w, scratch)
 
 
 def gaussian_mean_var(
     mu1: np.ndarray, var1: np.ndarray, mu2: np.ndarray, var2: np.ndarray, observe: Observer | None = None
 ) -> np.ndarray:
     """KL = ½[(μ₁−μ₂)²/σ₂² + w − 1 − log w], w = σ₁²/σ₂², 1 − w = (σ₂² − σ₁²)/σ₂²."""
-    return blocked_elements(_gaussian_mean_var, *_float(mu1, var1, mu2, var2), observe=observe)
+    return _blocked_gaussian(_gaussian_mean_var, mu1, var1, mu2, var2, observe)
 
 
-def _gaussian_mean_var(mu1, var1, mu2, var2):
+def _gaussian_mean_var(mu1, var1, mu2, var2, scratch=None):
     with np.errstate(over="ignore", under="ignore"):
-        w = var1 / var2
-    return _gaussian((mu1 - mu2) / np.sqrt(var2), w, (var2 - var1) / var2, _log_ratio(var1, var2, w))
+        w = np.divide(var1, var2, out=_buffer(scratch, "w", var1))
+    one_minus_w = np.subtract(var2, var1, out=_buffer(scratch, "1-w", var1))
+    one_minus_w /= var2
+    log_w = _log_ratio(var1, var2, w, _buffer(scratch, "r", var1))
+    z = np.sqrt(var2, out=_buffer(scratch, "z", var1))
+    np.divide(np.subtract(mu1, mu2, out=_buffer(scratch, "s", var1)), z, out=z)
+    return _gaussian(z, w, one_minus_w, log_w, scratch)
 
 
 def gaussian_natural(
@@ -217,17 +272,17 @@ def gaussian_natural(
 ) -> np.ndarray:
     """KL in natural parameters (η₁ = μ/σ², η₂ = −1/(2σ²)): w = η₂′/η₂, 1 − w = (η₂ − η₂′)/η₂,
     (μ₁ − μ₂)/σ₂ = −[η₁′(1 − w) + (η₁′ − η₁)w]/√(−2η₂′)."""
-    return blocked_elements(_gaussian_natural, *_float(eta1_1, eta2_1, eta1_2, eta2_2), observe=observe)
+    return _blocked_gaussian(_gaussian_natural, eta1_1, eta2_1, eta1_2, eta2_2, observe)
 
 
-def _gaussian_natural(e11, e21, e12, e22):
+def _gaussian_natural(e11, e21, e12, e22, scratch=None):
     with np.errstate(over="ignore", under="ignore"):
-        w = e22 / e21
+        w = np.divide(e22, e21, out=_buffer(scratch, "w", e11))
     one_minus_w = (e21 - e22) / e21
     # Both equal η₁′ − η₁w; the first avoids cancellation when w ≈ 1, the second when it is not.
     scaled = np.where(np.abs(one_minus_w) < 0.5, e12 * one_minus_w + (e12 - e11) * w, e12 - e11 * w)
     z = -scaled / np.sqrt(-2 * e22)
-    return _gaussian(z, w, one_minus_w, _log_ratio(-e22, -e21, w))
+    return _gaussian(z, w, one_minus_w, _log_ratio(-e22, -e21, w, _buffer(scratch, "r", e11)), scratch)
 
 
 def gaussian_mean_logstd(
@@ -238,14 +293,20 @@ def gaussian_mean_logstd(
     observe: Observer | None = None,
 ) -> np.ndarray:
     """KL = ½[((μ₁−μ₂)e^{−log σ₂})² + e^{2Δ} − 1 − 2Δ], Δ = log σ₁ − log σ₂ (1 − w = −expm1(2Δ))."""
-    return blocked_elements(_gaussian_mean_logstd, *_float(mu1, log_sigma1, mu2, log_sigma2), observe=observe)
+    return _blocked_gaussian(_gaussian_mean_logstd, mu1, log_sigma1, mu2, log_sigma2, observe)
 
 
-def _gaussian_mean_logstd(mu1, ls1, mu2, ls2):
-    two_delta = 2 * (ls1 - ls2)
+def _gaussian_mean_logstd(mu1, ls1, mu2, ls2, scratch=None):
+    two_delta = np.subtract(ls1, ls2, out=_buffer(scratch, "r", ls1))
+    two_delta *= 2
     with np.errstate(over="ignore", under="ignore"):
-        z = (mu1 - mu2) * np.exp(-ls2)
-        return _gaussian(z, np.exp(two_delta), -np.expm1(two_delta), two_delta)
+        z = np.negative(ls2, out=_buffer(scratch, "z", ls1))
+        np.exp(z, out=z)
+        z *= np.subtract(mu1, mu2, out=_buffer(scratch, "s", ls1))
+        w = np.exp(two_delta, out=_buffer(scratch, "w", ls1))
+        one_minus_w = np.expm1(two_delta, out=_buffer(scratch, "1-w", ls1))
+        np.negative(one_minus_w, out=one_minus_w)
+        return _gaussian(z, w, one_minus_w, two_delta, scratch)
 
 
 # --- multivariate Gaussian ----------------------------------------------------------------------
@@ -265,7 +326,7 @@ def diagonal_gaussian(
     observe: Observer | None = None,
 ) -> np.ndarray:
     """KL of diagonal Gaussians = Σᵢ KL(N(μ₁ᵢ, σ₁ᵢ²)‖N(μ₂ᵢ, σ₂ᵢ²)) over the last axis (d)."""
-    kernel = _DIAGONAL[param]
+    kernel = partial(_DIAGONAL[param], scratch=Scratch())
     return blocked_elements(kernel, *_float(mu1, s1, mu2, s2), observe=observe).sum(axis=-1)
 
 
