@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symgeom.derive.rational import reduce_rational
 from symgeom.families.base import Family, Point
 
 
@@ -42,14 +43,27 @@ def _positive_factors(expr: sp.Expr) -> sp.Expr:
     return sign * parts[0] / parts[1]
 
 
-#: Expressions above this many operations are left as derived: cancelling the Fisher entries
-#: of a 3-d full-covariance Gaussian takes seconds each, minutes in all.  A size rule rather
-#: than a clock, so every machine derives (and proofs/ prints) the same thing.
+#: Expressions above this many operations are left as derived: cancelling them takes seconds
+#: each.  A size rule rather than a clock, so every machine derives (and proofs/ prints) the
+#: same thing.
 TIDY_MAX_OPS = 1500
 
+#: Families with more parameters than this (the 9-parameter 3-d full-covariance Gaussian) get
+#: their rational functions reduced by factor-base arithmetic (symgeom.derive.rational): SymPy's
+#: cancel and factor take seconds per entry in that many symbols, minutes per Fisher matrix.
+LARGE_FAMILY_PARAMETERS = 6
 
-def tidy_rational(expr: sp.Expr) -> sp.Expr:
-    """A rational-function entry in lowest terms, factored, when it is small enough to do quickly."""
+
+def is_large(family: Family | None) -> bool:
+    """Whether ``family`` is reduced by factor-base arithmetic (see LARGE_FAMILY_PARAMETERS)."""
+    return family is not None and len(family.parameters) > LARGE_FAMILY_PARAMETERS
+
+
+def tidy_rational(expr: sp.Expr, family: Family | None = None) -> sp.Expr:
+    """A rational-function entry in lowest terms: factored when small enough to do quickly; for a
+    large family (see :func:`is_large`), an expanded numerator over a factored denominator."""
+    if is_large(family):
+        return reduce_rational(expr)
     if sp.count_ops(expr) > TIDY_MAX_OPS:
         return expr
     cancelled = sp.cancel(sp.together(expr))

@@ -7,9 +7,10 @@ import sympy as sp
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
 from symgeom.derive.canonical import canonical_form
-from symgeom.derive.common import simplified_if_small, tidy_logs, tidy_rational
+from symgeom.derive.common import is_large, simplified_if_small, tidy_logs, tidy_rational
 from symgeom.derive.expectation import expect, moment_facts
 from symgeom.derive.notation import THETA, Density, Expect, GradLogPartition, LogPartition, Tex, X
+from symgeom.derive.rational import RationalContext
 from symgeom.derive.registry import register
 from symgeom.families.base import Family, FiniteSupport
 
@@ -19,9 +20,12 @@ CANONICAL_MAX_OPS = 4000
 
 
 def _entropy(family: Family, route: str, title: str, steps: list[Step], raw: sp.Expr) -> Derivation:
-    result, done = simplified_if_small(lambda e: canonical_form(tidy_logs(e)), raw, CANONICAL_MAX_OPS)
+    # Large families (see common.is_large) keep the derived form: regrouping their logarithms
+    # of 3×3 determinants takes minutes.
+    limit = -1 if is_large(family) else CANONICAL_MAX_OPS
+    result, done = simplified_if_small(lambda e: canonical_form(tidy_logs(e)), raw, limit)
     steps.append(Step(result, "collect the logarithms" if done
-                      else f"left as derived: over {CANONICAL_MAX_OPS} operations to rearrange"))
+                      else "left as derived: too large to rearrange quickly"))
     return Derivation(
         quantity="entropy", route=route, family=family,
         title=f"Entropy of the {family.title} family ({family.param}), {title}",
@@ -58,7 +62,13 @@ def entropy_log_partition(family: Family) -> Derivation:
     natural = family.natural_at()
     at = dict(zip(eta, natural))
     a_value = tidy_logs(form.log_partition.xreplace(at))
-    gradient = [tidy_rational(sp.diff(form.log_partition, e).xreplace(at)) for e in eta]
+    if is_large(family):
+        # Compose ∂A/∂η (rational in η) with η(θ) as fractions rather than substituting first.
+        context = RationalContext.for_expressions([], family.symbols())
+        values = {e: context.convert(n) for e, n in zip(eta, natural)}
+        gradient = [context.convert(sp.diff(form.log_partition, e), values).as_expr() for e in eta]
+    else:
+        gradient = [tidy_rational(sp.diff(form.log_partition, e).xreplace(at), family) for e in eta]
     raw = a_value - sp.Add(*[n * g for n, g in zip(natural, gradient)]) - expect(
         family, form.log_base_measure
     )

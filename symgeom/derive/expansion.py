@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations_with_replacement, permutations
 
 import sympy as sp
 
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
-from symgeom.derive.common import tidy_rational
-from symgeom.derive.expectation import as_polynomial, expect, expect_polynomial, multiply
+from symgeom.derive.common import is_large, tidy_rational
+from symgeom.derive.expectation import (
+    as_polynomial,
+    centered_scores,
+    expect,
+    expect_fraction,
+    expect_polynomial,
+    multiply,
+)
 from symgeom.derive.fisher import fisher_score_covariance, score
 from symgeom.derive.kl import kl_definition
 from symgeom.derive.notation import Remainder, T, Tex
+from symgeom.derive.rational import RationalContext
 from symgeom.derive.registry import register
-from symgeom.derive.series import taylor
+from symgeom.derive.series import taylor, taylor_by_fractions
 from symgeom.families.base import Family, FiniteSupport
 
 ORDER = 3
@@ -35,10 +44,6 @@ class ExpansionTerms:
     fisher_derivative: sp.Expr
 
 
-def _tidy(expr: sp.Expr) -> sp.Expr:
-    return tidy_rational(expr)
-
-
 @cached("expansion-terms")
 def expansion_terms(family: Family) -> ExpansionTerms:
     theta, delta = family.symbols(), family.delta_symbols()
@@ -47,10 +52,17 @@ def expansion_terms(family: Family) -> ExpansionTerms:
         **dict(zip(family.symbols(1), theta)),
         **{s2: s + T * d for s2, s, d in zip(family.symbols(2), theta, delta)},
     }
-    coefficients = [_tidy(c) for c in taylor(kl.xreplace(along), T, ORDER)]
+    if is_large(family):
+        coefficients = [tidy_rational(c, family) for c in taylor_by_fractions(kl.xreplace(along), T, ORDER)]
+    else:
+        coefficients = [tidy_rational(c, family) for c in taylor(kl.xreplace(along), T, ORDER)]
     fisher = fisher_score_covariance(family).result
     d = sp.Matrix(delta)
-    quadratic = _tidy((d.T * fisher * d)[0, 0] / 2)
+    quadratic = tidy_rational((d.T * fisher * d)[0, 0] / 2, family)
+    if is_large(family):
+        skewness, directional = _cubic_parts_by_fractions(family, quadratic)
+        cubic = tidy_rational((3 * directional - skewness) / 12, family)
+        return ExpansionTerms(tuple(coefficients), quadratic, cubic, skewness, directional)
     directional = sp.Add(*[di * sp.diff(2 * quadratic, t) for di, t in zip(delta, theta)])
     s_delta = sp.Add(*[si * di for si, di in zip(score(family), delta)])
     if isinstance(family.support, FiniteSupport):
@@ -58,10 +70,37 @@ def expansion_terms(family: Family) -> ExpansionTerms:
     else:
         linear = as_polynomial(family, s_delta)
         skewness = expect_polynomial(family, multiply(multiply(linear, linear), linear))
-    skewness = _tidy(skewness)
-    directional = _tidy(directional)
-    cubic = _tidy((3 * directional - skewness) / 12)
+    skewness = tidy_rational(skewness, family)
+    directional = tidy_rational(directional, family)
+    cubic = tidy_rational((3 * directional - skewness) / 12, family)
     return ExpansionTerms(tuple(coefficients), quadratic, cubic, skewness, directional)
+
+
+def _cubic_parts_by_fractions(family: Family, quadratic: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """(E[(sᵀΔ)³], ∇F[Δ,Δ,Δ]) by factor-base arithmetic (large families, see common.is_large).
+
+    E[(sᵀΔ)³] = Σ_{i≤j≤k} m_{ijk} ΔᵢΔⱼΔₖ E[sᵢsⱼsₖ] (m: the number of orderings), which keeps
+    every product a polynomial in θ and x only; cubing sᵀΔ would multiply out Δ as well.
+    """
+    theta, delta = family.symbols(), family.delta_symbols()
+    scores, z = centered_scores(family)
+    context = scores[0].context
+    out = RationalContext.for_expressions([], theta + delta)
+    n = len(theta)
+    skewness = out.constant(0)
+    pairs = {}
+    for i, j, k in combinations_with_replacement(range(n), 3):
+        if (i, j) not in pairs:
+            pairs[i, j] = scores[i] * scores[j]
+        moment = expect_fraction(family, pairs[i, j] * scores[k], centered=z)
+        orderings = len(set(permutations((i, j, k))))
+        weight = out.convert(orderings * delta[i] * delta[j] * delta[k])
+        skewness = skewness + weight * out.convert(context.fraction_expr(moment))
+    twice = out.convert(2 * quadratic)
+    directional = out.constant(0)
+    for di, t in zip(delta, theta):
+        directional = directional + out.convert(di) * twice.diff(t)
+    return skewness.as_expr(), directional.as_expr()
 
 
 @register("expansion", "taylor")

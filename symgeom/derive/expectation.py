@@ -8,6 +8,7 @@ from itertools import combinations
 import sympy as sp
 
 from symgeom.derive.common import tidy_rational
+from symgeom.derive.rational import Fraction, RationalContext
 from symgeom.families.base import Family, FiniteSupport, Point
 
 
@@ -115,8 +116,10 @@ def as_polynomial(family: Family, expr: sp.Expr, tidy: bool = True) -> Polynomia
         powers = monomial.as_powers_dict()
         key = tuple(int(powers.get(v, 0)) for v in variables)
         terms.setdefault(key, []).append(coefficient)
-    simplify = tidy_rational if tidy else sp.together
-    result = {key: simplify(sp.Add(*parts)) for key, parts in terms.items()}
+    result = {
+        key: tidy_rational(sp.Add(*parts), family) if tidy else sp.together(sp.Add(*parts))
+        for key, parts in terms.items()
+    }
     return {key: c for key, c in result.items() if c != 0}
 
 
@@ -134,3 +137,66 @@ def expect_polynomial(family: Family, poly: Polynomial, point: Point = None) -> 
     """E[poly(x)] on ℝᵈ from the Gaussian moments."""
     mean, cov = moment_table(family, point)
     return sp.Add(*[coeff * gaussian_moment(mean, cov, powers) for powers, coeff in poly.items()])
+
+
+# --- factor-base arithmetic for large families (see derive.common.is_large) ------------------
+def fraction_context(family: Family) -> RationalContext:
+    """ℚ[θ, x] with its factor base: scores and their products live here for large families."""
+    return RationalContext.for_expressions([], family.symbols() + family.variables)
+
+
+def as_fraction(family: Family, expr: sp.Expr) -> Fraction:
+    """A rational function of θ and x (a score, a Hessian entry) in the family's fraction context."""
+    return fraction_context(family).convert(expr)
+
+
+def centered_scores(family: Family) -> tuple[list[Fraction], tuple[sp.Symbol, ...]]:
+    """The scores ∂log p/∂θᵢ as fractions in θ and z = x − E[x] (a Gaussian family).
+
+    Centring before multiplying keeps the products small: in z the score of Σ is
+    ½(Σ⁻¹zzᵀΣ⁻¹ − Σ⁻¹), free of μ, where in x every power of x − μ multiplies out.
+    """
+    mean, _ = moment_table(family)
+    z = tuple(sp.Symbol(f"z{i}", real=True) for i in range(1, len(family.variables) + 1))
+    shift = {x: m + zi for x, m, zi in zip(family.variables, mean, z)}
+    context = RationalContext.for_expressions([], family.symbols() + z)
+    log_p = family.log_density()
+    return [context.convert(sp.diff(log_p, t).xreplace(shift)) for t in family.symbols()], z
+
+
+def expect_fraction(
+    family: Family, f: Fraction, point: Point = None, centered: tuple[sp.Symbol, ...] | None = None
+) -> Fraction:
+    """E[f(x)] for f polynomial in x over an x-free denominator, from the Gaussian moments;
+    with ``centered`` (the z of :func:`centered_scores`), f is a polynomial in z = x − E[x]."""
+    context = f.context
+    variables = centered or family.variables
+    position = {g: i for i, g in enumerate(context.ring.symbols)}
+    where = [position[x] for x in variables]
+    if any(context.factors[i].degree(context.generators[x]) > 0
+           for i, _ in f.denominator for x in variables):
+        raise ValueError("expect_fraction needs a denominator free of x")
+    mean, cov = moment_table(family, point)
+    if centered:
+        mean = tuple(sp.Integer(0) for _ in mean)
+    # Group the terms by their power of x first: one product with each moment, not one per term.
+    grouped: dict[tuple[int, ...], dict[tuple[int, ...], object]] = {}
+    for monomial, coefficient in f.numerator.items():
+        powers = tuple(monomial[i] for i in where)
+        rest = list(monomial)
+        for i in where:
+            rest[i] = 0
+        grouped.setdefault(powers, {})[tuple(rest)] = coefficient
+    total = context.ring.zero
+    for powers in sorted(grouped):
+        moment = _moment_polynomial(context, mean, cov, powers)
+        total += context.ring.from_dict(grouped[powers]) * moment
+    return Fraction(context, total, f.denominator)
+
+
+def _moment_polynomial(context: RationalContext, mean: tuple, cov: tuple, powers: tuple[int, ...]):
+    key = ("moment", mean, cov, powers)
+    known = context.memo.get(key)
+    if known is None:
+        known = context.memo[key] = context.convert(gaussian_moment(mean, cov, powers)).numerator
+    return known

@@ -6,15 +6,19 @@ import sympy as sp
 
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
-from symgeom.derive.common import jacobian, tidy_rational
+from symgeom.derive.common import is_large, jacobian, tidy_rational
 from symgeom.derive.expectation import (
+    as_fraction,
     as_polynomial,
+    centered_scores,
     expect,
+    expect_fraction,
     expect_polynomial,
     moment_facts,
     multiply,
 )
 from symgeom.derive.notation import THETA, Expect, Tex
+from symgeom.derive.rational import Fraction, RationalContext
 from symgeom.derive.registry import register
 from symgeom.families.base import Family, FiniteSupport
 
@@ -59,16 +63,24 @@ def fisher_score_covariance(family: Family) -> Derivation:
              facts=(sp.Eq(Tex("s"), sp.ImmutableMatrix(s), evaluate=False),)),
     ]
     if isinstance(family.support, FiniteSupport):
-        entries = {(i, j): tidy_rational(expect(family, s[i] * s[j])) for i, j in _upper(n)}
+        entries = {(i, j): tidy_rational(expect(family, s[i] * s[j]), family) for i, j in _upper(n)}
         steps.append(Step(Expect(SCORE_OUTER, THETA),
                           "exact sum over the support of p(x|θ) s(x) s(x)ᵀ"))
     else:
-        polys = [as_polynomial(family, si) for si in s]
-        entries = {
-            (i, j): tidy_rational(expect_polynomial(family, multiply(polys[i], polys[j])))
-            for i, j in _upper(n)
-        }
-        top = 2 * max(sum(k) for poly in polys for k in poly)
+        if is_large(family):
+            fractions, z = centered_scores(family)
+            entries = {
+                (i, j): expect_fraction(family, fractions[i] * fractions[j], centered=z).as_expr()
+                for i, j in _upper(n)
+            }
+            top = 2 * max(f.numerator.degree(f.context.generators[v]) for f in fractions for v in z)
+        else:
+            polys = [as_polynomial(family, si) for si in s]
+            entries = {
+                (i, j): tidy_rational(expect_polynomial(family, multiply(polys[i], polys[j])), family)
+                for i, j in _upper(n)
+            }
+            top = 2 * max(sum(k) for poly in polys for k in poly)
         x = family.variables
         steps.append(Step(
             Expect(SCORE_OUTER, THETA),
@@ -86,8 +98,14 @@ def fisher_negative_hessian(family: Family) -> Derivation:
     log_p = family.log_density()
     theta = family.symbols()
     n = len(theta)
-    hessian = {(i, j): sp.diff(log_p, theta[i], theta[j]) for i, j in _upper(n)}
-    entries = {key: tidy_rational(-expect(family, h)) for key, h in hessian.items()}
+    if is_large(family):
+        fractions = [as_fraction(family, si) for si in score(family)]
+        second = {(i, j): fractions[i].diff(theta[j]) for i, j in _upper(n)}
+        hessian = {key: h.as_expr() for key, h in second.items()}
+        entries = {key: (-expect_fraction(family, h)).as_expr() for key, h in second.items()}
+    else:
+        hessian = {(i, j): sp.diff(log_p, theta[i], theta[j]) for i, j in _upper(n)}
+        entries = {key: tidy_rational(-expect(family, h), family) for key, h in hessian.items()}
     steps = [
         Step(-Expect(Tex(r"\nabla^2 \log p"), THETA),
              "information equality: F = −E[∇² log p] (differentiate E[s] = 0 under the integral)",
@@ -105,15 +123,18 @@ def fisher_log_partition(family: Family) -> Derivation:
     eta = form.natural_symbols
     natural = family.natural_at()
     theta = family.symbols()
-    at = dict(zip(eta, natural))
-    hessian_a = sp.Matrix(
-        len(eta), len(eta),
-        lambda i, j: tidy_rational(sp.diff(form.log_partition, eta[i], eta[j]).xreplace(at)),
-    )
-    jac = jacobian(natural, theta).applyfunc(tidy_rational)
-    product = jac.T * hessian_a * jac
     n = len(theta)
-    entries = {(i, j): tidy_rational(product[i, j]) for i, j in _upper(n)}
+    if is_large(family):
+        hessian_a, jac, entries = _log_partition_fractions(family)
+    else:
+        at = dict(zip(eta, natural))
+        hessian_a = sp.Matrix(
+            len(eta), len(eta),
+            lambda i, j: tidy_rational(sp.diff(form.log_partition, eta[i], eta[j]).xreplace(at), family),
+        )
+        jac = jacobian(natural, theta).applyfunc(lambda e: tidy_rational(e, family))
+        product = jac.T * hessian_a * jac
+        entries = {(i, j): tidy_rational(product[i, j], family) for i, j in _upper(n)}
     steps = [
         Step(Tex(r"J^{T} \nabla^{2} A(\eta) J"),
              "exponential family: the Fisher matrix in η is ∇²A(η); pull back by J = ∂η/∂θ",
@@ -124,6 +145,66 @@ def fisher_log_partition(family: Family) -> Derivation:
     ]
     return _fisher(family, "log_partition", "from the Hessian of the log-partition", steps,
                    _matrix(entries, n))
+
+
+def _log_partition_fractions(family: Family) -> tuple[sp.Matrix, sp.Matrix, dict]:
+    """(∇²A(η(θ)), J, Jᵀ∇²A J entries) by factor-base arithmetic: A's second derivatives are
+    rational in η, composed with the rational η(θ) without expanding either."""
+    form = family.exponential_form
+    eta, theta = form.natural_symbols, family.symbols()
+    context = RationalContext.for_expressions([], theta)
+    natural = [context.convert(e) for e in family.natural_at()]
+    values = dict(zip(eta, natural))
+    m, n = len(eta), len(theta)
+    second = {
+        (i, j): context.convert(sp.diff(form.log_partition, eta[i], eta[j]), values)
+        for i in range(m) for j in range(i, m)
+    }
+    hessian = {**second, **{(j, i): h for (i, j), h in second.items()}}
+    jac = [[natural[k].diff(t) for t in theta] for k in range(m)]
+    entries = {}
+    for i, j in _upper(n):
+        total = context.constant(0)
+        for k in range(m):
+            if jac[k][i].is_zero:
+                continue
+            inner = context.constant(0)
+            for h in range(m):
+                if not jac[h][j].is_zero:
+                    inner = inner + hessian[k, h] * jac[h][j]
+            total = total + jac[k][i] * inner
+        entries[i, j] = total.as_expr()
+    return (
+        sp.Matrix(m, m, lambda i, j: hessian[i, j].as_expr()),
+        sp.Matrix(m, n, lambda k, i: jac[k][i].as_expr()),
+        entries,
+    )
+
+
+def _hessian_fractions(expr: sp.Expr, wrt: tuple[sp.Symbol, ...]) -> dict[tuple[int, int], Fraction]:
+    """∂²expr/∂wᵢ∂wⱼ (i ≤ j) by factor-base arithmetic, for expr = rational + Σ c·log(g) with
+    constant c and rational g: ∂²log g = ∂ᵢ∂ⱼg/g − ∂ᵢg ∂ⱼg/g²."""
+    rational, logs = [], []
+    for term in sp.Add.make_args(expr):
+        coefficient, rest = term.as_coeff_Mul()
+        if isinstance(rest, sp.log):
+            logs.append((coefficient, rest.args[0]))
+        elif term.has(sp.log):
+            raise ValueError(f"not rational + Σ c·log(g): {term}")
+        else:
+            rational.append(term)
+    context = RationalContext.for_expressions([], tuple(sorted(expr.free_symbols, key=lambda s: s.name)))
+    base = context.convert(sp.Add(*rational))
+    arguments = [(context.constant(c), context.convert(g)) for c, g in logs]
+    first = {i: [g.diff(w) for _, g in arguments] for i, w in enumerate(wrt)}
+    n = len(wrt)
+    out = {}
+    for i, j in _upper(n):
+        total = base.diff(wrt[i]).diff(wrt[j])
+        for (c, g), gi, gj in zip(arguments, first[i], first[j]):
+            total = total + c * (gi.diff(wrt[j]) / g - gi * gj / (g * g))
+        out[i, j] = total
+    return out
 
 
 @register("fisher", "kl_hessian")
@@ -137,10 +218,16 @@ def fisher_kl_hessian(family: Family) -> Derivation:
     kl_theta = kl.xreplace(dict(zip(first, theta)))
     n = len(theta)
     back = dict(zip(second, theta))
-    entries = {
-        (i, j): tidy_rational(sp.diff(kl_theta, second[i], second[j]).xreplace(back))
-        for i, j in _upper(n)
-    }
+    if is_large(family):
+        entries = {
+            key: tidy_rational(h.substituted(back), family)
+            for key, h in _hessian_fractions(kl_theta, second).items()
+        }
+    else:
+        entries = {
+            (i, j): tidy_rational(sp.diff(kl_theta, second[i], second[j]).xreplace(back), family)
+            for i, j in _upper(n)
+        }
     steps = [
         Step(Tex(r"\nabla^{2}_{\theta'} D_{\mathrm{KL}}(p_{\theta} \| p_{\theta'})|_{\theta'=\theta}"),
              "KL(θ‖θ′) has a minimum 0 at θ′ = θ; its Hessian there is the Fisher matrix",
@@ -162,7 +249,7 @@ def fisher_pullback(family: Family) -> Derivation:
     jac = jacobian(tuple(to_ref[s] for s in reference.symbols()), theta)
     product = jac.T * f_ref.xreplace(to_ref) * jac
     n = len(theta)
-    entries = {(i, j): tidy_rational(product[i, j]) for i, j in _upper(n)}
+    entries = {(i, j): tidy_rational(product[i, j], family) for i, j in _upper(n)}
     steps = [
         Step(Tex(r"J^{T} F_{\mathrm{ref}}(\theta_{\mathrm{ref}}(\theta)) J"),
              f"chain rule for the score: pull back the Fisher matrix of the {reference.param} chart",

@@ -73,3 +73,85 @@ def taylor(expr: sp.Expr, t: sp.Symbol, order: int) -> Series:
         derivatives.append(current.subs(t, 0) / sp.factorial(k))
         current = sp.diff(current, t)
     return derivatives
+
+
+# --- the same series by factor-base arithmetic (large families, see derive.common.is_large) ---
+def taylor_by_fractions(expr: sp.Expr, t: sp.Symbol, order: int) -> Series:
+    """[c₀, …, c_order] for expr = rational(t) + Σ c·log(g(t)) (c constant, g rational).
+
+    Every rational function N(t)/∏fᵢ(t)^kᵢ is expanded as N(t)·∏(1/fᵢ(t))^kᵢ with
+    1/f(t) = (1/f₀)·Σₘ(−u)ᵐ, u = (f(t) − f₀)/f₀, and log g(t) = log g₀ + Σₘ (−1)^{m+1}uᵐ/m: only
+    the t-free parts f₀, g₀ are ever inverted, so no gcd and no large cancel is needed.
+    """
+    from symgeom.derive.rational import RationalContext
+
+    symbols = tuple(sorted(expr.free_symbols - {t}, key=lambda s: s.name))
+    outer = RationalContext.for_expressions([], (*symbols, t))
+    inner = RationalContext.for_expressions([], symbols)
+    n = order + 1
+    position = outer.ring.symbols.index(t)
+
+    def coefficients(poly) -> list:
+        """A polynomial in (symbols, t) as its t-coefficients, polynomials in the symbols."""
+        out = [inner.ring.zero for _ in range(n)]
+        for monomial, coefficient in poly.items():
+            power = monomial[position]
+            if power < n:
+                rest = monomial[:position] + monomial[position + 1:]
+                out[power] += inner.ring({rest: coefficient})
+        return [inner.polynomial(c) for c in out]
+
+    def multiply(a: list, b: list) -> list:
+        return [_sum([a[k] * b[m - k] for k in range(m + 1)], inner) for m in range(n)]
+
+    def reciprocal(f: list) -> list:
+        head = f[0].inverse()
+        u = [inner.constant(0)] + [c * head for c in f[1:]]
+        total, power = _unit(n, inner), _unit(n, inner)
+        for m in range(1, n):
+            power = multiply(power, u)
+            sign = inner.constant((-1) ** m)
+            total = [a + sign * b for a, b in zip(total, power)]
+        return [head * c for c in total]
+
+    def series_of(fraction) -> list:
+        result = coefficients(fraction.numerator)
+        for index, k in fraction.denominator:
+            inverse = reciprocal(coefficients(outer.factors[index]))
+            for _ in range(k):
+                result = multiply(result, inverse)
+        return result
+
+    total = [inner.constant(0) for _ in range(n)]
+    heads = []
+    for term in sp.Add.make_args(expr):
+        coefficient, rest = term.as_coeff_Mul()
+        if isinstance(rest, sp.log):
+            g = series_of(outer.convert(rest.args[0]))
+            head = g[0].inverse()
+            u = [inner.constant(0)] + [c * head for c in g[1:]]
+            power = _unit(n, inner)
+            scale = inner.constant(coefficient)
+            for m in range(1, n):
+                power = multiply(power, u)
+                weight = inner.constant(sp.Rational((-1) ** (m + 1), m)) * scale
+                total = [a + weight * b for a, b in zip(total, power)]
+            heads.append(coefficient * sp.log(g[0].as_expr()))
+        elif term.has(sp.log):
+            raise ValueError(f"not rational + Σ c·log(g): {term}")
+        else:
+            total = [a + b for a, b in zip(total, series_of(outer.convert(term)))]
+    out = [c.as_expr() for c in total]
+    out[0] = out[0] + sp.Add(*heads)
+    return out
+
+
+def _unit(n: int, context) -> list:
+    return [context.constant(1)] + [context.constant(0) for _ in range(n - 1)]
+
+
+def _sum(parts: list, context):
+    total = context.constant(0)
+    for part in parts:
+        total = total + part
+    return total

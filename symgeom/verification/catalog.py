@@ -14,6 +14,7 @@ import sympy as sp
 
 from symgeom.cache import cached
 from symgeom.derive import entropy, fisher, kl
+from symgeom.derive.common import is_large
 from symgeom.derive.expansion import expansion_terms
 from symgeom.derive.expectation import expect, gaussian_moment, moment_table
 from symgeom.derive.fisher import score
@@ -41,13 +42,12 @@ def _catalog() -> tuple[Family, ...]:
 CATALOG: tuple[Family, ...] = _catalog()
 
 #: Exact simplification is attempted when both sides together have at most this many
-#: operations, or at most SMALL_OPS for families with more than SYMBOLIC_MAX_PARAMETERS
-#: parameters: rational functions in the 9 parameters of a 3-d full-covariance Gaussian take
-#: minutes per identity to cancel, so those are checked numerically (and say so).  Size rules,
+#: operations.  For large families (more than LARGE_FAMILY_PARAMETERS parameters: the 3-d
+#: full-covariance Gaussian), SymPy's cancel takes minutes per identity, so their identities
+#: are proved by exact factor-base arithmetic instead, up to ARITHMETIC_MAX_OPS.  Size rules,
 #: not clocks, so every machine reaches the same verdicts.
 MAX_SYMBOLIC_OPS = 6000
-SMALL_OPS = 300
-SYMBOLIC_MAX_PARAMETERS = 6
+ARITHMETIC_MAX_OPS = 60000
 
 #: Symbolic time limit per identity.  Generous on purpose: verdicts must not depend on the
 #: machine, so identities too heavy to prove are marked numeric_only instead of timing out.
@@ -197,17 +197,6 @@ def _not_reference(family: Family) -> bool:
     return family.param != family.reference.name
 
 
-def _expansion_feasible(family: Family) -> bool:
-    """Fisher and expansion identities for families up to SYMBOLIC_MAX_PARAMETERS parameters.
-
-    For the 9-parameter 3-d full-covariance Gaussian the Fisher entries and Taylor coefficients
-    take many minutes to derive and are too large to evaluate quickly even numerically; they
-    are checked for d ≤ 2 and for the 3-d diagonal families.  KL, entropy, the moments and the
-    exponential-family form are still checked for d = 3.
-    """
-    return len(family.parameters) <= SYMBOLIC_MAX_PARAMETERS
-
-
 IDENTITIES: tuple[Identity, ...] = (
     Identity("normalization", "Σₓ p(x|θ) = 1", _normalization, _is_finite),
     Identity("moments/stein", "E[∂m] = −E[m ∂ log p] for monomials m, deg ≤ 3 (moments fit p)",
@@ -222,25 +211,18 @@ IDENTITIES: tuple[Identity, ...] = (
     Identity("kl/self", "KL(θ‖θ) = 0", _kl_self),
     Identity("kl/invariance", "KL is invariant under reparameterization", _kl_invariance,
              _not_reference),
-    Identity("fisher/hessian", "E[s sᵀ] = −E[∇² log p]", _fisher_route("negative_hessian"),
-             _expansion_feasible),
-    Identity("fisher/log_partition", "E[s sᵀ] = Jᵀ ∇²A(η) J", _fisher_route("log_partition"),
-             _expansion_feasible),
-    Identity("fisher/kl_hessian", "E[s sᵀ] = ∇²_θ′ KL(θ‖θ′) at θ′ = θ", _fisher_route("kl_hessian"),
-             _expansion_feasible),
+    Identity("fisher/hessian", "E[s sᵀ] = −E[∇² log p]", _fisher_route("negative_hessian")),
+    Identity("fisher/log_partition", "E[s sᵀ] = Jᵀ ∇²A(η) J", _fisher_route("log_partition")),
+    Identity("fisher/kl_hessian", "E[s sᵀ] = ∇²_θ′ KL(θ‖θ′) at θ′ = θ", _fisher_route("kl_hessian")),
     Identity("fisher/pullback", "F_θ = Jᵀ F_ref J (reparameterization)", _fisher_route("pullback"),
-             lambda f: _not_reference(f) and _expansion_feasible(f)),
+             _not_reference),
     Identity("entropy/canonical", "the printed entropy = the derived expectation",
              _rearranged(entropy)),
     Identity("entropy/routes", "−E[log p] = A(η) − η·∇A(η) − E[log h]", _entropy_routes),
-    Identity("expansion/c0", "KL(θ‖θ+tΔ) has no t⁰ term", _coefficient(0),
-             _expansion_feasible),
-    Identity("expansion/c1", "KL(θ‖θ+tΔ) has no t¹ term", _coefficient(1),
-             _expansion_feasible),
-    Identity("expansion/c2", "t² coefficient = ½ΔᵀF(θ)Δ", _coefficient(2),
-             _expansion_feasible),
-    Identity("expansion/c3", "t³ coefficient = (3∇F[Δ,Δ,Δ] − E[(sᵀΔ)³])/12", _coefficient(3),
-             _expansion_feasible),
+    Identity("expansion/c0", "KL(θ‖θ+tΔ) has no t⁰ term", _coefficient(0)),
+    Identity("expansion/c1", "KL(θ‖θ+tΔ) has no t¹ term", _coefficient(1)),
+    Identity("expansion/c2", "t² coefficient = ½ΔᵀF(θ)Δ", _coefficient(2)),
+    Identity("expansion/c3", "t³ coefficient = (3∇F[Δ,Δ,Δ] − E[(sᵀΔ)³])/12", _coefficient(3)),
 )
 
 
@@ -254,12 +236,13 @@ def proof_cover(family: Family) -> dict[sp.Symbol, sp.Expr]:
     return cover
 
 
-def attempt_proof(family: Family, lhs: sp.Basic, rhs: sp.Basic) -> bool:
-    """Whether exact simplification is attempted (see MAX_SYMBOLIC_OPS)."""
+def proof_strategy(family: Family, lhs: sp.Basic, rhs: sp.Basic) -> str | None:
+    """"simplification", "arithmetic" (exact factor-base arithmetic only) or None (numeric only),
+    by size and family (see MAX_SYMBOLIC_OPS and ARITHMETIC_MAX_OPS)."""
     size = sum(sp.count_ops(side) for side in (lhs, rhs))
-    if len(family.parameters) > SYMBOLIC_MAX_PARAMETERS:
-        return size <= SMALL_OPS
-    return size <= MAX_SYMBOLIC_OPS
+    if size <= MAX_SYMBOLIC_OPS and not is_large(family):
+        return "simplification"
+    return "arithmetic" if size <= ARITHMETIC_MAX_OPS else None
 
 
 @cached("verdict")
@@ -269,9 +252,11 @@ def check(identity_name: str, family: Family) -> Verdict:
     start = time.perf_counter()
     lhs, rhs = identity.sides(family)
     derived = time.perf_counter() - start
+    strategy = proof_strategy(family, lhs, rhs)
     verdict = check_identity(
         lhs, rhs, substitution=proof_cover(family), sampler=family_sampler(family),
-        time_limit=SYMBOLIC_SECONDS if attempt_proof(family, lhs, rhs) else 0.0,
+        time_limit=SYMBOLIC_SECONDS if strategy else 0.0,
+        arithmetic_only=strategy == "arithmetic",
     )
     return Verdict(verdict.status, verdict.method, verdict.seconds + derived,
                    verdict.counterexample, verdict.residual)

@@ -11,6 +11,7 @@ import mpmath
 import sympy as sp
 
 from symgeom.derive.common import tidy_logs
+from symgeom.derive.rational import is_rational_zero
 from symgeom.verification.timeout import TimeLimitError, run_with_time_limit
 
 PROVED = "proved"
@@ -70,6 +71,15 @@ def _normalized(expr: sp.Expr) -> sp.Expr:
     return _rational(tidy_logs(_without_negative_symbols(expr)))
 
 
+def _arithmetic(expr: sp.Expr) -> sp.Expr:
+    """0 if the numerator of expr over ℚ[symbols, opaque atoms] is the zero polynomial."""
+    return sp.Integer(0) if is_rational_zero(expr) else expr
+
+
+def _logs_then_arithmetic(expr: sp.Expr) -> sp.Expr:
+    return _arithmetic(tidy_logs(_without_negative_symbols(expr)))
+
+
 # Each strategy maps the difference to an expression that is 0 only if the difference is 0.
 _STRATEGIES: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
     ("rational simplification", _rational),
@@ -77,29 +87,37 @@ _STRATEGIES: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
     ("simplify", lambda e: sp.simplify(_normalized(e))),
 )
 
+#: For expressions too large for SymPy's cancel: exact polynomial arithmetic with factored
+#: denominators (symgeom.derive.rational), with logs and other non-rational parts as opaque
+#: generators.  Equally sound; it needs no gcd, so it scales to the 3-d Gaussian.
+_ARITHMETIC_STRATEGIES: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
+    ("exact rational arithmetic", _arithmetic),
+    ("log expansion + exact rational arithmetic", _logs_then_arithmetic),
+)
 
-def _prove_zero(differences: Sequence[sp.Expr]) -> str | None:
+
+def _prove_zero(differences: Sequence[sp.Expr], strategies: tuple = _STRATEGIES) -> str | None:
     """The name of the weakest strategy that reduces every difference to 0, or None."""
     used = 0
     for expr in differences:
         if expr == 0:
             continue
-        for index in range(used, len(_STRATEGIES)):
-            if _STRATEGIES[index][1](expr) == 0:
+        for index in range(used, len(strategies)):
+            if strategies[index][1](expr) == 0:
                 used = index
                 break
         else:
             return None
-    return _STRATEGIES[used][0]
+    return strategies[used][0]
 
 
 def _prove_zero_maybe_covered(
-    differences: Sequence[sp.Expr], covered: Sequence[sp.Expr]
+    differences: Sequence[sp.Expr], covered: Sequence[sp.Expr], strategies: tuple = _STRATEGIES
 ) -> str | None:
     """Try the differences as they are, then after the cover substitution (if it changes them)."""
-    method = _prove_zero(differences)
+    method = _prove_zero(differences, strategies)
     if method is None and list(covered) != list(differences):
-        method = _prove_zero(covered)
+        method = _prove_zero(covered, strategies)
         return None if method is None else f"{method}, after the cover substitution"
     return method
 
@@ -178,6 +196,7 @@ def check_identity(
     points: int = 12,
     digits: int = 50,
     seed: int = 0,
+    arithmetic_only: bool = False,
 ) -> Verdict:
     """Decide lhs = rhs (scalars or matrices of equal shape) and say how strongly.
 
@@ -189,6 +208,8 @@ def check_identity(
     2. Otherwise numeric: ``points`` random points (from ``sampler``, or by the symbols'
        assumptions) evaluated with mpmath at ``digits`` digits.
     Symbols' SymPy assumptions (positive, negative, real) define the domain.
+    ``arithmetic_only`` replaces SymPy's simplification by exact factor-base arithmetic (for
+    differences too large to cancel, see symgeom.derive.rational).
     """
     start = time.perf_counter()
     lhs_items, rhs_items = _elements(lhs), _elements(rhs)
@@ -201,8 +222,9 @@ def check_identity(
     method = None
     if time_limit > 0:
         try:
+            strategies = _ARITHMETIC_STRATEGIES if arithmetic_only else _STRATEGIES
             method = run_with_time_limit(
-                _prove_zero_maybe_covered, (differences, substituted), time_limit
+                _prove_zero_maybe_covered, (differences, substituted, strategies), time_limit
             )
         except TimeLimitError:
             method = None

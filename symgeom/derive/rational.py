@@ -1,0 +1,305 @@
+"""Exact rational-function arithmetic with factored denominators: N/∏fᵢ^kᵢ over ℚ[x].
+
+Why not SymPy's ``cancel``/``together`` or the fraction field ℚ(x): both take a multivariate gcd
+at every step, which for the 9-parameter Gaussian costs seconds per operation.  Here every
+denominator is a product of powers of irreducible polynomials from one shared *factor base*
+(det Σ, σ², p(1 − p), …), so sums need only the least common multiple of known factors, products
+only add exponents, and the quotient rule only raises them: no gcd is ever taken.  A fraction is
+brought to lowest terms by dividing its numerator exactly by base factors (the base factors are
+irreducible, so nothing else can cancel).
+
+:class:`RationalContext` converts SymPy expressions into this form.  Anything that is not a
+rational function of the chosen symbols (log(·), exp(·), π, √·, other symbols) becomes an opaque
+generator of its own, so a difference that reduces to the zero polynomial is zero for *every*
+value of those atoms — a sound proof of an identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache, reduce
+
+import sympy as sp
+from sympy.polys.domains import QQ
+from sympy.polys.rings import PolyElement, PolyRing, ring
+
+
+class RationalContext:
+    """A polynomial ring ℚ[symbols, atoms] and the factor base of its fractions' denominators."""
+
+    def __init__(self, symbols: tuple[sp.Symbol, ...], atoms: tuple[sp.Expr, ...] = ()) -> None:
+        self.symbols = tuple(symbols)
+        self.atoms = tuple(atoms)
+        self._atom_symbols = tuple(sp.Dummy(f"atom{i}") for i in range(len(atoms)))
+        self.ring: PolyRing
+        self.ring, *generators = ring(self.symbols + self._atom_symbols, QQ)
+        self.generators = dict(zip(self.symbols + self.atoms, generators))
+        self.factors: list[PolyElement] = []
+        self._factorizations: dict[tuple, tuple[object, dict[int, int]]] = {}
+        #: Polynomials a caller derives once per context (e.g. Gaussian moments).
+        self.memo: dict[object, PolyElement] = {}
+
+    @classmethod
+    def for_expressions(
+        cls, exprs: list[sp.Expr], symbols: tuple[sp.Symbol, ...] | None = None
+    ) -> RationalContext:
+        """A context in which every one of ``exprs`` is a fraction (non-rational parts as atoms)."""
+        exprs = [sp.sympify(e) for e in exprs]
+        if symbols is None:
+            found = set().union(*[e.free_symbols for e in exprs]) if exprs else set()
+            symbols = tuple(sorted(found, key=lambda s: s.name))
+        atoms: dict[sp.Expr, None] = {}
+        for expr in exprs:
+            for atom in _opaque_atoms(expr, set(symbols)):
+                atoms.setdefault(atom, None)
+        return _shared_context(tuple(symbols), tuple(sorted(atoms, key=sp.default_sort_key)))
+
+    # --- building fractions -------------------------------------------------------------------
+    def polynomial(self, poly: PolyElement) -> Fraction:
+        return Fraction(self, poly, ())
+
+    def constant(self, value: int | sp.Rational) -> Fraction:
+        return Fraction(self, self.ring(QQ.convert(sp.Rational(value))), ())
+
+    def convert(self, expr: sp.Expr, values: dict[sp.Symbol, Fraction] | None = None) -> Fraction:
+        """expr as a Fraction, with ``values`` substituted for some symbols (composition).
+
+        Raises ValueError for a part that is neither rational nor one of the context's atoms.
+        """
+        expr = sp.sympify(expr)
+        if values:
+            if expr in values:
+                return values[expr]
+            if isinstance(expr, sp.Add | sp.Mul | sp.Pow) and expr.free_symbols & values.keys():
+                return self._convert_compound(expr, values)
+        if expr in self.generators:
+            return self.polynomial(self.generators[expr])
+        if expr.is_Rational:
+            return self.constant(expr)
+        return self._convert_compound(expr, values)
+
+    def _convert_compound(self, expr: sp.Expr, values: dict[sp.Symbol, Fraction] | None) -> Fraction:
+        convert = self.convert if not values else (lambda e: self.convert(e, values))
+        if isinstance(expr, sp.Add):
+            return reduce(lambda a, b: a + b, (convert(a) for a in expr.args))
+        if isinstance(expr, sp.Mul):
+            # Products are where common factors meet: reduce them there, before sums multiply out.
+            return reduce(lambda a, b: a * b, (convert(a) for a in expr.args)).lowest_terms()
+        if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
+            base = convert(expr.base).lowest_terms()
+            power = int(expr.exp)
+            return base**power if power >= 0 else base.inverse() ** (-power)
+        raise ValueError(f"not a rational function of the context's symbols and atoms: {expr}")
+
+    # --- the factor base ----------------------------------------------------------------------
+    def factorization(self, poly: PolyElement) -> tuple[object, dict[int, int]]:
+        """poly = scale·∏ factors[i]^k as (scale, {i: k}); memoized (1/det Σ recurs thousands of times)."""
+        key = tuple(sorted(poly.items()))
+        known = self._factorizations.get(key)
+        if known is None:
+            scale, factors = poly.factor_list()
+            powers: dict[int, int] = {}
+            for factor, k in factors:
+                scale *= factor.LC**k
+                index = self.factor_index(factor.monic())
+                powers[index] = powers.get(index, 0) + k
+            known = self._factorizations[key] = (scale, powers)
+        return known[0], dict(known[1])
+
+    def factor_index(self, factor: PolyElement) -> int:
+        """The index of a monic irreducible factor in the base, added if new."""
+        for index, known in enumerate(self.factors):
+            if known == factor:
+                return index
+        self.factors.append(factor)
+        return len(self.factors) - 1
+
+    def fraction_expr(self, fraction: Fraction) -> sp.Expr:
+        """An unreduced Expr of ``fraction`` (to move it into another context cheaply)."""
+        factors = [self.factor_expr(i) ** k for i, k in fraction.denominator]
+        return self._to_expr(fraction.numerator) / sp.Mul(*factors)
+
+    def factor_expr(self, index: int) -> sp.Expr:
+        return self._to_expr(self.factors[index])
+
+    def _to_expr(self, poly: PolyElement) -> sp.Expr:
+        back = {s: a for s, a in zip(self._atom_symbols, self.atoms)}
+        expr = poly.as_expr()
+        return expr.xreplace(back) if back else expr
+
+
+@lru_cache(maxsize=64)
+def _shared_context(symbols: tuple[sp.Symbol, ...], atoms: tuple[sp.Expr, ...]) -> RationalContext:
+    """One context per (symbols, atoms): its factor base and factorizations serve every entry of
+    a derivation.  Results do not depend on the order factors joined the base."""
+    return RationalContext(symbols, atoms)
+
+
+def _opaque_atoms(expr: sp.Expr, symbols: set[sp.Symbol]) -> list[sp.Expr]:
+    """The maximal subexpressions of ``expr`` that are not rational in ``symbols``."""
+    if expr in symbols or expr.is_Rational:
+        return []
+    if isinstance(expr, sp.Add | sp.Mul):
+        return [a for arg in expr.args for a in _opaque_atoms(arg, symbols)]
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
+        return _opaque_atoms(expr.base, symbols)
+    return [expr]
+
+
+Powers = tuple[tuple[int, int], ...]  # ((factor index, exponent > 0), …), sorted by index
+
+
+@dataclass(frozen=True, eq=False)
+class Fraction:
+    """numerator / ∏ factors[i]^k over a RationalContext (not necessarily in lowest terms)."""
+
+    context: RationalContext
+    numerator: PolyElement
+    denominator: Powers
+
+    # --- arithmetic ---------------------------------------------------------------------------
+    def _lift(self, powers: dict[int, int]) -> PolyElement:
+        """The numerator over ∏ factors^powers (powers ≥ this fraction's own)."""
+        mine = dict(self.denominator)
+        out = self.numerator
+        for index, k in powers.items():
+            extra = k - mine.get(index, 0)
+            if extra:
+                out = out * self.context.factors[index] ** extra
+        return out
+
+    def __add__(self, other: Fraction) -> Fraction:
+        if not other.numerator:
+            return self
+        if not self.numerator:
+            return other
+        powers = dict(self.denominator)
+        for index, k in other.denominator:
+            powers[index] = max(powers.get(index, 0), k)
+        numerator = self._lift(powers) + other._lift(powers)
+        return Fraction(self.context, numerator, _sorted(powers))
+
+    def __neg__(self) -> Fraction:
+        return Fraction(self.context, -self.numerator, self.denominator)
+
+    def __sub__(self, other: Fraction) -> Fraction:
+        return self + (-other)
+
+    def __mul__(self, other: Fraction) -> Fraction:
+        powers = dict(self.denominator)
+        for index, k in other.denominator:
+            powers[index] = powers.get(index, 0) + k
+        return Fraction(self.context, self.numerator * other.numerator, _sorted(powers))
+
+    def __pow__(self, n: int) -> Fraction:
+        if n == 0:
+            return self.context.constant(1)
+        result = self
+        for _ in range(n - 1):
+            result = result * self
+        return result
+
+    def __truediv__(self, other: Fraction) -> Fraction:
+        return self * other.inverse()
+
+    def inverse(self) -> Fraction:
+        """1/self: the numerator is factored into the base (the only place a factorization runs)."""
+        if not self.numerator:
+            raise ZeroDivisionError("inverse of the zero fraction")
+        scale, powers = self.context.factorization(self.numerator)
+        numerator = self.context.ring(1)
+        for index, k in self.denominator:
+            numerator = numerator * self.context.factors[index] ** k
+        return Fraction(self.context, numerator.quo_ground(scale), _sorted(powers))
+
+    def diff(self, symbol: sp.Symbol) -> Fraction:
+        """∂/∂symbol by the quotient rule: (N'·∏f − N·Σ kᵢfᵢ'·∏_{j≠i} f_j)/∏ f^{k+1}."""
+        x = self.context.generators[symbol]
+        factors = self.context.factors
+        moving = [(i, k) for i, k in self.denominator if factors[i].diff(x)]
+        one = self.context.ring(1)
+        product = reduce(lambda a, b: a * b, (factors[i] for i, _ in moving), one)
+        numerator = self.numerator.diff(x) * product
+        for i, k in moving:
+            others = reduce(lambda a, b: a * b, (factors[j] for j, _ in moving if j != i), one)
+            numerator -= self.numerator * factors[i].diff(x) * others * k
+        powers = dict(self.denominator)
+        for i, _ in moving:
+            powers[i] += 1
+        return Fraction(self.context, numerator, _sorted(powers))
+
+    # --- normal form --------------------------------------------------------------------------
+    def lowest_terms(self) -> Fraction:
+        """Divide the numerator by base factors while it is divisible (irreducible factors, so exact)."""
+        numerator = self.numerator
+        if not numerator:
+            return Fraction(self.context, numerator, ())
+        powers = []
+        for index, k in self.denominator:
+            factor = self.context.factors[index]
+            while k:
+                quotient, remainder = numerator.div(factor)
+                if remainder:
+                    break
+                numerator, k = quotient, k - 1
+            if k:
+                powers.append((index, k))
+        return Fraction(self.context, numerator, tuple(powers))
+
+    def substituted(self, renaming: dict[sp.Symbol, sp.Symbol]) -> sp.Expr:
+        """The fraction with some generators renamed to others (θ′ → θ), as an unreduced Expr.
+
+        Renaming first and reducing afterwards (in the smaller ring) is far cheaper than
+        reducing in both sets of symbols.
+        """
+        position = {g: i for i, g in enumerate(self.context.ring.symbols)}
+        moves = [(position[a], position[b]) for a, b in renaming.items()]
+
+        def renamed(poly: PolyElement) -> sp.Expr:
+            # Fold each renamed generator's exponent into its target's: a monomial-wise map.
+            out: dict[tuple[int, ...], object] = {}
+            for monomial, coefficient in poly.items():
+                exponents = list(monomial)
+                for source, target in moves:
+                    exponents[target] += exponents[source]
+                    exponents[source] = 0
+                key = tuple(exponents)
+                out[key] = out.get(key, 0) + coefficient
+            return self.context._to_expr(self.context.ring.from_dict(out))
+
+        factors = [renamed(self.context.factors[i]) ** k for i, k in self.denominator]
+        return renamed(self.numerator) / sp.Mul(*factors)
+
+    @property
+    def is_zero(self) -> bool:
+        return not self.numerator
+
+    def as_expr(self) -> sp.Expr:
+        """numerator (expanded) / ∏ factor^k, in lowest terms."""
+        reduced = self.lowest_terms()
+        numerator = self.context._to_expr(reduced.numerator)
+        denominator = sp.Mul(*[self.context.factor_expr(i) ** k for i, k in reduced.denominator])
+        return numerator / denominator
+
+
+def _sorted(powers: dict[int, int]) -> Powers:
+    return tuple(sorted((i, k) for i, k in powers.items() if k))
+
+
+def is_rational_zero(expr: sp.Expr) -> bool:
+    """True if ``expr`` is exactly 0 as a rational function of its symbols and opaque atoms.
+
+    Sound: it only returns True when the numerator is the zero polynomial; False means "not
+    shown" (the atoms might still be related, e.g. log(ab) and log a + log b).
+    """
+    expr = sp.sympify(expr)
+    if expr == 0:
+        return True
+    context = RationalContext.for_expressions([expr])
+    return context.convert(expr).is_zero
+
+
+def reduce_rational(expr: sp.Expr, symbols: tuple[sp.Symbol, ...] | None = None) -> sp.Expr:
+    """expr in lowest terms (expanded numerator over factored denominator), without a gcd."""
+    context = RationalContext.for_expressions([expr], symbols)
+    return context.convert(expr).as_expr()
