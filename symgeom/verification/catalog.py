@@ -47,7 +47,7 @@ CATALOG: tuple[Family, ...] = _catalog()
 #: are proved by exact factor-base arithmetic instead, up to ARITHMETIC_MAX_OPS.  Size rules,
 #: not clocks, so every machine reaches the same verdicts.
 MAX_SYMBOLIC_OPS = 6000
-ARITHMETIC_MAX_OPS = 60000
+ARITHMETIC_MAX_OPS = 100_000
 
 #: Symbolic time limit per identity.  Generous on purpose: verdicts must not depend on the
 #: machine, so identities too heavy to prove are marked numeric_only instead of timing out.
