@@ -85,6 +85,13 @@ class RationalContext:
         if isinstance(expr, sp.Mul):
             # Products are where common factors meet: reduce them there, before sums multiply out.
             return reduce(lambda a, b: a * b, (convert(a) for a in expr.args)).lowest_terms()
+        exponent = _exponent_terms(expr)
+        if exponent is not None and all(sp.exp(a) in self.generators for _, a in exponent):
+            result = self.constant(1)
+            for n, a in exponent:
+                factor = self.polynomial(self.generators[sp.exp(a)])
+                result = result * (factor**n if n >= 0 else factor.inverse() ** (-n))
+            return result
         if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
             base = convert(expr.base).lowest_terms()
             power = int(expr.exp)
@@ -135,10 +142,30 @@ def _shared_context(symbols: tuple[sp.Symbol, ...], atoms: tuple[sp.Expr, ...]) 
     return RationalContext(symbols, atoms)
 
 
+def _exponent_terms(expr: sp.Expr) -> list[tuple[int, sp.Symbol]] | None:
+    """exp's argument as [(n, a), …] when it is Σ n·a (integers n, symbols a), else None."""
+    if not isinstance(expr, sp.exp):
+        return None
+    terms = []
+    for term in sp.Add.make_args(sp.expand(expr.args[0])):
+        coefficient, rest = term.as_coeff_Mul()
+        if not (isinstance(rest, sp.Symbol) and coefficient.is_Integer):
+            return None
+        terms.append((int(coefficient), rest))
+    return terms
+
+
 def _opaque_atoms(expr: sp.Expr, symbols: set[sp.Symbol]) -> list[sp.Expr]:
-    """The maximal subexpressions of ``expr`` that are not rational in ``symbols``."""
+    """The maximal subexpressions of ``expr`` that are not rational in ``symbols``.
+
+    exp(Σ nᵢaᵢ) with integers nᵢ contributes the atoms exp(aᵢ): it is written as ∏ exp(aᵢ)^nᵢ
+    (exp is a homomorphism from + to ·), so e^{2a}·e^{−2a} cancels like u²·u⁻².
+    """
     if expr in symbols or expr.is_Rational:
         return []
+    exponent = _exponent_terms(expr)
+    if exponent is not None:
+        return [sp.exp(a) for _, a in exponent]
     if isinstance(expr, sp.Add | sp.Mul):
         return [a for arg in expr.args for a in _opaque_atoms(arg, symbols)]
     if isinstance(expr, sp.Pow) and expr.exp.is_Integer:

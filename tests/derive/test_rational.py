@@ -67,3 +67,10 @@ def test_series_by_fractions_matches_series_by_expressions() -> None:
     assert [sp.cancel(a - b) for a, b in zip(by_fractions, by_expressions, strict=True)] == [0] * 4
     wrong = taylor_by_fractions(expr + t**3 * x, t, 3)
     assert sp.cancel(wrong[3] - by_expressions[3]) != 0
+
+
+def test_exponentials_of_integer_combinations_are_products_of_generators() -> None:
+    a, b = sp.symbols("a b", real=True)
+    assert is_rational_zero(sp.exp(2 * a - 2 * b) * sp.exp(2 * b) - sp.exp(2 * a))
+    assert not is_rational_zero(sp.exp(2 * a) - sp.exp(a))
+    assert not is_rational_zero(sp.exp(a + b) - sp.exp(a) - sp.exp(b))
