@@ -18,7 +18,7 @@ from symgeom.derive.expectation import (
     multiply,
 )
 from symgeom.derive.notation import THETA, Expect, Tex
-from symgeom.derive.rational import Fraction, RationalContext
+from symgeom.derive.rational import Fraction, RationalContext, split_logs
 from symgeom.derive.registry import register
 from symgeom.families.base import Family, FiniteSupport
 
@@ -184,17 +184,9 @@ def _log_partition_fractions(family: Family) -> tuple[sp.Matrix, sp.Matrix, dict
 def _hessian_fractions(expr: sp.Expr, wrt: tuple[sp.Symbol, ...]) -> dict[tuple[int, int], Fraction]:
     """∂²expr/∂wᵢ∂wⱼ (i ≤ j) by factor-base arithmetic, for expr = rational + Σ c·log(g) with
     constant c and rational g: ∂²log g = ∂ᵢ∂ⱼg/g − ∂ᵢg ∂ⱼg/g²."""
-    rational, logs = [], []
-    for term in sp.Add.make_args(expr):
-        coefficient, rest = term.as_coeff_Mul()
-        if isinstance(rest, sp.log):
-            logs.append((coefficient, rest.args[0]))
-        elif term.has(sp.log):
-            raise ValueError(f"not rational + Σ c·log(g): {term}")
-        else:
-            rational.append(term)
+    rational, logs = split_logs(expr)
     context = RationalContext.for_expressions([], tuple(sorted(expr.free_symbols, key=lambda s: s.name)))
-    base = context.convert(sp.Add(*rational))
+    base = context.convert(rational)
     arguments = [(context.constant(c), context.convert(g)) for c, g in logs]
     first = {i: [g.diff(w) for _, g in arguments] for i, w in enumerate(wrt)}
     n = len(wrt)

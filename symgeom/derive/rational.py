@@ -313,6 +313,20 @@ def _sorted(powers: dict[int, int]) -> Powers:
     return tuple(sorted((i, k) for i, k in powers.items() if k))
 
 
+def split_logs(expr: sp.Expr) -> tuple[sp.Expr, list[tuple[sp.Rational, sp.Expr]]]:
+    """expr = rational + Σ c·log(g) as (rational, [(c, g), …]) for constant c; ValueError otherwise."""
+    rational, logs = [], []
+    for term in sp.Add.make_args(expr):
+        coefficient, rest = term.as_coeff_Mul()
+        if isinstance(rest, sp.log):
+            logs.append((coefficient, rest.args[0]))
+        elif term.has(sp.log):
+            raise ValueError(f"not rational + Σ c·log(g): {term}")
+        else:
+            rational.append(term)
+    return sp.Add(*rational), logs
+
+
 def is_rational_zero(expr: sp.Expr) -> bool:
     """True if ``expr`` is exactly 0 as a rational function of its symbols and opaque atoms.
 

@@ -83,7 +83,7 @@ def taylor_by_fractions(expr: sp.Expr, t: sp.Symbol, order: int) -> Series:
     1/f(t) = (1/f₀)·Σₘ(−u)ᵐ, u = (f(t) − f₀)/f₀, and log g(t) = log g₀ + Σₘ (−1)^{m+1}uᵐ/m: only
     the t-free parts f₀, g₀ are ever inverted, so no gcd and no large cancel is needed.
     """
-    from symgeom.derive.rational import RationalContext
+    from symgeom.derive.rational import RationalContext, split_logs
 
     symbols = tuple(sorted(expr.free_symbols - {t}, key=lambda s: s.name))
     outer = RationalContext.for_expressions([], (*symbols, t))
@@ -122,25 +122,20 @@ def taylor_by_fractions(expr: sp.Expr, t: sp.Symbol, order: int) -> Series:
                 result = multiply(result, inverse)
         return result
 
-    total = [inner.constant(0) for _ in range(n)]
+    rational, logs = split_logs(expr)
+    total = series_of(outer.convert(rational))
     heads = []
-    for term in sp.Add.make_args(expr):
-        coefficient, rest = term.as_coeff_Mul()
-        if isinstance(rest, sp.log):
-            g = series_of(outer.convert(rest.args[0]))
-            head = g[0].inverse()
-            u = [inner.constant(0)] + [c * head for c in g[1:]]
-            power = _unit(n, inner)
-            scale = inner.constant(coefficient)
-            for m in range(1, n):
-                power = multiply(power, u)
-                weight = inner.constant(sp.Rational((-1) ** (m + 1), m)) * scale
-                total = [a + weight * b for a, b in zip(total, power)]
-            heads.append(coefficient * sp.log(g[0].as_expr()))
-        elif term.has(sp.log):
-            raise ValueError(f"not rational + Σ c·log(g): {term}")
-        else:
-            total = [a + b for a, b in zip(total, series_of(outer.convert(term)))]
+    for coefficient, argument in logs:
+        g = series_of(outer.convert(argument))
+        head = g[0].inverse()
+        u = [inner.constant(0)] + [c * head for c in g[1:]]
+        power = _unit(n, inner)
+        scale = inner.constant(coefficient)
+        for m in range(1, n):
+            power = multiply(power, u)
+            weight = inner.constant(sp.Rational((-1) ** (m + 1), m)) * scale
+            total = [a + weight * b for a, b in zip(total, power)]
+        heads.append(coefficient * sp.log(g[0].as_expr()))
     out = [c.as_expr() for c in total]
     out[0] = out[0] + sp.Add(*heads)
     return out

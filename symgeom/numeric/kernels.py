@@ -76,7 +76,10 @@ class Scratch:
         return buffer[:size].reshape(shape)
 
 
-def _empty(scratch: Scratch | None, slot: str, shape: tuple[int, ...], dtype: np.dtype | type) -> np.ndarray:
+def scratch_array(
+    scratch: Scratch | None, slot: str, shape: tuple[int, ...], dtype: np.dtype | type
+) -> np.ndarray:
+    """An uninitialised array: from ``scratch``'s slot when there is a scratch, else fresh."""
     return np.empty(shape, dtype) if scratch is None else scratch.array(slot, shape, dtype)
 
 
@@ -87,8 +90,8 @@ def _near_form(
     threshold, levels = _series_plan(s.dtype)
     bound = threshold if largest is None else min(largest, threshold)
     coefficients = next(c for m, c in levels if bound <= m)
-    t = np.multiply(s, s, out=_empty(scratch, "series", s.shape, s.dtype))
-    acc = np.multiply(t, coefficients[0], out=_empty(scratch, "out", s.shape, s.dtype))
+    t = np.multiply(s, s, out=scratch_array(scratch, "series", s.shape, s.dtype))
+    acc = np.multiply(t, coefficients[0], out=scratch_array(scratch, "out", s.shape, s.dtype))
     for c in coefficients[1:]:
         acc += c
         acc *= t
@@ -125,7 +128,7 @@ def kl_div(
     threshold, _ = _series_plan(dtype)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if log_ratio is None:
-            ratio = np.divide(a, b, out=_empty(scratch, "ratio", shape, dtype))
+            ratio = np.divide(a, b, out=scratch_array(scratch, "ratio", shape, dtype))
             low, high = (float(np.min(ratio)), float(np.max(ratio))) if ratio.size else (1.0, 1.0)
             # nan fails every comparison, so a nan anywhere sends the block down the general path.
             if _ratio_bound(threshold) < low and high < 1 / _ratio_bound(threshold):
@@ -134,12 +137,12 @@ def kl_div(
             zeros = not low > 0
             magnitude = None
         else:
-            magnitude = np.abs(log_ratio, out=_empty(scratch, "ratio", shape, dtype))
+            magnitude = np.abs(log_ratio, out=scratch_array(scratch, "ratio", shape, dtype))
             largest = float(np.max(magnitude)) if magnitude.size else 0.0
             if largest < _log_bound(threshold):
                 return _near_form_of(a, b, d, math.tanh(largest / 2), shape, dtype, scratch)
             zeros = not np.all(a)
-        out = np.multiply(a, log_ratio, out=_empty(scratch, "out", shape, dtype))
+        out = np.multiply(a, log_ratio, out=scratch_array(scratch, "out", shape, dtype))
         out -= d
         if zeros:
             np.copyto(out, b, where=np.equal(a, 0))
@@ -183,7 +186,7 @@ def _near_form_of(
     scratch: Scratch | None,
 ) -> np.ndarray:
     """The series form of kl_div for a block whose |s| are all at most ``largest``."""
-    s = np.add(a, b, out=_empty(scratch, "s", shape, dtype))
+    s = np.add(a, b, out=scratch_array(scratch, "s", shape, dtype))
     np.divide(d, s, out=s)
     return _near_form(d if d.shape == shape else np.broadcast_to(d, shape), s, largest, scratch)
 

@@ -20,6 +20,7 @@ from symgeom.numeric.kernels import (
     kl_div,
     log_sigmoid,
     log_softmax,
+    scratch_array,
     sigmoid,
 )
 
@@ -201,7 +202,7 @@ def _gaussian(
 
 def _buffer(scratch: Scratch | None, slot: str, like: np.ndarray) -> np.ndarray:
     """An array shaped like ``like``: from ``scratch`` when there is one, else fresh."""
-    return np.empty_like(like) if scratch is None else scratch.array(slot, like.shape, like.dtype)
+    return scratch_array(scratch, slot, like.shape, like.dtype)
 
 
 def _log_ratio(num: np.ndarray, den: np.ndarray, ratio: np.ndarray, out: np.ndarray) -> np.ndarray:
