@@ -47,6 +47,7 @@ _LAZY = {
     "routes": "symgeom.derive",
     "verify": "symgeom.verification",
     "check_identity": "symgeom.verification",
+    "assert_proved": "symgeom.verification",
     "Verdict": "symgeom.verification",
     "natural_gradient": "symgeom.natural",
     "trpo_step": "symgeom.natural",

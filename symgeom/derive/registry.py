@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from symgeom.derivation import Derivation
-from symgeom.errors import UnknownQuantityError
+from symgeom.errors import SymgeomError, UnknownQuantityError
 from symgeom.families.base import Family
 
 Route = Callable[[Family], Derivation]
@@ -38,6 +38,17 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
 
 def derive(quantity: str, family: Family, route: str | None = None) -> Derivation:
     """The Derivation of ``quantity`` for ``family`` by ``route`` (default: the first registered)."""
+    if not isinstance(family, Family):
+        raise SymgeomError(
+            f"{quantity}: family must be a symgeom Family such as sg.Gaussian(), "
+            f"got {type(family).__name__}"
+        )
+    if isinstance(route, Family):
+        raise UnknownQuantityError(
+            f"{quantity} between {family.label} and {route.label} is not supported"
+        )
+    if route is not None and not isinstance(route, str):
+        raise SymgeomError(f"{quantity}: route must be a route name, got {type(route).__name__}")
     accepted = routes(quantity, family)
     name = route if route is not None else accepted[0]
     if name not in accepted:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from symgeom.verification.identity import CHECKED_NUMERICALLY, FAILED, PROVED, Verdict, check_identity
+from symgeom.verification.identity import (
+    CHECKED_NUMERICALLY,
+    FAILED,
+    PROVED,
+    Verdict,
+    assert_proved,
+    check_identity,
+)
 
 
 def verify(family: object) -> list:
@@ -12,4 +19,6 @@ def verify(family: object) -> list:
     return verdicts(family)
 
 
-__all__ = ["CHECKED_NUMERICALLY", "FAILED", "PROVED", "Verdict", "check_identity", "verify"]
+__all__ = [
+    "CHECKED_NUMERICALLY", "FAILED", "PROVED", "Verdict", "assert_proved", "check_identity", "verify",
+]

@@ -6,13 +6,18 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mpmath
 import sympy as sp
 
 from symgeom.derive.common import tidy_logs
 from symgeom.derive.rational import is_rational_zero
+from symgeom.errors import SymgeomError
 from symgeom.verification.timeout import TimeLimitError, run_with_time_limit
+
+if TYPE_CHECKING:
+    from symgeom.families.base import Family
 
 PROVED = "proved"
 CHECKED_NUMERICALLY = "checked numerically"
@@ -43,6 +48,11 @@ class Verdict:
 
     @property
     def proved(self) -> bool:
+        return self.status == PROVED
+
+    def __bool__(self) -> bool:
+        """True only when proved: ``assert check_identity(...)`` fails on numeric evidence and on
+        failures alike (use ``.ok`` for "not failed")."""
         return self.status == PROVED
 
     def __str__(self) -> str:
@@ -122,25 +132,83 @@ def _prove_zero_maybe_covered(
     return method
 
 
-def _elements(expr: sp.Basic) -> list[sp.Expr]:
+def _elements(expr: object, name: str) -> list[sp.Expr]:
     if isinstance(expr, sp.MatrixBase):
-        return list(expr)
-    return [sp.sympify(expr)]
+        return [sp.sympify(e) for e in expr]
+    try:
+        value = sp.sympify(expr, strict=True)
+    except (sp.SympifyError, TypeError, ValueError):
+        raise SymgeomError(
+            f"{name} must be a SymPy expression or Matrix, got {type(expr).__name__}"
+        ) from None
+    if not isinstance(value, sp.Expr):
+        raise SymgeomError(f"{name} must be a SymPy expression or Matrix, got {value!r}")
+    return [value]
+
+
+def _draw_by_assumptions(symbol: sp.Symbol, rng: random.Random) -> float:
+    """A value inside the symbol's SymPy domain: > 0, < 0, ≥ 0, ≤ 0, or any real."""
+    if symbol.is_positive or symbol.is_nonnegative:
+        return rng.uniform(0.2, 3.0)
+    if symbol.is_negative or symbol.is_nonpositive:
+        return -rng.uniform(0.2, 3.0)
+    return rng.uniform(-2.0, 2.0)
 
 
 def _default_sampler(symbols: Sequence[sp.Symbol]) -> Sampler:
     def sample(rng: random.Random) -> dict[sp.Symbol, float]:
-        values = {}
-        for s in symbols:
-            if s.is_positive:
-                values[s] = rng.uniform(0.2, 3.0)
-            elif s.is_negative:
-                values[s] = -rng.uniform(0.2, 3.0)
-            else:
-                values[s] = rng.uniform(-2.0, 2.0)
-        return values
+        return {s: _draw_by_assumptions(s, rng) for s in symbols}
 
     return sample
+
+
+def unify_symbols(exprs: Sequence[sp.Basic]) -> dict[sp.Symbol, sp.Symbol]:
+    """Same-named symbols with different assumptions → the one with the strongest assumptions.
+
+    ``sp.Symbol("sigma_1")`` and ``sp.Symbol("sigma_1", positive=True)`` are different SymPy
+    objects; a claim that mixes them means one quantity, so both are read as the symbol whose
+    assumptions imply all the others' (σ₁ > 0 here), and the verdict holds on that domain.
+    Assumptions that contradict each other (positive and negative) raise a SymgeomError.
+    """
+    by_name: dict[str, set[sp.Symbol]] = {}
+    for expr in exprs:
+        for s in sp.sympify(expr).free_symbols:
+            if type(s) is sp.Symbol:
+                by_name.setdefault(s.name, set()).add(s)
+    replace: dict[sp.Symbol, sp.Symbol] = {}
+    for name, group in by_name.items():
+        if len(group) < 2:
+            continue
+        strongest = max(group, key=lambda s: (len(s.assumptions0), sp.srepr(s)))
+        facts = set(strongest.assumptions0.items())
+        for s in group:
+            if not set(s.assumptions0.items()) <= facts:
+                raise SymgeomError(
+                    f"symbol {name!r} appears with conflicting assumptions "
+                    f"{_explicit(strongest)} and {_explicit(s)}; use one symbol for one quantity"
+                )
+            if s != strongest:
+                replace[s] = strongest
+    return replace
+
+
+def _explicit(symbol: sp.Symbol) -> str:
+    shown = getattr(symbol, "_assumptions_orig", {}) or {}
+    return "{" + ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) + "}"
+
+
+#: Draws per requested point before giving up on finding points inside the claim's domain.
+_TRIES_PER_POINT = 50
+
+
+def _is_real(value: object) -> bool:
+    try:
+        value = mpmath.mpmathify(value)
+    except (TypeError, ValueError):
+        return False
+    if isinstance(value, mpmath.mpc):
+        return value.imag == 0 and bool(mpmath.isfinite(value.real))
+    return bool(mpmath.isfinite(value))
 
 
 def _numeric_check(
@@ -153,6 +221,9 @@ def _numeric_check(
 ) -> tuple[tuple[tuple[str, str], ...], str] | None:
     """None if lhs − rhs vanishes at every sampled point, else the first point where it does not.
 
+    Points come from ``sampler`` (symbols it does not draw: by their assumptions); a point where
+    some lhs entry is not a finite real number lies outside the claim's domain and is redrawn,
+    so a counterexample is always a point where the lhs is defined.
     Vanishing: |lhs − rhs| ≤ 10^(10−digits)·(1 + |lhs| + |rhs|), or, where cancellation between
     huge terms leaves more than that, a residual that shrinks by 10^(digits/2) or more when the
     point is re-evaluated at twice the precision (rounding, not a real difference).
@@ -162,27 +233,46 @@ def _numeric_check(
     )
     diff_fn = sp.lambdify(symbols, differences, modules="mpmath")
     scale_fn = sp.lambdify(symbols, scales, modules="mpmath")
+    n = len(differences)
     rng = random.Random(seed)
-    for _ in range(points):
+    checked = 0
+    for _ in range(_TRIES_PER_POINT * points):
+        if checked == points:
+            break
         drawn = sampler(rng)
-        raw = [drawn[s] if s in drawn else rng.uniform(-1, 1) for s in symbols]
+        named = {getattr(k, "name", None): v for k, v in drawn.items()}
+        raw = [
+            drawn[s] if s in drawn else named[s.name] if s.name in named
+            else _draw_by_assumptions(s, rng)
+            for s in symbols
+        ]
         with mpmath.workdps(digits):
             args = [mpmath.mpf(a) for a in raw]
             tolerance = mpmath.mpf(10) ** (10 - digits)
-            residuals = diff_fn(*args)
-            sides = scale_fn(*args)
-            n = len(residuals)
+            try:
+                sides = scale_fn(*args)
+                residuals = diff_fn(*args)
+            except (ZeroDivisionError, ValueError, OverflowError):
+                continue
+            if not all(_is_real(v) for v in sides[:n]):
+                continue  # outside the domain of the claim
+            checked += 1
             bad = [i for i, r in enumerate(residuals)
-                   if abs(r) > tolerance * (1 + abs(sides[i]) + abs(sides[n + i]))]
+                   if not abs(r) <= tolerance * (1 + abs(sides[i]) + abs(sides[n + i]))]
         if not bad:
             continue
         with mpmath.workdps(2 * digits):
             refined = diff_fn(*[mpmath.mpf(a) for a in raw])
             shrink = mpmath.mpf(10) ** (-digits // 2)
-            real = [i for i in bad if abs(refined[i]) > shrink * abs(residuals[i])]
+            real = [i for i in bad if not abs(refined[i]) <= shrink * abs(residuals[i])]
         if real:
             point = tuple((s.name, mpmath.nstr(a, 17)) for s, a in zip(symbols, args))
             return point, mpmath.nstr(residuals[real[0]], 6)
+    if checked < points:
+        raise SymgeomError(
+            f"check_identity: only {checked} of {points} sampled points lie where lhs is a finite "
+            "real number; pass family= or a sampler= that draws inside the claim's domain"
+        )
     return None
 
 
@@ -197,6 +287,7 @@ def check_identity(
     digits: int = 50,
     seed: int = 0,
     arithmetic_only: bool = False,
+    family: Family | None = None,
 ) -> Verdict:
     """Decide lhs = rhs (scalars or matrices of equal shape) and say how strongly.
 
@@ -207,14 +298,31 @@ def check_identity(
        Σ = LLᵀ) that makes positivity visible to SymPy.
     2. Otherwise numeric: ``points`` random points (from ``sampler``, or by the symbols'
        assumptions) evaluated with mpmath at ``digits`` digits.
-    Symbols' SymPy assumptions (positive, negative, real) define the domain.
+    Symbols' SymPy assumptions (positive, negative, real) define the domain; with ``family``
+    its parameter symbols are drawn from the family's domains (0 < p < 1, Σpᵢ < 1, …).  Points
+    where the lhs is not a finite real number are outside the claim and are redrawn.
+    Same-named symbols with different assumptions are read as one symbol with the strongest
+    assumptions (see :func:`unify_symbols`).  ``bool(verdict)`` is True only when proved.
     ``arithmetic_only`` replaces SymPy's simplification by exact factor-base arithmetic (for
     differences too large to cancel, see symgeom.derive.rational).
     """
     start = time.perf_counter()
-    lhs_items, rhs_items = _elements(lhs), _elements(rhs)
+    lhs_items, rhs_items = _elements(lhs, "lhs"), _elements(rhs, "rhs")
     if len(lhs_items) != len(rhs_items):
-        raise ValueError(f"shapes differ: {len(lhs_items)} vs {len(rhs_items)} entries")
+        raise SymgeomError(
+            f"lhs and rhs must have the same shape: {len(lhs_items)} vs {len(rhs_items)} entries"
+        )
+    same = unify_symbols(lhs_items + rhs_items + list(substitution or {}))
+    if same:
+        lhs_items = [e.xreplace(same) for e in lhs_items]
+        rhs_items = [e.xreplace(same) for e in rhs_items]
+        substitution = {
+            k.xreplace(same): sp.sympify(v).xreplace(same) for k, v in substitution.items()
+        } if substitution else None
+    if sampler is None and family is not None:
+        from symgeom.verification.sampling import family_sampler
+
+        sampler = family_sampler(family)
     differences = [sp.sympify(a) - sp.sympify(b) for a, b in zip(lhs_items, rhs_items)]
     substituted = [
         d.xreplace(dict(substitution)) if substitution else d for d in differences
@@ -230,7 +338,7 @@ def check_identity(
             method = None
     if method is not None:
         return Verdict(PROVED, method, time.perf_counter() - start)
-    scales = [sp.sympify(a) for a in lhs_items] + [sp.sympify(b) for b in rhs_items]
+    scales = list(lhs_items) + list(rhs_items)
     symbols = sorted(set().union(*[d.free_symbols for d in differences]), key=lambda s: s.name)
     bad = _numeric_check(
         differences, scales, sampler or _default_sampler(symbols), points, digits, seed
@@ -242,3 +350,15 @@ def check_identity(
         )
     point, residual = bad
     return Verdict(FAILED, f"mpmath, {digits} digits", elapsed, point, residual)
+
+
+def assert_proved(lhs: sp.Basic, rhs: sp.Basic, **options: object) -> Verdict:
+    """``check_identity(lhs, rhs, **options)``, raising AssertionError unless it is *proved*.
+
+    For tests and CI: ``sg.assert_proved(derived, expected)`` fails (with the verdict, and the
+    counterexample if any) on a failed identity and on mere numeric evidence alike.
+    """
+    verdict = check_identity(lhs, rhs, **options)
+    if verdict.status != PROVED:
+        raise AssertionError(f"identity not proved: {verdict}")
+    return verdict
