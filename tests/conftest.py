@@ -1,10 +1,15 @@
-"""Shared pytest set-up: slow tests run only with --runslow or SYMGEOM_DEEP=1."""
+"""Shared pytest set-up: slow tests run only with --runslow or SYMGEOM_DEEP=1; every test folder
+runs Hypothesis with the fixed-seed ``ci`` profile (``HYPOTHESIS_PROFILE=deep`` for more examples)."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
+
+from symgeom.testing import register_profiles
+
+register_profiles()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -73,6 +73,9 @@ class Parameterization:
     ``cover`` is a map from auxiliary parameters onto the whole chart domain (pᵢ = aᵢ/Σa with
     aᵢ > 0; Σ = LLᵀ), used only by proofs: an identity holds on the domain iff it holds after
     this substitution, and the substituted form shows SymPy which log arguments are positive.
+    ``from_reference`` states what each coordinate means, θᵢ in the reference parameters
+    (σ² = σ·σ, log σ, η₁ = μ/σ²), independently of ``to_reference``: the catalog checks that the
+    two maps are inverse to each other, so a wrong chart cannot pass as a consistent one.
     """
 
     name: str
@@ -81,6 +84,7 @@ class Parameterization:
     to_reference: tuple[sp.Expr, ...]
     constraints: tuple[tuple[sp.Basic, str], ...] = ()
     cover: tuple[tuple[Parameter, ...], tuple[sp.Expr, ...]] | None = None
+    from_reference: tuple[sp.Expr, ...] | None = None
 
     def cover_at(self, point: Point) -> dict[sp.Symbol, sp.Expr]:
         """The ``cover`` substitution for the symbols of ``point`` (empty when there is none)."""

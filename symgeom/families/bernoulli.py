@@ -47,7 +47,8 @@ def Bernoulli(param: str = "prob") -> Family:  # noqa: N802 - a constructor in t
                 cover=((WEIGHT_1, WEIGHT_0), (WEIGHT_1.symbol() / (WEIGHT_1.symbol() + WEIGHT_0.symbol()),)),
             ),
             Parameterization(
-                "logit", "log-odds θ, p = eᶿ/(1+eᶿ)", (LOGIT,), (sp.exp(theta) / (1 + sp.exp(theta)),)
+                "logit", "log-odds θ, p = eᶿ/(1+eᶿ)", (LOGIT,), (sp.exp(theta) / (1 + sp.exp(theta)),),
+                from_reference=(sp.log(p / (1 - p)),),
             ),
         ),
         param=param,

@@ -91,6 +91,7 @@ def _categorical(k: int, param: str) -> Family:
                 f"logits z₁…z₍ₖ₋₁₎ relative to class {k} (z_{k} = 0), pᵢ = softmax(z)ᵢ",
                 logits,
                 tuple(sp.exp(zi) / softmax_denominator for zi in z),
+                from_reference=tuple(sp.log(pi / (1 - sp.Add(*p))) for pi in p),
             ),
         ),
         param=param,

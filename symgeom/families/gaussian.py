@@ -58,19 +58,22 @@ def Gaussian(param: str = "mean_std") -> Family:  # noqa: N802 - a constructor i
         parameterizations=(
             Parameterization("mean_std", "mean μ and standard deviation σ", (MEAN, STD), (mu, sigma)),
             Parameterization(
-                "mean_var", "mean μ and variance σ²", (MEAN, VAR), (mu, sp.sqrt(sigma2))
+                "mean_var", "mean μ and variance σ²", (MEAN, VAR), (mu, sp.sqrt(sigma2)),
+                from_reference=(mu, sigma**2),
             ),
             Parameterization(
                 "natural",
                 "natural parameters η₁ = μ/σ², η₂ = −1/(2σ²)",
                 (ETA1, ETA2),
                 (-eta1 / (2 * eta2), sp.sqrt(-1 / (2 * eta2))),
+                from_reference=(mu / sigma**2, -1 / (2 * sigma**2)),
             ),
             Parameterization(
                 "mean_logstd",
                 "mean μ and log standard deviation log σ",
                 (MEAN, LOGSTD),
                 (mu, sp.exp(log_sigma)),
+                from_reference=(mu, sp.log(sigma)),
             ),
         ),
         param=param,

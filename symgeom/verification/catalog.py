@@ -197,6 +197,14 @@ def _not_reference(family: Family) -> bool:
     return family.param != family.reference.name
 
 
+def _chart_meaning(family: Family) -> Sides:
+    """θ(θ_ref(θ)) = θ: the chart map and the coordinates' stated meaning (from_reference) are
+    inverse, so each non-reference chart is tied to the reference, whose meaning the density fixes."""
+    at = family.reference_at(None)
+    back = [sp.sympify(e).xreplace(at) for e in family.chart.from_reference]
+    return sp.Matrix(back), sp.Matrix(family.symbols())
+
+
 IDENTITIES: tuple[Identity, ...] = (
     Identity("normalization", "Σₓ p(x|θ) = 1", _normalization, _is_finite),
     Identity("moments/stein", "E[∂m] = −E[m ∂ log p] for monomials m, deg ≤ 3 (moments fit p)",
@@ -223,6 +231,8 @@ IDENTITIES: tuple[Identity, ...] = (
     Identity("expansion/c1", "KL(θ‖θ+tΔ) has no t¹ term", _coefficient(1)),
     Identity("expansion/c2", "t² coefficient = ½ΔᵀF(θ)Δ", _coefficient(2)),
     Identity("expansion/c3", "t³ coefficient = (3∇F[Δ,Δ,Δ] − E[(sᵀΔ)³])/12", _coefficient(3)),
+    Identity("chart/meaning", "θ(θ_ref(θ)) = θ: the chart's coordinates are what they are said to be",
+             _chart_meaning, lambda f: _not_reference(f) and f.chart.from_reference is not None),
 )
 
 
