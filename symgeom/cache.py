@@ -66,22 +66,43 @@ def _stable_repr(value: Any) -> str:
     return repr(value)
 
 
+#: An entry on disk: this tag, the SHA-256 of the pickle, then the pickle itself.
+_MAGIC = b"symgeom-cache-1\n"
+_DIGEST_SIZE = 32
+
+
 def _load(path: Path) -> Any:
+    """The stored value, or None when the file is missing, truncated, altered or unreadable.
+
+    The checksum is compared before anything is unpickled, so a flipped byte can neither load a
+    different expression nor reach the unpickler; None makes the caller recompute and overwrite.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    header = len(_MAGIC) + _DIGEST_SIZE
+    if len(data) <= header or not data.startswith(_MAGIC):
+        return None
+    digest, payload = data[len(_MAGIC):header], data[header:]
+    if hashlib.sha256(payload).digest() != digest:
+        return None
     # Unpickling re-runs SymPy constructors; without evaluate(False) every unevaluated
     # structure of a derivation step (Eq with a Matrix side, Mul(a, a)) would collapse on load.
     try:
-        with path.open("rb") as handle, evaluate(False):
-            return pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, RecursionError):
+        with evaluate(False):
+            return pickle.loads(payload)
+    except Exception:  # a file written by another symgeom/SymPy: any failure means recompute
         return None
 
 
 def _store(path: Path, value: Any) -> None:
     """Atomic write (temp file + rename), so concurrent runs never read half a file."""
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
         os.replace(handle.name, path)
     except OSError:
         pass

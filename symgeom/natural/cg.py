@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from symgeom.errors import InvalidParameterError
+from symgeom.numeric.coerce import float64_array
 
 Operator = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
@@ -32,7 +33,7 @@ def as_operator(a: ArrayLike | Operator, n: int) -> Operator:
     if callable(a):
         apply = a
     else:
-        matrix = np.asarray(a, dtype=float)
+        matrix = float64_array(a, "matrix")
         if matrix.shape != (n, n):
             raise InvalidParameterError(
                 f"matrix has shape {matrix.shape}, expected ({n}, {n}) to match b"
@@ -42,7 +43,7 @@ def as_operator(a: ArrayLike | Operator, n: int) -> Operator:
             return matrix @ v
 
     def checked(v: NDArray[np.float64]) -> NDArray[np.float64]:
-        out = np.asarray(apply(v), dtype=float)
+        out = float64_array(apply(v), "the operator's output")
         if out.shape != (n,):
             raise InvalidParameterError(
                 f"operator returned shape {out.shape} for a vector of shape ({n},)"
@@ -70,7 +71,7 @@ def conjugate_gradient(
     positive definite and raises :class:`InvalidParameterError`; ``damping`` λ ≥ 0 regularizes
     a singular or ill-conditioned Fisher matrix.
     """
-    rhs = np.asarray(b, dtype=float)
+    rhs = float64_array(b, "b")
     if rhs.ndim != 1:
         raise InvalidParameterError(f"b must be a vector, got shape {rhs.shape}")
     if not np.all(np.isfinite(rhs)):

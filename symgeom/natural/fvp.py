@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 from symgeom.errors import UnknownQuantityError
 from symgeom.families.base import Family
 from symgeom.natural.point import check_point, check_vector, dimension, symmetric_from_vech
+from symgeom.numeric.coerce import float64_array
 
 Vector = NDArray[np.float64]
 Kernel = Callable[[Vector, Vector, Family], Vector]
@@ -30,8 +31,8 @@ def _softmax(z: Vector) -> tuple[Vector, float]:
 
 def categorical_logits_fvp(z: ArrayLike, v: ArrayLike) -> Vector:
     """F v = p⊙v − p(pᵀv), F = diag(p) − ppᵀ over the k−1 free logits; O(k) time and memory."""
-    p, p_last = _softmax(np.asarray(z, dtype=float))
-    v = np.asarray(v, dtype=float)
+    p, p_last = _softmax(float64_array(z, "z"))
+    v = float64_array(v, "v")
     out = p * (v - p @ v)
     # A dominant class m makes vₘ − pᵀv = vₘ(1 − pₘ) − Σ_{j≠m} pⱼvⱼ cancel; 1 − pₘ is the mass of
     # the other classes, summed directly, so Fₘₘ = pₘ(1 − pₘ) keeps its digits as pₘ → 1.
@@ -46,8 +47,8 @@ def categorical_logits_fvp(z: ArrayLike, v: ArrayLike) -> Vector:
 
 def categorical_probs_fvp(p: ArrayLike, v: ArrayLike) -> Vector:
     """F v = v/p + (Σv)/p_k, F = diag(1/p) + 11ᵀ/p_k over the k−1 free probabilities."""
-    p = np.asarray(p, dtype=float)
-    v = np.asarray(v, dtype=float)
+    p = float64_array(p, "p")
+    v = float64_array(v, "v")
     return v / p + v.sum() / (1.0 - p.sum())
 
 

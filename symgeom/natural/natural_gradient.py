@@ -15,6 +15,7 @@ from symgeom.families.base import Family
 from symgeom.natural.cg import conjugate_gradient
 from symgeom.natural.fvp import fvp_operator
 from symgeom.natural.point import check_point, check_vector, dimension, grouped
+from symgeom.numeric.coerce import float64_array
 
 METHODS = ("cg", "solve")
 
@@ -99,8 +100,8 @@ def solve_fisher(
     fisher_matrix: ArrayLike, gradient: ArrayLike, damping: float = 0.0
 ) -> NDArray[np.float64]:
     """(F + λI)⁻¹g by Cholesky; a matrix that is not symmetric positive definite is an error."""
-    f = np.asarray(fisher_matrix, dtype=float)
-    g = np.asarray(gradient, dtype=float)
+    f = float64_array(fisher_matrix, "fisher_matrix")
+    g = float64_array(gradient, "gradient")
     if f.ndim != 2 or f.shape[0] != f.shape[1]:
         raise InvalidParameterError(f"Fisher matrix must be square, got shape {f.shape}")
     g = check_vector(g, f.shape[0], "gradient")

@@ -7,6 +7,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from symgeom.errors import InvalidParameterError
 from symgeom.families.base import Family
+from symgeom.numeric.coerce import float64_array
 
 
 def dimension(fam: Family) -> int:
@@ -16,7 +17,7 @@ def dimension(fam: Family) -> int:
 
 def check_point(fam: Family, theta: ArrayLike, name: str = "theta") -> NDArray[np.float64]:
     """θ as a float vector, after checking its shape, finiteness, bounds and joint constraints."""
-    point = np.asarray(theta, dtype=float)
+    point = float64_array(theta, name)
     n = dimension(fam)
     if point.shape != (n,):
         raise InvalidParameterError(
@@ -50,7 +51,7 @@ def check_point(fam: Family, theta: ArrayLike, name: str = "theta") -> NDArray[n
 
 def check_vector(v: ArrayLike, n: int, name: str = "v") -> NDArray[np.float64]:
     """A finite float vector of length n."""
-    vec = np.asarray(v, dtype=float)
+    vec = float64_array(v, name)
     if vec.shape != (n,):
         raise InvalidParameterError(f"{name} has shape {vec.shape}, expected ({n},)")
     if not np.all(np.isfinite(vec)):

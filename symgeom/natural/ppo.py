@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from symgeom.errors import InvalidParameterError
+from symgeom.numeric.coerce import float64_array
 
 Vector = NDArray[np.float64]
 
@@ -20,8 +21,8 @@ def check_epsilon(epsilon: float) -> float:
 
 
 def _pair(ratio: ArrayLike, advantage: ArrayLike) -> tuple[Vector, Vector]:
-    r = np.asarray(ratio, dtype=float)
-    a = np.asarray(advantage, dtype=float)
+    r = float64_array(ratio, "ratio")
+    a = float64_array(advantage, "advantage")
     if r.shape != a.shape:
         raise InvalidParameterError(
             f"ratio has shape {r.shape} but advantage has shape {a.shape}; they must match"
@@ -51,9 +52,11 @@ def ppo_clip_objective(
     With ``weights`` = π_old over every action of a discrete policy it is the exact expectation.
     """
     terms = clipped_surrogate(ratio, advantage, epsilon)
+    if terms.size == 0:
+        raise InvalidParameterError("ratio and advantage are empty; the objective needs >= 1 sample")
     if weights is None:
         return float(terms.mean())
-    w = np.asarray(weights, dtype=float)
+    w = float64_array(weights, "weights")
     if w.shape != terms.shape:
         raise InvalidParameterError(
             f"weights have shape {w.shape} but ratio has shape {terms.shape}; they must match"
@@ -88,7 +91,7 @@ class ClipStationary:
 
 
 def _policy(probs: ArrayLike) -> Vector:
-    p = np.asarray(probs, dtype=float)
+    p = float64_array(probs, "probs")
     if p.ndim != 1 or p.shape[0] < 2:
         raise InvalidParameterError(f"probs must be a vector of >= 2 probabilities, got {p.shape}")
     if not (np.all(np.isfinite(p)) and np.all(p > 0) and abs(p.sum() - 1.0) <= 1e-12):
@@ -112,7 +115,7 @@ def clip_stationary_policy(
     """
     eps = check_epsilon(epsilon)
     p_old = _policy(old_probs)
-    adv = np.asarray(advantage, dtype=float)
+    adv = float64_array(advantage, "advantage")
     if adv.shape != p_old.shape or not np.all(np.isfinite(adv)):
         raise InvalidParameterError(
             f"advantage must be finite with shape {p_old.shape}, got shape {adv.shape}"

@@ -15,6 +15,7 @@ from symgeom.natural.cg import Operator, conjugate_gradient
 from symgeom.natural.fvp import fvp_operator
 from symgeom.natural.natural_gradient import solve_fisher
 from symgeom.natural.point import check_point, check_vector, dimension, grouped
+from symgeom.numeric.coerce import float64_array
 
 Vector = NDArray[np.float64]
 
@@ -67,7 +68,7 @@ def trpo_direction(
     gradient, F never formed).  A zero gradient gives the zero step.
     """
     delta = check_max_kl(max_kl)
-    g = np.asarray(gradient, dtype=float)
+    g = float64_array(gradient, "gradient")
     if g.ndim != 1:
         raise InvalidParameterError(f"gradient must be a vector, got shape {g.shape}")
     g = check_vector(g, g.shape[0], "gradient")

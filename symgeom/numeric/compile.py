@@ -120,7 +120,7 @@ class CompiledFunction:
                 f"{self.signature.quantity} of {self.signature.family} takes "
                 f"{len(spec)} arrays ({', '.join(i.name for i in spec)}), got {len(args)}"
             )
-        arrays = [as_float(a) for a in args]
+        arrays = [as_float(a, inp.name) for a, inp in zip(args, spec, strict=True)]
         observable = "observe" in _parameters(self._kernel)
         if self.validate:
             # Values of observable kernels are checked block by block inside the kernel, where

@@ -16,6 +16,7 @@ import numpy as np
 
 from symgeom.errors import InvalidParameterError
 from symgeom.families.base import Family
+from symgeom.numeric.coerce import real_array
 
 
 @dataclass(frozen=True)
@@ -107,12 +108,10 @@ def sum_tolerance(dtype: np.dtype) -> float:
     return float(np.sqrt(np.finfo(dtype).eps)) if np.issubdtype(dtype, np.floating) else 1.5e-8
 
 
-def as_float(x: object) -> np.ndarray:
-    """A floating array: float32 and float64 are kept, other inputs become float64."""
-    arr = np.asarray(x)
-    if arr.dtype in (np.float32, np.float64):
-        return arr
-    return arr.astype(np.float64)
+def as_float(x: object, name: str = "argument") -> np.ndarray:
+    """A floating array: float32 and float64 are kept, other real inputs become float64;
+    anything else raises InvalidParameterError naming ``name`` (see numeric.coerce)."""
+    return real_array(x, name)
 
 
 def validate(
