@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from symgeom.errors import UnknownFamilyError
+from symgeom.families import bernoulli, categorical, gaussian, multivariate_gaussian
 from symgeom.families.base import Family, Parameter, Parameterization
-from symgeom.families.bernoulli import Bernoulli
-from symgeom.families.categorical import Categorical
-from symgeom.families.gaussian import Gaussian
-from symgeom.families.multivariate_gaussian import MultivariateGaussian
+from symgeom.families.front import front_door
+
+Bernoulli = front_door(bernoulli.Bernoulli)
+Categorical = front_door(categorical.Categorical)
+Gaussian = front_door(gaussian.Gaussian)
+MultivariateGaussian = front_door(multivariate_gaussian.MultivariateGaussian)
 
 FAMILY_NAMES = ("bernoulli", "categorical", "gaussian", "multivariate_gaussian")
 _ALIASES = {"normal": "gaussian", "mvn": "multivariate_gaussian", "mvgaussian": "multivariate_gaussian"}
@@ -25,6 +28,10 @@ def family(
 
     Sizes that a family does not take (``k`` for a Gaussian, say) are an error, not ignored.
     """
+    if not isinstance(name, str):
+        raise UnknownFamilyError(
+            f"family name must be a string, got {type(name).__name__}; accepted: {', '.join(FAMILY_NAMES)}"
+        )
     key = _ALIASES.get(name.lower().replace("-", "_"), name.lower().replace("-", "_"))
     if key not in FAMILY_NAMES:
         raise UnknownFamilyError(

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from symgeom.errors import InvalidParameterError
-from symgeom.numeric.coerce import float64_array
+from symgeom.numeric.coerce import float64_array, real_number, whole_number
 
 Operator = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
@@ -76,13 +76,15 @@ def conjugate_gradient(
         raise InvalidParameterError(f"b must be a vector, got shape {rhs.shape}")
     if not np.all(np.isfinite(rhs)):
         raise InvalidParameterError("b must be finite")
+    damping = real_number(damping, "damping")
+    tol = real_number(tol, "tol")
     if not (np.isfinite(damping) and damping >= 0):
         raise InvalidParameterError(f"damping must be a finite number >= 0, got {damping!r}")
     if not tol > 0:
         raise InvalidParameterError(f"tol must be > 0, got {tol!r}")
     n = rhs.shape[0]
     # Exact arithmetic needs ≤ n iterations; rounding can need a few more on ill-conditioned A.
-    limit = 10 * n + 10 if max_iter is None else max_iter
+    limit = 10 * n + 10 if max_iter is None else whole_number(max_iter, "max_iter")
     if limit < 0:
         raise InvalidParameterError(f"max_iter must be >= 0, got {max_iter!r}")
     apply = as_operator(a, n)

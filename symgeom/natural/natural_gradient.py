@@ -15,7 +15,7 @@ from symgeom.families.base import Family
 from symgeom.natural.cg import conjugate_gradient
 from symgeom.natural.fvp import fvp_operator
 from symgeom.natural.point import check_point, check_vector, dimension, grouped
-from symgeom.numeric.coerce import float64_array
+from symgeom.numeric.coerce import float64_array, real_number
 
 METHODS = ("cg", "solve")
 
@@ -105,6 +105,7 @@ def solve_fisher(
     if f.ndim != 2 or f.shape[0] != f.shape[1]:
         raise InvalidParameterError(f"Fisher matrix must be square, got shape {f.shape}")
     g = check_vector(g, f.shape[0], "gradient")
+    damping = real_number(damping, "damping")
     if not (np.isfinite(damping) and damping >= 0):
         raise InvalidParameterError(f"damping must be a finite number >= 0, got {damping!r}")
     if not np.all(np.isfinite(f)):

@@ -8,13 +8,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from symgeom.errors import InvalidParameterError
-from symgeom.numeric.coerce import float64_array
+from symgeom.numeric.coerce import float64_array, real_number, whole_number
 
 Vector = NDArray[np.float64]
 
 
 def check_epsilon(epsilon: float) -> float:
     """The clip range ε must lie in (0, 1)."""
+    epsilon = real_number(epsilon, "epsilon")
     if not (np.isfinite(epsilon) and 0 < epsilon < 1):
         raise InvalidParameterError(f"clip range epsilon must be in (0, 1), got {epsilon!r}")
     return float(epsilon)
@@ -120,6 +121,8 @@ def clip_stationary_policy(
         raise InvalidParameterError(
             f"advantage must be finite with shape {p_old.shape}, got shape {adv.shape}"
         )
+    learning_rate = real_number(learning_rate, "learning_rate")
+    max_steps = whole_number(max_steps, "max_steps")
     if not learning_rate > 0:
         raise InvalidParameterError(f"learning_rate must be > 0, got {learning_rate!r}")
     z = np.log(p_old)

@@ -15,7 +15,7 @@ from symgeom.natural.cg import Operator, conjugate_gradient
 from symgeom.natural.fvp import fvp_operator
 from symgeom.natural.natural_gradient import solve_fisher
 from symgeom.natural.point import check_point, check_vector, dimension, grouped
-from symgeom.numeric.coerce import float64_array
+from symgeom.numeric.coerce import float64_array, real_number, whole_number
 
 Vector = NDArray[np.float64]
 
@@ -50,6 +50,7 @@ class TRPOResult:
 
 def check_max_kl(max_kl: float) -> float:
     """δ must be a finite number > 0."""
+    max_kl = real_number(max_kl, "max_kl")
     if not (np.isfinite(max_kl) and max_kl > 0):
         raise InvalidParameterError(f"max_kl δ must be a finite number > 0, got {max_kl!r}")
     return float(max_kl)
@@ -132,6 +133,8 @@ def trpo_step(
     point = check_point(fam, theta)
     delta = check_max_kl(max_kl)
     g = check_vector(gradient, dimension(fam), "gradient")
+    shrink = real_number(shrink, "shrink")
+    max_backtracks = whole_number(max_backtracks, "max_backtracks")
     if not 0 < shrink < 1:
         raise InvalidParameterError(f"shrink must be in (0, 1), got {shrink!r}")
     if max_backtracks < 0:

@@ -82,3 +82,23 @@ def _from_objects(arr: np.ndarray, name: str) -> np.ndarray:
 def float64_array(x: object, name: str) -> np.ndarray:
     """:func:`real_array`, always as float64 (for the natural-gradient code's linear algebra)."""
     return real_array(x, name).astype(np.float64, copy=False)
+
+
+def real_number(x: object, name: str) -> float:
+    """A real scalar (int, float, 0-d array) as a float; anything else is an InvalidParameterError.
+
+    Bounds are the caller's to check; nan and ±inf come back as they are.
+    """
+    if isinstance(x, bool | np.bool_) or x is None or isinstance(x, str | bytes):
+        raise InvalidParameterError(f"{name} must be a real number, got {x!r:.40}")
+    arr = real_array(x, name)
+    if arr.ndim != 0:
+        raise InvalidParameterError(f"{name} must be a real number, got an array of shape {arr.shape}")
+    return float(arr)
+
+
+def whole_number(x: object, name: str) -> int:
+    """An integer (Python or NumPy int, not bool) as an int; anything else is an InvalidParameterError."""
+    if isinstance(x, bool | np.bool_) or not isinstance(x, numbers.Integral):
+        raise InvalidParameterError(f"{name} must be an integer, got {x!r:.40}")
+    return int(x)
