@@ -285,7 +285,11 @@ def _entry_functions(derivation: Derivation) -> tuple[list[Callable[..., Any]], 
     result = derivation.result
     entries = list(result) if isinstance(result, sp.MatrixBase) else [result]
     shape = tuple(result.shape) if isinstance(result, sp.MatrixBase) else ()
-    functions = [sp.lambdify(derivation.arguments, e, modules="numpy") for e in entries]
+    from symgeom.numeric.zerolog import with_zero_logs
+
+    functions = [
+        sp.lambdify(derivation.arguments, with_zero_logs(e), modules="numpy") for e in entries
+    ]
     return functions, shape
 
 
