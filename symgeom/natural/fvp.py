@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from symgeom.errors import UnknownQuantityError
+from symgeom.errors import InvalidParameterError, UnknownQuantityError
 from symgeom.families.base import Family
 from symgeom.natural.point import check_point, check_vector, dimension, symmetric_from_vech
 from symgeom.numeric.coerce import float64_array
@@ -31,8 +31,9 @@ def _softmax(z: Vector) -> tuple[Vector, float]:
 
 def categorical_logits_fvp(z: ArrayLike, v: ArrayLike) -> Vector:
     """F v = p⊙v − p(pᵀv), F = diag(p) − ppᵀ over the k−1 free logits; O(k) time and memory."""
-    p, p_last = _softmax(float64_array(z, "z"))
-    v = float64_array(v, "v")
+    z = _free_vector(z, "z")
+    v = check_vector(v, z.shape[0], "v")
+    p, p_last = _softmax(z)
     out = p * (v - p @ v)
     # A dominant class m makes vₘ − pᵀv = vₘ(1 − pₘ) − Σ_{j≠m} pⱼvⱼ cancel; 1 − pₘ is the mass of
     # the other classes, summed directly, so Fₘₘ = pₘ(1 − pₘ) keeps its digits as pₘ → 1.
@@ -47,9 +48,19 @@ def categorical_logits_fvp(z: ArrayLike, v: ArrayLike) -> Vector:
 
 def categorical_probs_fvp(p: ArrayLike, v: ArrayLike) -> Vector:
     """F v = v/p + (Σv)/p_k, F = diag(1/p) + 11ᵀ/p_k over the k−1 free probabilities."""
-    p = float64_array(p, "p")
-    v = float64_array(v, "v")
+    p = _free_vector(p, "p")
+    if not (np.all(p > 0) and p.sum() < 1):
+        raise InvalidParameterError("p must be free probabilities, each > 0 with Σp < 1")
+    v = check_vector(v, p.shape[0], "v")
     return v / p + v.sum() / (1.0 - p.sum())
+
+
+def _free_vector(x: ArrayLike, name: str) -> Vector:
+    """A finite vector of the k − 1 ≥ 1 free coordinates."""
+    vec = float64_array(x, name)
+    if vec.ndim != 1 or vec.shape[0] < 1:
+        raise InvalidParameterError(f"{name} must be a vector of k − 1 >= 1 numbers, got shape {vec.shape}")
+    return check_vector(vec, vec.shape[0], name)
 
 
 def _bernoulli_prob(theta: Vector, v: Vector, fam: Family) -> Vector:
