@@ -7,7 +7,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from symgeom.numeric.kernels import entr, log_sigmoid, logsumexp, sigmoid
+from symgeom.numeric.kernels import chi, entr, log_sigmoid, logsumexp, sigmoid
 
 EPS = np.finfo(np.float64).eps
 #: exp, log1p, one division or product: each ≤ 1 ulp, so a few ulps in all; 8 ulps leaves room.
@@ -22,9 +22,9 @@ def _reference(function, values) -> np.ndarray:
         return np.array([float(function(mpmath.mpf(float(v)))) for v in values])
 
 
-def _check(got: np.ndarray, want: np.ndarray) -> None:
+def _check(got: np.ndarray, want: np.ndarray, ulps: float = ULPS) -> None:
     err = np.abs(got - want)
-    assert np.all(err <= ULPS * np.abs(want)), (got[np.argmax(err)], want[np.argmax(err)])
+    assert np.all(err <= ulps * np.abs(want)), (got[np.argmax(err)], want[np.argmax(err)])
 
 
 def test_log_sigmoid_is_accurate_everywhere():
@@ -61,3 +61,12 @@ def test_logsumexp_is_accurate_for_any_shift(shift):
     # log Σ = m + log Σexp(z − m): each part ≤ 1 ulp of |m| + log k, so error ≤ a few ulps of that.
     scale = np.abs(z).max(axis=-1) + np.log(z.shape[-1])
     assert np.all(np.abs(got - want) <= ULPS * scale)
+
+
+def test_chi_is_accurate_for_tiny_and_large_log_ratios():
+    # χ(y) = y·eʸ − eʸ + 1 ≈ y²/2 near 0: it needs expm1(y), not exp(y) − 1, for its digits.
+    y = np.concatenate([-np.logspace(-12, 2.5, 60), np.logspace(-12, 2.5, 60)])
+    want = _reference(lambda t: t * mpmath.exp(t) - mpmath.exp(t) + 1, y)
+    # exp and expm1 (1 ulp each) feed kl_div's y·eʸ − (eʸ − 1) or its series: about 10 ulps
+    # measured at y ≈ ±0.1, where the two forms meet; exp(y) − 1 instead of expm1 loses 10⁻⁶.
+    _check(chi(y), want, ulps=16 * EPS)
