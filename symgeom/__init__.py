@@ -52,6 +52,7 @@ _LAZY = {
     "trpo_step": "symgeom.natural",
     "conjugate_gradient": "symgeom.natural",
     "ppo_clip_objective": "symgeom.natural",
+    "latex_preamble": "symgeom.render.latex",
 }
 
 

@@ -49,11 +49,18 @@ class Derivation:
     arguments: tuple[sp.Symbol, ...]
 
     # --- printing (delegated to symgeom.render) -----------------------------------------------
-    def latex(self, standalone: bool = False) -> str:
-        """An ``align*`` block with ``\\text{}`` justifications, or a whole document."""
+    def latex(self, standalone: bool = False, width: str | float = "textwidth",
+              numbered: bool = False) -> str:
+        """An ``align*`` block with ``\\text{}`` justifications, or a whole document.
+
+        ``width``: ``"textwidth"`` (6.5 in), ``"columnwidth"`` (3.25 in, one column of a
+        two-column paper) or inches; long lines are broken by structure to fit it.
+        ``numbered``: ``align`` with one equation number per step (``\\label``-able).
+        The snippet needs only the packages of :func:`symgeom.latex_preamble`.
+        """
         from symgeom.render import latex
 
-        return latex.render_derivation(self, standalone=standalone)
+        return latex.render_derivation(self, standalone=standalone, width=width, numbered=numbered)
 
     def markdown(self) -> str:
         """GitHub-flavoured Markdown with ``$$`` math."""
