@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from symgeom.render.layout import LINE_WIDTH, RELATIONS_LATEX, Row, latex_names, rows, visual_width
 from symgeom.render.printing import DerivationLatexPrinter
+from symgeom.render.prose import words
 from symgeom.render.texescape import text_in_math, text_to_latex
 
 if TYPE_CHECKING:
@@ -74,13 +75,22 @@ def fit(line: str, fit_width: float | None) -> str:
     return rf"\scalebox{{{scale:.2f}}}{{$\displaystyle {{}}{line}$}}"
 
 
-def _lines(row: Row, fit_width: float | None = None) -> list[str]:
-    """One row as align lines (without justification): ``lhs &= first``, then continuations."""
+def _lines(row: Row, fit_width: float | None = None, narrow: bool = False) -> list[str]:
+    """One row as align lines (without justification): ``lhs &= first``, then continuations.
+
+    ``narrow`` (a left-hand side too wide for the column) puts the left-hand side on a line of
+    its own and the relation under it, so the formulas get the whole column.
+    """
     lhs = "" if row.continuation else row.lhs
-    out = [f"{lhs} &{relation(row)} {fit(row.lines[0], fit_width)}"]
+    if narrow:
+        out = [f"&{lhs}"] if lhs else []
+        out.append(rf"&\quad {relation(row)} {fit(row.lines[0], fit_width)}")
+    else:
+        out = [f"{lhs} &{relation(row)} {fit(row.lines[0], fit_width)}"]
     out.extend(rf"&\quad {fit(line, fit_width)}" for line in row.lines[1:])
     for label, entry_lines in row.entries:
-        out.append(f"{label} &= {fit(entry_lines[0], fit_width)}")
+        out.append(f"&{label} = " if narrow else f"{label} &= ")
+        out[-1] += fit(entry_lines[0], fit_width)
         out.extend(rf"&\quad {fit(line, fit_width)}" for line in entry_lines[1:])
     for index, (lhs, rel, lines) in enumerate(row.facts):
         lead = r"\text{with }" if index == 0 else r"\phantom{\text{with }}"
@@ -93,31 +103,52 @@ def _lines(row: Row, fit_width: float | None = None) -> list[str]:
     return out
 
 
-def _justified(row: Row, fit_width: float | None, total: float | None) -> list[tuple[str, bool]]:
-    """The row's lines as (line, numbered): the justification follows the step's first line when
-    both fit ``total``, else it gets its own line under the relation (never a ``\\tag``, so every
-    equation line can still carry a number or ``\\label``)."""
-    lines = _lines(row, fit_width)
+def wrap(justification: str, width: float | None) -> list[str]:
+    """The justification as math-mode text lines of at most ``width`` (words kept whole)."""
+    text = f"({justification})"
+    if width is None or visual_width(text_in_math(text)) <= width:
+        return [text_in_math(text)]
+    lines: list[str] = []
+    current = ""
+    for word in (w for w in words(text) if w and not w.isspace()):
+        candidate = f"{current} {word}" if current else word
+        if current and visual_width(text_in_math(candidate)) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    lines.append(current)
+    return [text_in_math(line) for line in lines]
+
+
+def _justified(row: Row, fit_width: float | None, column: float | None,
+               narrow: bool = False) -> list[tuple[str, bool]]:
+    """The row's lines as (line, numbered): the justification follows the step's only line when
+    both fit the formula ``column``, else it gets its own lines under the relation, wrapped to
+    the column (never a ``\\tag``, so every equation line can carry a number or ``\\label``)."""
+    lines = _lines(row, fit_width, narrow)
     out = [(line, index == 0) for index, line in enumerate(lines)]
     if not row.justification:
         return out
-    note = rf"\qquad {text_in_math('(' + row.justification + ')')}"
-    if total is None or (
-        len(lines) == 1 and visual_width(lines[0]) + visual_width(note) <= total
+    notes = wrap(row.justification, None if column is None else column - 4)
+    first = lines[0].split("&", 1)[1]
+    if len(lines) == 1 and len(notes) == 1 and (
+        column is None or visual_width(first) + 4 + visual_width(notes[0]) <= column
     ):
-        out[0] = (f"{out[0][0]} {note}", True)
-    else:
-        out.insert(1 if len(lines) == 1 else len(out), (f"&{note}", False))
+        out[0] = (rf"{out[0][0]} \qquad {notes[0]}", True)
+        return out
+    at = 1 if len(lines) == 1 else len(out)
+    out[at:at] = [(rf"&\qquad {note}", False) for note in notes]
     return out
 
 
-def align_block(rows_: Iterable[Row], fit_width: float | None = None, total: float | None = None,
-                numbered: bool = False) -> str:
+def align_block(rows_: Iterable[Row], fit_width: float | None = None,
+                column: float | None = None, numbered: bool = False, narrow: bool = False) -> str:
     """``align*`` (``align`` when ``numbered``: one number per step, ``\\notag`` elsewhere) with
     each justification as ``\\text{…}`` math-mode prose after or under its step."""
     lines: list[str] = []
     for row in rows_:
-        for line, is_step in _justified(row, fit_width, total):
+        for line, is_step in _justified(row, fit_width, column, narrow):
             lines.append(line if is_step or not numbered else f"{line} \\notag")
     env = "align" if numbered else "align*"
     body = " \\\\\n".join(lines)
@@ -129,8 +160,12 @@ def render_block(derivation: Derivation, fit_width: float | None = None,
     """The derivation's steps as one ``align*`` environment laid out for ``width``; lines a
     little wider than ``fit_width`` (a document with graphicx) are scaled, never below 80 %."""
     total = units(width)
-    formula = total - _left_width(derivation) - 4
-    return align_block(rows(derivation, width=formula), fit_width and formula, total, numbered)
+    left = _left_width(derivation)
+    narrow = left > total / 4
+    formula = total - 6 if narrow else total - left - 4
+    return align_block(
+        rows(derivation, width=formula), fit_width and formula, formula, numbered, narrow
+    )
 
 
 def _left_width(derivation: Derivation) -> float:

@@ -98,15 +98,17 @@ def _braced(tex: str, start: int) -> tuple[str, int]:
     return token, start + len(token)
 
 
-def break_sum(printer: DerivationLatexPrinter, expr: sp.Basic, width: float) -> tuple[str, ...]:
+def break_sum(printer: DerivationLatexPrinter, expr: sp.Basic, width: float,
+              breaker: _Breaker | None = None) -> tuple[str, ...]:
     """LaTeX of ``expr`` in lines of at most ``width``, broken by its structure.
 
     A sum is split between terms; a product with a wide sum factor prints the rest of the product
     and the sum in brackets over several lines (``c·(a + b + …)``, also for a fraction whose
     numerator is that sum); whatever still does not fit gets its widest sub-sum named
-    (``where A₁ = …``), each definition laid out the same way.
+    (``where 𝒜₁ = …``), each definition laid out the same way.  Expressions of one step share a
+    ``breaker``, so a name means one thing within the step and a repeated sub-sum is named once.
     """
-    return _Breaker(printer).lines(expr, width)
+    return (breaker or _Breaker(printer)).lines(expr, width)
 
 
 class _Breaker:
@@ -117,9 +119,8 @@ class _Breaker:
         self.named: list[tuple[str, sp.Basic]] = []
 
     def lines(self, expr: sp.Basic, width: float) -> tuple[str, ...]:
-        main = self._lay(expr, width)
-        out = list(main)
-        done = 0
+        done = len(self.named)
+        out = list(self._lay(expr, width))
         while done < len(self.named):
             name, sub = self.named[done]
             done += 1
@@ -188,6 +189,8 @@ class _Breaker:
         rest = sp.Mul(*[f for f in factors if f is not widest], evaluate=False)
         base, power = (widest.base, int(widest.exp)) if isinstance(widest, sp.Pow) else (widest, 1)
         head = "" if rest == 1 else self._print(rest)
+        if isinstance(rest, sp.Add):
+            head = rf"\left({head}\right)"
         if head == "-1":
             head = "-"
         if visual_width(head) > width / 2:
@@ -262,7 +265,7 @@ def _entry_label(derivation: Derivation, names: dict[sp.Symbol, str], base: str 
 
 def matrix_rows(
     derivation: Derivation, printer: DerivationLatexPrinter, names: dict[sp.Symbol, str],
-    matrix: sp.MatrixBase, width: float, base: str | None = None,
+    matrix: sp.MatrixBase, width: float, base: str | None = None, breaker: _Breaker | None = None,
 ) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
     """A wide matrix as a matrix of entry names plus one (label, lines) per distinct entry.
 
@@ -277,7 +280,7 @@ def matrix_rows(
     if base is not None:
         return base, tuple(
             (_entry_label(derivation, names, base, i, j, matrix.shape),
-             break_sum(printer, matrix[i, j], width))
+             break_sum(printer, matrix[i, j], width, breaker))
             for i in range(matrix.rows) for j in range(matrix.cols)
             if not (symmetric and j < i)
         )
@@ -294,25 +297,25 @@ def matrix_rows(
             label = _entry_label(derivation, names, base, a, b, matrix.shape)
             row.append(label)
             if (a, b) == (i, j):
-                entries.append((label, break_sum(printer, value, width)))
+                entries.append((label, break_sum(printer, value, width, breaker)))
         cells.append(row)
     body = r"\\".join(" & ".join(row) for row in cells)
     return rf"\begin{{bmatrix}}{body}\end{{bmatrix}}", tuple(entries)
 
 
 def _fact(derivation: Derivation, printer: DerivationLatexPrinter, names: dict[sp.Symbol, str],
-          fact: sp.Basic, width: float) -> list[tuple[str, str, tuple[str, ...]]]:
+          fact: sp.Basic, width: float, breaker: _Breaker) -> list[tuple[str, str, tuple[str, ...]]]:
     """A fact ``lhs = rhs`` as (lhs, relation, lines); a wide matrix right side entry by entry."""
     if not isinstance(fact, sp.Eq):
-        return [("", "", break_sum(printer, fact, width))]
+        return [("", "", break_sum(printer, fact, width - 8, breaker))]
     lhs = printer.doprint(fact.lhs)
-    width -= visual_width(lhs) + 8  # "with lhs =" before the right side
+    width -= visual_width(lhs) + 12  # "with lhs =" and an indent before the right side
     if isinstance(fact.rhs, sp.MatrixBase):
-        tex, entries = matrix_rows(derivation, printer, names, fact.rhs, width, base=lhs)
+        tex, entries = matrix_rows(derivation, printer, names, fact.rhs, width, lhs, breaker)
         if not entries:
             return [(lhs, "=", (tex,))]
         return [(label, "=", lines) for label, lines in entries]
-    return [(lhs, "=", break_sum(printer, fact.rhs, width))]
+    return [(lhs, "=", break_sum(printer, fact.rhs, width, breaker))]
 
 
 def rows(derivation: Derivation, width: float = LINE_WIDTH) -> tuple[Row, ...]:
@@ -323,13 +326,14 @@ def rows(derivation: Derivation, width: float = LINE_WIDTH) -> tuple[Row, ...]:
     out: list[Row] = []
     previous_was_main = False
     for step in derivation.steps:
+        breaker = _Breaker(printer)
         expression = step.expression
         entries: tuple[tuple[str, tuple[str, ...]], ...] = ()
         if isinstance(expression, sp.MatrixBase):
-            tex, entries = matrix_rows(derivation, printer, names, expression, width)
+            tex, entries = matrix_rows(derivation, printer, names, expression, width, None, breaker)
             lines: tuple[str, ...] = (tex,)
         else:
-            lines = break_sum(printer, expression, width)
+            lines = break_sum(printer, expression, width, breaker)
         if step.lhs is None:
             lhs, continuation = derivation.symbol_latex, previous_was_main
             previous_was_main = True
@@ -339,7 +343,7 @@ def rows(derivation: Derivation, width: float = LINE_WIDTH) -> tuple[Row, ...]:
         facts = tuple(
             item
             for fact in getattr(step, "facts", ())
-            for item in _fact(derivation, printer, names, fact, width)
+            for item in _fact(derivation, printer, names, fact, width, breaker)
         )
         out.append(
             Row(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 #: Characters that make a word a formula (Unicode mathematics is added by the caller's tables).
-_MARKS = set("|_^=<>+*/∼~")
+_MARKS = set("|_^=<>+/∼~")
 #: Words that are mathematics when they stand next to a formula word (``log p(x|θ)``, ``s = …``).
 _BRIDGES = {"log", "exp", "det", "tr", "dt", "dx", "-", "−", "±"}
 #: Operator names printed upright.
@@ -40,7 +40,7 @@ def _is_bridge(word: str) -> bool:
     )
 
 
-def _words(text: str) -> list[str]:
+def words(text: str) -> list[str]:
     """Words and runs of spaces; the arguments of a call such as ``N(0, Σ)`` stay one word."""
     out: list[str] = []
     depth, start, i = 0, 0, 0
@@ -65,7 +65,7 @@ def _words(text: str) -> list[str]:
 def split(text: str, math_chars: set[str]) -> list[tuple[bool, str]]:
     """``text`` as (is_math, chunk) pieces; math chunks are still plain Unicode formulas."""
     tokens: list[tuple[str, str]] = []  # (kind, text) with kind in "math", "bridge", "text", "space"
-    for piece in _words(text):
+    for piece in words(text):
         if not piece:
             continue
         if piece.isspace():

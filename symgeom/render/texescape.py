@@ -17,7 +17,7 @@ _GREEK = {
 #: Unicode characters that are mathematics, as LaTeX math (used inside and outside ``$…$``).
 MATH = {
     **_GREEK,
-    "‖": r"\|", "≈": r"\approx", "≥": r"\geq", "≤": r"\leq", "≠": r"\neq", "∇": r"\nabla",
+    "‖": r"\Vert", "≈": r"\approx", "≥": r"\geq", "≤": r"\leq", "≠": r"\neq", "∇": r"\nabla",
     "∂": r"\partial", "∞": r"\infty", "·": r"\cdot", "×": r"\times", "∈": r"\in", "∼": r"\sim",
     "→": r"\to", "↦": r"\mapsto", "−": "-", "𝔼": r"\mathbb{E}", "ℝ": r"\mathbb{R}",
     "½": r"\tfrac{1}{2}", "ᵀ": r"^{\top}", "⁻¹": r"^{-1}", "√": r"\sqrt{}", "∑": r"\sum",
@@ -133,4 +133,29 @@ def text_to_latex(text: str) -> str:
                 out.append(f"${_formula(chars)}$")
             else:
                 out.extend(_text_char(char) for char in chars)
+    return "".join(out)
+
+
+def _no_pipes(math: str) -> str:
+    """Math without a ``|`` character (GitHub splits table cells at every ``|``, even in math)."""
+    return math.replace(r"\|", r"\Vert ").replace("|", r"\vert ")
+
+
+def text_to_markdown(text: str) -> str:
+    """Prose for GitHub Markdown (safe in table cells): formulas as ``$…$`` math, no bare ``|``."""
+    text_parts = text.split("$")
+    if len(text_parts) % 2 == 0:
+        text_parts = [text]
+    out = []
+    for index, part in enumerate(text_parts):
+        if index % 2:
+            out.append(f"${_no_pipes(part)}$")
+            continue
+        for is_math, chars in _prose(part):
+            if is_math:
+                out.append(f"${_no_pipes(_formula(chars))}$")
+            else:
+                out.append(
+                    "".join("\\" + c if c in "|*_`<>[]" else c for c in chars)
+                )
     return "".join(out)
