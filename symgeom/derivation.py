@@ -29,7 +29,7 @@ class Step:
     facts: tuple[sp.Basic, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Derivation:
     """A derived quantity of one family in one parameterization, by one route.
 
@@ -81,6 +81,13 @@ class Derivation:
 
     def __str__(self) -> str:
         return f"{self.title}: {self.result}"
+
+    def __repr__(self) -> str:
+        """A one-line summary (quantity, family, route, abbreviated result, number of steps);
+        ``text()`` prints the steps, ``latex()``/``markdown()`` render them."""
+        from symgeom.render import text
+
+        return text.summary(self)
 
     # --- numerics (delegated to symgeom.numeric) ----------------------------------------------
     def numpy(self, validate: bool = True) -> Callable[..., Any]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from symgeom.verification.identity import CHECKED_NUMERICALLY, FAILED, PROVED, Verdict, check_identity
+from symgeom.verification.report import Report
 
 
-def verify(family: object) -> list:
-    """Every catalog identity for ``family``: a list of rows (identity, statement, family, verdict)."""
+def verify(family: object) -> Report:
+    """Every catalog identity for ``family``: a :class:`Report` of rows (identity, statement,
+    family, verdict) that prints as a table and indexes and iterates as the rows."""
     from symgeom.verification.catalog import verdicts
 
-    return verdicts(family)
+    return Report(tuple(verdicts(family)))
 
 
-__all__ = ["CHECKED_NUMERICALLY", "FAILED", "PROVED", "Verdict", "check_identity", "verify"]
+__all__ = ["CHECKED_NUMERICALLY", "FAILED", "PROVED", "Report", "Verdict", "check_identity", "verify"]
