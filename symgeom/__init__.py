@@ -53,6 +53,7 @@ _LAZY = {
     "trpo_step": "symgeom.natural",
     "conjugate_gradient": "symgeom.natural",
     "ppo_clip_objective": "symgeom.natural",
+    "latex_preamble": "symgeom.render.latex",
 }
 
 

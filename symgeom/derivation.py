@@ -29,7 +29,7 @@ class Step:
     facts: tuple[sp.Basic, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Derivation:
     """A derived quantity of one family in one parameterization, by one route.
 
@@ -49,11 +49,18 @@ class Derivation:
     arguments: tuple[sp.Symbol, ...]
 
     # --- printing (delegated to symgeom.render) -----------------------------------------------
-    def latex(self, standalone: bool = False) -> str:
-        """An ``align*`` block with ``\\text{}`` justifications, or a whole document."""
+    def latex(self, standalone: bool = False, width: str | float = "textwidth",
+              numbered: bool = False) -> str:
+        """An ``align*`` block with ``\\text{}`` justifications, or a whole document.
+
+        ``width``: ``"textwidth"`` (6.5 in), ``"columnwidth"`` (3.25 in, one column of a
+        two-column paper) or inches; long lines are broken by structure to fit it.
+        ``numbered``: ``align`` with one equation number per step (``\\label``-able).
+        The snippet needs only the packages of :func:`symgeom.latex_preamble`.
+        """
         from symgeom.render import latex
 
-        return latex.render_derivation(self, standalone=standalone)
+        return latex.render_derivation(self, standalone=standalone, width=width, numbered=numbered)
 
     def markdown(self) -> str:
         """GitHub-flavoured Markdown with ``$$`` math."""
@@ -74,6 +81,13 @@ class Derivation:
 
     def __str__(self) -> str:
         return f"{self.title}: {self.result}"
+
+    def __repr__(self) -> str:
+        """A one-line summary (quantity, family, route, abbreviated result, number of steps);
+        ``text()`` prints the steps, ``latex()``/``markdown()`` render them."""
+        from symgeom.render import text
+
+        return text.summary(self)
 
     # --- numerics (delegated to symgeom.numeric) ----------------------------------------------
     def numpy(self, validate: bool = True) -> Callable[..., Any]:

@@ -16,7 +16,7 @@ from symgeom.families.base import Family
 from symgeom.render import latex as latex_render
 from symgeom.render import markdown as markdown_render
 from symgeom.render.identities import general_identities
-from symgeom.render.texescape import text_to_latex
+from symgeom.render.texescape import text_to_latex, text_to_markdown
 
 QUANTITIES = ("kl", "fisher", "entropy", "expansion")
 QUANTITY_TITLES = {
@@ -191,7 +191,9 @@ def to_markdown(doc: Document) -> str:
     if doc.verdicts:
         parts.append("## Identities")
         parts.append("| family | identity | status |\n|---|---|---|")
-        parts[-1] += "".join(f"\n| `{a}` | {b} | **{c}** |" for a, b, c in doc.verdicts)
+        parts[-1] += "".join(
+            f"\n| `{a}` | {text_to_markdown(b)} | **{c}** |" for a, b, c in doc.verdicts
+        )
     return "\n\n".join(parts) + "\n"
 
 

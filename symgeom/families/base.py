@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -11,6 +12,9 @@ from symgeom.errors import InvalidParameterizationError
 
 #: Index of a parameter point: ``None`` for the generic point θ, 1 and 2 for KL(θ₁‖θ₂).
 Point = int | None
+#: Symbol names reserved for points and displacements: ``name_1``, ``name_2`` and ``Delta_name``.
+#: A parameter name may not look like one of them, so every symbol name is unique by construction.
+_RESERVED_NAME = re.compile(r"^Delta_|_\d+$")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,13 @@ class Parameter:
     lower: float | None = None
     upper: float | None = None
     point_latex: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier() or _RESERVED_NAME.search(self.name):
+            raise InvalidParameterizationError(
+                f"parameter name {self.name!r} must be an identifier that neither ends in _<digits> "
+                "nor starts with Delta_ (those names are the point symbols θ_1, θ_2 and Δθ)"
+            )
 
     @property
     def assumptions(self) -> dict[str, bool]:
@@ -168,6 +179,7 @@ class Family:
                 f"unknown parameterization {self.param!r} for family {self.name!r}; "
                 f"accepted: {', '.join(names)}"
             )
+        _check_distinct_symbols(self)
 
     # --- naming -------------------------------------------------------------------------------
     @property
@@ -231,3 +243,28 @@ class Family:
                     names[par.symbol(point)] = par.latex_for(point)
                 names[par.delta_symbol()] = rf"\Delta {par.latex}"
         return names
+
+
+def _check_distinct_symbols(family: Family) -> None:
+    """Every symbol name of every chart, point and displacement means one thing.
+
+    Two charts may share a parameter (μ in ``mean_std`` and ``mean_var``) only when it is the same
+    parameter: same name, same LaTeX, same description.  Anything else sharing a SymPy symbol name
+    would print and simplify as one symbol (σ of x₂ at θ₁ read as the variance of x₁).
+    """
+    seen: dict[str, tuple[tuple[str, str, str, Point], str]] = {}
+    for chart in family.parameterizations:
+        for par in chart.parameters:
+            meanings = [(par.symbol(point).name, point) for point in (None, 1, 2)]
+            meanings.append((par.delta_symbol().name, 0))
+            for name, point in meanings:
+                meaning = (par.name, par.latex, par.description, point)
+                where = f"{par.description!r} of chart {chart.name!r}" + (
+                    "" if point is None else " (displacement)" if point == 0 else f" at point {point}"
+                )
+                if name in seen and seen[name][0] != meaning:
+                    raise InvalidParameterizationError(
+                        f"family {family.name!r}: symbol name {name!r} means both {seen[name][1]} "
+                        f"and {where}; every symbol must be unique (rename a parameter)"
+                    )
+                seen.setdefault(name, (meaning, where))

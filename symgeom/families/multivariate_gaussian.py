@@ -48,7 +48,7 @@ def _covariance_parameters(d: int) -> tuple[Parameter, ...]:
 def _diagonal_parameters(d: int, kind: str) -> tuple[Parameter, ...]:
     if kind == "var":
         return tuple(
-            Parameter(f"sigma2_{i}", rf"\sigma_{{{i}}}^{{2}}", f"variance of x{i}", lower=0.0,
+            Parameter(f"var{i}", rf"\sigma_{{{i}}}^{{2}}", f"variance of x{i}", lower=0.0,
                       point_latex=(rf"\sigma_{{1,{i}}}^{{2}}", rf"\sigma_{{2,{i}}}^{{2}}"))
             for i in range(1, d + 1)
         )

@@ -98,35 +98,146 @@ def _braced(tex: str, start: int) -> tuple[str, int]:
     return token, start + len(token)
 
 
-def break_sum(printer: DerivationLatexPrinter, expr: sp.Basic, width: float) -> tuple[str, ...]:
-    """LaTeX of ``expr`` in lines of at most ``width``; only a top-level sum is broken."""
-    full = printer.doprint(expr)
-    if visual_width(full) <= width:
-        return (full,)
-    if type(expr).__name__ == "Expect" and isinstance(expr.args[0], sp.Add):
-        return _break_bracketed(
-            rf"\mathbb{{E}}_{{{printer.doprint(expr.args[1])}}}",
-            break_sum(printer, expr.args[0], width - 4),
-        )
-    if not isinstance(expr, sp.Add):
-        return (full,)
-    lines: list[str] = []
-    current, current_width = "", 0.0
-    for sign, tex in printer.add_terms(expr):
-        # Widths add up term by term, so a sum of n terms is laid out in O(n), not O(n²).
-        piece_width = visual_width(tex) + 2.6
-        if not current and not lines:
-            current = ("-" if sign == "-" else "") + tex
-            current_width = piece_width
-            continue
-        if current and current_width + piece_width > width:
+def break_sum(printer: DerivationLatexPrinter, expr: sp.Basic, width: float,
+              breaker: _Breaker | None = None) -> tuple[str, ...]:
+    """LaTeX of ``expr`` in lines of at most ``width``, broken by its structure.
+
+    A sum is split between terms; a product with a wide sum factor prints the rest of the product
+    and the sum in brackets over several lines (``c·(a + b + …)``, also for a fraction whose
+    numerator is that sum); whatever still does not fit gets its widest sub-sum named
+    (``where 𝒜₁ = …``), each definition laid out the same way.  Expressions of one step share a
+    ``breaker``, so a name means one thing within the step and a repeated sub-sum is named once.
+    """
+    return (breaker or _Breaker(printer)).lines(expr, width)
+
+
+class _Breaker:
+    """One expression's layout: the lines and the sub-expressions named on the way."""
+
+    def __init__(self, printer: DerivationLatexPrinter) -> None:
+        self.printer = printer
+        self.named: list[tuple[str, sp.Basic]] = []
+
+    def lines(self, expr: sp.Basic, width: float) -> tuple[str, ...]:
+        done = len(self.named)
+        out = list(self._lay(expr, width))
+        while done < len(self.named):
+            name, sub = self.named[done]
+            done += 1
+            body = self._lay(sub, width - 6)
+            out.append(rf"\text{{where }} {name} = {body[0]}")
+            out.extend(rf"\phantom{{\text{{where }} {name}}} {line}" for line in body[1:])
+        return tuple(out)
+
+    def _print(self, expr: sp.Basic) -> str:
+        return self.printer.doprint(expr)
+
+    def _lay(self, expr: sp.Basic, width: float) -> tuple[str, ...]:
+        full = self._print(expr)
+        if visual_width(full) <= width:
+            return (full,)
+        if type(expr).__name__ == "Expect" and isinstance(expr.args[0], sp.Add):
+            return _break_bracketed(
+                rf"\mathbb{{E}}_{{{self._print(expr.args[1])}}}", self._lay(expr.args[0], width - 4)
+            )
+        if isinstance(expr, sp.Add):
+            return self._lay_sum(expr, width)
+        if isinstance(expr, sp.Mul | sp.Pow):
+            product = self._lay_product(expr, width)
+            if product is not None:
+                return product
+        return self._abbreviate(expr, width)
+
+    def _lay_sum(self, expr: sp.Add, width: float) -> tuple[str, ...]:
+        lines: list[str] = []
+        current, current_width = "", 0.0
+        for sign, tex in self.printer.add_terms(expr):
+            # Widths add up term by term, so a sum of n terms is laid out in O(n), not O(n²).
+            piece_width = visual_width(tex) + 2.6
+            lead = ("-" if sign == "-" else "") if not current and not lines else f"{sign} "
+            if piece_width > width:
+                term = _term(expr, sign, tex, self.printer)
+                sub = self._lay(term, width - 3) if term is not None else (tex,)
+                if current:
+                    lines.append(current)
+                lines.extend([lead + sub[0], *sub[1:-1]])
+                current, current_width = sub[-1] if len(sub) > 1 else "", 0.0
+                if len(sub) > 1:
+                    current_width = visual_width(current)
+                continue
+            if current and current_width + piece_width > width:
+                lines.append(current)
+                current, current_width = f"{sign} {tex}", piece_width
+            else:
+                current = f"{current} {lead}{tex}".strip() if current else lead + tex
+                current_width += piece_width
+        if current:
             lines.append(current)
-            current, current_width = f"{sign} {tex}", piece_width
-        else:
-            current += f" {sign} {tex}"
-            current_width += piece_width
-    lines.append(current)
-    return tuple(lines)
+        return tuple(lines)
+
+    def _lay_product(self, expr: sp.Basic, width: float) -> tuple[str, ...] | None:
+        """``rest · (sum)`` with the sum broken in brackets; None if no factor is a sum."""
+        factors = sp.Mul.make_args(expr)
+        candidates = [
+            f for f in factors
+            if isinstance(f, sp.Add) or (isinstance(f, sp.Pow) and isinstance(f.base, sp.Add)
+                                         and f.exp.is_Integer and f.exp > 0)
+        ]
+        if not candidates:
+            return None
+        widest = max(candidates, key=lambda f: visual_width(self._print(f)))
+        rest = sp.Mul(*[f for f in factors if f is not widest], evaluate=False)
+        base, power = (widest.base, int(widest.exp)) if isinstance(widest, sp.Pow) else (widest, 1)
+        head = "" if rest == 1 else self._print(rest)
+        if isinstance(rest, sp.Add):
+            head = rf"\left({head}\right)"
+        if head == "-1":
+            head = "-"
+        if visual_width(head) > width / 2:
+            head = self._print(self._name(rest)) if rest.free_symbols else head
+        inner = self._lay(base, width - visual_width(head) - 3)
+        lines = _break_bracketed_round(head, inner)
+        if power != 1:
+            lines = (*lines[:-1], f"{lines[-1]}^{{{power}}}")
+        return lines
+
+    def _name(self, sub: sp.Basic) -> sp.Symbol:
+        for name, known in self.named:
+            if known == sub:
+                return sp.Symbol(name)
+        name = rf"\mathcal{{A}}_{{{len(self.named) + 1}}}"
+        self.named.append((name, sub))
+        return sp.Symbol(name)
+
+    def _abbreviate(self, expr: sp.Basic, width: float) -> tuple[str, ...]:
+        """Name the widest sum inside ``expr`` (``where A₁ = …``) until it fits."""
+        sums = [node for node in sp.preorder_traversal(expr) if isinstance(node, sp.Add)]
+        sums = [node for node in sums if node is not expr]
+        if not sums:
+            return (self._print(expr),)
+        widest = max(sums, key=lambda node: visual_width(self._print(node)))
+        if visual_width(self._print(widest)) < 8:
+            return (self._print(expr),)
+        # Each call names one more sum, so the recursion ends when no sum is left.
+        return self._lay(expr.xreplace({widest: self._name(widest)}), width)
+
+
+def _term(expr: sp.Add, sign: str, tex: str, printer: DerivationLatexPrinter) -> sp.Basic | None:
+    """The term of ``expr`` printed as (``sign``, ``tex``), sign taken out."""
+    for term in expr.args:
+        for candidate in (term, -term):
+            if printer.doprint(candidate) == tex or rf"\left({printer.doprint(candidate)}\right)" == tex:
+                return candidate
+    return None
+
+
+def _break_bracketed_round(head: str, lines: tuple[str, ...]) -> tuple[str, ...]:
+    """``head ( line₁ … lineₙ )`` over several lines: each line closes its own ``\\left``."""
+    if len(lines) == 1:
+        return (rf"{head}\left({lines[0]}\right)",)
+    first = rf"{head}\left({lines[0]}\right."
+    middle = tuple(rf"\left.{line}\right." for line in lines[1:-1])
+    return (first, *middle, rf"\left.{lines[-1]}\right)")
 
 
 def _break_bracketed(head: str, lines: tuple[str, ...]) -> tuple[str, ...]:
@@ -154,7 +265,7 @@ def _entry_label(derivation: Derivation, names: dict[sp.Symbol, str], base: str 
 
 def matrix_rows(
     derivation: Derivation, printer: DerivationLatexPrinter, names: dict[sp.Symbol, str],
-    matrix: sp.MatrixBase, width: float, base: str | None = None,
+    matrix: sp.MatrixBase, width: float, base: str | None = None, breaker: _Breaker | None = None,
 ) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
     """A wide matrix as a matrix of entry names plus one (label, lines) per distinct entry.
 
@@ -169,7 +280,7 @@ def matrix_rows(
     if base is not None:
         return base, tuple(
             (_entry_label(derivation, names, base, i, j, matrix.shape),
-             break_sum(printer, matrix[i, j], width))
+             break_sum(printer, matrix[i, j], width, breaker))
             for i in range(matrix.rows) for j in range(matrix.cols)
             if not (symmetric and j < i)
         )
@@ -186,24 +297,25 @@ def matrix_rows(
             label = _entry_label(derivation, names, base, a, b, matrix.shape)
             row.append(label)
             if (a, b) == (i, j):
-                entries.append((label, break_sum(printer, value, width)))
+                entries.append((label, break_sum(printer, value, width, breaker)))
         cells.append(row)
     body = r"\\".join(" & ".join(row) for row in cells)
     return rf"\begin{{bmatrix}}{body}\end{{bmatrix}}", tuple(entries)
 
 
 def _fact(derivation: Derivation, printer: DerivationLatexPrinter, names: dict[sp.Symbol, str],
-          fact: sp.Basic, width: float) -> list[tuple[str, str, tuple[str, ...]]]:
+          fact: sp.Basic, width: float, breaker: _Breaker) -> list[tuple[str, str, tuple[str, ...]]]:
     """A fact ``lhs = rhs`` as (lhs, relation, lines); a wide matrix right side entry by entry."""
     if not isinstance(fact, sp.Eq):
-        return [("", "", break_sum(printer, fact, width))]
+        return [("", "", break_sum(printer, fact, width - 8, breaker))]
     lhs = printer.doprint(fact.lhs)
+    width -= visual_width(lhs) + 12  # "with lhs =" and an indent before the right side
     if isinstance(fact.rhs, sp.MatrixBase):
-        tex, entries = matrix_rows(derivation, printer, names, fact.rhs, width, base=lhs)
+        tex, entries = matrix_rows(derivation, printer, names, fact.rhs, width, lhs, breaker)
         if not entries:
             return [(lhs, "=", (tex,))]
         return [(label, "=", lines) for label, lines in entries]
-    return [(lhs, "=", break_sum(printer, fact.rhs, width))]
+    return [(lhs, "=", break_sum(printer, fact.rhs, width, breaker))]
 
 
 def rows(derivation: Derivation, width: float = LINE_WIDTH) -> tuple[Row, ...]:
@@ -214,13 +326,14 @@ def rows(derivation: Derivation, width: float = LINE_WIDTH) -> tuple[Row, ...]:
     out: list[Row] = []
     previous_was_main = False
     for step in derivation.steps:
+        breaker = _Breaker(printer)
         expression = step.expression
         entries: tuple[tuple[str, tuple[str, ...]], ...] = ()
         if isinstance(expression, sp.MatrixBase):
-            tex, entries = matrix_rows(derivation, printer, names, expression, width)
+            tex, entries = matrix_rows(derivation, printer, names, expression, width, None, breaker)
             lines: tuple[str, ...] = (tex,)
         else:
-            lines = break_sum(printer, expression, width)
+            lines = break_sum(printer, expression, width, breaker)
         if step.lhs is None:
             lhs, continuation = derivation.symbol_latex, previous_was_main
             previous_was_main = True
@@ -230,7 +343,7 @@ def rows(derivation: Derivation, width: float = LINE_WIDTH) -> tuple[Row, ...]:
         facts = tuple(
             item
             for fact in getattr(step, "facts", ())
-            for item in _fact(derivation, printer, names, fact, width)
+            for item in _fact(derivation, printer, names, fact, width, breaker)
         )
         out.append(
             Row(

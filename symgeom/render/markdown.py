@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from symgeom.render.latex import relation
 from symgeom.render.layout import Row, rows
+from symgeom.render.texescape import text_to_markdown
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -47,7 +48,7 @@ def render_steps(derivation: Derivation) -> str:
     """The numbered steps: justification as text, then the display."""
     parts = []
     for number, row in enumerate(rows(derivation), start=1):
-        justification = row.justification or "(no justification given)"
+        justification = text_to_markdown(row.justification or "(no justification given)")
         parts.append(f"**{number}.** {justification}\n\n{_display(row)}")
         if row.facts:
             parts.append(f"using\n\n{_facts(row)}")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from itertools import groupby
+
+from symgeom.render.prose import formula_to_latex, split
 
 _GREEK = {
     "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
@@ -16,17 +17,17 @@ _GREEK = {
 #: Unicode characters that are mathematics, as LaTeX math (used inside and outside ``$…$``).
 MATH = {
     **_GREEK,
-    "‖": r"\|", "≈": r"\approx", "≥": r"\geq", "≤": r"\leq", "≠": r"\neq", "∇": r"\nabla",
+    "‖": r"\Vert", "≈": r"\approx", "≥": r"\geq", "≤": r"\leq", "≠": r"\neq", "∇": r"\nabla",
     "∂": r"\partial", "∞": r"\infty", "·": r"\cdot", "×": r"\times", "∈": r"\in", "∼": r"\sim",
     "→": r"\to", "↦": r"\mapsto", "−": "-", "𝔼": r"\mathbb{E}", "ℝ": r"\mathbb{R}",
     "½": r"\tfrac{1}{2}", "ᵀ": r"^{\top}", "⁻¹": r"^{-1}", "√": r"\sqrt{}", "∑": r"\sum",
-    "∫": r"\int", "⋯": r"\cdots", "∝": r"\propto", "≡": r"\equiv", "⊤": r"\top",
+    "∫": r"\int", "∏": r"\prod", "⋯": r"\cdots", "∝": r"\propto", "≡": r"\equiv", "⊤": r"\top",
     "′": "'",
 }
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₍₎ᵢⱼₖₙₓₐₑₘₚₜ", "0123456789+-()ijknxaempt", strict=True))
 _SUPERSCRIPTS = {
     **dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ⁿ", "0123456789+-()n", strict=True)),
-    "ᶿ": r"\theta ", "ᵑ": r"\eta ",
+    "ᶿ": r"\theta ", "ᵑ": r"\eta ", "ᵈ": "d", "ᵏ": "k",
 }
 #: Unicode typography outside math, as text-mode LaTeX.
 TEXT = {
@@ -64,8 +65,7 @@ def _scripts(text: str) -> str:
     return "".join(out)
 
 
-def _is_math(char: str) -> bool:
-    return char in MATH or char in _SUBSCRIPTS or char in _SUPERSCRIPTS
+_MATH_CHARS = set(MATH) | set(_SUBSCRIPTS) | set(_SUPERSCRIPTS)
 
 
 def math_to_latex(math: str) -> str:
@@ -90,9 +90,18 @@ def _text_char(char: str) -> str:
     return char if ord(char) < 128 else _ascii_fallback(char)
 
 
+def _formula(chars: str) -> str:
+    """A formula found in prose (see :mod:`symgeom.render.prose`) as LaTeX math."""
+    return formula_to_latex(_scripts(chars), MATH)
+
+
+def _prose(part: str) -> list[tuple[bool, str]]:
+    return split(part, _MATH_CHARS)
+
+
 def text_in_math(text: str) -> str:
-    """Text for math mode: ``\\text{…}`` pieces around the inline math, never ``$`` inside
-    ``\\text`` (MathJax does not read math nested in text)."""
+    """Text for math mode: ``\\text{…}`` pieces around the math, never ``$`` inside ``\\text``
+    (MathJax 2 does not read math nested in text); ``p(x|θ)`` becomes ``p(x \\mid \\theta)``."""
     parts = text.split("$")
     if len(parts) % 2 == 0:
         parts = [text]
@@ -101,17 +110,16 @@ def text_in_math(text: str) -> str:
         if index % 2:
             out.append(f"{{{math_to_latex(part)}}}")
             continue
-        for is_math, run in groupby(part, key=_is_math):
-            chars = "".join(run)
+        for is_math, chars in _prose(part):
             if is_math:
-                out.append(f"{{{math_to_latex(chars)}}}")
+                out.append(f"{{{_formula(chars)}}}")
             else:
                 out.append(r"\text{" + "".join(_text_char(c) for c in chars) + "}")
     return "".join(out)
 
 
 def text_to_latex(text: str) -> str:
-    """Escape text for LaTeX text mode; ``$…$`` stays math, Unicode math becomes ``$\\cmd$``."""
+    """Escape text for LaTeX text mode; ``$…$`` stays math, formulas in the prose become ``$…$``."""
     text_parts = text.split("$")
     if len(text_parts) % 2 == 0:  # an unmatched $ is a literal dollar sign
         text_parts = [text]
@@ -120,10 +128,34 @@ def text_to_latex(text: str) -> str:
         if index % 2:
             out.append(f"${math_to_latex(part)}$")
             continue
-        for is_math, run in groupby(part, key=_is_math):
-            chars = "".join(run)
+        for is_math, chars in _prose(part):
             if is_math:
-                out.append(f"${math_to_latex(chars)}$")
+                out.append(f"${_formula(chars)}$")
             else:
                 out.extend(_text_char(char) for char in chars)
+    return "".join(out)
+
+
+def _no_pipes(math: str) -> str:
+    """Math without a ``|`` character (GitHub splits table cells at every ``|``, even in math)."""
+    return math.replace(r"\|", r"\Vert ").replace("|", r"\vert ")
+
+
+def text_to_markdown(text: str) -> str:
+    """Prose for GitHub Markdown (safe in table cells): formulas as ``$…$`` math, no bare ``|``."""
+    text_parts = text.split("$")
+    if len(text_parts) % 2 == 0:
+        text_parts = [text]
+    out = []
+    for index, part in enumerate(text_parts):
+        if index % 2:
+            out.append(f"${_no_pipes(part)}$")
+            continue
+        for is_math, chars in _prose(part):
+            if is_math:
+                out.append(f"${_no_pipes(_formula(chars))}$")
+            else:
+                out.append(
+                    "".join("\\" + c if c in "|*_`<>[]" else c for c in chars)
+                )
     return "".join(out)

@@ -39,3 +39,17 @@ def render_derivation(derivation: Derivation) -> str:
             lead = "with " if index == 0 else "     "
             lines.append(f"  {' ' * len(main)}     {lead}{printer.doprint(fact)}")
     return "\n".join(lines) + "\n"
+
+
+def summary(derivation: Derivation, width: int = 100) -> str:
+    """One line for ``repr``: quantity, family label, route, the result abbreviated, step count."""
+    printer = DerivationTextPrinter(latex_names(derivation))
+    result = printer.doprint(derivation.result)
+    if len(result) > width:
+        result = result[: width - 1] + "…"
+    family = derivation.family.label if derivation.family is not None else "general"
+    steps = len(derivation.steps)
+    return (
+        f"<Derivation {derivation.quantity} of {family}, route {derivation.route}: "
+        f"{result} ({steps} step{'s' if steps != 1 else ''})>"
+    )

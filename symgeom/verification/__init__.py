@@ -10,15 +10,24 @@ from symgeom.verification.identity import (
     assert_proved,
     check_identity,
 )
+from symgeom.verification.report import Report
 
 
-def verify(family: object) -> list:
-    """Every catalog identity for ``family``: a list of rows (identity, statement, family, verdict)."""
+def verify(family: object) -> Report:
+    """Every catalog identity for ``family``: a :class:`Report` of rows (identity, statement,
+    family, verdict) that prints as a table and indexes and iterates as the rows."""
     from symgeom.verification.catalog import verdicts
 
-    return verdicts(family)
+    return Report(tuple(verdicts(family)))
 
 
 __all__ = [
-    "CHECKED_NUMERICALLY", "FAILED", "PROVED", "Verdict", "assert_proved", "check_identity", "verify",
+    "CHECKED_NUMERICALLY",
+    "FAILED",
+    "PROVED",
+    "Report",
+    "Verdict",
+    "assert_proved",
+    "check_identity",
+    "verify",
 ]
