@@ -26,3 +26,12 @@ def test_extreme_scale_ratios(s1, s2):
         assert got == np.inf
     else:
         assert got == pytest.approx(want, rel=1e-13, abs=0)
+
+
+def test_entropy_at_boundary_probabilities_is_the_limit():
+    # 0·log 0 = 0: H(Ber(0)) = H(Ber(1)) = 0 and a one-hot categorical has entropy 0 (was nan).
+    bernoulli = sg.entropy(sg.Bernoulli()).numpy()
+    np.testing.assert_array_equal(np.abs(bernoulli(np.array([0.0, 1.0]))), [0.0, 0.0])
+    categorical = sg.entropy(sg.Categorical(3)).numpy()
+    assert abs(float(categorical([0.0, 0.0, 1.0]))) == 0.0
+    assert float(categorical([0.5, 0.0, 0.5])) == pytest.approx(np.log(2), rel=1e-15, abs=0)
