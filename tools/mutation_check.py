@@ -148,7 +148,7 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/numeric/test_numeric_float_range_edges.py",)),
     Mutant("compile: 0·log 0 evaluated as nan", "symgeom/numeric/zerolog.py",
            "    if ratio.is_number and ratio != 0:", "    if False:",
-           ("tests/fuzz/test_fuzz_numeric.py",)),
+           ("tests/numeric/test_numeric_float_range_edges.py",)),
     Mutant("compile: nan returned for validated input", "symgeom/numeric/compile.py",
            "        if np.isnan(np.min(out)) if out.size else False:", "        if False:",
            ("tests/fuzz/test_fuzz_cli.py",)),
