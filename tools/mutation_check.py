@@ -170,13 +170,17 @@ def _copy_tree(destination: Path) -> None:
             shutil.copy2(source, destination / name)
 
 
-def _run_tests(tree: Path, tests: tuple[str, ...], cache: Path) -> tuple[int, float]:
+def _run_tests(tree: Path, tests: tuple[str, ...], cache: Path,
+               show: bool = False) -> tuple[int, float]:
     env = dict(os.environ, PYTHONPATH=str(tree), SYMGEOM_CACHE_DIR=str(cache))
     start = time.perf_counter()
+    flags = ["-q", "-rf"] if show else ["-x", "-q"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
-        cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+        [sys.executable, "-m", "pytest", *flags, "-p", "no:cacheprovider", *tests],
+        cwd=tree, env=env, capture_output=True, text=True, check=False,
     )
+    if show and done.returncode:
+        print("\n".join(done.stdout.splitlines()[-15:]), file=sys.stderr)
     return done.returncode, time.perf_counter() - start
 
 
@@ -208,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         for m in chosen:
             _apply(baseline, Mutant(m.name, m.path, m.old, m.old, m.tests))  # text still there
         all_tests = tuple(sorted({t for m in chosen for t in m.tests}))
-        code, seconds = _run_tests(baseline, all_tests, cache)
+        code, seconds = _run_tests(baseline, all_tests, cache, show=True)
         if code != 0:
             print(f"the unmutated tree fails its targeted tests (pytest exit {code}); "
                   "fix that first", file=sys.stderr)
