@@ -197,7 +197,7 @@ def _gaussian(
         z *= z
         out += z
         out *= 0.5
-    if np.isinf(np.max(w)):  # σ₁/σ₂ beyond the float range: kl_div(1, ∞) = ∞ (not ∞ − ∞)
+    if w.size and np.isinf(np.max(w)):  # σ₁/σ₂ beyond the float range: kl_div(1, ∞) = ∞ (not ∞ − ∞)
         out[np.isinf(w)] = np.inf
     return out
 

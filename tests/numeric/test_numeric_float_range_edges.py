@@ -35,3 +35,12 @@ def test_entropy_at_boundary_probabilities_is_the_limit():
     categorical = sg.entropy(sg.Categorical(3)).numpy()
     assert abs(float(categorical([0.0, 0.0, 1.0]))) == 0.0
     assert float(categorical([0.5, 0.0, 0.5])) == pytest.approx(np.log(2), rel=1e-15, abs=0)
+
+
+@pytest.mark.parametrize("param", ["mean_std", "mean_var", "natural", "mean_logstd"])
+def test_empty_batches_give_empty_results(param):
+    fam = sg.Gaussian(param)
+    point = {"mean_std": (0.0, 1.0), "mean_var": (0.0, 1.0), "natural": (0.0, -0.5),
+             "mean_logstd": (0.0, 0.0)}[param]
+    out = kl_function(fam)(np.empty(0), point[1], *point)
+    assert out.shape == (0,)
