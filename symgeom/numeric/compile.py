@@ -131,15 +131,26 @@ class CompiledFunction:
         if not observable:
             with np.errstate(all="ignore"):
                 out = self._kernel(*arrays)
-            return out if self.validate else self._nan_outside_domain(out, arrays)
+            return self._no_nan(out) if self.validate else self._nan_outside_domain(out, arrays)
         observer = RangeObserver([i.check for i in spec], sums=self.validate)
         with np.errstate(all="ignore"):
             out = self._kernel(*arrays, observe=observer)
         if observer.ok:
-            return out
+            return self._no_nan(out) if self.validate else out
         if self.validate:
             self._validate(arrays, values=True)
         return self._nan_outside_domain(out, arrays)
+
+    def _no_nan(self, out: np.ndarray) -> np.ndarray:
+        """Validated inputs never give nan silently: an intermediate left float64's range
+        (σ₂ = 1e-320, say), so the result cannot be computed here, and we say so."""
+        if np.isnan(np.min(out)) if out.size else False:
+            index = np.unravel_index(int(np.argmax(np.isnan(out))), out.shape)
+            raise InvalidParameterError(
+                f"{self.signature.quantity} of {self.signature.family} overflowed float64 at "
+                f"index {tuple(int(i) for i in index)}: the inputs are too extreme to evaluate"
+            )
+        return out
 
     def _validate(self, arrays: list[np.ndarray], values: bool) -> None:
         if self._points == 0:

@@ -197,7 +197,9 @@ def _gaussian(
         z *= z
         out += z
         out *= 0.5
-        return out
+    if w.size and np.isinf(np.max(w)):  # σ₁/σ₂ beyond the float range: kl_div(1, ∞) = ∞ (not ∞ − ∞)
+        out[np.isinf(w)] = np.inf
+    return out
 
 
 def _buffer(scratch: Scratch | None, slot: str, like: np.ndarray) -> np.ndarray:
@@ -239,7 +241,7 @@ def _gaussian_mean_std(mu1, sigma1, mu2, sigma2, scratch=None):
     one_minus_w /= sigma2  # v
     with np.errstate(over="ignore", under="ignore"):
         w = np.multiply(r, r, out=_buffer(scratch, "w", sigma1))
-    log_w = np.log(r, out=r)
+    log_w = _log_ratio(sigma1, sigma2, r, _buffer(scratch, "log r", sigma1))
     log_w *= 2
     two_plus_v = np.add(one_minus_w, 2, out=_buffer(scratch, "z", sigma1))
     one_minus_w *= two_plus_v

@@ -16,8 +16,14 @@ from symgeom.verification.report import Report
 def verify(family: object) -> Report:
     """Every catalog identity for ``family``: a :class:`Report` of rows (identity, statement,
     family, verdict) that prints as a table and indexes and iterates as the rows."""
+    from symgeom.errors import SymgeomError
+    from symgeom.families.base import Family
     from symgeom.verification.catalog import verdicts
 
+    if not isinstance(family, Family):
+        raise SymgeomError(
+            f"verify: family must be a symgeom Family such as sg.Gaussian(), got {type(family).__name__}"
+        )
     return Report(tuple(verdicts(family)))
 
 

@@ -134,16 +134,20 @@ def _prove_zero_maybe_covered(
 
 def _elements(expr: object, name: str) -> list[sp.Expr]:
     if isinstance(expr, sp.MatrixBase):
-        return [sp.sympify(e) for e in expr]
-    try:
-        value = sp.sympify(expr, strict=True)
-    except (sp.SympifyError, TypeError, ValueError):
-        raise SymgeomError(
-            f"{name} must be a SymPy expression or Matrix, got {type(expr).__name__}"
-        ) from None
-    if not isinstance(value, sp.Expr):
-        raise SymgeomError(f"{name} must be a SymPy expression or Matrix, got {value!r}")
-    return [value]
+        values = [sp.sympify(e) for e in expr]
+    else:
+        try:
+            value = sp.sympify(expr, strict=True)
+        except (sp.SympifyError, TypeError, ValueError):
+            raise SymgeomError(
+                f"{name} must be a SymPy expression or Matrix, got {type(expr).__name__}"
+            ) from None
+        if not isinstance(value, sp.Expr):
+            raise SymgeomError(f"{name} must be a SymPy expression or Matrix, got {value!r}")
+        values = [value]
+    if any(v.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity) for v in values):
+        raise SymgeomError(f"{name} contains nan or ∞; identities are between finite expressions")
+    return values
 
 
 def _draw_by_assumptions(symbol: sp.Symbol, rng: random.Random) -> float:
