@@ -151,8 +151,15 @@ def _jax_wrap(prim: Primitive) -> Callable[..., Array]:
 
 
 def _plain_wrap(xp: Any) -> Callable[[Primitive], Callable[..., Array]]:
+    import numpy as np
+
     def wrap(prim: Primitive) -> Callable[..., Array]:
-        return lambda *args: prim.value(xp, *args)
+        def value(*args: Array) -> Array:
+            # Both branches of a where are computed; the discarded one may overflow or divide by 0.
+            with np.errstate(all="ignore"):
+                return prim.value(xp, *args)
+
+        return value
 
     return wrap
 
