@@ -96,6 +96,7 @@ def _identifier(name: str) -> str:
     return f"{clean}_" if keyword.iskeyword(clean) or not clean.isidentifier() else clean
 
 
+@cache
 def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
     """The printed function with ``numpy`` and the primitives bound to ``ops``."""
     namespace: dict[str, Any] = {
