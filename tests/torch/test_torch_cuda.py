@@ -29,7 +29,8 @@ def test_kl_on_cuda_matches_cpu(dtype):
 
 
 def test_network_fvp_on_cuda():
-    module = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double().cuda()
+    module = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    module = module.double().cuda()
     policy = st.FlatPolicy(module)
     w = policy.vector()
     states = torch.randn(32, 4, dtype=torch.float64, device="cuda")
