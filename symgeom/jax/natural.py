@@ -69,22 +69,27 @@ def kl_hessian_vector_product(
 def conjugate_gradient(
     apply: Callable[[Array], Array], b: Array, iterations: int = 10, tol: float = 1e-10
 ) -> tuple[Array, Array]:
-    """(x ≈ A⁻¹b, final residual norm) by conjugate gradient with a ``lax.while_loop`` (jit-able)."""
+    """(x ≈ A⁻¹b, final residual norm) by at most ``iterations`` conjugate-gradient steps.
 
-    def cond(state: tuple) -> Array:
-        _, _, _, rr, i = state
-        return (i < iterations) & (rr > tol * (b @ b))
-
-    def body(state: tuple) -> tuple:
-        x, r, p, rr, i = state
+    Eagerly it stops once ‖r‖² ≤ tol·‖b‖²; under ``jax.jit`` (traced residuals) it runs all
+    ``iterations`` steps, unrolled, so no ``while_loop`` is retraced per call.
+    """
+    x = jnp.zeros_like(b)
+    r = b
+    p = b
+    rr = b @ b
+    stop = tol * rr
+    for _ in range(iterations):
         ap = apply(p)
         alpha = rr / (p @ ap)
         x = x + alpha * p
         r = r - alpha * ap
         new = r @ r
-        return x, r, r + (new / rr) * p, new, i + 1
-
-    x, _, _, rr, _ = jax.lax.while_loop(cond, body, (jnp.zeros_like(b), b, b, b @ b, 0))
+        if not isinstance(new, jax.core.Tracer) and bool(new <= stop):
+            rr = new
+            break
+        p = r + (new / rr) * p
+        rr = new
     return x, jnp.sqrt(rr)
 
 
