@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import sympy as sp
 
 from symgeom.backends import printer, validation, vector
-from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops
+from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
 from symgeom.errors import UnknownQuantityError
 from symgeom.numeric.inputs import Input, inputs, unpack
 
@@ -134,7 +134,7 @@ class BackendFunction:
         ops = self._ops(list(args))
         arrays = self._convert(ops, args)
         out_dtype = arrays[0].dtype
-        compute = [_widen(ops, a) for a in arrays]
+        compute = [widen(ops, a) for a in arrays]
         per = len(p.spec)
         groups = [compute[i * per : (i + 1) * per] for i in range(p.points)]
         mask = None
@@ -169,21 +169,6 @@ class BackendFunction:
             return values[0]
         stacked = ops.xp.stack(values, axis=-1)
         return ops.xp.reshape(stacked, (*stacked.shape[:-1], *p.matrix_shape))
-
-
-def _widen(ops: Ops, x: Array) -> Array:
-    """16-bit floats are computed in float32 (bfloat16 has 8 significant bits)."""
-    xp = ops.xp
-    narrow = [getattr(xp, name) for name in ("float16", "bfloat16") if hasattr(xp, name)]
-    if ops.name == "torch":
-        import torch
-
-        narrow.append(torch.bfloat16)
-    if ops.name == "jax":
-        import jax.numpy as jnp
-
-        narrow.append(jnp.bfloat16)
-    return xp.astype(x, xp.float32) if any(x.dtype == n for n in narrow) else x
 
 
 def compile_backend(derivation: Derivation, backend: str, validate: bool = True) -> BackendFunction:

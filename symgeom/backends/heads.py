@@ -22,11 +22,16 @@ from functools import cache
 from typing import Any
 
 from symgeom.backends import printer, vector
-from symgeom.backends.ops import is_number
+from symgeom.backends.ops import is_number, widen
 from symgeom.errors import InvalidParameterError
 
 Array = Any
 Params = tuple[Array, ...]
+
+
+def _narrow(ops: Any, out: Array, like: Array) -> Array:
+    """The result in the dtype of the inputs (16-bit floats are computed in float32)."""
+    return out if out.dtype == like.dtype else ops.xp.astype(out, like.dtype)
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,8 @@ class CategoricalLogits:
         """KL(π_old(·|s)‖π_new(·|s)) per state."""
         self.check(old)
         self.check(new)
-        return vector.categorical_logits(ops, old[0], new[0])
+        out = vector.categorical_logits(ops, widen(ops, old[0]), widen(ops, new[0]))
+        return _narrow(ops, out, new[0])
 
     def fisher_product(self, ops: Any, params: Params, tangent: Params) -> Params:
         """F(z)·u = p⊙u − p(pᵀu), F = diag(p) − ppᵀ over all k logits."""
@@ -107,8 +113,8 @@ class DiagonalGaussian:
         self.check(old)
         self.check(new)
         source, _ = _gaussian_kernels()
-        (terms,) = printer.bind(source, ops)(*old, *new)
-        return ops.xp.sum(terms, axis=-1)
+        (terms,) = printer.bind(source, ops)(*[widen(ops, x) for x in (*old, *new)])
+        return _narrow(ops, ops.xp.sum(terms, axis=-1), new[0])
 
     def fisher_product(self, ops: Any, params: Params, tangent: Params) -> Params:
         """(F·u) per coordinate with the printed 2×2 Fisher of (μ, log σ)."""

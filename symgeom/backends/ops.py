@@ -202,3 +202,18 @@ def ops_for(*arrays: Array) -> Ops:
 
         return namespace_ops(array_api_compat.array_namespace(np.zeros(0)))
     return namespace_ops(array_api_compat.array_namespace(*candidates))
+
+
+def widen(ops: Ops, x: Array) -> Array:
+    """16-bit floats are computed in float32 (bfloat16 has 8 significant bits)."""
+    xp = ops.xp
+    narrow = [getattr(xp, name) for name in ("float16", "bfloat16") if hasattr(xp, name)]
+    if ops.name == "torch":
+        import torch
+
+        narrow.append(torch.bfloat16)
+    if ops.name == "jax":
+        import jax.numpy as jnp
+
+        narrow.append(jnp.bfloat16)
+    return xp.astype(x, xp.float32) if any(x.dtype == n for n in narrow) else x

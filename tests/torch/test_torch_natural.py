@@ -134,3 +134,20 @@ def test_fvp_float32_stays_float32():
     w = policy.vector()
     out = st.fisher_vector_product(policy, st.CategoricalLogits(4), w, torch.randn(8, 5))(torch.ones_like(w))
     assert out.dtype == torch.float32 and np.all(np.isfinite(out.numpy()))
+
+
+def test_head_kl_bfloat16_is_computed_in_float32():
+    from symgeom.backends.ops import torch_ops
+    from symgeom.numeric import categorical_logits
+
+    gen = torch.Generator().manual_seed(5)
+    z1 = torch.randn(64, 1000, generator=gen).to(torch.bfloat16)
+    z2 = z1.clone()
+    z2[:, 0] = (z1[:, 0].float() * (1 + 2**-7)).to(torch.bfloat16)  # one bfloat16 ulp or more
+    out = st.CategoricalLogits(1000).kl(torch_ops(), (z1,), (z2,))
+    assert out.dtype == torch.bfloat16
+    ref = categorical_logits(z1.double().numpy(), z2.double().numpy())
+    keep = ref > 0
+    # Only the final rounding to bfloat16 (relative 2⁻⁸) separates it from the exact value.
+    assert np.all(np.abs(out.double().numpy()[keep] - ref[keep]) <= 2**-8 * ref[keep])
+    assert np.all(out.double().numpy() >= 0)
