@@ -95,3 +95,21 @@ class Derivation:
         from symgeom.numeric import compile_derivation
 
         return compile_derivation(self, validate=validate)
+
+    def torch(self, validate: bool = True) -> Callable[..., Any]:
+        """The same function on torch tensors: dtype/device kept, autograd (incl. double backward)."""
+        from symgeom.backends.compile import compile_backend
+
+        return compile_backend(self, "torch", validate=validate)
+
+    def jax(self, validate: bool = True) -> Callable[..., Any]:
+        """The same function on JAX arrays: ``jit``, ``grad``, ``vmap`` and ``hessian`` work."""
+        from symgeom.backends.compile import compile_backend
+
+        return compile_backend(self, "jax", validate=validate)
+
+    def array_api(self, validate: bool = True) -> Callable[..., Any]:
+        """The same function on any Array API array (NumPy, CuPy, Dask … via array-api-compat)."""
+        from symgeom.backends.compile import compile_backend
+
+        return compile_backend(self, "array_api", validate=validate)

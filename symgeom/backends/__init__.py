@@ -1,0 +1,1 @@
+"""Backends: the stable primitives written once per array namespace, and printers for SymPy forms."""

@@ -1,0 +1,176 @@
+"""``Derivation.torch()`` / ``.jax()`` / ``.array_api()``: a derivation printed for an array library.
+
+The function takes the same grouped arrays, in the same order, as ``derivation.numpy()`` (see
+:func:`symgeom.numeric.signature`), broadcasts, keeps dtype and device (16-bit floats are computed
+in float32 and returned in their own dtype), and is differentiable through the derived partials
+of the primitives.  What is printed:
+
+* KL — the stable form ``symgeom.numeric.symbolic.stable_kl(family)`` (sums of kl_div and χ,
+  proved equal to the derived KL); a family whose chart takes one probability or logit vector
+  uses the same form written over the vector axis (:mod:`symgeom.backends.vector`), any k;
+* Fisher and entropy — ``derivation.result``, entry by entry (Fisher comes back as (..., n, n)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
+
+from symgeom.backends import printer, validation, vector
+from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
+from symgeom.errors import UnknownQuantityError
+from symgeom.numeric.inputs import Input, inputs, unpack
+
+if TYPE_CHECKING:
+    from symgeom.derivation import Derivation
+    from symgeom.families.base import Family
+
+Array = Any
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to evaluate one derivation: either printed source over unpacked scalars, or a vector form."""
+
+    quantity: str
+    family: Family
+    spec: tuple[Input, ...]
+    points: int
+    source: printer.Source | None
+    vector_form: Callable[..., Array] | None
+    matrix_shape: tuple[int, int] | None
+
+
+def _vector_form(spec: tuple[Input, ...]) -> Callable[..., Array] | None:
+    """The vector KL form for a chart given by one probability vector or one logit vector."""
+    if len(spec) != 1 or spec[0].kind != "vector":
+        return None
+    return {"simplex": vector.categorical_probs, "real": vector.categorical_logits}.get(spec[0].check)
+
+
+@cache
+def plan(derivation: Derivation) -> _Plan:
+    family = derivation.family
+    if family is None:
+        raise UnknownQuantityError(f"{derivation.title} has no family: nothing to evaluate")
+    spec = inputs(family)
+    if derivation.quantity == "kl":
+        form = _vector_form(spec)
+        if form is not None:
+            return _Plan("kl", family, spec, 2, None, form, None)
+        from symgeom.numeric.symbolic import stable_kl
+
+        try:
+            expr = stable_kl(family)
+        except NotImplementedError:
+            expr = derivation.result
+        source = printer.print_source((expr,), tuple(derivation.arguments))
+        return _Plan("kl", family, spec, 2, source, None, None)
+    if derivation.quantity in ("fisher", "entropy"):
+        result = derivation.result
+        if isinstance(result, sp.MatrixBase):
+            entries, shape = tuple(result), tuple(result.shape)
+        else:
+            entries, shape = (result,), None
+        source = printer.print_source(entries, tuple(derivation.arguments))
+        return _Plan(derivation.quantity, family, spec, 1, source, None, shape)
+    raise UnknownQuantityError(
+        f"{derivation.quantity!r} is not printed for array backends (kl, fisher and entropy are)"
+    )
+
+
+class BackendFunction:
+    """A derivation evaluated on torch, JAX or an Array API namespace; see the module docstring.
+
+    ``validate=True``: eager inputs outside their domain raise InvalidParameterError naming the
+    argument; under ``jax.jit``/``vmap``, ``torch.compile`` or on Dask arrays the entries with an
+    invalid input come back as nan.  ``validate=False``: no checks at all.
+    """
+
+    def __init__(self, derivation: Derivation, backend: str, validate: bool = True) -> None:
+        self._plan = plan(derivation)
+        self.backend = backend
+        self.validate = validate
+        self._bound: dict[str, Callable[..., tuple[Array, ...]]] = {}
+        names = ", ".join(i.name for i in self._plan.spec)
+        more = ", …" * (self._plan.points - 1)
+        self.__doc__ = f"{derivation.quantity} of {self._plan.family.label} on {backend}: f({names}{more})"
+
+    def _ops(self, arrays: list[Array]) -> Ops:
+        if self.backend == "torch":
+            return torch_ops()
+        if self.backend == "jax":
+            return jax_ops()
+        return ops_for(*arrays)
+
+    def _convert(self, ops: Ops, args: tuple[Any, ...]) -> list[Array]:
+        if ops.name == "torch":
+            import torch
+
+            out = [a if isinstance(a, torch.Tensor) else torch.as_tensor(a) for a in args]
+            return [a if a.is_floating_point() else a.to(torch.get_default_dtype()) for a in out]
+        if ops.name == "jax":
+            import jax.numpy as jnp
+
+            out = [jnp.asarray(a) for a in args]
+            default = jnp.result_type(float)
+            return [a if jnp.issubdtype(a.dtype, jnp.floating) else a.astype(default) for a in out]
+        import array_api_compat
+        import numpy as np
+
+        out = [a if array_api_compat.is_array_api_obj(a) else np.asarray(a) for a in args]
+        xp = ops.xp
+        return [a if xp.isdtype(a.dtype, "real floating") else xp.astype(a, xp.float64) for a in out]
+
+    def __call__(self, *args: Any) -> Array:
+        p = self._plan
+        expected = len(p.spec) * p.points
+        if len(args) != expected:
+            raise TypeError(f"{p.quantity} of {p.family.label} takes {expected} arrays, got {len(args)}")
+        ops = self._ops(list(args))
+        arrays = self._convert(ops, args)
+        out_dtype = arrays[0].dtype
+        compute = [widen(ops, a) for a in arrays]
+        per = len(p.spec)
+        groups = [compute[i * per : (i + 1) * per] for i in range(p.points)]
+        mask = None
+        if self.validate:
+            if validation.concrete(ops, compute):
+                for index, group in enumerate(groups):
+                    validation.check(ops, p.spec, group, f"_{index + 1}" if p.points > 1 else "")
+            else:
+                masks = [validation.invalid_mask(ops, p.spec, g) for g in groups]
+                mask = masks[0] if len(masks) == 1 else masks[0] | masks[1]
+        out = self._evaluate(ops, groups)
+        if mask is not None:
+            nan = ops.asarray(float("nan"), out)
+            out = ops.xp.where(mask[(...,) + (None,) * (out.ndim - mask.ndim)], nan, out)
+        return out if out.dtype == out_dtype else ops.xp.astype(out, out_dtype)
+
+    def _evaluate(self, ops: Ops, groups: list[list[Array]]) -> Array:
+        p = self._plan
+        if p.vector_form is not None:
+            return p.vector_form(ops, *[g[0] for g in groups])
+        function = self._bound.get(ops.name + str(id(ops.xp)))
+        if function is None:
+            function = self._bound[ops.name + str(id(ops.xp))] = printer.bind(p.source, ops)
+        scalars: list[Array] = []
+        for group in groups:
+            scalars += unpack(p.family, tuple(group))
+        values = function(*scalars)
+        like = scalars[0]
+        values = [ops.asarray(v, like) if is_number(v) else v for v in values]
+        values = ops.xp.broadcast_arrays(*values, *scalars)[: len(values)]
+        if p.matrix_shape is None:
+            return values[0]
+        stacked = ops.xp.stack(values, axis=-1)
+        return ops.xp.reshape(stacked, (*stacked.shape[:-1], *p.matrix_shape))
+
+
+def compile_backend(derivation: Derivation, backend: str, validate: bool = True) -> BackendFunction:
+    """The hook behind ``Derivation.torch()``, ``.jax()`` and ``.array_api()``."""
+    return BackendFunction(derivation, backend, validate)

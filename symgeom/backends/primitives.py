@@ -1,0 +1,118 @@
+"""The stable primitives (kl_div, χ, logsumexp) written once against an Array API namespace ``xp``.
+
+Each :class:`Primitive` has a stable ``value`` and its ``partials`` (∂value/∂argᵢ, or ``None`` for an
+argument that only carries a more accurate copy of something another argument already holds).
+Backends wrap the pair: torch in a ``torch.autograd.Function``, JAX in a ``jax.custom_jvp``, other
+namespaces (NumPy, CuPy, Dask) call ``value`` directly.  The partials are derived, not autodiffed:
+
+    kl_div(a, b) = a·log(a/b) − a + b:   ∂a = log(a/b),   ∂b = 1 − a/b = −d/b    (d = a − b)
+    χ(y) = y·eʸ − eʸ + 1:                χ′(y) = y·eʸ
+    logsumexp(z) = log Σᵢ e^{zᵢ}:        ∂zᵢ = softmax(z)ᵢ
+
+so the gradient is as accurate as the value (no cancellation: log(a/b) = log1p(d/b) near a = b,
+and −d/b uses the exact difference d), it is 0, not nan, at a = b, and no branch of the value's
+``where`` is ever differentiated.  The partials are themselves ordinary differentiable
+expressions, so second derivatives (torch double backward, ``jax.hessian``) follow from them.
+
+The value of kl_div near a = b is the series of :mod:`symgeom.numeric.kernels`: with
+s = d/(a + b), kl_div = d·(s + (1 + s)·A(s)), A(s) = Σₙ≥₁ s²ⁿ/(2n + 1); far from it,
+a·log(a/b) − d with log(a/b) = log a − log b (no overflow of a/b).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Array = Any
+Namespace = Any
+
+#: Per float width in bits: (|s| below which the series is used, number of terms of A).
+#: 64: |s| < 0.05 with 6 terms truncates below |s|·0.05¹⁴/15 < |s|·10⁻¹⁹; 32: |s| < 0.2 with
+#: 5 terms truncates below |s|·0.2¹²/13 < |s|·4·10⁻¹⁰; the direct forms cancel at most 20× / 5×.
+SERIES = {64: (0.05, 6), 32: (0.2, 5)}
+
+
+def float_bits(xp: Namespace, x: Array) -> int:
+    """64 for float64 arrays, else 32 (16-bit floats are computed in float32 by the callers)."""
+    return 64 if x.dtype == xp.float64 else 32
+
+
+def _series(xp: Namespace, d: Array, s: Array, terms: int) -> Array:
+    """d·(s + (1 + s)·A(s)), A(s) = Σₙ₌₁..terms s²ⁿ/(2n + 1) by Horner's rule."""
+    t = s * s
+    acc = t * (1.0 / (2 * terms + 1))
+    for n in range(terms - 1, 0, -1):
+        acc = (acc + 1.0 / (2 * n + 1)) * t
+    return d * (s + (1 + s) * acc)
+
+
+def log_ratio(xp: Namespace, a: Array, b: Array, d: Array) -> Array:
+    """log(a/b): log1p(d/b) where |d| < b/2 (keeps the digits of a small ratio), else log a − log b."""
+    near = xp.abs(d) < 0.5 * b
+    safe = xp.where(near, d / b, xp.zeros_like(d))
+    return xp.where(near, xp.log1p(safe), xp.log(a) - xp.log(b))
+
+
+def kl_div_value(xp: Namespace, a: Array, b: Array, d: Array, lr: Array) -> Array:
+    """kl_div(a, b) ≥ 0 from a, b, d = a − b and lr = log(a/b); kl_div(0, b) = b."""
+    threshold, terms = SERIES[float_bits(xp, d)]
+    s = d / (a + b)
+    near = xp.abs(s) < threshold
+    series = _series(xp, d, xp.where(near, s, xp.zeros_like(s)), terms)
+    direct = xp.where(a == 0, b, a * lr - d)
+    return xp.where(near, series, direct)
+
+
+def kl_div_partials(xp: Namespace, a: Array, b: Array, d: Array, lr: Array) -> tuple[Array | None, ...]:
+    """(∂a, ∂b) = (log(a/b), −d/b); d and lr are copies of a − b and log(a/b): no partials."""
+    return lr, -d / b, None, None
+
+
+def chi_value(xp: Namespace, y: Array) -> Array:
+    """χ(y) = y·eʸ − eʸ + 1 ≥ 0: the series near 0, eʸ·y − expm1(y) for y ≤ 1, eʸ(y − 1) + 1 above."""
+    threshold, terms = SERIES[float_bits(xp, y)]
+    near = xp.abs(y) < 2 * math.atanh(threshold)
+    small = xp.where(near, y, xp.zeros_like(y))
+    d = xp.expm1(small)
+    series = _series(xp, d, d / (d + 2), terms)  # s = (eʸ − 1)/(eʸ + 1)
+    e = xp.exp(y)
+    direct = xp.where(y > 1, e * (y - 1) + 1, e * y - xp.expm1(y))
+    return xp.where(near, series, direct)
+
+
+def chi_partials(xp: Namespace, y: Array) -> tuple[Array | None, ...]:
+    """χ′(y) = y·eʸ."""
+    return (y * xp.exp(y),)
+
+
+def logsumexp_value(xp: Namespace, z: Array) -> Array:
+    """log Σ e^{zᵢ} over the last axis, shifted by the (finite) maximum so nothing overflows."""
+    top = xp.max(z, axis=-1, keepdims=True)
+    top = xp.where(xp.isfinite(top), top, xp.zeros_like(top))
+    return xp.log(xp.sum(xp.exp(z - top), axis=-1)) + top[..., 0]
+
+
+def logsumexp_partials(xp: Namespace, z: Array) -> tuple[Array | None, ...]:
+    """∂/∂zᵢ = softmax(z)ᵢ (its output gains the reduced axis back in the backends' chain rule)."""
+    return (xp.exp(z - logsumexp_value(xp, z)[..., None]),)
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """A stable function with derived partials; ``reduces`` when it sums over the last axis."""
+
+    name: str
+    value: Callable[..., Array]
+    partials: Callable[..., tuple[Array | None, ...]]
+    reduces: bool = False
+
+
+#: The registry the printers and backends read, keyed by the name a SymPy primitive prints as.
+PRIMITIVES: dict[str, Primitive] = {
+    "kl_div": Primitive("kl_div", kl_div_value, kl_div_partials),
+    "chi": Primitive("chi", chi_value, chi_partials),
+    "logsumexp": Primitive("logsumexp", logsumexp_value, logsumexp_partials, reduces=True),
+}

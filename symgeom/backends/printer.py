@@ -1,0 +1,129 @@
+"""One printer for every backend: a SymPy expression becomes Python source over a namespace ``numpy``.
+
+The source is NumPy-printer code (``numpy.exp(x)``, ``kl_div(a, b, d)``, ``chi(y)`` — each stable
+primitive prints itself through its ``_numpycode``), executed with ``numpy`` bound to an Array API
+namespace shim and the primitive names bound to an :class:`~symgeom.backends.ops.Ops`'s wrapped
+primitives.  So one expression runs on torch, JAX, NumPy, CuPy or Dask, and a primitive is
+implemented once per namespace, never per family.  Two rewrites happen before printing:
+
+* constant subexpressions (log 2, π, √2 …) are folded to Python floats, which stay weakly typed
+  (a float32 input gives a float32 result);
+* log(Σᵢ e^{xᵢ} + c) is printed as ``logsumexp`` of the stacked exponents (c > 0 as e^{log c}),
+  which cannot overflow.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+from symgeom.backends.ops import is_number
+from symgeom.errors import UnknownQuantityError
+
+#: NumPy names the NumPy printer may emit, and their Array API spelling.
+_RENAMES = {"absolute": "abs", "power": "pow", "arctan": "atan", "arcsin": "asin", "arccos": "acos",
+            "arctanh": "atanh", "arcsinh": "asinh", "arccosh": "acosh", "arctan2": "atan2"}
+
+
+class NamespaceShim:
+    """``numpy.<name>`` in printed code, answered by an Array API namespace ``xp``."""
+
+    def __init__(self, xp: Any) -> None:
+        self._xp = xp
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._xp, _RENAMES.get(name, name))
+
+
+def fold_constants(expr: sp.Basic) -> sp.Basic:
+    """Every subexpression without free symbols that is not a plain number, as a 17-digit Float."""
+    if not expr.args or expr.is_Number:
+        return expr
+    if not expr.free_symbols and expr.is_real:
+        return sp.Float(sp.N(expr, 20), 17)
+    return expr.func(*[fold_constants(a) for a in expr.args])
+
+
+class BackendPrinter(NumPyPrinter):
+    """NumPy printer with the overflow-free log-sum-exp rewrite."""
+
+    def _print_log(self, expr: sp.log) -> str:
+        (arg,) = expr.args
+        if isinstance(arg, sp.Add):
+            exponents = []
+            for term in arg.args:
+                if isinstance(term, sp.exp):
+                    exponents.append(term.args[0])
+                elif term.is_Number and term.is_positive:
+                    exponents.append(sp.Float(sp.N(sp.log(term), 20), 17))
+                else:
+                    break
+            else:
+                inner = ", ".join(self._print(e) for e in exponents)
+                return f"logsumexp(_stack({inner}))"
+        return super()._print_log(expr) if hasattr(super(), "_print_log") else self._print_Function(expr)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Printed code of one or more expressions of ``arguments`` (a tuple when several)."""
+
+    text: str
+    arguments: tuple[str, ...]
+    count: int
+
+
+@cache
+def print_source(expressions: tuple[sp.Basic, ...], arguments: tuple[sp.Symbol, ...]) -> Source:
+    """Source text of ``def _generated(args): return (e₁, e₂, …)`` for the given expressions."""
+    settings = {"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True}
+    printer = BackendPrinter(settings)
+    names = tuple(_identifier(printer.doprint(a)) for a in arguments)
+    rename = {a: sp.Symbol(n, **a.assumptions0) for a, n in zip(arguments, names, strict=True)}
+    body = [printer.doprint(fold_constants(sp.sympify(e).xreplace(rename))) for e in expressions]
+    text = f"def _generated({', '.join(names)}):\n    return ({', '.join(body)},)\n"
+    return Source(text, names, len(body))
+
+
+def _identifier(name: str) -> str:
+    clean = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    return f"{clean}_" if keyword.iskeyword(clean) or not clean.isidentifier() else clean
+
+
+@cache
+def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
+    """The printed function with ``numpy`` and the primitives bound to ``ops``."""
+    namespace: dict[str, Any] = {
+        "numpy": NamespaceShim(ops.xp),
+        "kl_div": ops.kl_div,
+        "chi": ops.chi,
+        "logsumexp": ops.logsumexp,
+        "_stack": lambda *xs: _stack(ops, xs),
+    }
+    exec(compile(source.text, "<symgeom.backends>", "exec"), namespace)
+    generated = namespace["_generated"]
+
+    def call(*args: Any) -> tuple[Any, ...]:
+        try:
+            return generated(*args)
+        except NameError as error:
+            raise UnknownQuantityError(
+                f"the stable form uses {error.name!r}, which has no {ops.name} implementation "
+                "(add it to symgeom.backends.primitives.PRIMITIVES)"
+            ) from None
+
+    return call
+
+
+def _stack(ops: Any, values: Sequence[Any]) -> Any:
+    """Stack scalars and arrays along a new last axis, broadcasting them first."""
+    like = next((v for v in values if not is_number(v)), None)
+    arrays = [ops.asarray(v, like) if is_number(v) else v for v in values]
+    arrays = ops.xp.broadcast_arrays(*arrays)
+    return ops.xp.stack(arrays, axis=-1)
