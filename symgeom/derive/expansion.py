@@ -16,6 +16,7 @@ from symgeom.derive.expectation import (
     expect,
     expect_fraction,
     expect_polynomial,
+    has_gaussian_moments,
     multiply,
 )
 from symgeom.derive.fisher import fisher_score_covariance, score
@@ -64,8 +65,11 @@ def expansion_terms(family: Family) -> ExpansionTerms:
         cubic = tidy_rational((3 * directional - skewness) / 12, family)
         return ExpansionTerms(tuple(coefficients), quadratic, cubic, skewness, directional)
     directional = sp.Add(*[di * sp.diff(2 * quadratic, t) for di, t in zip(delta, theta)])
-    s_delta = sp.Add(*[si * di for si, di in zip(score(family), delta)])
-    if isinstance(family.support, FiniteSupport):
+    scores = score(family)
+    if not has_gaussian_moments(family):
+        scores = [tidy_rational(si, family) for si in scores]
+    s_delta = sp.Add(*[si * di for si, di in zip(scores, delta)])
+    if isinstance(family.support, FiniteSupport) or not has_gaussian_moments(family):
         skewness = expect(family, s_delta**3)
     else:
         linear = as_polynomial(family, s_delta)

@@ -14,6 +14,8 @@ from symgeom.derive.expectation import (
     expect,
     expect_fraction,
     expect_polynomial,
+    expectation_note,
+    has_gaussian_moments,
     moment_facts,
     multiply,
 )
@@ -66,6 +68,14 @@ def fisher_score_covariance(family: Family) -> Derivation:
         entries = {(i, j): tidy_rational(expect(family, s[i] * s[j]), family) for i, j in _upper(n)}
         steps.append(Step(Expect(SCORE_OUTER, THETA),
                           "exact sum over the support of p(x|θ) s(x) s(x)ᵀ"))
+    elif not has_gaussian_moments(family):
+        # Each score in lowest terms first: products of uncancelled scores expand enormously.
+        s = [tidy_rational(si, family) for si in s]
+        entries = {(i, j): tidy_rational(expect(family, s[i] * s[j]), family) for i, j in _upper(n)}
+        steps.append(Step(
+            Expect(SCORE_OUTER, THETA), expectation_note(family),
+            facts=tuple(moment_facts(family, sp.Add(*[s[i] * s[j] for i, j in _upper(n)]))),
+        ))
     else:
         if is_large(family):
             fractions, z = centered_scores(family)
@@ -115,7 +125,7 @@ def fisher_negative_hessian(family: Family) -> Derivation:
                    _matrix(entries, n))
 
 
-@register("fisher", "log_partition")
+@register("fisher", "log_partition", applies=lambda family: family.exponential_form is not None)
 @cached("fisher-partition")
 def fisher_log_partition(family: Family) -> Derivation:
     """F(θ) = Jᵀ ∇²A(η) J with J = ∂η/∂θ (exponential family: F_η = ∇²A = Cov[T])."""
