@@ -12,10 +12,17 @@ from symgeom.errors import (
 )
 from symgeom.families import (
     Bernoulli,
+    Beta,
+    Binomial,
     Categorical,
+    Exponential,
     Family,
+    Gamma,
     Gaussian,
+    Geometric,
     MultivariateGaussian,
+    NegativeBinomial,
+    Poisson,
     family,
 )
 
@@ -23,14 +30,21 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Bernoulli",
+    "Beta",
+    "Binomial",
     "Categorical",
     "Derivation",
+    "Exponential",
     "Family",
+    "Gamma",
     "Gaussian",
+    "Geometric",
     "InvalidParameterError",
     "InvalidParameterizationError",
     "InvalidSizeError",
     "MultivariateGaussian",
+    "NegativeBinomial",
+    "Poisson",
     "Step",
     "SymgeomError",
     "UnknownFamilyError",

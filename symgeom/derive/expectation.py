@@ -179,7 +179,12 @@ def density(family: Family, point: Point = None) -> sp.Expr:
     """p(x|θ) with exp(c·log a) written a^c, the form SymPy's summation recognizes; written in
     the reference chart's parameters at θ_ref(θ), whose densities SymPy sums most readily."""
     factors = []
-    for term in sp.Add.make_args(sp.expand(sp.expand_log(family.log_density_reference))):
+    # log Γ(z) = log(Γ(z)) for z > 0 (every Γ argument of a density), so e^{−log Γ(α)} = 1/Γ(α).
+    log_p = family.log_density_reference.replace(
+        lambda e: isinstance(e, sp.loggamma) and e.args[0].is_positive,
+        lambda e: sp.log(sp.gamma(e.args[0])),
+    )
+    for term in sp.Add.make_args(sp.expand(sp.expand_log(log_p))):
         coefficient, logs = term.as_independent(sp.log, as_Add=False)
         if isinstance(logs, sp.log):
             factors.append(logs.args[0] ** coefficient)
@@ -219,20 +224,38 @@ def has_no_closed_form(expr: sp.Basic) -> bool:
     return expr.has(sp.Sum, sp.Integral)
 
 
-def _without_piecewise(expr: sp.Expr) -> sp.Expr | None:
-    """The value of a sum/integral whose Piecewise conditions hold identically (first branch
-    True); None when that cannot be shown."""
+def _domain(family: Family) -> sp.Basic:
+    """The reference parameters' bounds as SymPy assumptions (lower < θᵢ < upper)."""
+    facts = []
+    for par in family.reference.parameters:
+        symbol = par.symbol()
+        if par.lower is not None:
+            facts.append(sp.Q.gt(symbol, sp.nsimplify(par.lower)))
+        if par.upper is not None:
+            facts.append(sp.Q.lt(symbol, sp.nsimplify(par.upper)))
+    return sp.And(*facts) if facts else sp.true
+
+
+def _without_piecewise(family: Family, expr: sp.Expr) -> sp.Expr | None:
+    """The value of a sum/integral whose Piecewise branch conditions (SymPy's convergence
+    conditions, |1 − p| < 1) are decided by the parameter domain; None when one is not."""
     for piece in expr.atoms(sp.Piecewise):
-        value, condition = piece.args[0]
-        if condition is not sp.true:
+        for value, condition in piece.args:
+            decided = sp.refine(condition, _domain(family))
+            if decided is sp.true:
+                expr = expr.xreplace({piece: value})
+                break
+            if decided is not sp.false:
+                return None
+        else:
             return None
-        expr = expr.xreplace({piece: value})
     return expr
 
 
 def direct_expectation(family: Family, g: sp.Expr, point: Point = None) -> sp.Expr | None:
     """E[g(x)] by SymPy summation or integration over the support; None without a closed form."""
-    body = density(family) * g
+    constant, body = (density(family) * g).as_independent(*family.variables, as_Add=False)
+    body = sp.powsimp(body)
     try:
         if family.support.measure == "sum":
             value = sp.summation(body, *_limits(family))
@@ -242,8 +265,12 @@ def direct_expectation(family: Family, g: sp.Expr, point: Point = None) -> sp.Ex
                 value = sp.integrate(value, limit, conds="none")
     except (NotImplementedError, ValueError, TypeError):
         return None
+    if value.has(sp.hyper):
+        # ∫₀¹ x^{a−1}(1−x)^{b−1} dx comes back as Γ(a)·₂F₁(a, 1−b; a+1; 1)/Γ(a+1).
+        value = sp.gammasimp(sp.hyperexpand(value))
+    value = constant * value
     if value.has(sp.Piecewise):
-        value = _without_piecewise(value)
+        value = _without_piecewise(family, value)
     if value is None or has_no_closed_form(value):
         return None
     return tidy_rational(_in_chart(family, value, point), family)

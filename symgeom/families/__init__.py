@@ -5,12 +5,23 @@ from __future__ import annotations
 from symgeom.errors import UnknownFamilyError
 from symgeom.families.base import Family, Parameter, Parameterization
 from symgeom.families.bernoulli import Bernoulli
+from symgeom.families.beta import Beta
+from symgeom.families.binomial import Binomial
 from symgeom.families.categorical import Categorical
+from symgeom.families.exponential import Exponential
+from symgeom.families.gamma import Gamma
 from symgeom.families.gaussian import Gaussian
+from symgeom.families.geometric import Geometric
 from symgeom.families.multivariate_gaussian import MultivariateGaussian
+from symgeom.families.negative_binomial import NegativeBinomial
+from symgeom.families.poisson import Poisson
 
-FAMILY_NAMES = ("bernoulli", "categorical", "gaussian", "multivariate_gaussian")
-_ALIASES = {"normal": "gaussian", "mvn": "multivariate_gaussian", "mvgaussian": "multivariate_gaussian"}
+FAMILY_NAMES = (
+    "bernoulli", "categorical", "gaussian", "multivariate_gaussian",
+    "poisson", "exponential", "gamma", "beta", "binomial", "geometric", "negative_binomial",
+)
+_ALIASES = {"normal": "gaussian", "mvn": "multivariate_gaussian", "mvgaussian": "multivariate_gaussian",
+            "negbin": "negative_binomial", "nbinom": "negative_binomial"}
 
 
 def family(
@@ -20,6 +31,8 @@ def family(
     k: int | None = None,
     d: int | None = None,
     covariance: str | None = None,
+    n: int | None = None,
+    r: int | None = None,
 ) -> Family:
     """Build a family by name: ``family("categorical", "logits", k=3)``.
 
@@ -30,17 +43,22 @@ def family(
         raise UnknownFamilyError(
             f"unknown family {name!r}; accepted: {', '.join(FAMILY_NAMES)}"
         )
-    given = {"k": k, "d": d, "covariance": covariance}
+    given = {"k": k, "d": d, "covariance": covariance, "n": n, "r": r}
     takes = {
         "bernoulli": set(),
         "categorical": {"k"},
         "gaussian": set(),
         "multivariate_gaussian": {"d", "covariance"},
-    }[key]
+        "binomial": {"n"},
+        "negative_binomial": {"r"},
+    }.get(key, set())
     extra = [f"{n}={v!r}" for n, v in given.items() if v is not None and n not in takes]
     if extra:
         raise UnknownFamilyError(f"family {key!r} takes no {', '.join(extra)}")
     kwargs = {n: v for n, v in given.items() if v is not None}
+    # a missing count is the constructor's clear InvalidSizeError, not a TypeError
+    required = {"binomial": ("n",), "negative_binomial": ("r",)}.get(key, ())
+    kwargs.update({size: given[size] for size in required})
     if param is not None:
         kwargs["param"] = param
     constructor = {
@@ -48,6 +66,13 @@ def family(
         "categorical": Categorical,
         "gaussian": Gaussian,
         "multivariate_gaussian": MultivariateGaussian,
+        "poisson": Poisson,
+        "exponential": Exponential,
+        "gamma": Gamma,
+        "beta": Beta,
+        "binomial": Binomial,
+        "geometric": Geometric,
+        "negative_binomial": NegativeBinomial,
     }[key]
     return constructor(**kwargs)
 
@@ -55,11 +80,18 @@ def family(
 __all__ = [
     "FAMILY_NAMES",
     "Bernoulli",
+    "Beta",
+    "Binomial",
     "Categorical",
+    "Exponential",
     "Family",
+    "Gamma",
     "Gaussian",
+    "Geometric",
     "MultivariateGaussian",
+    "NegativeBinomial",
     "Parameter",
     "Parameterization",
+    "Poisson",
     "family",
 ]
