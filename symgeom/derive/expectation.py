@@ -262,7 +262,11 @@ def direct_expectation(family: Family, g: sp.Expr, point: Point = None) -> sp.Ex
         else:
             value = body
             for limit in _limits(family):
-                value = sp.integrate(value, limit, conds="none")
+                # Meijer-G first: seconds where the default heuristics take tens (Beta).
+                inner = sp.integrate(value, limit, conds="none", meijerg=True)
+                if inner.has(sp.Integral):
+                    inner = sp.integrate(value, limit, conds="none")
+                value = inner
     except (NotImplementedError, ValueError, TypeError):
         return None
     if value.has(sp.hyper):
@@ -276,6 +280,11 @@ def direct_expectation(family: Family, g: sp.Expr, point: Point = None) -> sp.Ex
     return tidy_rational(_in_chart(family, value, point), family)
 
 
+def _has_denominator(expr: sp.Expr) -> bool:
+    """Whether expr has a reciprocal factor worth cancelling (polynomial coefficients are not)."""
+    return any(p.exp.is_negative for p in expr.atoms(sp.Pow))
+
+
 def _expect_by_statistics(
     family: Family, expr: sp.Expr, point: Point, tidy: bool, explicit: bool
 ) -> sp.Expr:
@@ -283,7 +292,7 @@ def _expect_by_statistics(
     table = _statistic_table(form, family.variables) if form is not None else {}
     total = sp.Integer(0)
     for g, coefficient in _x_parts(family, expr).items():
-        if tidy:
+        if tidy and _has_denominator(coefficient):
             coefficient = tidy_rational(coefficient, family)
         if g == 1:
             total += coefficient
