@@ -17,9 +17,12 @@ HEAVY = [f for f in catalog.CATALOG if len(f.parameters) > 4]
 def test_catalog_covers_every_family_and_chart():
     labels = {f.label for f in catalog.CATALOG}
     for family in (sg.Bernoulli(), sg.Categorical(2, "logits"), sg.Categorical(4), sg.Gaussian("natural"),
-                   sg.MultivariateGaussian(3), sg.MultivariateGaussian(3, "diagonal", "mean_logstd")):
+                   sg.MultivariateGaussian(3), sg.MultivariateGaussian(3, "diagonal", "mean_logstd"),
+                   sg.Poisson("log_rate"), sg.Exponential("scale"), sg.Gamma("natural"),
+                   sg.Beta("mean_precision"), sg.Binomial(4, "logit"), sg.Geometric("logit"),
+                   sg.NegativeBinomial(3)):
         assert family.label in labels
-    assert len(catalog.CATALOG) == len(labels) == 24
+    assert len(catalog.CATALOG) == len(labels) == 40
 
 
 @pytest.mark.parametrize("family", LIGHT, ids=lambda f: f.label)
