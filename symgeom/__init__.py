@@ -23,6 +23,7 @@ from symgeom.families import (
     MultivariateGaussian,
     NegativeBinomial,
     Poisson,
+    custom_family,
     family,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "SymgeomError",
     "UnknownFamilyError",
     "__version__",
+    "custom_family",
     "family",
 ]
 

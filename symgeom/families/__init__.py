@@ -8,6 +8,7 @@ from symgeom.families.bernoulli import Bernoulli
 from symgeom.families.beta import Beta
 from symgeom.families.binomial import Binomial
 from symgeom.families.categorical import Categorical
+from symgeom.families.custom import InconsistentFamilyError, custom_family
 from symgeom.families.exponential import Exponential
 from symgeom.families.gamma import Gamma
 from symgeom.families.gaussian import Gaussian
@@ -88,10 +89,12 @@ __all__ = [
     "Gamma",
     "Gaussian",
     "Geometric",
+    "InconsistentFamilyError",
     "MultivariateGaussian",
     "NegativeBinomial",
     "Parameter",
     "Parameterization",
     "Poisson",
+    "custom_family",
     "family",
 ]
