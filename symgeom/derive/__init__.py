@@ -7,7 +7,7 @@ from symgeom.derive import entropy as _entropy
 from symgeom.derive import expansion as _expansion
 from symgeom.derive import fisher as _fisher
 from symgeom.derive import kl as _kl
-from symgeom.derive.registry import derive, routes
+from symgeom.derive.registry import derive, not_applicable, routes
 from symgeom.families.base import Family
 
 _ROUTE_MODULES = (_entropy, _expansion, _fisher, _kl)
@@ -34,4 +34,4 @@ def expansion(family: Family) -> Derivation:
     return derive("expansion", family)
 
 
-__all__ = ["derive", "entropy", "expansion", "fisher", "kl", "routes"]
+__all__ = ["derive", "entropy", "expansion", "fisher", "kl", "not_applicable", "routes"]

@@ -7,7 +7,14 @@ import sympy as sp
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
 from symgeom.derive.canonical import canonical_form
-from symgeom.derive.common import is_large, simplified_if_small, tidy_logs, tidy_rational
+from symgeom.derive.common import (
+    NOT_EXPONENTIAL,
+    has_exponential_form,
+    is_large,
+    simplified_if_small,
+    tidy_logs,
+    tidy_rational,
+)
 from symgeom.derive.expectation import (
     expect,
     expectation_note,
@@ -70,7 +77,7 @@ def _evaluated(raw: sp.Expr) -> str:
     return "evaluate the expectation"
 
 
-@register("entropy", "log_partition", applies=lambda family: family.exponential_form is not None)
+@register("entropy", "log_partition", applies=has_exponential_form, reason=NOT_EXPONENTIAL)
 @cached("entropy-partition")
 def entropy_log_partition(family: Family) -> Derivation:
     """H(θ) = A(η) − η·∇A(η) − E_θ[log h(x)]."""

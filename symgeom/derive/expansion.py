@@ -9,7 +9,7 @@ import sympy as sp
 
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
-from symgeom.derive.common import is_large, tidy_rational
+from symgeom.derive.common import is_large, smooth_in_parameters, tidy_rational
 from symgeom.derive.expectation import (
     as_polynomial,
     centered_scores,
@@ -107,7 +107,9 @@ def _cubic_parts_by_fractions(family: Family, quadratic: sp.Expr) -> tuple[sp.Ex
     return skewness.as_expr(), directional.as_expr()
 
 
-@register("expansion", "taylor")
+@register("expansion", "taylor", applies=smooth_in_parameters,
+          reason="KL(θ‖θ+tΔ) contains |t| (log p has |·| of the parameters): it is not a power "
+                 "series in t beyond second order")
 @cached("expansion")
 def expansion(family: Family) -> Derivation:
     """KL(θ‖θ+tΔ) = Σₙ cₙ tⁿ + O(t⁴), cₙ = (1/n!) dⁿ/dtⁿ KL(θ‖θ+tΔ) at t = 0; ``result`` is the

@@ -252,6 +252,79 @@ def _without_piecewise(family: Family, expr: sp.Expr) -> sp.Expr | None:
     return expr
 
 
+# --- integrals over ℝ of densities with kinks |x − c| (Laplace) -------------------------------
+def _kinks(body: sp.Expr, x: sp.Symbol) -> list[sp.Expr] | None:
+    """The points c where an |a(x)| or sign(a(x)) of body changes branch (a linear in x)."""
+    points = []
+    for atom in body.atoms(sp.Abs, sp.sign):
+        argument = atom.args[0]
+        if x not in argument.free_symbols:
+            continue
+        slope = sp.diff(argument, x)
+        if x in slope.free_symbols or not slope.is_number or slope == 0:
+            return None
+        point = sp.expand(x - argument / slope)
+        if point not in points:
+            points.append(point)
+    return points
+
+
+def _on_piece(body: sp.Expr, x: sp.Symbol, above: dict[sp.Expr, bool]) -> sp.Expr:
+    """body with each |a| and sign(a) resolved on a piece lying above/below each kink."""
+    def resolved(atom: sp.Expr) -> sp.Expr:
+        argument = atom.args[0]
+        if x not in argument.free_symbols:
+            return atom
+        slope = sp.diff(argument, x)
+        point = sp.expand(x - argument / slope)
+        sign = (1 if above[point] else -1) * (1 if slope > 0 else -1)
+        return sign * argument if isinstance(atom, sp.Abs) else sp.Integer(sign)
+
+    return body.replace(lambda e: isinstance(e, (sp.Abs, sp.sign)), resolved)
+
+
+def _integrate_ordered(body: sp.Expr, x: sp.Symbol, points: list[sp.Expr]) -> sp.Expr:
+    """∫_ℝ body dx for kinks known to be in increasing order, piece by piece."""
+    edges = [-sp.oo, *points, sp.oo]
+    total = sp.Integer(0)
+    for i in range(len(edges) - 1):
+        above = {p: j < i for j, p in enumerate(points)}
+        piece = _on_piece(body, x, above)
+        total += sp.integrate(sp.expand(piece), (x, edges[i], edges[i + 1]), conds="none")
+    return total
+
+
+def _integrate_kinked(body: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
+    """∫_ℝ body dx when body's only non-smooth parts are |x − c| and sign(x − c), ≤ 2 kinks.
+
+    Two kinks c₁, c₂ are ordered both ways (c₂ = c₁ ± d with d > 0); when the two results
+    agree as functions of d, the integral is that function at d = |c₂ − c₁|, else a Piecewise.
+    """
+    points = _kinks(body, x)
+    if points is None or len(points) > 2:
+        return None
+    if len(points) < 2:
+        return _integrate_ordered(body, x, points)
+    first, second = points
+    gap = sp.expand(second - first)
+    symbol = next((s for s in sorted(gap.free_symbols, key=str)
+                   if sp.diff(gap, s).is_number and sp.diff(gap, s) != 0), None)
+    if symbol is None:
+        return None
+    d = sp.Dummy("d", positive=True)
+    results = []
+    for sign in (1, -1):
+        solved = sp.solve(sp.Eq(gap, sign * d), symbol)[0]
+        order = [sp.expand(p.xreplace({symbol: solved})) for p in points]
+        value = _integrate_ordered(body.xreplace({symbol: solved}), x,
+                                   order if sign == 1 else order[::-1])
+        results.append(sp.simplify(value))
+    above, below = results
+    if sp.simplify(above - below) == 0:
+        return above.xreplace({d: sp.Abs(gap)})
+    return sp.Piecewise((above.xreplace({d: gap}), gap > 0), (below.xreplace({d: -gap}), True))
+
+
 def direct_expectation(family: Family, g: sp.Expr, point: Point = None) -> sp.Expr | None:
     """E[g(x)] by SymPy summation or integration over the support; None without a closed form."""
     constant, body = (density(family) * g).as_independent(*family.variables, as_Add=False)
@@ -259,6 +332,10 @@ def direct_expectation(family: Family, g: sp.Expr, point: Point = None) -> sp.Ex
     try:
         if family.support.measure == "sum":
             value = sp.summation(body, *_limits(family))
+        elif isinstance(family.support, RealSupport) and body.has(sp.Abs, sp.sign):
+            value = _integrate_kinked(body, family.variables[0])
+            if value is None:
+                return None
         else:
             value = body
             for limit in _limits(family):

@@ -6,7 +6,15 @@ import sympy as sp
 
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
-from symgeom.derive.common import is_large, jacobian, tidy_rational
+from symgeom.derive.common import (
+    NOT_EXPONENTIAL,
+    NOT_SMOOTH,
+    has_exponential_form,
+    is_large,
+    jacobian,
+    smooth_in_parameters,
+    tidy_rational,
+)
 from symgeom.derive.expectation import (
     as_fraction,
     as_polynomial,
@@ -101,7 +109,7 @@ def fisher_score_covariance(family: Family) -> Derivation:
                    _matrix(entries, n))
 
 
-@register("fisher", "negative_hessian")
+@register("fisher", "negative_hessian", applies=smooth_in_parameters, reason=NOT_SMOOTH)
 @cached("fisher-hessian")
 def fisher_negative_hessian(family: Family) -> Derivation:
     """F(θ) = −E_θ[∇²_θ log p(x|θ)]."""
@@ -125,7 +133,7 @@ def fisher_negative_hessian(family: Family) -> Derivation:
                    _matrix(entries, n))
 
 
-@register("fisher", "log_partition", applies=lambda family: family.exponential_form is not None)
+@register("fisher", "log_partition", applies=has_exponential_form, reason=NOT_EXPONENTIAL)
 @cached("fisher-partition")
 def fisher_log_partition(family: Family) -> Derivation:
     """F(θ) = Jᵀ ∇²A(η) J with J = ∂η/∂θ (exponential family: F_η = ∇²A = Cov[T])."""
@@ -209,7 +217,7 @@ def _hessian_fractions(expr: sp.Expr, wrt: tuple[sp.Symbol, ...]) -> dict[tuple[
     return out
 
 
-@register("fisher", "kl_hessian")
+@register("fisher", "kl_hessian", applies=smooth_in_parameters, reason=NOT_SMOOTH)
 @cached("fisher-kl-hessian")
 def fisher_kl_hessian(family: Family) -> Derivation:
     """F(θ)ᵢⱼ = ∂²/∂θ'ᵢ∂θ'ⱼ KL(θ‖θ') at θ' = θ."""
@@ -240,7 +248,8 @@ def fisher_kl_hessian(family: Family) -> Derivation:
                    _matrix(entries, n))
 
 
-@register("fisher", "pullback", applies=lambda family: family.param != family.reference.name)
+@register("fisher", "pullback", applies=lambda family: family.param != family.reference.name,
+          reason="this is the reference chart: there is nothing to pull back from")
 @cached("fisher-pullback")
 def fisher_pullback(family: Family) -> Derivation:
     """F_θ = Jᵀ F_ref(θ_ref(θ)) J with J = ∂θ_ref/∂θ (reparameterization)."""

@@ -7,7 +7,14 @@ import sympy as sp
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
 from symgeom.derive.canonical import canonical_form
-from symgeom.derive.common import natural_symbols_at, point_pairs, simplified_if_small, tidy_logs
+from symgeom.derive.common import (
+    NOT_EXPONENTIAL,
+    has_exponential_form,
+    natural_symbols_at,
+    point_pairs,
+    simplified_if_small,
+    tidy_logs,
+)
 from symgeom.derive.expectation import (
     expect,
     expectation_note,
@@ -95,12 +102,7 @@ def _statistics(family: Family) -> tuple[sp.Expr, ...]:
     return family.variables if form is None else tuple(form.statistics)
 
 
-def has_exponential_form(family: Family) -> bool:
-    """Whether routes through the log-partition A(η) apply."""
-    return family.exponential_form is not None
-
-
-@register("kl", "bregman", applies=has_exponential_form)
+@register("kl", "bregman", applies=has_exponential_form, reason=NOT_EXPONENTIAL)
 @cached("kl-bregman")
 def kl_bregman(family: Family) -> Derivation:
     """KL(θ₁‖θ₂) = A(η₂) − A(η₁) − (η₂ − η₁)·∇A(η₁) with η = η(θ)."""

@@ -13,6 +13,7 @@ from symgeom.families.exponential import Exponential
 from symgeom.families.gamma import Gamma
 from symgeom.families.gaussian import Gaussian
 from symgeom.families.geometric import Geometric
+from symgeom.families.laplace import Laplace
 from symgeom.families.multivariate_gaussian import MultivariateGaussian
 from symgeom.families.negative_binomial import NegativeBinomial
 from symgeom.families.poisson import Poisson
@@ -20,6 +21,7 @@ from symgeom.families.poisson import Poisson
 FAMILY_NAMES = (
     "bernoulli", "categorical", "gaussian", "multivariate_gaussian",
     "poisson", "exponential", "gamma", "beta", "binomial", "geometric", "negative_binomial",
+    "laplace",
 )
 _ALIASES = {"normal": "gaussian", "mvn": "multivariate_gaussian", "mvgaussian": "multivariate_gaussian",
             "negbin": "negative_binomial", "nbinom": "negative_binomial"}
@@ -74,6 +76,7 @@ def family(
         "binomial": Binomial,
         "geometric": Geometric,
         "negative_binomial": NegativeBinomial,
+        "laplace": Laplace,
     }[key]
     return constructor(**kwargs)
 
@@ -90,6 +93,7 @@ __all__ = [
     "Gaussian",
     "Geometric",
     "InconsistentFamilyError",
+    "Laplace",
     "MultivariateGaussian",
     "NegativeBinomial",
     "Parameter",

@@ -14,7 +14,7 @@ import sympy as sp
 
 from symgeom.cache import cached
 from symgeom.derive import entropy, fisher, kl
-from symgeom.derive.common import is_large
+from symgeom.derive.common import is_large, smooth_in_parameters
 from symgeom.derive.expansion import expansion_terms
 from symgeom.derive.expectation import (
     direct_expectation,
@@ -34,6 +34,7 @@ from symgeom.families import (
     Gamma,
     Gaussian,
     Geometric,
+    Laplace,
     MultivariateGaussian,
     NegativeBinomial,
     Poisson,
@@ -62,7 +63,7 @@ def _beyond_gaussian() -> list[Family]:
     """Every chart of the families whose expectations come from the log-partition and from
     exact sums and integrals (symgeom.derive.expectation)."""
     families = [Poisson(), Exponential(), Gamma(), Beta(), Binomial(4), Geometric(),
-                NegativeBinomial(3)]
+                NegativeBinomial(3), Laplace()]
     return [f.with_param(p) for f in families for p in f.parameterization_names]
 
 
@@ -258,20 +259,26 @@ IDENTITIES: tuple[Identity, ...] = (
     Identity("kl/self", "KL(θ‖θ) = 0", _kl_self),
     Identity("kl/invariance", "KL is invariant under reparameterization", _kl_invariance,
              _not_reference),
-    Identity("fisher/hessian", "E[s sᵀ] = −E[∇² log p]", _fisher_route("negative_hessian")),
+    Identity("fisher/hessian", "E[s sᵀ] = −E[∇² log p]", _fisher_route("negative_hessian"),
+             smooth_in_parameters),
     Identity("fisher/log_partition", "E[s sᵀ] = Jᵀ ∇²A(η) J", _fisher_route("log_partition"),
              _has_form),
-    Identity("fisher/kl_hessian", "E[s sᵀ] = ∇²_θ′ KL(θ‖θ′) at θ′ = θ", _fisher_route("kl_hessian")),
+    Identity("fisher/kl_hessian", "E[s sᵀ] = ∇²_θ′ KL(θ‖θ′) at θ′ = θ", _fisher_route("kl_hessian"),
+             smooth_in_parameters),
     Identity("fisher/pullback", "F_θ = Jᵀ F_ref J (reparameterization)", _fisher_route("pullback"),
              _not_reference),
     Identity("entropy/canonical", "the printed entropy = the derived expectation",
              _rearranged(entropy)),
     Identity("entropy/routes", "−E[log p] = A(η) − η·∇A(η) − E[log h]", _entropy_routes,
              _has_form),
-    Identity("expansion/c0", "KL(θ‖θ+tΔ) has no t⁰ term", _coefficient(0)),
-    Identity("expansion/c1", "KL(θ‖θ+tΔ) has no t¹ term", _coefficient(1)),
-    Identity("expansion/c2", "t² coefficient = ½ΔᵀF(θ)Δ", _coefficient(2)),
-    Identity("expansion/c3", "t³ coefficient = (3∇F[Δ,Δ,Δ] − E[(sᵀΔ)³])/12", _coefficient(3)),
+    Identity("expansion/c0", "KL(θ‖θ+tΔ) has no t⁰ term", _coefficient(0),
+             smooth_in_parameters),
+    Identity("expansion/c1", "KL(θ‖θ+tΔ) has no t¹ term", _coefficient(1),
+             smooth_in_parameters),
+    Identity("expansion/c2", "t² coefficient = ½ΔᵀF(θ)Δ", _coefficient(2),
+             smooth_in_parameters),
+    Identity("expansion/c3", "t³ coefficient = (3∇F[Δ,Δ,Δ] − E[(sᵀΔ)³])/12", _coefficient(3),
+             smooth_in_parameters),
 )
 
 
