@@ -13,8 +13,15 @@ from symgeom.families.base import Family
 _ROUTE_MODULES = (_entropy, _expansion, _fisher, _kl)
 
 
-def kl(family: Family, route: str | None = None) -> Derivation:
-    """KL(θ₁‖θ₂) in closed form; routes ``definition`` (default) and ``bregman``."""
+def kl(family: Family, route: str | Family | None = None) -> Derivation:
+    """KL(θ₁‖θ₂) in closed form; routes ``definition`` (default) and ``bregman``.
+
+    ``kl(p_family, q_family)``: KL between two families by the definition (∞ with the reason
+    when p's support is not inside q's)."""
+    if isinstance(route, Family):
+        from symgeom.derive.cross_kl import kl_between
+
+        return kl_between(family, route)
     return derive("kl", family, route)
 
 

@@ -112,7 +112,7 @@ def expect(
                 for outcome in family.support.outcomes
             ]
         )
-    if has_gaussian_moments(family):
+    if has_gaussian_moments(family) and sp.sympify(expr).is_polynomial(*family.variables):
         return expect_polynomial(family, as_polynomial(family, expr, tidy), point)
     return _expect_by_statistics(family, expr, point, tidy, explicit)
 
