@@ -64,8 +64,8 @@ def test_run_verify_exits_nonzero_when_an_identity_fails(monkeypatch):
 
 
 def test_unknown_family_is_a_clear_error():
-    with pytest.raises(sg.SymgeomError, match="unknown family 'poisson'"):
-        catalog.select("poisson")
+    with pytest.raises(sg.SymgeomError, match="unknown family 'weibull'"):
+        catalog.select("weibull")
 
 
 def test_verify_api_returns_rows_with_verdicts():
