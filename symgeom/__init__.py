@@ -12,10 +12,19 @@ from symgeom.errors import (
 )
 from symgeom.families import (
     Bernoulli,
+    Beta,
+    Binomial,
     Categorical,
+    Exponential,
     Family,
+    Gamma,
     Gaussian,
+    Geometric,
+    Laplace,
     MultivariateGaussian,
+    NegativeBinomial,
+    Poisson,
+    custom_family,
     family,
 )
 
@@ -23,18 +32,27 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Bernoulli",
+    "Beta",
+    "Binomial",
     "Categorical",
     "Derivation",
+    "Exponential",
     "Family",
+    "Gamma",
     "Gaussian",
+    "Geometric",
     "InvalidParameterError",
     "InvalidParameterizationError",
     "InvalidSizeError",
+    "Laplace",
     "MultivariateGaussian",
+    "NegativeBinomial",
+    "Poisson",
     "Step",
     "SymgeomError",
     "UnknownFamilyError",
     "__version__",
+    "custom_family",
     "family",
 ]
 

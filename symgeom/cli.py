@@ -59,6 +59,8 @@ def _family_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--param", help="parameterization (chart), e.g. logits, mean_var, natural")
     parser.add_argument("--k", type=_positive_int, help="number of classes (categorical)")
     parser.add_argument("--d", type=_positive_int, help="dimension (multivariate_gaussian)")
+    parser.add_argument("--n", type=_positive_int, help="number of trials (binomial)")
+    parser.add_argument("--r", type=_positive_int, help="number of successes (negative_binomial)")
     parser.add_argument(
         "--covariance", choices=("full", "diagonal"), help="multivariate_gaussian covariance"
     )
@@ -150,7 +152,7 @@ def make_family(args: argparse.Namespace, k: int | None = None, d: int | None = 
 
     return family(
         args.family, args.param, k=args.k if k is None else k, d=args.d if d is None else d,
-        covariance=args.covariance,
+        covariance=args.covariance, n=getattr(args, "n", None), r=getattr(args, "r", None),
     )
 
 

@@ -30,6 +30,14 @@ FAMILY_TITLES = {
     "categorical": "Categorical",
     "gaussian": "Univariate Gaussian",
     "multivariate_gaussian": "Multivariate Gaussian",
+    "poisson": "Poisson",
+    "exponential": "Exponential",
+    "gamma": "Gamma",
+    "beta": "Beta",
+    "binomial": "Binomial",
+    "geometric": "Geometric (failures before the first success)",
+    "negative_binomial": "Negative binomial (failures before the r-th success)",
+    "laplace": "Laplace (not an exponential family)",
 }
 
 

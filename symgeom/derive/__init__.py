@@ -7,14 +7,21 @@ from symgeom.derive import entropy as _entropy
 from symgeom.derive import expansion as _expansion
 from symgeom.derive import fisher as _fisher
 from symgeom.derive import kl as _kl
-from symgeom.derive.registry import derive, routes
+from symgeom.derive.registry import derive, not_applicable, routes
 from symgeom.families.base import Family
 
 _ROUTE_MODULES = (_entropy, _expansion, _fisher, _kl)
 
 
-def kl(family: Family, route: str | None = None) -> Derivation:
-    """KL(θ₁‖θ₂) in closed form; routes ``definition`` (default) and ``bregman``."""
+def kl(family: Family, route: str | Family | None = None) -> Derivation:
+    """KL(θ₁‖θ₂) in closed form; routes ``definition`` (default) and ``bregman``.
+
+    ``kl(p_family, q_family)``: KL between two families by the definition (∞ with the reason
+    when p's support is not inside q's)."""
+    if isinstance(route, Family):
+        from symgeom.derive.cross_kl import kl_between
+
+        return kl_between(family, route)
     return derive("kl", family, route)
 
 
@@ -34,4 +41,4 @@ def expansion(family: Family) -> Derivation:
     return derive("expansion", family)
 
 
-__all__ = ["derive", "entropy", "expansion", "fisher", "kl", "routes"]
+__all__ = ["derive", "entropy", "expansion", "fisher", "kl", "not_applicable", "routes"]

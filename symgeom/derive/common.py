@@ -72,6 +72,25 @@ def tidy_rational(expr: sp.Expr, family: Family | None = None) -> sp.Expr:
     return _positive_factors(best)
 
 
+NOT_EXPONENTIAL = "not an exponential family: there is no log-partition A(η)"
+NOT_SMOOTH = ("log p(x|θ) is not twice differentiable in θ (it contains |·| or sign(·) of the "
+              "parameters), so this route's derivatives do not exist")
+
+
+def has_exponential_form(family: Family) -> bool:
+    """Whether routes through the log-partition A(η) apply."""
+    return family.exponential_form is not None
+
+
+def smooth_in_parameters(family: Family) -> bool:
+    """Whether log p(x|θ) is built from smooth functions of θ only (no |·|, sign, Piecewise,
+    max/min of expressions involving the parameters): Hessian and Taylor routes need it."""
+    theta = set(family.reference.symbols())
+    kinks = family.log_density_reference.atoms(sp.Abs, sp.sign, sp.Piecewise, sp.Max, sp.Min,
+                                               sp.Heaviside)
+    return not any(k.free_symbols & theta for k in kinks)
+
+
 def point_pairs(family: Family) -> list[tuple[sp.Symbol, sp.Symbol]]:
     """(θ₁ᵢ, θ₂ᵢ) for each chart parameter: canonical forms are written in their differences."""
     return list(zip(family.symbols(1), family.symbols(2)))

@@ -7,8 +7,21 @@ import sympy as sp
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
 from symgeom.derive.canonical import canonical_form
-from symgeom.derive.common import is_large, simplified_if_small, tidy_logs, tidy_rational
-from symgeom.derive.expectation import expect, moment_facts
+from symgeom.derive.common import (
+    NOT_EXPONENTIAL,
+    has_exponential_form,
+    is_large,
+    simplified_if_small,
+    tidy_logs,
+    tidy_rational,
+)
+from symgeom.derive.expectation import (
+    expect,
+    expectation_note,
+    has_gaussian_moments,
+    has_no_closed_form,
+    moment_facts,
+)
 from symgeom.derive.notation import THETA, Density, Expect, GradLogPartition, LogPartition, Tex, X
 from symgeom.derive.rational import RationalContext
 from symgeom.derive.registry import register
@@ -42,18 +55,29 @@ def entropy_definition(family: Family) -> Derivation:
     steps = [Step(-Expect(sp.log(Density(X, THETA)), THETA), "definition of the entropy")]
     if isinstance(family.support, FiniteSupport):
         steps.append(Step(-Expect(log_p, THETA), "exact sum over the support"))
+    elif not has_gaussian_moments(family):
+        steps.append(Step(-Expect(sp.expand(sp.expand_log(log_p)), THETA),
+                          f"substitute the log-density; {expectation_note(family)}",
+                          facts=tuple(moment_facts(family, log_p))))
     else:
         steps.append(Step(
             -Expect(sp.collect(sp.expand(log_p), family.variables), THETA),
             "substitute the log-density, a polynomial in x",
             facts=tuple(moment_facts(family, log_p)),
         ))
-    raw = -expect(family, log_p)
-    steps.append(Step(raw, "evaluate the expectation"))
+    raw = -expect(family, log_p, explicit=True)
+    steps.append(Step(raw, _evaluated(raw)))
     return _entropy(family, "definition", "from the definition", steps, raw)
 
 
-@register("entropy", "log_partition")
+def _evaluated(raw: sp.Expr) -> str:
+    if has_no_closed_form(raw):
+        return ("evaluate the expectation; a term with no closed form (not a polynomial in T, "
+                "no closed-form sum/integral) stays an explicit expectation")
+    return "evaluate the expectation"
+
+
+@register("entropy", "log_partition", applies=has_exponential_form, reason=NOT_EXPONENTIAL)
 @cached("entropy-partition")
 def entropy_log_partition(family: Family) -> Derivation:
     """H(θ) = A(η) − η·∇A(η) − E_θ[log h(x)]."""
@@ -70,7 +94,7 @@ def entropy_log_partition(family: Family) -> Derivation:
     else:
         gradient = [tidy_rational(sp.diff(form.log_partition, e).xreplace(at), family) for e in eta]
     raw = a_value - sp.Add(*[n * g for n, g in zip(natural, gradient)]) - expect(
-        family, form.log_base_measure
+        family, form.log_base_measure, explicit=True
     )
     eta_symbol = Tex(r"\eta")
     steps = [

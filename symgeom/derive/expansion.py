@@ -9,13 +9,14 @@ import sympy as sp
 
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
-from symgeom.derive.common import is_large, tidy_rational
+from symgeom.derive.common import is_large, smooth_in_parameters, tidy_rational
 from symgeom.derive.expectation import (
     as_polynomial,
     centered_scores,
     expect,
     expect_fraction,
     expect_polynomial,
+    has_gaussian_moments,
     multiply,
 )
 from symgeom.derive.fisher import fisher_score_covariance, score
@@ -64,8 +65,11 @@ def expansion_terms(family: Family) -> ExpansionTerms:
         cubic = tidy_rational((3 * directional - skewness) / 12, family)
         return ExpansionTerms(tuple(coefficients), quadratic, cubic, skewness, directional)
     directional = sp.Add(*[di * sp.diff(2 * quadratic, t) for di, t in zip(delta, theta)])
-    s_delta = sp.Add(*[si * di for si, di in zip(score(family), delta)])
-    if isinstance(family.support, FiniteSupport):
+    scores = score(family)
+    if not has_gaussian_moments(family):
+        scores = [tidy_rational(si, family) for si in scores]
+    s_delta = sp.Add(*[si * di for si, di in zip(scores, delta)])
+    if isinstance(family.support, FiniteSupport) or not has_gaussian_moments(family):
         skewness = expect(family, s_delta**3)
     else:
         linear = as_polynomial(family, s_delta)
@@ -103,7 +107,9 @@ def _cubic_parts_by_fractions(family: Family, quadratic: sp.Expr) -> tuple[sp.Ex
     return skewness.as_expr(), directional.as_expr()
 
 
-@register("expansion", "taylor")
+@register("expansion", "taylor", applies=smooth_in_parameters,
+          reason="KL(θ‖θ+tΔ) contains |t| (log p has |·| of the parameters): it is not a power "
+                 "series in t beyond second order")
 @cached("expansion")
 def expansion(family: Family) -> Derivation:
     """KL(θ‖θ+tΔ) = Σₙ cₙ tⁿ + O(t⁴), cₙ = (1/n!) dⁿ/dtⁿ KL(θ‖θ+tΔ) at t = 0; ``result`` is the

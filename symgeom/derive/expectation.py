@@ -1,15 +1,31 @@
-"""E_θ[f(x)]: exact sums over finite supports, Gaussian moments for polynomials on ℝᵈ."""
+"""E_θ[f(x)], exact or refused: finite sums; moments of T from the log-partition (E[T] = ∇A);
+Gaussian moments (Isserlis) for families that declare them; symbolic sums and integrals;
+otherwise an explicit, unevaluated expectation or a NoClosedFormError — never a substituted value."""
 
 from __future__ import annotations
 
 from functools import cache
-from itertools import combinations
+from itertools import combinations, combinations_with_replacement
 
 import sympy as sp
 
-from symgeom.derive.common import tidy_rational
+from symgeom.derive.common import tidy_logs, tidy_rational
 from symgeom.derive.rational import Fraction, RationalContext
-from symgeom.families.base import Family, FiniteSupport, Point
+from symgeom.errors import SymgeomError
+from symgeom.families.base import (
+    ExponentialFamilyForm,
+    Family,
+    FiniteSupport,
+    IntegerSupport,
+    IntervalSupport,
+    Point,
+    RealSupport,
+    SimplexSupport,
+)
+
+
+class NoClosedFormError(SymgeomError):
+    """An expectation symgeom cannot take exactly (it names the expectation and the family)."""
 
 
 def probability_mass(family: Family, outcome: tuple[int, ...], point: Point = None) -> sp.Expr:
@@ -65,13 +81,28 @@ def moment_table(family: Family, point: Point = None) -> tuple[tuple, tuple]:
     )
 
 
-def expect(family: Family, expr: sp.Expr, point: Point = None, tidy: bool = True) -> sp.Expr:
-    """E_{x∼p(·|θ)}[expr(x)] at ``point``, exactly.
+def has_gaussian_moments(family: Family) -> bool:
+    """Whether the family declares x ~ N(μ, Σ) (``Family.moments``): only then Isserlis applies."""
+    return family.moments is not None
 
-    Finite support: Σₓ p(x|θ) expr(x).  ℝᵈ: expr must be a polynomial in x; each monomial is
-    replaced by its Gaussian moment (Isserlis' theorem), which symgeom's catalog checks against
-    the density itself (Stein's identity and, for d = 1, direct integration).  ``tidy=False``
-    skips cancelling the coefficients (for identities that are simplified afterwards anyway).
+
+def expect(
+    family: Family, expr: sp.Expr, point: Point = None, tidy: bool = True, explicit: bool = False
+) -> sp.Expr:
+    """E_{x∼p(·|θ)}[expr(x)] at ``point``, exactly, or refused.
+
+    * finite support: Σₓ p(x|θ) expr(x);
+    * a family declaring Gaussian moments: expr must be a polynomial in x; each monomial is
+      replaced by its Gaussian moment (Isserlis' theorem), which the catalog checks against the
+      density itself (Stein's identity and, for d = 1, direct integration);
+    * an exponential family: every term polynomial in the statistics T(x) takes
+      E[∏Tᵢ^{aᵢ}] = e^{−A} ∂^a e^{A}(η) (E[T] = ∇A, E[TTᵀ] = ∇²A + ∇A∇Aᵀ, …); the catalog
+      proves the density normalizes, so these moments are the density's own;
+    * any other term: a symbolic sum or integral over the support when SymPy finds a closed form;
+      else ``explicit=True`` keeps the unevaluated Σ/∫ (marked by :func:`has_no_closed_form`) and
+      ``explicit=False`` raises :class:`NoClosedFormError` naming the expectation.
+
+    ``tidy=False`` skips cancelling the coefficients (for identities simplified afterwards).
     """
     if isinstance(family.support, FiniteSupport):
         return sp.Add(
@@ -81,13 +112,306 @@ def expect(family: Family, expr: sp.Expr, point: Point = None, tidy: bool = True
                 for outcome in family.support.outcomes
             ]
         )
-    return expect_polynomial(family, as_polynomial(family, expr, tidy), point)
+    if has_gaussian_moments(family) and sp.sympify(expr).is_polynomial(*family.variables):
+        return expect_polynomial(family, as_polynomial(family, expr, tidy), point)
+    return _expect_by_statistics(family, expr, point, tidy, explicit)
+
+
+# --- exponential families and direct sums / integrals ----------------------------------------
+def _x_parts(family: Family, expr: sp.Expr) -> dict[sp.Expr, sp.Expr]:
+    """expr = Σ c(θ)·g(x) as {g(x): c(θ)} (g = 1 for the x-free part)."""
+    expanded = sp.expand(sp.expand_log(sp.sympify(expr)))
+    parts: dict[sp.Expr, sp.Expr] = {}
+    for term in sp.Add.make_args(expanded):
+        coefficient, x_part = term.as_independent(*family.variables, as_Add=False)
+        parts[x_part] = parts.get(x_part, sp.Integer(0)) + coefficient
+    return {g: c for g, c in parts.items() if c != 0}
+
+
+#: Products of statistics up to this degree are recognized (the cubic term of the expansion
+#: needs E[(sᵀΔ)³], the score being affine in T).
+STATISTIC_DEGREE = 4
+
+
+@cache
+def _statistic_table(form: ExponentialFamilyForm, variables: tuple[sp.Symbol, ...]
+                     ) -> dict[sp.Expr, tuple[tuple[int, ...], sp.Expr]]:
+    """{x-part of ∏Tᵢ^{aᵢ}: (a, constant c)} for the products that expand to c·(one x-part)."""
+    statistics = form.statistics
+    m = len(statistics)
+    table: dict[sp.Expr, tuple[tuple[int, ...], sp.Expr]] = {}
+    for degree in range(1, STATISTIC_DEGREE + 1):
+        for combo in combinations_with_replacement(range(m), degree):
+            powers = tuple(combo.count(i) for i in range(m))
+            product = sp.expand(sp.expand_log(sp.Mul(*[statistics[i] for i in combo])))
+            terms = sp.Add.make_args(product)
+            if len(terms) != 1:
+                continue
+            constant, x_part = terms[0].as_independent(*variables, as_Add=False)
+            table.setdefault(x_part, (powers, constant))
+    return table
+
+
+@cache
+def _moment_in_eta(form: ExponentialFamilyForm, powers: tuple[int, ...]) -> sp.Expr:
+    """E[∏Tᵢ^{aᵢ}] as a function of η: e^{−A}∂^a e^{A}, by Pₐ₊ₑᵢ = ∂ᵢA·Pₐ + ∂ᵢPₐ, P₀ = 1."""
+    if not any(powers):
+        return sp.Integer(1)
+    i = next(j for j, a in enumerate(powers) if a)
+    lower = tuple(a - (j == i) for j, a in enumerate(powers))
+    previous = _moment_in_eta(form, lower)
+    eta = form.natural_symbols[i]
+    return sp.expand(sp.diff(form.log_partition, eta) * previous + sp.diff(previous, eta))
+
+
+@cache
+def statistic_moment(family: Family, powers: tuple[int, ...], point: Point = None) -> sp.Expr:
+    """E_θ[∏ Tᵢ(x)^{aᵢ}] = e^{−A(η)} ∂^a e^{A(η)} at η = η(θ) (the moment generating function
+    of T is e^{A(η+s) − A(η)})."""
+    form = family.exponential_form
+    value = _moment_in_eta(form, powers)
+    # log(p/(1−p)) at p = eᶿ/(1+eᶿ) is θ once its argument is cancelled.
+    natural = [tidy_logs(n) for n in family.natural_at(point)]
+    return tidy_rational(value.xreplace(dict(zip(form.natural_symbols, natural))), family)
+
+
+def density(family: Family, point: Point = None) -> sp.Expr:
+    """p(x|θ) with exp(c·log a) written a^c, the form SymPy's summation recognizes; written in
+    the reference chart's parameters at θ_ref(θ), whose densities SymPy sums most readily."""
+    factors = []
+    # log Γ(z) = log(Γ(z)) for z > 0 (every Γ argument of a density), so e^{−log Γ(α)} = 1/Γ(α).
+    log_p = family.log_density_reference.replace(
+        lambda e: isinstance(e, sp.loggamma) and e.args[0].is_positive,
+        lambda e: sp.log(sp.gamma(e.args[0])),
+    )
+    for term in sp.Add.make_args(sp.expand(sp.expand_log(log_p))):
+        coefficient, logs = term.as_independent(sp.log, as_Add=False)
+        if isinstance(logs, sp.log):
+            factors.append(logs.args[0] ** coefficient)
+        else:
+            factors.append(sp.exp(term))
+    return sp.Mul(*factors)
+
+
+def _in_chart(family: Family, expr: sp.Expr, point: Point) -> sp.Expr:
+    """An expression in the reference symbols, moved to the active chart at ``point``."""
+    return expr.xreplace(family.reference_at(point))
+
+
+def _limits(family: Family) -> list[tuple[sp.Symbol, sp.Expr, sp.Expr]]:
+    support = family.support
+    if isinstance(support, (IntegerSupport, IntervalSupport)):
+        return [support.limits(family.variables[0])]
+    if isinstance(support, RealSupport):
+        return [(x, -sp.oo, sp.oo) for x in family.variables]
+    if isinstance(support, SimplexSupport):
+        xs = family.variables
+        # innermost first: x_{k−1} ∈ (0, 1 − Σ_{i<k−1} xᵢ), …, x₁ ∈ (0, 1)
+        return [(xs[j], sp.Integer(0), 1 - sp.Add(*xs[:j])) for j in reversed(range(len(xs)))]
+    raise NoClosedFormError(f"no expectation rule for the support {support!r} of {family.label}")
+
+
+def explicit_expectation(family: Family, g: sp.Expr, point: Point = None) -> sp.Expr:
+    """The unevaluated Σₓ p(x|θ) g(x) or ∫ g(x) p(x|θ) dx (see :func:`has_no_closed_form`)."""
+    body = density(family) * g
+    if family.support.measure == "sum":
+        return _in_chart(family, sp.Sum(body, *_limits(family)), point)
+    return _in_chart(family, sp.Integral(body, *_limits(family)), point)
+
+
+def has_no_closed_form(expr: sp.Basic) -> bool:
+    """Whether ``expr`` keeps an expectation explicit (an unevaluated sum or integral)."""
+    return expr.has(sp.Sum, sp.Integral)
+
+
+def _domain(family: Family) -> sp.Basic:
+    """The reference parameters' bounds as SymPy assumptions (lower < θᵢ < upper)."""
+    facts = []
+    for par in family.reference.parameters:
+        symbol = par.symbol()
+        if par.lower is not None:
+            facts.append(sp.Q.gt(symbol, sp.nsimplify(par.lower)))
+        if par.upper is not None:
+            facts.append(sp.Q.lt(symbol, sp.nsimplify(par.upper)))
+    return sp.And(*facts) if facts else sp.true
+
+
+def _without_piecewise(family: Family, expr: sp.Expr) -> sp.Expr | None:
+    """The value of a sum/integral whose Piecewise branch conditions (SymPy's convergence
+    conditions, |1 − p| < 1) are decided by the parameter domain; None when one is not."""
+    for piece in expr.atoms(sp.Piecewise):
+        for value, condition in piece.args:
+            decided = sp.refine(condition, _domain(family))
+            if decided is sp.true:
+                expr = expr.xreplace({piece: value})
+                break
+            if decided is not sp.false:
+                return None
+        else:
+            return None
+    return expr
+
+
+# --- integrals over ℝ of densities with kinks |x − c| (Laplace) -------------------------------
+def _kinks(body: sp.Expr, x: sp.Symbol) -> list[sp.Expr] | None:
+    """The points c where an |a(x)| or sign(a(x)) of body changes branch (a linear in x)."""
+    points = []
+    for atom in body.atoms(sp.Abs, sp.sign):
+        argument = atom.args[0]
+        if x not in argument.free_symbols:
+            continue
+        slope = sp.diff(argument, x)
+        if x in slope.free_symbols or not slope.is_number or slope == 0:
+            return None
+        point = sp.expand(x - argument / slope)
+        if point not in points:
+            points.append(point)
+    return points
+
+
+def _on_piece(body: sp.Expr, x: sp.Symbol, above: dict[sp.Expr, bool]) -> sp.Expr:
+    """body with each |a| and sign(a) resolved on a piece lying above/below each kink."""
+    def resolved(atom: sp.Expr) -> sp.Expr:
+        argument = atom.args[0]
+        if x not in argument.free_symbols:
+            return atom
+        slope = sp.diff(argument, x)
+        point = sp.expand(x - argument / slope)
+        sign = (1 if above[point] else -1) * (1 if slope > 0 else -1)
+        return sign * argument if isinstance(atom, sp.Abs) else sp.Integer(sign)
+
+    return body.replace(lambda e: isinstance(e, (sp.Abs, sp.sign)), resolved)
+
+
+def _integrate_ordered(body: sp.Expr, x: sp.Symbol, points: list[sp.Expr]) -> sp.Expr:
+    """∫_ℝ body dx for kinks known to be in increasing order, piece by piece."""
+    edges = [-sp.oo, *points, sp.oo]
+    total = sp.Integer(0)
+    for i in range(len(edges) - 1):
+        above = {p: j < i for j, p in enumerate(points)}
+        piece = _on_piece(body, x, above)
+        total += sp.integrate(sp.expand(piece), (x, edges[i], edges[i + 1]), conds="none")
+    return total
+
+
+def _integrate_kinked(body: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
+    """∫_ℝ body dx when body's only non-smooth parts are |x − c| and sign(x − c), ≤ 2 kinks.
+
+    Two kinks c₁, c₂ are ordered both ways (c₂ = c₁ ± d with d > 0); when the two results
+    agree as functions of d, the integral is that function at d = |c₂ − c₁|, else a Piecewise.
+    """
+    points = _kinks(body, x)
+    if points is None or len(points) > 2:
+        return None
+    if len(points) < 2:
+        return _integrate_ordered(body, x, points)
+    first, second = points
+    gap = sp.expand(second - first)
+    symbol = next((s for s in sorted(gap.free_symbols, key=str)
+                   if sp.diff(gap, s).is_number and sp.diff(gap, s) != 0), None)
+    if symbol is None:
+        return None
+    d = sp.Dummy("d", positive=True)
+    results = []
+    for sign in (1, -1):
+        solved = sp.solve(sp.Eq(gap, sign * d), symbol)[0]
+        order = [sp.expand(p.xreplace({symbol: solved})) for p in points]
+        value = _integrate_ordered(body.xreplace({symbol: solved}), x,
+                                   order if sign == 1 else order[::-1])
+        results.append(sp.simplify(value))
+    above, below = results
+    if sp.simplify(above - below) == 0:
+        return above.xreplace({d: sp.Abs(gap)})
+    return sp.Piecewise((above.xreplace({d: gap}), gap > 0), (below.xreplace({d: -gap}), True))
+
+
+def direct_expectation(family: Family, g: sp.Expr, point: Point = None) -> sp.Expr | None:
+    """E[g(x)] by SymPy summation or integration over the support; None without a closed form."""
+    constant, body = (density(family) * g).as_independent(*family.variables, as_Add=False)
+    body = sp.powsimp(body)
+    try:
+        if family.support.measure == "sum":
+            value = sp.summation(body, *_limits(family))
+        elif isinstance(family.support, RealSupport) and body.has(sp.Abs, sp.sign):
+            value = _integrate_kinked(body, family.variables[0])
+            if value is None:
+                return None
+        else:
+            value = body
+            for limit in _limits(family):
+                # Meijer-G first: seconds where the default heuristics take tens (Beta).
+                inner = sp.integrate(value, limit, conds="none", meijerg=True)
+                if inner.has(sp.Integral):
+                    inner = sp.integrate(value, limit, conds="none")
+                value = inner
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    if value.has(sp.hyper):
+        # ∫₀¹ x^{a−1}(1−x)^{b−1} dx comes back as Γ(a)·₂F₁(a, 1−b; a+1; 1)/Γ(a+1).
+        value = sp.gammasimp(sp.hyperexpand(value))
+    value = constant * value
+    if value.has(sp.Piecewise):
+        value = _without_piecewise(family, value)
+    if value is None or has_no_closed_form(value):
+        return None
+    return tidy_rational(_in_chart(family, value, point), family)
+
+
+def _has_denominator(expr: sp.Expr) -> bool:
+    """Whether expr has a reciprocal factor worth cancelling (polynomial coefficients are not)."""
+    return any(p.exp.is_negative for p in expr.atoms(sp.Pow))
+
+
+def _expect_by_statistics(
+    family: Family, expr: sp.Expr, point: Point, tidy: bool, explicit: bool
+) -> sp.Expr:
+    form = family.exponential_form
+    table = _statistic_table(form, family.variables) if form is not None else {}
+    total = sp.Integer(0)
+    for g, coefficient in _x_parts(family, expr).items():
+        if tidy and _has_denominator(coefficient):
+            coefficient = tidy_rational(coefficient, family)
+        if g == 1:
+            total += coefficient
+            continue
+        if g in table:
+            powers, constant = table[g]
+            total += coefficient * statistic_moment(family, powers, point) / constant
+            continue
+        value = direct_expectation(family, g, point)
+        if value is None:
+            if not explicit:
+                raise NoClosedFormError(
+                    f"E[{g}] under {family.label} has no closed form symgeom can derive: it is "
+                    "not a polynomial in the sufficient statistics, and SymPy finds no closed "
+                    "form for the sum/integral over the support"
+                )
+            value = explicit_expectation(family, g, point)
+        total += coefficient * value
+    if tidy and not has_no_closed_form(total):
+        return sp.expand(total)
+    return total
+
+
+def expectation_note(family: Family) -> str:
+    """How :func:`expect` takes expectations for this family (for derivation steps)."""
+    if isinstance(family.support, FiniteSupport):
+        return "exact sum over the support"
+    if has_gaussian_moments(family):
+        return "take expectations term by term with the moments of p(x|θ)"
+    if family.exponential_form is not None:
+        return ("take expectations with the moments of T from the log-partition: "
+                "E[T] = ∇A(η), E[TTᵀ] = ∇²A(η) + ∇A∇Aᵀ, …; other terms by exact sum/integral")
+    return "take expectations by exact summation/integration over the support"
 
 
 def moment_facts(family: Family, expr: sp.Expr, point: Point = None) -> list[sp.Eq]:
-    """The moments E[xᵅ] an expectation of ``expr`` uses, as equations to show in a derivation."""
+    """The moments E[xᵅ] (Gaussian) or E[∏Tᵢ^{aᵢ}] (exponential family) an expectation of
+    ``expr`` uses, as equations to show in a derivation."""
     if isinstance(family.support, FiniteSupport):
         return []
+    if not has_gaussian_moments(family):
+        return _statistic_facts(family, expr, point)
     mean, cov = moment_table(family, point)
     poly = as_polynomial(family, expr)
     facts = []
@@ -97,6 +421,21 @@ def moment_facts(family: Family, expr: sp.Expr, point: Point = None) -> list[sp.
             sp.Eq(sp.Function("E")(monomial), sp.factor(gaussian_moment(mean, cov, powers)),
                   evaluate=False)
         )
+    return facts
+
+
+def _statistic_facts(family: Family, expr: sp.Expr, point: Point) -> list[sp.Eq]:
+    form = family.exponential_form
+    if form is None:
+        return []
+    table = _statistic_table(form, family.variables)
+    used = sorted({table[g][0] for g in _x_parts(family, expr) if g in table},
+                  key=lambda p: (sum(p), p))
+    facts = []
+    for powers in used:
+        monomial = sp.Mul(*[t**a for t, a in zip(form.statistics, powers)])
+        facts.append(sp.Eq(sp.Function("E")(monomial), statistic_moment(family, powers, point),
+                           evaluate=False))
     return facts
 
 

@@ -6,7 +6,15 @@ import sympy as sp
 
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
-from symgeom.derive.common import is_large, jacobian, tidy_rational
+from symgeom.derive.common import (
+    NOT_EXPONENTIAL,
+    NOT_SMOOTH,
+    has_exponential_form,
+    is_large,
+    jacobian,
+    smooth_in_parameters,
+    tidy_rational,
+)
 from symgeom.derive.expectation import (
     as_fraction,
     as_polynomial,
@@ -14,6 +22,8 @@ from symgeom.derive.expectation import (
     expect,
     expect_fraction,
     expect_polynomial,
+    expectation_note,
+    has_gaussian_moments,
     moment_facts,
     multiply,
 )
@@ -66,6 +76,14 @@ def fisher_score_covariance(family: Family) -> Derivation:
         entries = {(i, j): tidy_rational(expect(family, s[i] * s[j]), family) for i, j in _upper(n)}
         steps.append(Step(Expect(SCORE_OUTER, THETA),
                           "exact sum over the support of p(x|θ) s(x) s(x)ᵀ"))
+    elif not has_gaussian_moments(family):
+        # Each score in lowest terms first: products of uncancelled scores expand enormously.
+        s = [tidy_rational(si, family) for si in s]
+        entries = {(i, j): tidy_rational(expect(family, s[i] * s[j]), family) for i, j in _upper(n)}
+        steps.append(Step(
+            Expect(SCORE_OUTER, THETA), expectation_note(family),
+            facts=tuple(moment_facts(family, sp.Add(*[s[i] * s[j] for i, j in _upper(n)]))),
+        ))
     else:
         if is_large(family):
             fractions, z = centered_scores(family)
@@ -91,7 +109,7 @@ def fisher_score_covariance(family: Family) -> Derivation:
                    _matrix(entries, n))
 
 
-@register("fisher", "negative_hessian")
+@register("fisher", "negative_hessian", applies=smooth_in_parameters, reason=NOT_SMOOTH)
 @cached("fisher-hessian")
 def fisher_negative_hessian(family: Family) -> Derivation:
     """F(θ) = −E_θ[∇²_θ log p(x|θ)]."""
@@ -115,7 +133,7 @@ def fisher_negative_hessian(family: Family) -> Derivation:
                    _matrix(entries, n))
 
 
-@register("fisher", "log_partition")
+@register("fisher", "log_partition", applies=has_exponential_form, reason=NOT_EXPONENTIAL)
 @cached("fisher-partition")
 def fisher_log_partition(family: Family) -> Derivation:
     """F(θ) = Jᵀ ∇²A(η) J with J = ∂η/∂θ (exponential family: F_η = ∇²A = Cov[T])."""
@@ -199,7 +217,7 @@ def _hessian_fractions(expr: sp.Expr, wrt: tuple[sp.Symbol, ...]) -> dict[tuple[
     return out
 
 
-@register("fisher", "kl_hessian")
+@register("fisher", "kl_hessian", applies=smooth_in_parameters, reason=NOT_SMOOTH)
 @cached("fisher-kl-hessian")
 def fisher_kl_hessian(family: Family) -> Derivation:
     """F(θ)ᵢⱼ = ∂²/∂θ'ᵢ∂θ'ⱼ KL(θ‖θ') at θ' = θ."""
@@ -230,7 +248,8 @@ def fisher_kl_hessian(family: Family) -> Derivation:
                    _matrix(entries, n))
 
 
-@register("fisher", "pullback", applies=lambda family: family.param != family.reference.name)
+@register("fisher", "pullback", applies=lambda family: family.param != family.reference.name,
+          reason="this is the reference chart: there is nothing to pull back from")
 @cached("fisher-pullback")
 def fisher_pullback(family: Family) -> Derivation:
     """F_θ = Jᵀ F_ref(θ_ref(θ)) J with J = ∂θ_ref/∂θ (reparameterization)."""

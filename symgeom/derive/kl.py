@@ -7,8 +7,21 @@ import sympy as sp
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
 from symgeom.derive.canonical import canonical_form
-from symgeom.derive.common import natural_symbols_at, point_pairs, simplified_if_small, tidy_logs
-from symgeom.derive.expectation import expect, moment_facts, probability_mass
+from symgeom.derive.common import (
+    NOT_EXPONENTIAL,
+    has_exponential_form,
+    natural_symbols_at,
+    point_pairs,
+    simplified_if_small,
+    tidy_logs,
+)
+from symgeom.derive.expectation import (
+    expect,
+    expectation_note,
+    has_gaussian_moments,
+    moment_facts,
+    probability_mass,
+)
 from symgeom.derive.notation import (
     ETA_1,
     ETA_2,
@@ -60,15 +73,17 @@ def kl_definition(family: Family) -> Derivation:
         ))
     else:
         steps.append(Step(Expect(log_ratio, THETA_1), "substitute the log-densities"))
-        polynomial = sp.collect(sp.expand(log_ratio), family.variables)
-        steps.append(Step(
-            Expect(polynomial, THETA_1),
-            "expand the logarithms: a polynomial in x (the normalizing constants cancel)",
-        ))
+        if has_gaussian_moments(family):
+            polynomial = sp.collect(sp.expand(log_ratio), family.variables)
+            why = "expand the logarithms: a polynomial in x (the normalizing constants cancel)"
+        else:
+            polynomial = sp.collect(sp.expand(sp.expand_log(log_ratio)), _statistics(family))
+            why = "expand the logarithms (terms free of the parameters cancel)"
+        steps.append(Step(Expect(polynomial, THETA_1), why))
     raw = expect(family, log_ratio, 1)
     if not isinstance(family.support, FiniteSupport):
         steps.append(Step(
-            sp.expand(raw), "take expectations term by term with the moments of p(x|θ₁)",
+            sp.expand(raw), expectation_note(family).replace("p(x|θ)", "p(x|θ₁)"),
             facts=tuple(moment_facts(family, log_ratio, 1)),
         ))
     result, last = _finish(family, raw)
@@ -81,7 +96,13 @@ def kl_definition(family: Family) -> Derivation:
     )
 
 
-@register("kl", "bregman")
+def _statistics(family: Family) -> tuple[sp.Expr, ...]:
+    """The x-dependent atoms to collect a log-ratio by: T(x) when the family has one, else x."""
+    form = family.exponential_form
+    return family.variables if form is None else tuple(form.statistics)
+
+
+@register("kl", "bregman", applies=has_exponential_form, reason=NOT_EXPONENTIAL)
 @cached("kl-bregman")
 def kl_bregman(family: Family) -> Derivation:
     """KL(θ₁‖θ₂) = A(η₂) − A(η₁) − (η₂ − η₁)·∇A(η₁) with η = η(θ)."""

@@ -12,16 +12,30 @@ Route = Callable[[Family], Derivation]
 Applies = Callable[[Family], bool]
 
 _ROUTES: dict[str, dict[str, tuple[Route, Applies]]] = {}
+_REASONS: dict[tuple[str, str], str] = {}
 
 
-def register(quantity: str, route: str, applies: Applies = lambda family: True) -> Callable[[Route], Route]:
-    """Register ``fn(family) -> Derivation`` as ``route`` of ``quantity``; the first is the default."""
+def register(quantity: str, route: str, applies: Applies = lambda family: True,
+             reason: str = "") -> Callable[[Route], Route]:
+    """Register ``fn(family) -> Derivation`` as ``route`` of ``quantity``; the first is the default.
+    ``reason`` says why the route does not apply to a family for which ``applies`` is false."""
 
     def decorate(fn: Route) -> Route:
         _ROUTES.setdefault(quantity, {})[route] = (fn, applies)
+        if reason:
+            _REASONS[quantity, route] = reason
         return fn
 
     return decorate
+
+
+def not_applicable(quantity: str, family: Family) -> dict[str, str]:
+    """{route: why it does not apply} for the routes of ``quantity`` that ``family`` lacks."""
+    routes(quantity)  # the clear error for an unknown quantity
+    return {
+        name: _REASONS.get((quantity, name), "does not apply to this family")
+        for name, (_, applies) in _ROUTES[quantity].items() if not applies(family)
+    }
 
 
 def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
@@ -52,6 +66,10 @@ def derive(quantity: str, family: Family, route: str | None = None) -> Derivatio
     accepted = routes(quantity, family)
     name = route if route is not None else accepted[0]
     if name not in accepted:
+        why = not_applicable(quantity, family).get(name)
+        if why is not None:
+            raise UnknownQuantityError(f"route {name!r} of {quantity} does not apply to "
+                                       f"{family.label}: {why}; accepted: {', '.join(accepted)}")
         raise UnknownQuantityError(
             f"unknown route {name!r} of {quantity} for {family.label}; accepted: {', '.join(accepted)}"
         )

@@ -68,6 +68,15 @@ def taylor(expr: sp.Expr, t: sp.Symbol, order: int) -> Series:
         u = [sp.Integer(0)] + [c / inner[0] for c in inner[1:]]
         coefficients = [sp.Integer(0)] + [sp.Integer((-1) ** (k + 1)) / k for k in range(1, n)]
         return _compose(sp.log(inner[0]), coefficients, u)
+    if isinstance(expr, (sp.loggamma, sp.polygamma)) and all(
+        t not in a.free_symbols for a in expr.args[:-1]
+    ):
+        # f(u₀ + v) = Σ f⁽ᵏ⁾(u₀) vᵏ/k! with f⁽ᵏ⁾ a polygamma: no differentiation of the whole.
+        inner = taylor(expr.args[-1], t, order)
+        z = sp.Dummy("z")
+        f = expr.func(*expr.args[:-1], z)
+        coefficients = [sp.diff(f, z, k).xreplace({z: inner[0]}) / sp.factorial(k) for k in range(n)]
+        return _compose(coefficients[0], coefficients, [sp.Integer(0), *inner[1:]])
     derivatives, current = [], expr
     for k in range(n):
         derivatives.append(current.subs(t, 0) / sp.factorial(k))

@@ -3,17 +3,44 @@
 from __future__ import annotations
 
 from symgeom.errors import UnknownFamilyError
-from symgeom.families import bernoulli, categorical, gaussian, multivariate_gaussian
+from symgeom.families import (
+    bernoulli,
+    beta,
+    binomial,
+    categorical,
+    exponential,
+    gamma,
+    gaussian,
+    geometric,
+    laplace,
+    multivariate_gaussian,
+    negative_binomial,
+    poisson,
+)
 from symgeom.families.base import Family, Parameter, Parameterization
+from symgeom.families.custom import InconsistentFamilyError, custom_family
 from symgeom.families.front import front_door
 
 Bernoulli = front_door(bernoulli.Bernoulli)
 Categorical = front_door(categorical.Categorical)
 Gaussian = front_door(gaussian.Gaussian)
 MultivariateGaussian = front_door(multivariate_gaussian.MultivariateGaussian)
+Poisson = front_door(poisson.Poisson)
+Exponential = front_door(exponential.Exponential)
+Gamma = front_door(gamma.Gamma)
+Beta = front_door(beta.Beta)
+Binomial = front_door(binomial.Binomial)
+Geometric = front_door(geometric.Geometric)
+NegativeBinomial = front_door(negative_binomial.NegativeBinomial)
+Laplace = front_door(laplace.Laplace)
 
-FAMILY_NAMES = ("bernoulli", "categorical", "gaussian", "multivariate_gaussian")
-_ALIASES = {"normal": "gaussian", "mvn": "multivariate_gaussian", "mvgaussian": "multivariate_gaussian"}
+FAMILY_NAMES = (
+    "bernoulli", "categorical", "gaussian", "multivariate_gaussian",
+    "poisson", "exponential", "gamma", "beta", "binomial", "geometric", "negative_binomial",
+    "laplace",
+)
+_ALIASES = {"normal": "gaussian", "mvn": "multivariate_gaussian", "mvgaussian": "multivariate_gaussian",
+            "negbin": "negative_binomial", "nbinom": "negative_binomial"}
 
 
 def family(
@@ -23,6 +50,8 @@ def family(
     k: int | None = None,
     d: int | None = None,
     covariance: str | None = None,
+    n: int | None = None,
+    r: int | None = None,
 ) -> Family:
     """Build a family by name: ``family("categorical", "logits", k=3)``.
 
@@ -37,17 +66,22 @@ def family(
         raise UnknownFamilyError(
             f"unknown family {name!r}; accepted: {', '.join(FAMILY_NAMES)}"
         )
-    given = {"k": k, "d": d, "covariance": covariance}
+    given = {"k": k, "d": d, "covariance": covariance, "n": n, "r": r}
     takes = {
         "bernoulli": set(),
         "categorical": {"k"},
         "gaussian": set(),
         "multivariate_gaussian": {"d", "covariance"},
-    }[key]
+        "binomial": {"n"},
+        "negative_binomial": {"r"},
+    }.get(key, set())
     extra = [f"{n}={v!r}" for n, v in given.items() if v is not None and n not in takes]
     if extra:
         raise UnknownFamilyError(f"family {key!r} takes no {', '.join(extra)}")
     kwargs = {n: v for n, v in given.items() if v is not None}
+    # a missing count is the constructor's clear InvalidSizeError, not a TypeError
+    required = {"binomial": ("n",), "negative_binomial": ("r",)}.get(key, ())
+    kwargs.update({size: given[size] for size in required})
     if param is not None:
         kwargs["param"] = param
     constructor = {
@@ -55,6 +89,14 @@ def family(
         "categorical": Categorical,
         "gaussian": Gaussian,
         "multivariate_gaussian": MultivariateGaussian,
+        "poisson": Poisson,
+        "exponential": Exponential,
+        "gamma": Gamma,
+        "beta": Beta,
+        "binomial": Binomial,
+        "geometric": Geometric,
+        "negative_binomial": NegativeBinomial,
+        "laplace": Laplace,
     }[key]
     return constructor(**kwargs)
 
@@ -62,11 +104,21 @@ def family(
 __all__ = [
     "FAMILY_NAMES",
     "Bernoulli",
+    "Beta",
+    "Binomial",
     "Categorical",
+    "Exponential",
     "Family",
+    "Gamma",
     "Gaussian",
+    "Geometric",
+    "InconsistentFamilyError",
+    "Laplace",
     "MultivariateGaussian",
+    "NegativeBinomial",
     "Parameter",
     "Parameterization",
+    "Poisson",
+    "custom_family",
     "family",
 ]

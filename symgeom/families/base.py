@@ -126,13 +126,66 @@ class FiniteSupport:
 
 @dataclass(frozen=True)
 class RealSupport:
-    """ℝᵈ with Lebesgue measure; expectations of polynomials use the family's moments."""
+    """ℝᵈ with Lebesgue measure.
+
+    The support alone says nothing about moments: expectations come from the family's
+    exponential-family form (E[T] = ∇A(η)), from direct integration, or — for a family that
+    declares itself Gaussian through ``Family.moments`` — from Isserlis' theorem.
+    """
 
     dimension: int
     measure: str = "integral"
 
 
-Support = FiniteSupport | RealSupport
+@dataclass(frozen=True)
+class IntegerSupport:
+    """{0, 1, …, upper} (``upper=None``: all non-negative integers) with counting measure.
+
+    E[f(x)] = Σₓ p(x|θ) f(x), taken by exact symbolic summation.
+    """
+
+    upper: int | None = None
+    measure: str = "sum"
+
+    def limits(self, variable: sp.Symbol) -> tuple[sp.Symbol, sp.Expr, sp.Expr]:
+        return (variable, sp.Integer(0), sp.oo if self.upper is None else sp.Integer(self.upper))
+
+
+@dataclass(frozen=True)
+class IntervalSupport:
+    """An open interval (lower, upper) ⊂ ℝ with Lebesgue measure: (0, ∞) or (0, 1).
+
+    E[f(x)] = ∫ f(x) p(x|θ) dx, taken by exact symbolic integration.
+    """
+
+    lower: sp.Expr
+    upper: sp.Expr
+    measure: str = "integral"
+
+    def limits(self, variable: sp.Symbol) -> tuple[sp.Symbol, sp.Expr, sp.Expr]:
+        return (variable, sp.sympify(self.lower), sp.sympify(self.upper))
+
+
+def PositiveRealSupport() -> IntervalSupport:  # noqa: N802 - names a support like a class
+    """(0, ∞) with Lebesgue measure."""
+    return IntervalSupport(sp.Integer(0), sp.oo)
+
+
+def UnitIntervalSupport() -> IntervalSupport:  # noqa: N802 - names a support like a class
+    """(0, 1) with Lebesgue measure."""
+    return IntervalSupport(sp.Integer(0), sp.Integer(1))
+
+
+@dataclass(frozen=True)
+class SimplexSupport:
+    """The open probability simplex {x ∈ (0,1)ᵏ : Σ xᵢ = 1}, written in its first k − 1
+    coordinates (x_k = 1 − Σ xᵢ), with Lebesgue measure on those coordinates."""
+
+    k: int
+    measure: str = "integral"
+
+
+Support = FiniteSupport | RealSupport | IntegerSupport | IntervalSupport | SimplexSupport
 
 
 @dataclass(frozen=True)
@@ -165,9 +218,15 @@ class Family:
     variables: tuple[sp.Symbol, ...]
     support: Support
     log_density_reference: sp.Expr
-    exponential_form: ExponentialFamilyForm
+    #: ``None`` for a family outside the exponential family (Laplace): routes that need A(η)
+    #: do not apply to it.
+    exponential_form: ExponentialFamilyForm | None
     parameterizations: tuple[Parameterization, ...]
     param: str
+    #: The Gaussian-moments declaration: x ~ N(mean, covariance) exactly, written in the
+    #: reference symbols.  Only a family that declares it gets Isserlis' theorem for its
+    #: expectations; every other family's expectations come from its exponential-family form,
+    #: exact sums or integrals (see symgeom.derive.expectation).
     moments: tuple[tuple[sp.Expr, ...], tuple[tuple[sp.Expr, ...], ...]] | None = field(
         default=None, compare=True
     )
@@ -231,6 +290,10 @@ class Family:
 
     def natural_at(self, point: Point = None) -> tuple[sp.Expr, ...]:
         """η(θ) at ``point``."""
+        if self.exponential_form is None:
+            raise InvalidParameterizationError(
+                f"family {self.name!r} is not an exponential family: it has no natural parameters"
+            )
         sub = self.reference_at(point)
         return tuple(sp.sympify(e).xreplace(sub) for e in self.exponential_form.natural)
 

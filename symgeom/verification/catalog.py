@@ -14,11 +14,31 @@ import sympy as sp
 
 from symgeom.cache import cached
 from symgeom.derive import entropy, fisher, kl
-from symgeom.derive.common import is_large
+from symgeom.derive.common import is_large, smooth_in_parameters
 from symgeom.derive.expansion import expansion_terms
-from symgeom.derive.expectation import expect, gaussian_moment, moment_table
+from symgeom.derive.expectation import (
+    direct_expectation,
+    expect,
+    explicit_expectation,
+    gaussian_moment,
+    has_gaussian_moments,
+    moment_table,
+)
 from symgeom.derive.fisher import score
-from symgeom.families import Bernoulli, Categorical, Gaussian, MultivariateGaussian
+from symgeom.families import (
+    Bernoulli,
+    Beta,
+    Binomial,
+    Categorical,
+    Exponential,
+    Gamma,
+    Gaussian,
+    Geometric,
+    Laplace,
+    MultivariateGaussian,
+    NegativeBinomial,
+    Poisson,
+)
 from symgeom.families.base import Family, FiniteSupport
 from symgeom.verification.identity import FAILED, PROVED, Verdict, check_identity
 from symgeom.verification.sampling import family_sampler
@@ -35,7 +55,16 @@ def _catalog() -> tuple[Family, ...]:
         for d in (1, 2, 3)
         for p in ("mean_var", "mean_std", "mean_logstd")
     ]
+    families += _beyond_gaussian()
     return tuple(families)
+
+
+def _beyond_gaussian() -> list[Family]:
+    """Every chart of the families whose expectations come from the log-partition and from
+    exact sums and integrals (symgeom.derive.expectation)."""
+    families = [Poisson(), Exponential(), Gamma(), Beta(), Binomial(4), Geometric(),
+                NegativeBinomial(3), Laplace()]
+    return [f.with_param(p) for f in families for p in f.parameterization_names]
 
 
 #: Every family and parameterization the catalog checks, in a fixed order.
@@ -83,8 +112,15 @@ class Row:
 # --- the identities ---------------------------------------------------------------------------
 
 def _normalization(family: Family) -> Sides:
-    """Σₓ p(x|θ) = 1 on a finite support."""
-    return expect(family, sp.Integer(1)), sp.Integer(1)
+    """Σₓ p(x|θ) = 1 (finite support), or the direct sum/integral of the density over its
+    support = 1.  For an exponential family this is ∫h e^{η·T} = e^{A(η)} on an open set of η,
+    whose derivatives are E[T] = ∇A, E[TTᵀ] = ∇²A + ∇A∇Aᵀ, …: it proves that the moments every
+    other route takes from A are the density's own."""
+    if _is_finite(family):
+        return expect(family, sp.Integer(1)), sp.Integer(1)
+    one = sp.Integer(1)
+    total = direct_expectation(family, one)
+    return (explicit_expectation(family, one) if total is None else total), one
 
 
 def _stein(family: Family) -> Sides:
@@ -205,32 +241,52 @@ def _chart_meaning(family: Family) -> Sides:
     return sp.Matrix(back), sp.Matrix(family.symbols())
 
 
+def _has_form(family: Family) -> bool:
+    return family.exponential_form is not None
+
+
+def _normalizes(family: Family) -> bool:
+    """Finite supports in every chart; sums and integrals once per family (reference chart)."""
+    if _is_finite(family):
+        return True
+    return not has_gaussian_moments(family) and not _not_reference(family)
+
+
 IDENTITIES: tuple[Identity, ...] = (
-    Identity("normalization", "Σₓ p(x|θ) = 1", _normalization, _is_finite),
+    Identity("normalization", "Σₓ p(x|θ) = 1 (∫ p dx = 1)", _normalization, _normalizes),
     Identity("moments/stein", "E[∂m] = −E[m ∂ log p] for monomials m, deg ≤ 3 (moments fit p)",
-             _stein, lambda f: not _is_finite(f)),
+             _stein, has_gaussian_moments),
     Identity("moments/integral", "∫ xⁿ p(x) dx = E[xⁿ], n ≤ 4", _integrated_moments,
-             lambda f: not _is_finite(f) and len(f.variables) == 1),
-    Identity("expfamily/form", "log p = η·T − A(η) + log h", _exponential_form),
+             lambda f: has_gaussian_moments(f) and len(f.variables) == 1),
+    Identity("expfamily/form", "log p = η·T − A(η) + log h", _exponential_form, _has_form),
     Identity("score/mean", "E[∇ log p] = 0", _score_mean),
-    Identity("kl/routes", "KL by definition = A(η₂) − A(η₁) − (η₂−η₁)·∇A(η₁)", _kl_routes),
+    Identity("kl/routes", "KL by definition = A(η₂) − A(η₁) − (η₂−η₁)·∇A(η₁)", _kl_routes,
+             _has_form),
     Identity("kl/canonical", "the printed KL (logs paired, one denominator) = the derived sum",
              _rearranged(kl)),
     Identity("kl/self", "KL(θ‖θ) = 0", _kl_self),
     Identity("kl/invariance", "KL is invariant under reparameterization", _kl_invariance,
              _not_reference),
-    Identity("fisher/hessian", "E[s sᵀ] = −E[∇² log p]", _fisher_route("negative_hessian")),
-    Identity("fisher/log_partition", "E[s sᵀ] = Jᵀ ∇²A(η) J", _fisher_route("log_partition")),
-    Identity("fisher/kl_hessian", "E[s sᵀ] = ∇²_θ′ KL(θ‖θ′) at θ′ = θ", _fisher_route("kl_hessian")),
+    Identity("fisher/hessian", "E[s sᵀ] = −E[∇² log p]", _fisher_route("negative_hessian"),
+             smooth_in_parameters),
+    Identity("fisher/log_partition", "E[s sᵀ] = Jᵀ ∇²A(η) J", _fisher_route("log_partition"),
+             _has_form),
+    Identity("fisher/kl_hessian", "E[s sᵀ] = ∇²_θ′ KL(θ‖θ′) at θ′ = θ", _fisher_route("kl_hessian"),
+             smooth_in_parameters),
     Identity("fisher/pullback", "F_θ = Jᵀ F_ref J (reparameterization)", _fisher_route("pullback"),
              _not_reference),
     Identity("entropy/canonical", "the printed entropy = the derived expectation",
              _rearranged(entropy)),
-    Identity("entropy/routes", "−E[log p] = A(η) − η·∇A(η) − E[log h]", _entropy_routes),
-    Identity("expansion/c0", "KL(θ‖θ+tΔ) has no t⁰ term", _coefficient(0)),
-    Identity("expansion/c1", "KL(θ‖θ+tΔ) has no t¹ term", _coefficient(1)),
-    Identity("expansion/c2", "t² coefficient = ½ΔᵀF(θ)Δ", _coefficient(2)),
-    Identity("expansion/c3", "t³ coefficient = (3∇F[Δ,Δ,Δ] − E[(sᵀΔ)³])/12", _coefficient(3)),
+    Identity("entropy/routes", "−E[log p] = A(η) − η·∇A(η) − E[log h]", _entropy_routes,
+             _has_form),
+    Identity("expansion/c0", "KL(θ‖θ+tΔ) has no t⁰ term", _coefficient(0),
+             smooth_in_parameters),
+    Identity("expansion/c1", "KL(θ‖θ+tΔ) has no t¹ term", _coefficient(1),
+             smooth_in_parameters),
+    Identity("expansion/c2", "t² coefficient = ½ΔᵀF(θ)Δ", _coefficient(2),
+             smooth_in_parameters),
+    Identity("expansion/c3", "t³ coefficient = (3∇F[Δ,Δ,Δ] − E[(sᵀΔ)³])/12", _coefficient(3),
+             smooth_in_parameters),
     Identity("chart/meaning", "θ(θ_ref(θ)) = θ: the chart's coordinates are what they are said to be",
              _chart_meaning, lambda f: _not_reference(f) and f.chart.from_reference is not None),
 )

@@ -15,7 +15,9 @@ from symgeom.verification.sampling import draw_point
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: sg.family("poisson"), "unknown family 'poisson'; accepted: bernoulli, categorical"),
+        (lambda: sg.family("weibull"), "unknown family 'weibull'; accepted: bernoulli, categorical"),
+        (lambda: sg.family("binomial"), "Binomial n must be an integer >= 1, got n=None"),
+        (lambda: sg.family("poisson", n=3), "family 'poisson' takes no n=3"),
         (lambda: sg.Gaussian(param="mean_precision"), "unknown parameterization 'mean_precision'"),
         (lambda: sg.Categorical(k=1), "k must be an integer >= 2, got k=1"),
         (lambda: sg.Categorical(k=2.5), "k must be an integer >= 2, got 2.5"),

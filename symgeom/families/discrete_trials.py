@@ -1,0 +1,33 @@
+"""Shared data of the Bernoulli-trial counts (Binomial, Geometric, negative binomial): the
+success probability p in the ``prob`` and ``logit`` charts, and the size checks."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from symgeom.errors import InvalidSizeError
+from symgeom.families.base import Parameter, Parameterization
+
+PROB = Parameter("p", "p", "success probability p", lower=0.0, upper=1.0)
+LOGIT = Parameter("theta", r"\theta", "log-odds of success log(p/(1−p))")
+WEIGHT_1 = Parameter("a", "a", "unnormalized weight of success", lower=0.0)
+WEIGHT_0 = Parameter("b", "b", "unnormalized weight of failure", lower=0.0)
+
+
+def probability_charts() -> tuple[Parameterization, Parameterization]:
+    """``prob`` (p, reference) and ``logit`` (θ, p = eᶿ/(1+eᶿ))."""
+    p, theta = PROB.symbol(), LOGIT.symbol()
+    a, b = WEIGHT_1.symbol(), WEIGHT_0.symbol()
+    return (
+        Parameterization("prob", "success probability p", (PROB,), (p,),
+                         cover=((WEIGHT_1, WEIGHT_0), (a / (a + b),))),
+        Parameterization("logit", "log-odds θ, p = eᶿ/(1+eᶿ)", (LOGIT,),
+                         (sp.exp(theta) / (1 + sp.exp(theta)),)),
+    )
+
+
+def check_count(name: str, value: object, what: str) -> int:
+    """A count parameter (n of a Binomial, r of a negative binomial): an integer ≥ 1."""
+    if isinstance(value, bool) or not isinstance(value, int | sp.Integer) or int(value) < 1:
+        raise InvalidSizeError(f"{what} {name} must be an integer >= 1, got {name}={value!r}")
+    return int(value)
