@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
+from sympy.codegen.cfunctions import log1p
 
 from symgeom.families.base import Family
 
@@ -76,21 +77,36 @@ def bregman_kl(
     return out if out.ndim else out[()]
 
 
+def difference(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """b − a written so nothing cancels in floats when a ≈ b.
+
+    A difference of logarithms becomes log1p((N − D)/D) of the combined ratio N/D, with N − D
+    factored exactly (q(1−p) − p(1−q) = q − p); any other difference is factored.
+    """
+    combined = sp.logcombine(sp.expand_log(b - a, force=True), force=True)
+    if isinstance(combined, sp.log):
+        numerator, denominator = sp.fraction(sp.cancel(combined.args[0]))
+        return log1p(sp.factor(numerator - denominator) / sp.factor(denominator))
+    return sp.factor(b - a)
+
+
 def bregman_form(family: Family) -> sp.Expr:
     """KL(θ₁‖θ₂) of ``family`` as a :class:`BregmanKL` in ``symbols(1) + symbols(2)``."""
     form = family.exponential_form
     eta = form.natural_symbols
     e1, e2 = family.natural_at(1), family.natural_at(2)
-    delta = [b - a for a, b in zip(e1, e2, strict=True)]
+    delta = [difference(a, b) for a, b in zip(e1, e2, strict=True)]
     t = sp.Dummy("t", real=True)
     log_partition = form.log_partition
     gradient = [sp.diff(log_partition, e) for e in eta]
     at1 = dict(zip(eta, e1))
     inner = sp.Add(*[d * g.xreplace(at1) for d, g in zip(delta, gradient, strict=True)])
     along = {e: a + t * d for e, a, d in zip(eta, e1, delta, strict=True)}
+    # ∇²A simplified in η first: e.g. 4eᵑ/(1 + eᵑ)², not the cancelling 4σ − 4σ².
+    hessian = [[sp.factor(sp.simplify(sp.diff(g, e))) for e in eta] for g in gradient]
     quadratic = sp.Add(
         *[
-            delta[i] * delta[j] * sp.diff(gradient[i], eta[j]).xreplace(along)
+            delta[i] * delta[j] * hessian[i][j].xreplace(along)
             for i in range(len(eta))
             for j in range(len(eta))
         ]

@@ -63,12 +63,12 @@ def kl_kernel(family: Family) -> Kernel | None:
     forms = tuple(a.form for a in family.chart.array_arguments)
     if shape.kind == "softmax" and len(forms) == 1 and (shape.chart, forms[0]) in _SOFTMAX:
         return _SOFTMAX[(shape.chart, forms[0])]
-    if shape.kind == "gaussian":
+    if shape.kind == "normal":
         if forms == ("scalar", "scalar"):
             return _GAUSSIAN[shape.chart]
         if forms == ("vector", "vector"):
             return partial(kl_kernels.diagonal_gaussian, shape.chart)
-    if shape.kind == "gaussian_full":
+    if shape.kind == "normal_full":
         return kl_kernels.full_gaussian
     return _stable_lambdified(family)
 

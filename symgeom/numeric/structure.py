@@ -6,10 +6,10 @@ which symgeom has a proved stable KL form, and otherwise into the generic Bregma
 * ``softmax``: A(η) = log(1 + Σᵢ e^{ηᵢ}), h = 1, T the one-hot indicators of all but one outcome
   (any categorical distribution, Bernoulli included).  ``chart`` is ``mean`` when the chart
   coordinates are E[T] = ∇A (probabilities), ``natural`` when they are η (logits).
-* ``gaussian``: T = (x₁…x_d, x₁²…x_d²) on ℝᵈ (independent coordinates).  ``chart`` says how each
+* ``normal``: T = (x₁…x_d, x₁²…x_d²) on ℝᵈ (independent coordinates).  ``chart`` says how each
   coordinate pair (a, b) gives (μ, σ²): ``mean_std`` (μ = a, σ² = b²), ``mean_var`` (σ² = b),
   ``mean_logstd`` (σ² = e^{2b}), ``natural`` (a = η₁, b = η₂).
-* ``gaussian_full``: T = (x, xᵢxⱼ for i ≤ j) on ℝᵈ, chart (μ, upper triangle of Σ).
+* ``normal_full``: T = (x, xᵢxⱼ for i ≤ j) on ℝᵈ, chart (μ, upper triangle of Σ).
 * ``bregman``: every other exponential family (KL = A(η₂) − A(η₁) − (η₂ − η₁)·∇A(η₁)).
 
 Each classification is an exact SymPy comparison on the family's expressions.
@@ -30,7 +30,7 @@ from symgeom.families.base import Family, FiniteSupport, RealSupport
 class KLStructure:
     """The recognized shape of a family's KL: ``kind`` and, for the known kinds, the ``chart``."""
 
-    kind: str  # "softmax" | "gaussian" | "gaussian_full" | "bregman"
+    kind: str  # "softmax" | "normal" | "normal_full" | "bregman"
     chart: str = ""
 
 
@@ -63,7 +63,7 @@ def kl_structure(family: Family) -> KLStructure:
         if tuple(form.statistics) == tuple(xs) + tuple(x**2 for x in xs):
             chart = _gaussian_chart(family)
             if chart:
-                return KLStructure("gaussian", chart)
+                return KLStructure("normal", chart)
         pairs = combinations_with_replacement(range(len(xs)), 2)
         full = tuple(xs) + tuple(xs[i] * xs[j] for i, j in pairs)
         forms = tuple(a.form for a in family.chart.array_arguments)
@@ -73,7 +73,7 @@ def kl_structure(family: Family) -> KLStructure:
             and forms == ("vector", "positive_definite")
             and all(_same(r, s) for r, s in zip(_reference(family), family.symbols()))
         ):
-            return KLStructure("gaussian_full", "mean_cov")
+            return KLStructure("normal_full", "mean_cov")
     return KLStructure("bregman")
 
 

@@ -150,12 +150,12 @@ def stable_kl(family: Family) -> sp.Expr:
             q = [*two, 1 - sp.Add(*two)]
             return sp.Add(*[KLDiv(a, b) for a, b in zip(p, q, strict=True)])
         return _logit_form([*one, sp.S.Zero], [*two, sp.S.Zero])
-    if shape.kind == "gaussian":
+    if shape.kind == "normal":
         d = len(family.variables)
         return sp.Add(
             *[_gaussian_pair(shape.chart, one[i], one[d + i], two[i], two[d + i]) for i in range(d)]
         )
-    if shape.kind == "gaussian_full":
+    if shape.kind == "normal_full":
         return _full_gaussian_form(family, one, two, len(family.variables))
     return bregman_form(family)
 
