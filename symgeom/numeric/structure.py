@@ -81,9 +81,14 @@ def _reference(family: Family) -> tuple[sp.Expr, ...]:
     return tuple(family.reference_at(None).values())
 
 
+#: Above this many statistics only structural (==) comparisons are made, so recognition stays
+#: O(k) for Categorical(10⁴); a custom family written differently is then taken as generic.
+SMALL = 4
+
+
 def _statistics(family: Family, outcome: tuple[int, ...]) -> tuple[sp.Expr, ...]:
     at = dict(zip(family.variables, outcome))
-    return tuple(sp.sympify(t).subs(at) for t in family.exponential_form.statistics)
+    return tuple(sp.sympify(t).xreplace(at) for t in family.exponential_form.statistics)
 
 
 def _unit(n: int, i: int) -> tuple[int, ...]:
@@ -92,30 +97,47 @@ def _unit(n: int, i: int) -> tuple[int, ...]:
 
 def _one_hot(family: Family) -> bool:
     """T over the outcomes is {e₁, …, e_n, 0}: each outcome sets at most one statistic to 1."""
-    seen = [_statistics(family, o) for o in family.support.outcomes]
-    n = len(family.exponential_form.statistics)
-    expected = {_unit(n, j) for j in range(n)} | {(0,) * n}
-    return len(seen) == n + 1 and set(seen) == expected
+    stats = tuple(family.exponential_form.statistics)
+    n = len(stats)
+    outcomes = family.support.outcomes
+    if len(outcomes) != n + 1:
+        return False
+    variables = tuple(family.variables)
+    if stats == variables[:n]:
+        seen = {tuple(o[:n]) for o in outcomes}
+    elif n <= SMALL:
+        seen = {_statistics(family, o) for o in outcomes}
+    else:
+        return False
+    return seen == {_unit(n, j) for j in range(n)} | {(0,) * n}
+
+
+def _matches(actual: tuple[sp.Expr, ...], expected: tuple[sp.Expr, ...]) -> bool:
+    """Structurally equal, or (for few entries) equal after exact simplification."""
+    if len(actual) != len(expected):
+        return False
+    if all(sp.sympify(a) == b for a, b in zip(actual, expected)):
+        return True
+    return len(actual) <= SMALL and all(_same(a, b) for a, b in zip(actual, expected))
 
 
 def _softmax_chart(family: Family) -> str:
-    """``mean`` if θᵢ = E[Tᵢ], ``natural`` if E[Tᵢ] = ∂A/∂ηᵢ at η = θ, else ''.
+    """``mean`` if θᵢ = E[Tᵢ] = pᵢ, ``natural`` if θ = η, else ''.
 
-    E[Tᵢ] = p(outcome with T = eᵢ | θ), read from the log-density: rational in θ or in e^θ.
+    The reference parameters must be the probabilities (η = log(pᵢ/(1 − Σp))); the chart is then
+    the mean chart if it maps to them identically, the natural one if pᵢ = e^{θᵢ}/(1 + Σe^θ).
     """
-    symbols = family.symbols()
     form = family.exponential_form
-    stats = form.statistics
-    log_density = family.log_density(None)
-    means = []
-    for i in range(len(stats)):
-        outcome = next(o for o in family.support.outcomes if _statistics(family, o) == _unit(len(stats), i))
-        means.append(sp.exp(log_density.subs(dict(zip(family.variables, outcome)))))
-    if all(_same(m, s) for m, s in zip(means, symbols)):
+    reference = family.reference.symbols()
+    last = 1 - sp.Add(*reference)
+    if not _matches(form.natural, tuple(sp.log(p / last) for p in reference)):
+        return ""
+    symbols = family.symbols()
+    image = tuple(family.chart.to_reference)
+    if _matches(image, symbols):
         return "mean"
-    at = dict(zip(form.natural_symbols, symbols))
-    gradient = [sp.diff(form.log_partition, e).xreplace(at) for e in form.natural_symbols]
-    if all(_same(m, g) for m, g in zip(means, gradient)):
+    denominator = 1 + sp.Add(*[sp.exp(t) for t in symbols])
+    if _matches(image, tuple(sp.exp(t) / denominator for t in symbols)):
         return "natural"
     return ""
 
