@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from symgeom.errors import InvalidParameterError, UnknownQuantityError
+from symgeom.numeric import finite
 from symgeom.numeric import kl as kl_kernels
 from symgeom.numeric.inputs import (
     Input,
@@ -294,10 +295,25 @@ def _make(derivation: Derivation) -> _Built:
     if derivation.quantity in ("fisher", "entropy"):
         out = "(...)" if derivation.quantity == "entropy" else _matrix_shape(derivation)
         sig = Signature(derivation.quantity, family.label, one, out, _formula(derivation))
+        if finite.supported(family):
+            return _Built(_finite_kernel(family, derivation.quantity), sig, 1)
         return _Built(_lambdified(derivation, family, 1), sig, 1)
     scalar = tuple(Input(str(s), "(...)", "real", "scalar", "interval") for s in derivation.arguments)
     sig = Signature(derivation.quantity, family.label, scalar, "(...)", _formula(derivation))
     return _Built(_lambdified_flat(derivation), sig, 0)
+
+
+def _finite_kernel(family: Family, quantity: str) -> Kernel:
+    """Entropy or Fisher of a finite-support family, summed over outcomes (:mod:`.finite`)."""
+    function = finite.entropy_function(family) if quantity == "entropy" else finite.fisher_function(family)
+    simplex = [i for i, a in enumerate(family.chart.array_arguments) if a.form == "simplex"]
+
+    def kernel(*arrays: np.ndarray) -> np.ndarray:
+        scalars = unpack(family, arrays) + [arrays[i][..., -1] for i in simplex]
+        dtype = np.result_type(*arrays, np.float32)
+        return np.asarray(function(*scalars), dtype=dtype)[()]
+
+    return kernel
 
 
 def _matrix_shape(derivation: Derivation) -> str:

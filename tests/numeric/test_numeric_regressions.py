@@ -97,3 +97,81 @@ def test_any_size_diagonal_gaussian() -> None:
     got = float(f(np.zeros(3), np.ones(3), np.ones(3), 2 * np.ones(3)))
     want = 3 * (np.log(2) + (1 + 1) / (2 * 4) - 0.5)
     assert got == pytest.approx(want, rel=1e-15)
+
+
+# --- entropy and Fisher of finite-support families (generated per outcome) ------------------------
+def _softmax(z: list[float]) -> list[mp.mpf]:
+    zs = [mp.mpf(x) for x in z]
+    total = mp.fsum(mp.exp(x) for x in zs)
+    return [mp.exp(x) / total for x in zs]
+
+
+def _entropy(p: list[mp.mpf]) -> float:
+    return float(mp.fsum(-x * mp.log(x) for x in p if x > 0))
+
+
+@pytest.mark.parametrize(
+    ("family", "point", "probabilities"),
+    [
+        (sg.Categorical(3, "logits"), [0.0, 0.0, -710.0], None),
+        (sg.Bernoulli("logit"), 499.16774174385387, None),
+        (sg.Bernoulli("logit"), -650.0, None),
+        (sg.Bernoulli(), 0.0, [0, 1]),
+        (sg.Bernoulli(), 1.0, [1, 0]),
+        (sg.Bernoulli(), 1e-17, None),
+        (sg.Categorical(3), [0.5, 0.5, 0.0], None),
+        (sg.Categorical(2), [1 - 1e-16, 1e-16], None),
+        (sg.Categorical(2), [1.0, 1e-20], None),
+    ],
+)
+def test_entropy_regimes(family: sg.Family, point: object, probabilities: list[float] | None) -> None:
+    got = float(sg.entropy(family).numpy()(point))
+    with mp.workdps(50):
+        if probabilities is not None:
+            p = [mp.mpf(x) for x in probabilities]
+        elif family.param == "logit":
+            p = _softmax([point, 0.0])
+        elif family.param == "logits":
+            p = _softmax(point)
+        elif family.param == "prob":
+            p = [mp.mpf(point), 1 - mp.mpf(point)]
+        else:
+            p = [mp.mpf(x) for x in point]  # the supplied vector, last entry included
+        want = _entropy(p)
+    assert got >= 0
+    assert abs(got - want) <= 1e-12 * want
+
+
+def test_logit_entropy_never_negative() -> None:
+    theta = np.random.default_rng(0).uniform(-700, 700, 100_000)
+    assert np.all(sg.entropy(sg.Bernoulli("logit")).numpy()(theta) >= 0)
+
+
+def test_categorical_logits_entropy_wide_logits_finite() -> None:
+    z = np.random.default_rng(1).normal(0, 30, size=(200, 10))
+    h = sg.entropy(sg.Categorical(10, "logits")).numpy()(z)
+    assert np.all(np.isfinite(h)) and np.all(h >= 0)
+
+
+@pytest.mark.parametrize("theta", [400.0, -400.0, 30.0])
+def test_bernoulli_logit_fisher_far_out(theta: float) -> None:
+    got = float(sg.fisher(sg.Bernoulli("logit")).numpy()(theta)[0, 0])
+    with mp.workdps(50):
+        t = mp.mpf(theta)
+        want = float(1 / (1 + mp.exp(-t)) / (1 + mp.exp(t)))  # σ(θ)σ(−θ), nothing cancels
+    assert abs(got - want) <= 1e-13 * want
+
+
+def test_categorical_logits_fisher_with_an_underflowing_class() -> None:
+    got = sg.fisher(sg.Categorical(3, "logits")).numpy()([0.0, 0.0, -710.0])
+    with mp.workdps(50):
+        p = _softmax([0.0, 0.0, -710.0])[:2]
+        want = np.array([[float(p[i] * ((i == j) - p[j])) for j in range(2)] for i in range(2)])
+    # Chart coordinates are zᵢ − z_k = 710: log pᵢ = zᵢ − LSE rounds at ε·710 ≈ 1.6e-13.
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_categorical_probs_fisher_uses_the_supplied_last_probability() -> None:
+    got = sg.fisher(sg.Categorical(2)).numpy()([1.0, 1e-20])
+    # F = 1/p₁ + 1/p₂ with the supplied p₂ = 1e-20 (1 − p₁ would be 0).
+    assert float(got[0, 0]) == pytest.approx(1.0 + 1e20, rel=1e-15)
