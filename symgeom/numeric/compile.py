@@ -152,7 +152,7 @@ class CompiledFunction:
                 f"{self.signature.quantity} of {self.signature.family} takes "
                 f"{len(spec)} arrays ({', '.join(i.name for i in spec)}), got {len(args)}"
             )
-        arrays = [as_float(a) for a in args]
+        arrays = _weak_scalars([as_float(a) for a in args], args)
         observable = "observe" in _parameters(self._kernel)
         if self.validate:
             # Values of observable kernels are checked block by block inside the kernel, where
@@ -201,6 +201,16 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"<compiled {self.signature.quantity} of {self.signature.family}>"
+
+
+def _weak_scalars(arrays: list[np.ndarray], args: tuple[Any, ...]) -> list[np.ndarray]:
+    """Python int/float arguments take the float32 of the array arguments, as NumPy's own
+    promotion treats Python scalars (float32 arrays mixed with 1.0 stay float32)."""
+    weak = [isinstance(a, int | float) and not isinstance(a, bool) for a in args]
+    strong = {arr.dtype for arr, w in zip(arrays, weak, strict=True) if not w}
+    if any(weak) and strong == {np.dtype(np.float32)}:
+        return [arr.astype(np.float32) if w else arr for arr, w in zip(arrays, weak, strict=True)]
+    return arrays
 
 
 def _parameters(kernel: Kernel) -> tuple[str, ...]:

@@ -175,3 +175,12 @@ def test_categorical_probs_fisher_uses_the_supplied_last_probability() -> None:
     got = sg.fisher(sg.Categorical(2)).numpy()([1.0, 1e-20])
     # F = 1/p₁ + 1/p₂ with the supplied p₂ = 1e-20 (1 − p₁ would be 0).
     assert float(got[0, 0]) == pytest.approx(1.0 + 1e20, rel=1e-15)
+
+
+@pytest.mark.parametrize("quantity", [sg.kl, sg.entropy])
+def test_float32_arrays_mixed_with_python_floats_stay_float32(quantity: object) -> None:
+    fam = sg.Gaussian()
+    f = quantity(fam).numpy()
+    n = 4 if quantity is sg.kl else 2
+    args = (np.float32([0.0, 1.0]), 2.0, np.float32([0.5, 0.5]), 3.0)[:n]
+    assert f(*args).dtype == np.float32
