@@ -96,7 +96,7 @@ def bregman_form(family: Family) -> sp.Expr:
     eta = form.natural_symbols
     e1, e2 = family.natural_at(1), family.natural_at(2)
     delta = [difference(a, b) for a, b in zip(e1, e2, strict=True)]
-    t = sp.Dummy("t", real=True)
+    t = sp.Symbol("bregman_t", real=True)  # a named symbol: generated source is deterministic
     log_partition = form.log_partition
     gradient = [sp.diff(log_partition, e) for e in eta]
     at1 = dict(zip(eta, e1))
