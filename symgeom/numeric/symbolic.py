@@ -185,4 +185,4 @@ def stable_numpy(family: Family) -> Callable[..., object]:
     """``stable_kl(family)`` lambdified with kl_div and χ printed as the stable NumPy kernels."""
     args = family.symbols(1) + family.symbols(2)
     namespace = {"kl_div": kernels.kl_div, "chi": kernels.chi, "bregman_kl": bregman_kl}
-    return sp.lambdify(args, stable_kl(family), modules=[namespace, "numpy"])
+    return sp.lambdify(args, stable_kl(family), modules=[namespace, "scipy", "numpy"])

@@ -26,7 +26,7 @@ def _load(family: Family, tmp_path: pathlib.Path) -> object:
         if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in node.names
     }
-    assert imported <= {"__future__", "math", "collections", "numpy"}
+    assert imported <= {"__future__", "math", "collections", "numpy", "scipy"}
     spec = importlib.util.spec_from_file_location("exported_kl", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -164,3 +164,42 @@ def test_no_dispatch_by_family_name() -> None:
     hits = [f"{path.name}: {line.strip()}" for path in sources
             for line in path.read_text().splitlines() if pattern.search(line)]
     assert not hits, hits
+
+
+@cache
+def gamma() -> Family:
+    """Gamma(α, β) (shape, rate): T = (log x, x), η = (α − 1, −β), A = lnΓ(η₁ + 1) − (η₁ + 1)·log(−η₂)."""
+    x = sp.Symbol("x", positive=True)
+    a, b = sp.Symbol("alpha", positive=True), sp.Symbol("beta", positive=True)
+    e1, e2 = sp.Symbol("eta1", real=True), sp.Symbol("eta2", negative=True)
+    pars = (Parameter("alpha", r"\alpha", "shape", lower=0.0), Parameter("beta", r"\beta", "rate", lower=0.0))
+    return Family(
+        name="gamma_shape_rate", title="Gamma", size=(), variables=(x,),
+        support=RealSupport(dimension=1),
+        log_density_reference=a * sp.log(b) - sp.loggamma(a) + (a - 1) * sp.log(x) - b * x,
+        exponential_form=ExponentialFamilyForm(
+            statistics=(sp.log(x), x), natural_symbols=(e1, e2), natural=(a - 1, -b),
+            log_partition=sp.loggamma(e1 + 1) - (e1 + 1) * sp.log(-e2), log_base_measure=sp.Integer(0),
+        ),
+        parameterizations=(Parameterization("shape_rate", "α, β", pars, (a, b)),),
+        param="shape_rate",
+    )
+
+
+def _gamma_reference(a1: float, b1: float, a2: float, b2: float) -> float:
+    with mp.workdps(50):
+        a1, b1, a2, b2 = (mp.mpf(v) for v in (a1, b1, a2, b2))
+        return float((a1 - a2) * mp.digamma(a1) - mp.loggamma(a1) + mp.loggamma(a2)
+                     + a2 * (mp.log(b1) - mp.log(b2)) + a1 * (b2 - b1) / b1)
+
+
+@pytest.mark.parametrize("shape", [1e-3, 0.5, 3.0, 1e3, 1e6])
+@pytest.mark.parametrize("relative", [0.5, 1e-4, 1e-9, 1e-14])
+def test_gamma_kl_shapes_across_decades(shape: float, relative: float) -> None:
+    kl = kl_function(gamma())
+    a1, b1 = shape, 2.0
+    a2, b2 = shape * (1 + relative), 2.0 * (1 - relative / 3)
+    got = float(kl(a1, b1, a2, b2))
+    want = _gamma_reference(a1, b1, a2, b2)
+    assert got >= 0
+    assert abs(got - want) <= 1e-12 * want
