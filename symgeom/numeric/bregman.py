@@ -37,7 +37,7 @@ SWITCH = 1e-2
 class BregmanKL(sp.Function):
     """BregmanKL(A₁, A₂, g, f(t), t) = A₂ − A₁ − g = ∫₀¹ f(t) dt, f ≥ 0 (g = Δ·∇A(η₁)).
 
-    Printed to NumPy as ``bregman_kl(A₁, A₂, g, lambda t: f)``.
+    Printed to NumPy as ``bregman_kl(A₁, A₂, g, lambda t, θ…: f, (θ…,))``.
     """
 
     nargs = 5
@@ -52,28 +52,39 @@ class BregmanKL(sp.Function):
 
     def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
         a1, a2, inner, integrand, t = self.args
+        free = sorted(integrand.free_symbols - {t}, key=str)
+        names = ", ".join(printer._print(x) for x in free)
         a1, a2, inner, body, t = (printer._print(x) for x in (a1, a2, inner, integrand, t))
-        return f"bregman_kl({a1}, {a2}, {inner}, lambda {t}: {body})"
+        return f"bregman_kl({a1}, {a2}, {inner}, lambda {t}, {names}: {body}, ({names},))"
 
     _pythoncode = _numpycode
 
 
 def bregman_kl(
-    a1: np.ndarray, a2: np.ndarray, inner: np.ndarray, integrand: Callable[[float], np.ndarray]
+    a1: np.ndarray,
+    a2: np.ndarray,
+    inner: np.ndarray,
+    integrand: Callable[..., np.ndarray],
+    args: tuple[np.ndarray, ...],
 ) -> np.ndarray:
-    """A₂ − A₁ − g where that keeps ≥ 2 digits, else Σⱼ wⱼ f(tⱼ) (Gauss–Legendre on [0, 1])."""
-    a1, a2, inner = np.broadcast_arrays(*(np.asarray(x) for x in (a1, a2, inner)))
-    dtype = np.result_type(a1, a2, inner, np.float32)
+    """A₂ − A₁ − g where that keeps ≥ 2 digits, else Σⱼ wⱼ f(tⱼ, args) (Gauss–Legendre on [0, 1]).
+
+    The remainder is evaluated only at the pairs that need it (f takes t and the arguments).
+    """
+    a1, a2, inner, *arrays = np.broadcast_arrays(*(np.asarray(x) for x in (a1, a2, inner, *args)))
+    dtype = np.result_type(a1, a2, inner, *arrays, np.float32)
     with np.errstate(all="ignore"):
-        direct = (a2 - a1 - inner).astype(dtype, copy=False)
+        direct = np.asarray(a2 - a1 - inner, dtype=dtype)
         scale = np.abs(a1) + np.abs(a2) + np.abs(inner)
         near = ~(direct > SWITCH * scale)
         if not np.any(near):
             return direct if direct.ndim else direct[()]
-        total = np.zeros(direct.shape, dtype=dtype)
+        subset = [np.asarray(x, dtype=dtype)[near] for x in arrays]
+        total = np.zeros(subset[0].shape if subset else (), dtype=dtype)
         for t, w in zip(_T.astype(dtype), _W.astype(dtype), strict=True):
-            total = total + w * np.asarray(integrand(t), dtype=dtype)
-        out = np.where(near, total, direct)
+            total += w * np.asarray(integrand(t, *subset), dtype=dtype)
+        out = direct.copy()
+        out[near] = total
     return out if out.ndim else out[()]
 
 
