@@ -86,7 +86,8 @@ def main() -> None:
     far_gamma = (a1, b1, np.exp(rng.normal(size=n)), np.exp(rng.normal(size=n)))
     cases = {
         "gamma far": (kl_function(gamma(), validate=False), naive_gamma, far_gamma),
-        "gamma near": (kl_function(gamma(), validate=False), naive_gamma, (a1, b1, a1 * near, b1 * near[::-1])),
+        "gamma near": (kl_function(gamma(), validate=False), naive_gamma,
+                       (a1, b1, a1 * near, b1 * near[::-1])),
         "poisson far": (kl_function(poisson(), validate=False), naive_poisson,
                         (l1, np.exp(rng.normal(size=n) * 3))),
         "poisson near": (kl_function(poisson(), validate=False), naive_poisson, (l1, l1 * near)),
