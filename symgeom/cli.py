@@ -245,6 +245,10 @@ def render(derivation: Derivation, fmt: str, standalone: bool = False) -> str:
     if fmt == "json":
         return to_json(derivation) + "\n"
     if fmt == "python":
+        if derivation.quantity == "kl" and derivation.family is not None:
+            from symgeom.numeric.export import kl_module
+
+            return kl_module(derivation.family)
         return to_python(derivation)
     return derivation.text()
 

@@ -17,11 +17,20 @@
 into the arrays a compiled function takes (probability or logit vectors of shape (k,), μ (d,),
 Σ (d, d), …).  Ranges (documented, deliberately well conditioned):
 
-* probabilities: class weights in [10⁻³, 1] before normalizing (Bernoulli p in [10⁻³, 1 − 10⁻³]);
-  ``wide=True``: p down to 10⁻³⁰⁰ and up to 1 − 10⁻¹⁶
-* logits, μ, η₁ (through μ): [−10, 10]
-* σ: log-uniform in [10⁻², 10²] (σ², log σ, η₂ follow); ``wide=True``: [10⁻¹⁵⁰, 10¹⁵⁰]
-* Σ (full): A·Aᵀ + ½I with entries of A in [−1, 1], so its condition number is below ≈ 2d + 1
+Everything is read from the chart's data (parameter bounds, array layout, joint constraints), so
+a custom family gets strategies too:
+
+* a simplex (probability vector): class weights in [10⁻³, 1] before normalizing;
+  ``wide=True``: weights down to 10⁻³⁰⁰
+* a coordinate in an interval [lo, hi] (p): lo + (hi − lo)·u with u in [10⁻³, 1 − 10⁻³];
+  ``wide=True``: u down to 10⁻³⁰⁰ and up to 1 − 10⁻¹⁶
+* a pinned vector (logits): [−10, 10]
+* a coordinate bounded on one side (σ, σ², η₂): log-uniform distance in [10⁻², 10²] from its
+  bound; ``wide=True``: [10⁻¹⁵⁰, 10¹⁵⁰]
+* an unbounded coordinate (μ, log σ, η₁): [−log 100, log 100]
+* a positive definite matrix (Σ): A·Aᵀ + ½I with entries of A in [−1, 1], so its condition number
+  is below ≈ 2d + 1
+* a chart's other joint constraints: points violating them are filtered out
 
 ``param_pairs(fam, near=…)`` draws (θ₁, θ₂): independent points for ``near=False``; for
 ``near=δ`` (a float) θ₂ is θ₁ perturbed by a relative amount up to δ in every coordinate, staying
@@ -40,7 +49,8 @@ import numpy as np
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from symgeom.families.base import Family
+from symgeom.families.base import ArrayArgument, Family, Parameter
+from symgeom.numeric.inputs import group, joint_constraints, matrix_order
 
 __all__ = [
     "arrays",
@@ -121,22 +131,6 @@ def _simplex(k: int, wide: bool) -> st.SearchStrategy[list[float]]:
     return st.lists(weight, min_size=k, max_size=k).map(normalize)
 
 
-def _gaussian(param: str, wide: bool) -> st.SearchStrategy[tuple[float, float]]:
-    return st.tuples(_finite(-_MEAN, _MEAN), _sigma(wide)).map(
-        lambda ms: _gaussian_chart(param, *ms)
-    )
-
-
-def _gaussian_chart(param: str, mu: float, sigma: float) -> tuple[float, float]:
-    if param == "mean_std":
-        return mu, sigma
-    if param == "mean_var":
-        return mu, sigma * sigma
-    if param == "mean_logstd":
-        return mu, float(np.log(sigma))
-    return mu / sigma**2, -1 / (2 * sigma**2)
-
-
 def _covariance(d: int) -> st.SearchStrategy[np.ndarray]:
     entries = st.lists(_finite(-1.0, 1.0), min_size=d * d, max_size=d * d)
     return entries.map(lambda a: _spd(np.asarray(a).reshape(d, d)))
@@ -146,56 +140,57 @@ def _spd(a: np.ndarray) -> np.ndarray:
     return a @ a.T + 0.5 * np.eye(a.shape[0])
 
 
+def _scalar(par: Parameter, wide: bool) -> st.SearchStrategy[float]:
+    """One coordinate within its bounds: an interval [lo, hi] (as a probability on [0, 1]); a
+    half-line at log-uniform distance (like σ) from its bound; else [−log 100, log 100] (a
+    log-scale like log σ stays within σ ∈ [10⁻², 10²])."""
+    lower, upper = par.lower, par.upper
+    if lower is not None and upper is not None:
+        return _probability(wide).map(lambda u: float(lower + (upper - lower) * u))
+    if lower is not None:
+        return _sigma(wide).map(lambda s: float(lower + s))
+    if upper is not None:
+        return _sigma(wide).map(lambda s: float(upper - s))
+    return _finite(-_LOG_SIGMA, _LOG_SIGMA)
+
+
+def _argument(family: Family, arg: ArrayArgument, pars: tuple[Parameter, ...], wide: bool
+              ) -> st.SearchStrategy[tuple[float, ...]]:
+    if arg.form == "simplex":
+        return _simplex(arg.count + 1, wide).map(lambda p: tuple(p[:-1]))
+    if arg.form == "pinned":
+        return st.lists(_finite(-_LOGIT, _LOGIT), min_size=arg.count, max_size=arg.count).map(tuple)
+    if arg.form == "positive_definite":
+        d = matrix_order(arg.count)
+        return _covariance(d).map(lambda c: tuple(float(c[i, j]) for i, j in _upper(d)))
+    return st.tuples(*(_scalar(par, wide) for par in pars))
+
+
+def _upper(d: int) -> list[tuple[int, int]]:
+    return list(combinations_with_replacement(range(d), 2))
+
+
 def params(family: Family, *, wide: bool = False) -> st.SearchStrategy[tuple[float, ...]]:
-    """One valid point θ of ``family``: a tuple of floats in ``family.parameters`` order."""
-    sizes = dict(family.size)
-    if family.name == "bernoulli":
-        if family.param == "prob":
-            return st.tuples(_probability(wide))
-        return st.tuples(_finite(-_LOGIT, _LOGIT))
-    if family.name == "categorical":
-        k = sizes["k"]
-        if family.param == "probs":
-            return _simplex(k, wide).map(lambda p: tuple(p[:-1]))
-        return st.lists(_finite(-_LOGIT, _LOGIT), min_size=k - 1, max_size=k - 1).map(tuple)
-    if family.name == "gaussian":
-        return _gaussian(family.param, wide)
-    d = sizes["d"]
-    means = st.lists(_finite(-_MEAN, _MEAN), min_size=d, max_size=d)
-    if sizes["covariance"] == "full":
-        return st.tuples(means, _covariance(d)).map(lambda mc: _flatten_full(mc[0], mc[1]))
-    sigmas = st.lists(_sigma(wide), min_size=d, max_size=d)
-    return st.tuples(means, sigmas).map(
-        lambda ms: tuple(ms[0]) + tuple(_gaussian_chart(family.param, 0.0, s)[1] for s in ms[1])
-    )
+    """One valid point θ of ``family``: a tuple of floats in ``family.parameters`` order.
 
-
-def _flatten_full(mu: list[float], cov: np.ndarray) -> tuple[float, ...]:
-    d = len(mu)
-    upper = [float(cov[i, j]) for i, j in combinations_with_replacement(range(d), 2)]
-    return tuple(float(m) for m in mu) + tuple(upper)
+    Drawn from the chart's data: each array argument by its form, each scalar within its
+    parameter's bounds, and points violating a joint constraint of the chart filtered out.
+    """
+    parts = []
+    start = 0
+    for arg in family.chart.array_arguments:
+        parts.append(_argument(family, arg, family.parameters[start : start + arg.count], wide))
+        start += arg.count
+    points = st.tuples(*parts).map(lambda groups: tuple(x for g in groups for x in g))
+    constraints = joint_constraints(family)
+    if constraints:
+        points = points.filter(lambda t: all(bool(ok(*t)) for ok, _ in constraints))
+    return points
 
 
 def arrays(family: Family, theta: tuple[float, ...]) -> tuple[np.ndarray, ...]:
     """θ (``family.parameters`` order) grouped as a compiled function's arguments for one point."""
-    sizes = dict(family.size)
-    values = np.asarray(theta, dtype=float)
-    if family.name == "categorical":
-        if family.param == "probs":
-            return (np.append(values, 1.0 - values.sum()),)
-        return (np.append(values, 0.0),)
-    if family.name == "multivariate_gaussian":
-        d = sizes["d"]
-        mu = values[:d]
-        if sizes["covariance"] == "full":
-            cov = np.empty((d, d))
-            for value, (i, j) in zip(
-                values[d:], combinations_with_replacement(range(d), 2), strict=True
-            ):
-                cov[i, j] = cov[j, i] = value
-            return mu, cov
-        return mu, values[d:]
-    return tuple(np.float64(v) for v in values)
+    return group(family, np.asarray(theta, dtype=float))
 
 
 # --- pairs ----------------------------------------------------------------------------------------
@@ -203,22 +198,39 @@ def perturb(
     family: Family, theta: tuple[float, ...], delta: float, r: np.ndarray
 ) -> tuple[float, ...]:
     """θ moved by a relative amount ≤ δ in every coordinate (r ∈ [−1, 1]ⁿ), staying valid."""
-    sizes = dict(family.size)
     t = np.asarray(theta, dtype=float)
-    if family.name == "bernoulli" and family.param == "prob":
-        p = t[0]
-        return (float(p + delta * r[0] * min(p, 1 - p)),)
-    if family.name == "categorical" and family.param == "probs":
-        full = np.append(t, 1.0 - t.sum())
-        moved = full * (1 + delta * r[: full.size])
-        return tuple(float(x) for x in (moved / moved.sum())[:-1])
-    if family.name == "multivariate_gaussian" and sizes["covariance"] == "full":
-        d = sizes["d"]
-        mu, cov = arrays(family, theta)
-        b = np.eye(d) + delta * r[: d * d].reshape(d, d)
-        mu2 = mu * (1 + delta * r[d * d : d * d + d])
-        return _flatten_full(list(mu2), b @ cov @ b.T)
-    return tuple(float(x) for x in t * (1 + delta * r[: t.size]))
+    out: list[float] = []
+    start = used = 0
+    for arg in family.chart.array_arguments:
+        values = t[start : start + arg.count]
+        pars = family.parameters[start : start + arg.count]
+        start += arg.count
+        if arg.form == "simplex":
+            full = np.append(values, 1.0 - values.sum())
+            moved = full * (1 + delta * r[used : used + full.size])
+            used += full.size
+            out += [float(x) for x in (moved / moved.sum())[:-1]]
+        elif arg.form == "positive_definite":
+            d = matrix_order(arg.count)
+            cov = np.empty((d, d))
+            for value, (i, j) in zip(values, _upper(d), strict=True):
+                cov[i, j] = cov[j, i] = value
+            b = np.eye(d) + delta * r[used : used + d * d].reshape(d, d)
+            used += d * d
+            moved = b @ cov @ b.T
+            out += [float(moved[i, j]) for i, j in _upper(d)]
+        else:
+            for value, par, x in zip(values, pars, r[used : used + arg.count], strict=True):
+                out.append(_perturb_scalar(par, float(value), delta, float(x)))
+            used += arg.count
+    return tuple(out)
+
+
+def _perturb_scalar(par: Parameter, value: float, delta: float, r: float) -> float:
+    """Relative move, or within an interval a move relative to the distance to the nearer end."""
+    if par.lower is not None and par.upper is not None:
+        return float(value + delta * r * min(value - par.lower, par.upper - value))
+    return float(value * (1 + delta * r))
 
 
 def near_pairs(
@@ -234,12 +246,15 @@ def near_pairs(
 
 
 def _perturbation_size(family: Family) -> int:
-    sizes = dict(family.size)
-    if family.name == "categorical":
-        return sizes["k"]
-    if family.name == "multivariate_gaussian" and sizes["covariance"] == "full":
-        return sizes["d"] * sizes["d"] + sizes["d"]
-    return len(family.parameters)
+    size = 0
+    for arg in family.chart.array_arguments:
+        if arg.form == "simplex":
+            size += arg.count + 1
+        elif arg.form == "positive_definite":
+            size += matrix_order(arg.count) ** 2
+        else:
+            size += arg.count
+    return size
 
 
 def param_pairs(

@@ -73,6 +73,32 @@ class Parameter:
         return f"{low} < {self.name} < {high}"
 
 
+#: How an :class:`ArrayArgument` lays out its chart parameters (see its docstring).
+ARRAY_FORMS = ("scalar", "vector", "simplex", "pinned", "positive_definite")
+
+
+@dataclass(frozen=True)
+class ArrayArgument:
+    """``count`` consecutive chart parameters passed to numeric functions as one array.
+
+    ``form`` says how the array holds them:
+
+    * ``scalar`` (count 1): one broadcastable array;
+    * ``vector`` (…, n): the parameters as they are;
+    * ``simplex`` (…, n + 1): a probability vector; the parameters are its first n entries and the
+      last is 1 − Σ of them (entries in [0, 1], summing to 1);
+    * ``pinned`` (…, n + 1): a vector read up to a common shift; the parameters are vᵢ − v_last;
+    * ``positive_definite`` (…, d, d) with n = d(d+1)/2: a symmetric positive definite matrix whose
+      upper triangle, row by row, are the parameters (the chart's leading-minor constraints).
+
+    This is data for numerics only (validation, grouping, strategies); derivations never read it.
+    """
+
+    name: str
+    count: int = 1
+    form: str = "scalar"
+
+
 @dataclass(frozen=True)
 class Parameterization:
     """A named chart θ ↦ θ_ref onto the family's reference parameters.
@@ -87,6 +113,8 @@ class Parameterization:
     ``from_reference`` states what each coordinate means, θᵢ in the reference parameters
     (σ² = σ·σ, log σ, η₁ = μ/σ²), independently of ``to_reference``: the catalog checks that the
     two maps are inverse to each other, so a wrong chart cannot pass as a consistent one.
+    ``arrays`` groups the parameters into the arrays numeric functions take (default: one
+    scalar each).
     """
 
     name: str
@@ -96,6 +124,14 @@ class Parameterization:
     constraints: tuple[tuple[sp.Basic, str], ...] = ()
     cover: tuple[tuple[Parameter, ...], tuple[sp.Expr, ...]] | None = None
     from_reference: tuple[sp.Expr, ...] | None = None
+    arrays: tuple[ArrayArgument, ...] = ()
+
+    @property
+    def array_arguments(self) -> tuple[ArrayArgument, ...]:
+        """``arrays``, or one scalar argument per parameter when none are declared."""
+        if self.arrays:
+            return self.arrays
+        return tuple(ArrayArgument(p.name) for p in self.parameters)
 
     def cover_at(self, point: Point) -> dict[sp.Symbol, sp.Expr]:
         """The ``cover`` substitution for the symbols of ``point`` (empty when there is none)."""

@@ -8,6 +8,7 @@ import sympy as sp
 
 from symgeom.errors import InvalidSizeError
 from symgeom.families.base import (
+    ArrayArgument,
     ExponentialFamilyForm,
     Family,
     FiniteSupport,
@@ -85,6 +86,7 @@ def _categorical(k: int, param: str) -> Family:
                 tuple(p),
                 constraints=((sp.Add(*p) < 1, "the probabilities must sum to less than 1"),),
                 cover=(weights, tuple(w / sp.Add(*w_symbols) for w in w_symbols[:-1])),
+                arrays=(ArrayArgument("p", k - 1, "simplex"),),
             ),
             Parameterization(
                 "logits",
@@ -92,6 +94,7 @@ def _categorical(k: int, param: str) -> Family:
                 logits,
                 tuple(sp.exp(zi) / softmax_denominator for zi in z),
                 from_reference=tuple(sp.log(pi / (1 - sp.Add(*p))) for pi in p),
+                arrays=(ArrayArgument("z", k - 1, "pinned"),),
             ),
         ),
         param=param,

@@ -9,6 +9,7 @@ import sympy as sp
 
 from symgeom.errors import InvalidParameterizationError, InvalidSizeError
 from symgeom.families.base import (
+    ArrayArgument,
     ExponentialFamilyForm,
     Family,
     Parameter,
@@ -137,11 +138,17 @@ def _full(d: int, param: str) -> Family:
                 cover=(cholesky, tuple(mu_cover) + tuple(
                     (chol * chol.T)[i - 1, j - 1] for i, j in pairs
                 )),
+                arrays=(ArrayArgument("mu", d, "vector"),
+                        ArrayArgument("Sigma", len(pairs), "positive_definite")),
             ),
         ),
         param=param,
         moments=(tuple(mu), tuple(tuple(sigma.row(i)) for i in range(d))),
     )
+
+
+def _vectors(d: int, scale: str) -> tuple[ArrayArgument, ...]:
+    return ArrayArgument("mu", d, "vector"), ArrayArgument(scale, d, "vector")
 
 
 @cache
@@ -176,16 +183,18 @@ def _diagonal(d: int, param: str) -> Family:
         ),
         parameterizations=(
             Parameterization("mean_var", "means μᵢ and variances σᵢ²", means + variances,
-                             tuple(mu) + tuple(v)),
+                             tuple(mu) + tuple(v), arrays=_vectors(d, "sigma2")),
             Parameterization("mean_std", "means μᵢ and standard deviations σᵢ", means + stds,
                              tuple(mu) + tuple(s.symbol() ** 2 for s in stds),
                              from_reference=tuple(mu) + tuple(sp.sqrt(vi) for vi in v)),
+                             arrays=_vectors(d, "sigma")),
             Parameterization(
                 "mean_logstd",
                 "means μᵢ and log standard deviations log σᵢ (the usual RL policy head)",
                 means + logstds,
                 tuple(mu) + tuple(sp.exp(2 * s.symbol()) for s in logstds),
                 from_reference=tuple(mu) + tuple(sp.log(vi) / 2 for vi in v),
+                arrays=_vectors(d, "log_sigma"),
             ),
         ),
         param=param,

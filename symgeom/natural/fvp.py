@@ -1,16 +1,18 @@
-"""Closed-form Fisher-vector products F(θ)v for every family and chart, never forming F."""
+"""Closed-form Fisher-vector products F(θ)v for every family and chart, from the family's data."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from symgeom.errors import InvalidParameterError, UnknownQuantityError
+from symgeom.errors import InvalidParameterError, SymgeomError, UnknownQuantityError
 from symgeom.families.base import Family
 from symgeom.natural.point import check_point, check_vector, dimension, symmetric_from_vech
 from symgeom.numeric.coerce import float64_array
+from symgeom.numeric.structure import kl_structure
 
 Vector = NDArray[np.float64]
 Kernel = Callable[[Vector, Vector, Family], Vector]
@@ -63,56 +65,18 @@ def _free_vector(x: ArrayLike, name: str) -> Vector:
     return check_vector(vec, vec.shape[0], name)
 
 
-def _bernoulli_prob(theta: Vector, v: Vector, fam: Family) -> Vector:
-    p = theta[0]
-    return v / (p * (1.0 - p))
-
-
-def _bernoulli_logit(theta: Vector, v: Vector, fam: Family) -> Vector:
-    # σ(θ)σ(−θ), not p(1 − p): 1 − p would cancel for large θ.
-    return v / ((1.0 + np.exp(-theta[0])) * (1.0 + np.exp(theta[0])))
-
-
-def _categorical_probs(theta: Vector, v: Vector, fam: Family) -> Vector:
+def _softmax_mean(theta: Vector, v: Vector, fam: Family) -> Vector:
     return categorical_probs_fvp(theta, v)
 
 
-def _categorical_logits(theta: Vector, v: Vector, fam: Family) -> Vector:
+def _softmax_natural(theta: Vector, v: Vector, fam: Family) -> Vector:
     return categorical_logits_fvp(theta, v)
 
 
-def _mean_and_scale(means: Vector, scales: Vector, v: Vector, param: str) -> Vector:
-    """Diagonal Gaussian blocks: F = diag(1/σ²) on μ, and 2/σ², 1/(2σ⁴), 2 on σ, σ², log σ."""
-    d = means.shape[0]
-    if param == "mean_std":
-        var, scale_info = scales**2, 2.0 / scales**2
-    elif param == "mean_var":
-        var, scale_info = scales, 0.5 / scales**2
-    else:
-        var, scale_info = np.exp(2.0 * scales), np.full(d, 2.0)
-    return np.concatenate([v[:d] / var, scale_info * v[d:]])
-
-
-def _gaussian(theta: Vector, v: Vector, fam: Family) -> Vector:
-    if fam.param != "natural":
-        return _mean_and_scale(theta[:1], theta[1:], v, fam.param)
-    # In natural coordinates F = ∇²A(η) = Cov(T), T = (x, x²).
-    eta1, eta2 = theta
-    var = -0.5 / eta2
-    mu = eta1 * var
-    cov = np.array([[var, 2 * mu * var], [2 * mu * var, 4 * mu**2 * var + 2 * var**2]])
-    return cov @ v
-
-
-def _mvn_diagonal(theta: Vector, v: Vector, fam: Family) -> Vector:
-    d = dict(fam.size)["d"]
-    return _mean_and_scale(theta[:d], theta[d:], v, fam.param)
-
-
-def _mvn_full(theta: Vector, v: Vector, fam: Family) -> Vector:
+def _gaussian_full(theta: Vector, v: Vector, fam: Family) -> Vector:
     # F((dμ,dΣ),(dμ',dΣ')) = dμᵀΣ⁻¹dμ' + ½ tr(Σ⁻¹dΣΣ⁻¹dΣ'); the off-diagonal coordinate Σᵢⱼ moves
     # both (i,j) and (j,i), which doubles its ½ into a whole.  O(d³), F itself has O(d⁴) entries.
-    d = dict(fam.size)["d"]
+    d = len(fam.variables)
     sigma = symmetric_from_vech(theta[d:], d)
     inv = np.linalg.inv(sigma)
     m = inv @ symmetric_from_vech(v[d:], d) @ inv
@@ -121,27 +85,54 @@ def _mvn_full(theta: Vector, v: Vector, fam: Family) -> Vector:
     return np.concatenate([inv @ v[:d], weight * m[rows, cols]])
 
 
-_KERNELS: dict[tuple[str, str], Kernel] = {
-    ("bernoulli", "prob"): _bernoulli_prob,
-    ("bernoulli", "logit"): _bernoulli_logit,
-    ("categorical", "probs"): _categorical_probs,
-    ("categorical", "logits"): _categorical_logits,
-    ("gaussian", "mean_std"): _gaussian,
-    ("gaussian", "mean_var"): _gaussian,
-    ("gaussian", "mean_logstd"): _gaussian,
-    ("gaussian", "natural"): _gaussian,
-    ("multivariate_gaussian", "mean_var"): _mvn_diagonal,
-    ("multivariate_gaussian", "mean_std"): _mvn_diagonal,
-    ("multivariate_gaussian", "mean_logstd"): _mvn_diagonal,
-    ("multivariate_gaussian", "mean_cov"): _mvn_full,
-}
+@functools.cache
+def _closed_form(fam: Family) -> tuple[Kernel, bool]:
+    """F(θ)v from the derived closed-form Fisher: (kernel, whether F is diagonal).
+
+    A diagonal F (every off-diagonal entry cancels to 0) gives an O(k) product of its lambdified
+    diagonal; otherwise the lambdified matrix times v.
+    """
+    import sympy as sp
+
+    import symgeom
+
+    matrix = symgeom.fisher(fam).result
+    symbols = fam.symbols()
+    n = matrix.shape[0]
+    diagonal = all(sp.cancel(matrix[i, j]) == 0 for i in range(n) for j in range(n) if i != j)
+    if diagonal:
+        entries = sp.lambdify(symbols, [matrix[i, i] for i in range(n)], modules="numpy")
+
+        def diagonal_kernel(theta: Vector, v: Vector, fam: Family) -> Vector:
+            return np.asarray(entries(*theta), dtype=float) * v
+
+        return diagonal_kernel, True
+    formed = sp.lambdify(symbols, matrix.tolist(), modules="numpy")
+
+    def dense_kernel(theta: Vector, v: Vector, fam: Family) -> Vector:
+        return np.asarray(formed(*theta), dtype=float) @ v
+
+    return dense_kernel, False
 
 
 def _kernel(fam: Family) -> Kernel:
-    kernel = _KERNELS.get((fam.name, fam.param))
-    if kernel is None:
-        raise UnknownQuantityError(f"no closed-form Fisher-vector product for {fam.label}")
-    return kernel
+    """The FVP kernel from the family's data.
+
+    The recognized log-partition A (see :mod:`symgeom.numeric.structure`) gives the O(k) forms it
+    implies: for A = log(1 + Σe^η), F = ∇²A = diag(p) − ppᵀ in η and F = (∇²A)⁻¹ = diag(1/p) +
+    11ᵀ/p_k in p = ∇A; for a full-covariance Gaussian the Σ⁻¹ form.  Every other chart uses its
+    derived closed-form Fisher (diagonal: O(k); else the formed matrix).
+    """
+    shape = kl_structure(fam)
+    forms = tuple(a.form for a in fam.chart.array_arguments)
+    if shape.kind == "softmax" and len(forms) == 1:
+        return _softmax_mean if shape.chart == "mean" else _softmax_natural
+    if shape.kind == "normal_full":
+        return _gaussian_full
+    try:
+        return _closed_form(fam)[0]
+    except SymgeomError as error:
+        raise UnknownQuantityError(f"no closed-form Fisher-vector product for {fam.label}: {error}") from None
 
 
 def fisher_vector_product(fam: Family, theta: ArrayLike, v: ArrayLike) -> Vector:

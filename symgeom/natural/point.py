@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from symgeom.errors import InvalidParameterError
 from symgeom.families.base import Family
 from symgeom.numeric.coerce import float64_array
+from symgeom.numeric.inputs import group
 
 
 def dimension(fam: Family) -> int:
@@ -33,19 +37,9 @@ def check_point(fam: Family, theta: ArrayLike, name: str = "theta") -> NDArray[n
                 f"{name}: {par.name} = {value!r} is outside its domain {par.domain_text()} "
                 f"for {fam.label}"
             )
-    if fam.name == "categorical" and fam.param == "probs" and not point.sum() < 1:
-        raise InvalidParameterError(
-            f"{name}: the free probabilities of {fam.label} must sum to less than 1, "
-            f"got {point.sum()!r}"
-        )
-    if fam.name == "multivariate_gaussian" and fam.param == "mean_cov":
-        d = dict(fam.size)["d"]
-        try:
-            np.linalg.cholesky(symmetric_from_vech(point[d:], d))
-        except np.linalg.LinAlgError:
-            raise InvalidParameterError(
-                f"{name}: Σ must be positive definite for {fam.label}"
-            ) from None
+    for satisfied, text in _constraints(fam):
+        if not bool(satisfied(*point)):
+            raise InvalidParameterError(f"{name}: {text} for {fam.label}, got {point.tolist()!r}")
     return point
 
 
@@ -71,17 +65,18 @@ def symmetric_from_vech(entries: NDArray[np.float64], d: int) -> NDArray[np.floa
 def grouped(fam: Family, theta: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
     """Chart coordinates θ → the grouped arrays compiled functions take (see symgeom.numeric).
 
-    Categorical: the whole k-vector (p with p_k = 1 − Σp, or logits with z_k = 0); the
-    multivariate Gaussian: μ and Σ (full) or the diagonal vector; other families: one scalar
-    per coordinate.
+    Read from the chart's array layout: a simplex gets p_k = 1 − Σp, pinned logits z_k = 0, a
+    covariance both triangles; scalars stay one per coordinate.
     """
-    sizes = dict(fam.size)
-    if fam.name == "categorical":
-        last = 1.0 - theta.sum() if fam.param == "probs" else 0.0
-        return (np.append(theta, last),)
-    if fam.name == "multivariate_gaussian":
-        d = sizes["d"]
-        if sizes["covariance"] == "full":
-            return theta[:d], symmetric_from_vech(theta[d:], d)
-        return theta[:d], theta[d:]
-    return tuple(theta)
+    return group(fam, theta)
+
+
+@functools.cache
+def _constraints(fam: Family) -> tuple[tuple[Callable[..., object], str], ...]:
+    """The chart's joint constraints (Σp < 1, leading minors of Σ > 0, …) as NumPy predicates."""
+    import sympy as sp
+
+    return tuple(
+        (sp.lambdify(fam.symbols(), relation, modules="numpy"), text)
+        for relation, text in fam.chart.constraints
+    )

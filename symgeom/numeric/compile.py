@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from symgeom.errors import InvalidParameterError, UnknownQuantityError
+from symgeom.numeric import finite
 from symgeom.numeric import kl as kl_kernels
 from symgeom.numeric.inputs import (
     Input,
@@ -28,6 +29,7 @@ from symgeom.numeric.inputs import (
     unpack,
     validate,
 )
+from symgeom.numeric.structure import kl_structure
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -38,25 +40,55 @@ Kernel = Callable[..., np.ndarray]
 _CORE_RANK = {"scalar": 0, "vector": 1, "matrix": 2}
 
 
+_SOFTMAX = {
+    ("mean", "scalar"): kl_kernels.bernoulli_prob,
+    ("natural", "scalar"): kl_kernels.bernoulli_logit,
+    ("mean", "simplex"): kl_kernels.categorical_probs,
+    ("natural", "pinned"): kl_kernels.categorical_logits,
+}
+_GAUSSIAN = {
+    "mean_std": kl_kernels.gaussian_mean_std,
+    "mean_var": kl_kernels.gaussian_mean_var,
+    "natural": kl_kernels.gaussian_natural,
+    "mean_logstd": kl_kernels.gaussian_mean_logstd,
+}
+
+
 def kl_kernel(family: Family) -> Kernel | None:
-    """The stable KL kernel of ``family``'s chart, taking grouped θ₁ arrays then θ₂ arrays."""
-    sizes = dict(family.size)
-    if family.name == "bernoulli":
-        return {"prob": kl_kernels.bernoulli_prob, "logit": kl_kernels.bernoulli_logit}[family.param]
-    if family.name == "categorical":
-        return {"probs": kl_kernels.categorical_probs, "logits": kl_kernels.categorical_logits}[family.param]
-    if family.name == "gaussian":
-        return {
-            "mean_std": kl_kernels.gaussian_mean_std,
-            "mean_var": kl_kernels.gaussian_mean_var,
-            "natural": kl_kernels.gaussian_natural,
-            "mean_logstd": kl_kernels.gaussian_mean_logstd,
-        }[family.param]
-    if family.name == "multivariate_gaussian":
-        if sizes["covariance"] == "full":
-            return kl_kernels.full_gaussian
-        return partial(kl_kernels.diagonal_gaussian, family.param)
-    return None
+    """The stable KL kernel of ``family``'s chart, taking grouped θ₁ arrays then θ₂ arrays.
+
+    Chosen from the recognized structure (:func:`symgeom.numeric.structure.kl_structure`) and
+    the chart's array layout; every other exponential family gets the lambdified Bregman form.
+    """
+    shape = kl_structure(family)
+    forms = tuple(a.form for a in family.chart.array_arguments)
+    if shape.kind == "softmax" and len(forms) == 1 and (shape.chart, forms[0]) in _SOFTMAX:
+        return _SOFTMAX[(shape.chart, forms[0])]
+    if shape.kind == "normal":
+        if forms == ("scalar", "scalar"):
+            return _GAUSSIAN[shape.chart]
+        if forms == ("vector", "vector"):
+            return partial(kl_kernels.diagonal_gaussian, shape.chart)
+    if shape.kind == "normal_full":
+        return kl_kernels.full_gaussian
+    return _stable_lambdified(family)
+
+
+def _stable_lambdified(family: Family) -> Kernel:
+    """``stable_kl(family)`` lambdified (:mod:`symgeom.numeric.symbolic`), on grouped arrays."""
+    from symgeom.numeric.symbolic import stable_kl, stable_numpy
+
+    function = stable_numpy(family)
+    per_point = len(family.chart.array_arguments)
+
+    def kernel(*arrays: np.ndarray) -> np.ndarray:
+        """KL(θ₁‖θ₂) = the generated stable form (Bregman divergence of A with its remainder)."""
+        scalars = unpack(family, arrays[:per_point]) + unpack(family, arrays[per_point:])
+        dtype = np.result_type(*arrays, np.float32)
+        return np.asarray(function(*scalars), dtype=dtype)[()]
+
+    kernel.__doc__ = f"KL(θ₁‖θ₂) = {str(stable_kl(family))[:140]}"
+    return kernel
 
 
 @dataclass(frozen=True)
@@ -120,7 +152,7 @@ class CompiledFunction:
                 f"{self.signature.quantity} of {self.signature.family} takes "
                 f"{len(spec)} arrays ({', '.join(i.name for i in spec)}), got {len(args)}"
             )
-        arrays = [as_float(a, inp.name) for a, inp in zip(args, spec, strict=True)]
+        arrays = _weak_scalars([as_float(a, inp.name) for a, inp in zip(args, spec, strict=True)], args)
         observable = "observe" in _parameters(self._kernel)
         if self.validate:
             # Values of observable kernels are checked block by block inside the kernel, where
@@ -132,7 +164,7 @@ class CompiledFunction:
             with np.errstate(all="ignore"):
                 out = self._kernel(*arrays)
             return self._no_nan(out) if self.validate else self._nan_outside_domain(out, arrays)
-        observer = RangeObserver([i.check for i in spec], sums=self.validate)
+        observer = RangeObserver(list(spec), sums=self.validate)
         with np.errstate(all="ignore"):
             out = self._kernel(*arrays, observe=observer)
         if observer.ok:
@@ -180,6 +212,16 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"<compiled {self.signature.quantity} of {self.signature.family}>"
+
+
+def _weak_scalars(arrays: list[np.ndarray], args: tuple[Any, ...]) -> list[np.ndarray]:
+    """Python int/float arguments take the float32 of the array arguments, as NumPy's own
+    promotion treats Python scalars (float32 arrays mixed with 1.0 stay float32)."""
+    weak = [isinstance(a, int | float) and not isinstance(a, bool) for a in args]
+    strong = {arr.dtype for arr, w in zip(arrays, weak, strict=True) if not w}
+    if any(weak) and strong == {np.dtype(np.float32)}:
+        return [arr.astype(np.float32) if w else arr for arr, w in zip(arrays, weak, strict=True)]
+    return arrays
 
 
 def _parameters(kernel: Kernel) -> tuple[str, ...]:
@@ -231,7 +273,7 @@ def compile_derivation(derivation: Derivation, validate: bool = True) -> Compile
 
 
 def _named(spec: tuple[Input, ...], suffix: str) -> tuple[Input, ...]:
-    return tuple(Input(i.name + suffix, i.shape, i.domain, i.kind, i.check) for i in spec)
+    return tuple(replace(i, name=i.name + suffix) for i in spec)
 
 
 def _kl_built(family: Family, any_size: bool = False) -> _Built | None:
@@ -274,10 +316,25 @@ def _make(derivation: Derivation) -> _Built:
     if derivation.quantity in ("fisher", "entropy"):
         out = "(...)" if derivation.quantity == "entropy" else _matrix_shape(derivation)
         sig = Signature(derivation.quantity, family.label, one, out, _formula(derivation))
+        if finite.supported(family):
+            return _Built(_finite_kernel(family, derivation.quantity), sig, 1)
         return _Built(_lambdified(derivation, family, 1), sig, 1)
-    scalar = tuple(Input(str(s), "(...)", "real", "scalar", "real") for s in derivation.arguments)
+    scalar = tuple(Input(str(s), "(...)", "real", "scalar", "interval") for s in derivation.arguments)
     sig = Signature(derivation.quantity, family.label, scalar, "(...)", _formula(derivation))
     return _Built(_lambdified_flat(derivation), sig, 0)
+
+
+def _finite_kernel(family: Family, quantity: str) -> Kernel:
+    """Entropy or Fisher of a finite-support family, summed over outcomes (:mod:`.finite`)."""
+    function = finite.entropy_function(family) if quantity == "entropy" else finite.fisher_function(family)
+    simplex = [i for i, a in enumerate(family.chart.array_arguments) if a.form == "simplex"]
+
+    def kernel(*arrays: np.ndarray) -> np.ndarray:
+        scalars = unpack(family, arrays) + [arrays[i][..., -1] for i in simplex]
+        dtype = np.result_type(*arrays, np.float32)
+        return np.asarray(function(*scalars), dtype=dtype)[()]
+
+    return kernel
 
 
 def _matrix_shape(derivation: Derivation) -> str:

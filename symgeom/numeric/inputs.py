@@ -21,81 +21,148 @@ from symgeom.numeric.coerce import real_array
 
 @dataclass(frozen=True)
 class Input:
-    """One argument of a compiled function: its name, its shape and its domain, in words."""
+    """One argument of a compiled function: its name, its shape and its domain, in words.
+
+    ``check`` is ``interval`` (entries within ``lower``/``upper``: closed when both bounds are
+    finite, as for probabilities, open otherwise), ``simplex`` (probability vector) or
+    ``covariance`` (symmetric positive definite matrix).
+    """
 
     name: str
     shape: str
     domain: str
     kind: str  # "scalar" | "vector" | "matrix"
-    check: str  # "real" | "positive" | "negative" | "probability" | "simplex" | "covariance"
+    check: str  # "interval" | "simplex" | "covariance"
+    lower: float | None = None
+    upper: float | None = None
+
+
+def _size_name(family: Family, n: int, any_size: bool) -> str:
+    """The family's size key whose value is n (so shapes read (..., k)), else n itself."""
+    if any_size:
+        for key, value in family.size:
+            if value == n:
+                return key
+    return str(n)
+
+
+def matrix_order(count: int) -> int:
+    """d with d(d+1)/2 = ``count``."""
+    d = int((np.sqrt(8 * count + 1) - 1) / 2)
+    return d + 1 if (d + 1) * (d + 2) // 2 <= count else d
 
 
 def inputs(family: Family, any_size: bool = False) -> tuple[Input, ...]:
     """The grouped inputs describing one parameter point θ of ``family`` in its chart.
 
-    ``any_size`` leaves k (Categorical) or d (MultivariateGaussian) free: shapes read (..., k).
+    Read from the chart's :class:`~symgeom.families.base.ArrayArgument` declarations and the
+    parameters' bounds.  ``any_size`` leaves the sizes free: shapes read (..., k).
     """
-    sizes = dict(family.size)
-    if any_size:
-        sizes.update({key: key for key in ("k", "d") if key in sizes})
-    if family.name == "categorical":
-        k = sizes["k"]
-        if family.param == "probs":
-            return (Input("p", f"(..., {k})", "pᵢ ∈ [0, 1], Σpᵢ = 1", "vector", "simplex"),)
-        return (Input("z", f"(..., {k})", "real logits, any shift", "vector", "real"),)
-    if family.name == "multivariate_gaussian":
-        d = sizes["d"]
-        mean = Input("mu", f"(..., {d})", "real", "vector", "real")
-        if sizes["covariance"] == "full":
-            return mean, Input(
-                "Sigma", f"(..., {d}, {d})", "symmetric positive definite", "matrix", "covariance"
+    out = []
+    start = 0
+    for arg in family.chart.array_arguments:
+        pars = family.parameters[start : start + arg.count]
+        start += arg.count
+        lower, upper = _common_bounds(pars)
+        domain = _domain(lower, upper)
+        if arg.form == "scalar":
+            out.append(Input(arg.name, "(...)", domain, "scalar", "interval", lower, upper))
+        elif arg.form == "vector":
+            n = _size_name(family, arg.count, any_size)
+            out.append(Input(arg.name, f"(..., {n})", domain, "vector", "interval", lower, upper))
+        elif arg.form == "simplex":
+            n = _size_name(family, arg.count + 1, any_size)
+            out.append(Input(arg.name, f"(..., {n})", "pᵢ ∈ [0, 1], Σpᵢ = 1", "vector", "simplex", 0.0, 1.0))
+        elif arg.form == "pinned":
+            n = _size_name(family, arg.count + 1, any_size)
+            out.append(
+                Input(arg.name, f"(..., {n})", "real, any common shift", "vector", "interval", lower, upper)
             )
-        par = family.parameters[d]
-        name = par.name.rstrip("0123456789").rstrip("_")
-        return mean, Input(name, f"(..., {d})", _domain(par.lower, par.upper), "vector", _check(par))
-    return tuple(
-        Input(par.name, "(...)", _domain(par.lower, par.upper), "scalar", _check(par))
-        for par in family.parameters
-    )
+        else:
+            d = _size_name(family, matrix_order(arg.count), any_size)
+            shape = f"(..., {d}, {d})"
+            out.append(Input(arg.name, shape, "symmetric positive definite", "matrix", "covariance"))
+    return tuple(out)
 
 
-def _check(par: object) -> str:
-    lower, upper = par.lower, par.upper
-    if lower == 0 and upper == 1:
-        return "probability"
-    if lower == 0:
-        return "positive"
-    if upper == 0:
-        return "negative"
-    return "real"
+def _common_bounds(pars: tuple) -> tuple[float | None, float | None]:
+    """The bounds shared by all ``pars`` (an array argument's entries share one domain)."""
+    return pars[0].lower, pars[0].upper
 
 
 def _domain(lower: float | None, upper: float | None) -> str:
-    if lower == 0 and upper == 1:
-        return "0 ≤ value ≤ 1"
-    if lower == 0:
-        return "value > 0"
-    if upper == 0:
-        return "value < 0"
+    if lower is not None and upper is not None:
+        return f"{lower:g} ≤ value ≤ {upper:g}"
+    if lower is not None:
+        return f"value > {lower:g}"
+    if upper is not None:
+        return f"value < {upper:g}"
     return "real"
 
 
 def unpack(family: Family, arrays: tuple[np.ndarray, ...]) -> list[np.ndarray]:
     """Grouped arrays of one point → one array per entry of ``family.symbols()`` (chart order)."""
-    sizes = dict(family.size)
-    if family.name == "categorical":
-        (v,) = arrays
-        if family.param == "probs":
-            return [v[..., i] for i in range(sizes["k"] - 1)]
-        return [v[..., i] - v[..., -1] for i in range(sizes["k"] - 1)]
-    if family.name == "multivariate_gaussian":
-        d = sizes["d"]
-        mu, second = arrays
-        means = [mu[..., i] for i in range(d)]
-        if sizes["covariance"] == "full":
-            return means + [second[..., i, j] for i, j in combinations_with_replacement(range(d), 2)]
-        return means + [second[..., i] for i in range(d)]
-    return list(arrays)
+    out: list[np.ndarray] = []
+    for arg, v in zip(family.chart.array_arguments, arrays, strict=True):
+        if arg.form == "scalar":
+            out.append(v)
+        elif arg.form in ("vector", "simplex"):
+            out += [v[..., i] for i in range(arg.count)]
+        elif arg.form == "pinned":
+            out += [v[..., i] - v[..., -1] for i in range(arg.count)]
+        else:
+            d = matrix_order(arg.count)
+            out += [v[..., i, j] for i, j in combinations_with_replacement(range(d), 2)]
+    return out
+
+
+def group(family: Family, theta: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Chart coordinates θ (shape (n,)) → the grouped arrays of one point; inverse of :func:`unpack`.
+
+    A simplex gets its last entry 1 − Σ, a pinned vector a last entry 0, a matrix both triangles.
+    """
+    out: list[np.ndarray] = []
+    start = 0
+    for arg in family.chart.array_arguments:
+        values = np.asarray(theta[start : start + arg.count], dtype=float)
+        start += arg.count
+        if arg.form == "scalar":
+            out.append(np.float64(values[0]))
+        elif arg.form == "vector":
+            out.append(values)
+        elif arg.form == "simplex":
+            out.append(np.append(values, 1.0 - values.sum()))
+        elif arg.form == "pinned":
+            out.append(np.append(values, 0.0))
+        else:
+            d = matrix_order(arg.count)
+            rows, cols = np.triu_indices(d)
+            matrix = np.zeros((d, d))
+            matrix[rows, cols] = values
+            matrix[cols, rows] = values
+            out.append(matrix)
+    return tuple(out)
+
+
+def joint_constraints(family: Family) -> tuple[tuple[object, str], ...]:
+    """The chart's joint constraints not already implied by an array form (simplex, Σ ≻ 0).
+
+    Each is (a NumPy predicate of the chart scalars, its text).
+    """
+    import sympy as sp
+
+    covered: set[sp.Symbol] = set()
+    start = 0
+    for arg in family.chart.array_arguments:
+        if arg.form in ("simplex", "positive_definite"):
+            covered |= set(family.symbols()[start : start + arg.count])
+        start += arg.count
+    out = []
+    for relation, text in family.chart.constraints:
+        if relation.free_symbols <= covered:
+            continue
+        out.append((sp.lambdify(family.symbols(), relation, modules="numpy"), text))
+    return tuple(out)
 
 
 # --- validation -----------------------------------------------------------------------------------
@@ -126,43 +193,56 @@ def validate(
     ``values=False`` checks shapes only (the values are then checked block by block).
     """
     spec = inputs(family, any_size)
-    sizes = dict(family.size)
-    for inp, arr in zip(spec, arrays, strict=True):
+    for inp, arg, arr in zip(spec, family.chart.array_arguments, arrays, strict=True):
         name = f"{inp.name}{label}"
         if inp.kind == "vector":
-            n = sizes.get("k", sizes.get("d"))
+            n = arg.count + (arg.form in ("simplex", "pinned"))
             if arr.ndim < 1 or (arr.shape[-1] != n and not any_size):
                 raise InvalidParameterError(
                     f"{name} must have shape {inp.shape} for {family.label}, got {arr.shape}"
                 )
         if inp.kind == "matrix":
-            d = arr.shape[-1] if any_size and arr.ndim else sizes["d"]
+            d = arr.shape[-1] if any_size and arr.ndim else matrix_order(arg.count)
             if arr.ndim < 2 or arr.shape[-2:] != (d, d):
                 raise InvalidParameterError(
                     f"{name} must have shape {inp.shape} for {family.label}, got {arr.shape}"
                 )
         if values:
-            _check_values(name, inp.check, arr)
+            _check_values(name, inp, arr)
+    if values and not any_size:
+        _check_joint(family, arrays, label)
 
 
-def _check_values(name: str, check: str, arr: np.ndarray) -> None:
+def _check_joint(family: Family, arrays: tuple[np.ndarray, ...], label: str) -> None:
+    constraints = joint_constraints(family)
+    if not constraints:
+        return
+    scalars = unpack(family, arrays)
+    for predicate, text in constraints:
+        ok = np.asarray(predicate(*scalars))
+        if not np.all(ok):
+            where = tuple(int(i) for i in np.argwhere(~ok)[0]) if ok.ndim else ()
+            at = f" at index {where}" if where else ""
+            raise InvalidParameterError(
+                f"point{label} of {family.label} violates a joint constraint{at}: {text}"
+            )
+
+
+def _check_values(name: str, inp: Input, arr: np.ndarray) -> None:
+    check = inp.check
     # Fast path: two reductions decide validity (nan propagates through min and max, so it
     # fails every comparison); the slower elementwise checks below only run to name the culprit.
-    if arr.size and check != "covariance" and _in_range(check, np.min(arr), np.max(arr), arr.dtype):
+    if arr.size and check != "covariance" and _in_range(inp, np.min(arr), np.max(arr), arr.dtype):
         if check != "simplex":
             return
     elif not arr.size:
         return
     if not np.all(np.isfinite(arr)):
         raise InvalidParameterError(f"{name} must be finite, got {_first_bad(arr, ~np.isfinite(arr))}")
-    if check == "positive" and not np.all(arr > 0):
-        raise InvalidParameterError(f"{name} must be > 0, got {_first_bad(arr, ~(arr > 0))}")
-    if check == "negative" and not np.all(arr < 0):
-        raise InvalidParameterError(f"{name} must be < 0, got {_first_bad(arr, ~(arr < 0))}")
-    if check in ("probability", "simplex"):
-        bad = ~_elementwise_ok(check, arr)
+    if check in ("interval", "simplex"):
+        bad = ~_elementwise_ok(inp, arr)
         if bad.any():
-            raise InvalidParameterError(f"{name} must lie in [0, 1], got {_first_bad(arr, bad)}")
+            raise InvalidParameterError(f"{name} must {_bound_text(inp)}, got {_first_bad(arr, bad)}")
     if check == "simplex":
         total = np.sum(arr, axis=-1)
         tol = sum_tolerance(arr.dtype)
@@ -184,17 +264,28 @@ def _check_values(name: str, check: str, arr: np.ndarray) -> None:
             raise InvalidParameterError(f"{name} must be positive definite, got smallest eigenvalue {shown}")
 
 
+def _bound_text(inp: Input) -> str:
+    lower, upper = inp.lower, inp.upper
+    if lower is not None and upper is not None:
+        return f"lie in [{lower:g}, {upper:g}]"
+    if lower is not None:
+        return f"be > {lower:g}"
+    if upper is not None:
+        return f"be < {upper:g}"
+    return "be finite"
+
+
 class RangeObserver:
     """Decides, block by block while the kernel's inputs are in cache, whether all are in range.
 
-    ``checks`` are the arguments' checks in call order; ``sums`` also bounds |Σpᵢ − 1| of simplex
+    ``spec`` are the arguments in call order; ``sums`` also bounds |Σpᵢ − 1| of simplex
     rows.  ``ok`` stays True only if every block of every argument passed; a nan anywhere fails
     (it propagates through min, max and sums, and fails every comparison).  A simplex block needs
     no maximum: entries ≥ 0 whose rows sum to 1 within the tolerance are at most 1 + tolerance.
     """
 
-    def __init__(self, checks: list[str], sums: bool) -> None:
-        self.checks = checks
+    def __init__(self, spec: list[Input], sums: bool) -> None:
+        self.spec = spec
         self.sums = sums
         self.ok = True
 
@@ -202,14 +293,14 @@ class RangeObserver:
         """Check one block of every argument; ``row_sums`` are Σ over the last axis, if known."""
         if not self.ok:
             return
-        for index, (check, block) in enumerate(zip(self.checks, blocks, strict=True)):
+        for index, (inp, block) in enumerate(zip(self.spec, blocks, strict=True)):
             if not block.size:
                 continue
-            if check == "simplex" and (self.sums or row_sums is not None):
+            if inp.check == "simplex" and (self.sums or row_sums is not None):
                 sums = np.sum(block, axis=-1) if row_sums is None else row_sums[index]
                 ok = _simplex_block_ok(block, sums, self.sums)
             else:
-                ok = _in_range(check, np.min(block), np.max(block), block.dtype)
+                ok = _in_range(inp, np.min(block), np.max(block), block.dtype)
             if not ok:
                 self.ok = False
                 return
@@ -233,52 +324,65 @@ def invalid_mask(family: Family, arrays: tuple[np.ndarray, ...], any_size: bool 
     """Where (over the batch shape) some input of one point is outside its domain; None if nowhere.
 
     Two reductions per array decide the common all-valid case; only then is a mask built.
-    Checked: finiteness, the bounds (p ∈ [0, 1], σ > 0, η₂ < 0).  Not checked: simplex sums
-    (vectors are read as proportional to the distributions) and Σ, whose non-positive-definite
-    entries already come out as nan from the kernels.
+    Checked: finiteness, the parameter bounds, and joint constraints of scalar charts.  Not
+    checked: simplex sums (vectors are read as proportional to the distributions) and Σ, whose
+    non-positive-definite entries already come out as nan from the kernels.
     """
     mask: np.ndarray | None = None
     for inp, arr in zip(inputs(family, any_size), arrays, strict=True):
         if inp.check == "covariance" or not arr.size:
             continue
-        check = inp.check
-        if _in_range(check, np.min(arr), np.max(arr), arr.dtype):
+        if _in_range(inp, np.min(arr), np.max(arr), arr.dtype):
             continue
-        bad = ~_elementwise_ok(check, arr)
+        bad = ~_elementwise_ok(inp, arr)
         rank = {"scalar": 0, "vector": 1, "matrix": 2}[inp.kind]
         if rank:
             bad = bad.any(axis=tuple(range(-rank, 0)))
         mask = bad if mask is None else np.logical_or(mask, bad)
+    constraints = () if any_size else joint_constraints(family)
+    if constraints:
+        scalars = unpack(family, arrays)
+        with np.errstate(all="ignore"):
+            for predicate, _ in constraints:
+                bad = ~np.asarray(predicate(*scalars), dtype=bool)
+                if bad.any():
+                    mask = bad if mask is None else np.logical_or(mask, bad)
     return mask
 
 
-def _top(check: str, dtype: np.dtype) -> float:
-    """Largest accepted entry: 1 for a probability; 1 + the sum tolerance for a simplex entry,
-    since entries ≥ 0 of a row that sums to 1 within that tolerance can exceed 1 by as much."""
-    return 1 + sum_tolerance(dtype) if check == "simplex" else 1
+def _top(inp: Input, dtype: np.dtype) -> float | None:
+    """Largest accepted entry: the upper bound; for a simplex entry 1 + the sum tolerance, since
+    entries ≥ 0 of a row that sums to 1 within that tolerance can exceed 1 by as much."""
+    return 1 + sum_tolerance(dtype) if inp.check == "simplex" else inp.upper
 
 
-def _elementwise_ok(check: str, arr: np.ndarray) -> np.ndarray:
+def _closed(inp: Input) -> bool:
+    """Both bounds finite (a probability-like coordinate): the endpoints are accepted."""
+    return inp.lower is not None and inp.upper is not None
+
+
+def _elementwise_ok(inp: Input, arr: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        if check in ("probability", "simplex"):
-            return (arr >= 0) & (arr <= _top(check, arr.dtype))
-        if check == "positive":
-            return (arr > 0) & np.isfinite(arr)
-        if check == "negative":
-            return (arr < 0) & np.isfinite(arr)
-        return np.isfinite(arr)
+        ok = np.isfinite(arr)
+        top = _top(inp, arr.dtype)
+        if _closed(inp):
+            return ok & (arr >= inp.lower) & (arr <= top)
+        if inp.lower is not None:
+            ok &= arr > inp.lower
+        if top is not None:
+            ok &= arr < top
+        return ok
 
 
-def _in_range(check: str, low: float, high: float, dtype: np.dtype) -> bool:
+def _in_range(inp: Input, low: float, high: float, dtype: np.dtype) -> bool:
     if not (np.isfinite(low) and np.isfinite(high)):
         return False
-    if check in ("probability", "simplex"):
-        return bool(low >= 0 and high <= _top(check, dtype))
-    if check == "positive":
-        return bool(low > 0)
-    if check == "negative":
-        return bool(high < 0)
-    return True
+    top = _top(inp, dtype)
+    if _closed(inp):
+        return bool(low >= inp.lower and high <= top)
+    if inp.lower is not None and not low > inp.lower:
+        return False
+    return not (top is not None and not high < top)
 
 
 def _first_bad(arr: np.ndarray, bad: np.ndarray) -> str:

@@ -134,6 +134,8 @@ def kl_div(
             if _ratio_bound(threshold) < low and high < 1 / _ratio_bound(threshold):
                 return _near_form_of(a, b, d, max(_s_of(low), _s_of(high)), shape, dtype, scratch)
             log_ratio = np.log(ratio, out=ratio)
+            if not (low > 0 and high < np.inf):
+                _unratio(a, b, log_ratio, shape)
             zeros = not low > 0
             magnitude = None
         else:
@@ -151,8 +153,22 @@ def kl_div(
         index = np.flatnonzero(np.less(magnitude, _log_bound(threshold)))
         if index.size:
             a_near, b_near, d_near = (_flat(x, shape)[index] for x in (a, b, d))
-            out.reshape(-1)[index] = _near_form(d_near, d_near / (a_near + b_near))
+            total = a_near + b_near
+            s_near = np.divide(d_near, total, out=np.zeros_like(total), where=np.not_equal(total, 0))
+            out.reshape(-1)[index] = _near_form(d_near, s_near)
         return out
+
+
+def _unratio(
+    a: np.ndarray | float, b: np.ndarray | float, log_ratio: np.ndarray, shape: tuple[int, ...]
+) -> None:
+    """log a − log b where a/b over- or underflowed (a, b > 0 but the ratio is ∞ or 0)."""
+    a_flat, b_flat = _flat(a, shape), _flat(b, shape)
+    flat = log_ratio.reshape(-1)
+    index = np.flatnonzero(~np.isfinite(flat) & (a_flat > 0) & (b_flat > 0) & np.isfinite(a_flat)
+                           & np.isfinite(b_flat))
+    if index.size:
+        flat[index] = np.log(a_flat[index]) - np.log(b_flat[index])
 
 
 def _flat(x: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
@@ -187,7 +203,11 @@ def _near_form_of(
 ) -> np.ndarray:
     """The series form of kl_div for a block whose |s| are all at most ``largest``."""
     s = np.add(a, b, out=scratch_array(scratch, "s", shape, dtype))
-    np.divide(d, s, out=s)
+    if isinstance(a, float) and a > 0:
+        np.divide(d, s, out=s)
+    else:
+        # a = b = 0 (a class whose probability underflows in both): s = 0, the term is 0.
+        np.divide(d, s, out=s, where=np.not_equal(s, 0))
     return _near_form(d if d.shape == shape else np.broadcast_to(d, shape), s, largest, scratch)
 
 

@@ -359,7 +359,36 @@ def full_gaussian(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.n
     nu = np.linalg.eigvalsh(0.5 * (whitened + np.swapaxes(whitened, -1, -2)))
     with np.errstate(divide="ignore", invalid="ignore"):
         trace_term = kl_div(1.0, 1.0 + nu, -nu, -np.log1p(nu)).sum(axis=-1)
+    far = ~np.all(np.abs(nu) < 0.5, axis=-1)
+    if far.any():
+        trace_term = np.where(far, _far_trace_term(cov1, chol, far), trace_term)
     return 0.5 * (mean_term + trace_term)
+
+
+def _far_trace_term(cov1: np.ndarray, chol2: np.ndarray, far: np.ndarray) -> np.ndarray:
+    """tr W − d − log det W for W = L₂⁻¹Σ₁L₂⁻ᵀ = MMᵀ, M = L₂⁻¹L₁: tr W = ‖M‖²_F and
+    log det W = 2Σ log diag L₁ − 2Σ log diag L₂, so no eigenvalue 1 + ν can round to ≤ 0.
+
+    Used where some |ν| ≥ ½ (the pair is not close, so nothing cancels); ≥ 0 by clipping the
+    rounding of a value that is at least ½ − log 1.5 > 0.09.
+    """
+    batch = far.shape
+    d = chol2.shape[-1]
+    cov1 = np.broadcast_to(cov1, (*batch, d, d))
+    chol2 = np.broadcast_to(chol2, (*batch, d, d))
+    out = np.zeros(batch, dtype=chol2.dtype)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        try:
+            chol1 = np.linalg.cholesky(cov1[far])
+        except np.linalg.LinAlgError:
+            out[far] = np.nan
+            return out
+        m = _solve_lower(chol2[far], chol1)
+        trace = np.sum(m * m, axis=(-1, -2))
+        diag1 = np.log(np.diagonal(chol1, axis1=-2, axis2=-1)).sum(axis=-1)
+        diag2 = np.log(np.diagonal(chol2[far], axis1=-2, axis2=-1)).sum(axis=-1)
+        out[far] = np.maximum(trace - d - 2 * (diag1 - diag2), 0)
+    return out
 
 
 def _full_gaussian_masked(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> np.ndarray:

@@ -20,6 +20,8 @@ from sympy.codegen.cfunctions import expm1
 
 from symgeom.families.base import Family
 from symgeom.numeric import kernels
+from symgeom.numeric.bregman import BregmanKL, bregman_form, bregman_kl
+from symgeom.numeric.structure import kl_structure
 
 
 class KLDiv(sp.Function):
@@ -80,6 +82,15 @@ class Chi(sp.Function):
         return f"chi({printer._print(self.args[0])})"
 
 
+#: The primitives stable forms are built from: SymPy class → NumPy implementation.  A backend
+#: implements each once (their docstrings give the formula).
+PRIMITIVES: dict[str, tuple[type[sp.Function], Callable[..., object]]] = {
+    "kl_div": (KLDiv, kernels.kl_div),
+    "chi": (Chi, kernels.chi),
+    "bregman_kl": (BregmanKL, bregman_kl),
+}
+
+
 def textbook(expr: sp.Expr) -> sp.Expr:
     """The stable form with kl_div and χ written out in log and exp."""
     return expr.rewrite(sp.log)
@@ -124,30 +135,29 @@ def _gaussian_pair(param: str, a1: sp.Symbol, b1: sp.Symbol, a2: sp.Symbol, b2: 
 
 @cache
 def stable_kl(family: Family) -> sp.Expr:
-    """KL(θ₁‖θ₂) of ``family`` as a sum of kl_div/χ terms, in ``family.symbols(1) + symbols(2)``."""
+    """KL(θ₁‖θ₂) of ``family`` in ``family.symbols(1) + symbols(2)``, from its recognized structure.
+
+    Softmax families (categorical, Bernoulli): Σ kl_div over the probabilities, or Σ qᵢχ(Δℓᵢ) over
+    the log-probabilities of the logits; Gaussians: ½[z² + kl_div(1, σ₁²/σ₂²)] per coordinate, or
+    the full-covariance form; every other exponential family: :class:`BregmanKL` (see
+    :mod:`symgeom.numeric.bregman`).
+    """
     one, two = list(family.symbols(1)), list(family.symbols(2))
-    sizes = dict(family.size)
-    if family.name == "bernoulli":
-        if family.param == "prob":
-            (p,), (q,) = one, two
-            return KLDiv(p, q) + KLDiv(1 - p, 1 - q)
-        return _logit_form([one[0], sp.S.Zero], [two[0], sp.S.Zero])
-    if family.name == "categorical":
-        if family.param == "probs":
+    shape = kl_structure(family)
+    if shape.kind == "softmax":
+        if shape.chart == "mean":
             p = [*one, 1 - sp.Add(*one)]
             q = [*two, 1 - sp.Add(*two)]
             return sp.Add(*[KLDiv(a, b) for a, b in zip(p, q, strict=True)])
         return _logit_form([*one, sp.S.Zero], [*two, sp.S.Zero])
-    if family.name == "gaussian":
-        return _gaussian_pair(family.param, *one, *two)
-    if family.name == "multivariate_gaussian":
-        d = sizes["d"]
-        if sizes["covariance"] == "diagonal":
-            return sp.Add(
-                *[_gaussian_pair(family.param, one[i], one[d + i], two[i], two[d + i]) for i in range(d)]
-            )
-        return _full_gaussian_form(family, one, two, d)
-    raise NotImplementedError(f"no stable KL form for {family.label}")
+    if shape.kind == "normal":
+        d = len(family.variables)
+        return sp.Add(
+            *[_gaussian_pair(shape.chart, one[i], one[d + i], two[i], two[d + i]) for i in range(d)]
+        )
+    if shape.kind == "normal_full":
+        return _full_gaussian_form(family, one, two, len(family.variables))
+    return bregman_form(family)
 
 
 def _full_gaussian_form(family: Family, one: list[sp.Symbol], two: list[sp.Symbol], d: int) -> sp.Expr:
@@ -174,5 +184,5 @@ def _full_gaussian_form(family: Family, one: list[sp.Symbol], two: list[sp.Symbo
 def stable_numpy(family: Family) -> Callable[..., object]:
     """``stable_kl(family)`` lambdified with kl_div and χ printed as the stable NumPy kernels."""
     args = family.symbols(1) + family.symbols(2)
-    namespace = {"kl_div": kernels.kl_div, "chi": kernels.chi}
-    return sp.lambdify(args, stable_kl(family), modules=[namespace, "numpy"])
+    namespace = {"kl_div": kernels.kl_div, "chi": kernels.chi, "bregman_kl": bregman_kl}
+    return sp.lambdify(args, stable_kl(family), modules=[namespace, "scipy", "numpy"])

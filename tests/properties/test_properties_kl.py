@@ -142,6 +142,9 @@ def _total_variation(family: Family, theta1: tuple[float, ...], theta2: tuple[fl
         else:
             root = mp.sqrt(beta**2 - 4 * alpha * gamma)
             ends = sorted([(-beta - root) / (2 * alpha), (-beta + root) / (2 * alpha)])
+        # A root beyond 10¹⁰⁰ (σ₁ = σ₂ to 100+ digits) is ±∞ to every digit of the CDFs, and
+        # mpmath's erfc cannot take it.
+        ends = [e if abs(e) < mp.mpf(10) ** 100 else mp.inf * mp.sign(e) for e in ends]
         cuts = [-mp.inf, *ends, mp.inf]
         return float(
             max(
