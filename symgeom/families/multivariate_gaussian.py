@@ -186,7 +186,7 @@ def _diagonal(d: int, param: str) -> Family:
                              tuple(mu) + tuple(v), arrays=_vectors(d, "sigma2")),
             Parameterization("mean_std", "means μᵢ and standard deviations σᵢ", means + stds,
                              tuple(mu) + tuple(s.symbol() ** 2 for s in stds),
-                             from_reference=tuple(mu) + tuple(sp.sqrt(vi) for vi in v)),
+                             from_reference=tuple(mu) + tuple(sp.sqrt(vi) for vi in v),
                              arrays=_vectors(d, "sigma")),
             Parameterization(
                 "mean_logstd",
