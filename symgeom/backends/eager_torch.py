@@ -8,8 +8,8 @@ evaluates them in NumPy:
 
 * kl_div(a, b) = a·log(a/b) − d everywhere (two passes), then the series
   d·(s + (1 + s)·A(s)), s = d/(a + b), only at the entries with |log(a/b)| < 2·atanh(m) (|s| < m),
-  found by one reduction (all near: the series alone) and an index (some near: the series on
-  those entries only);
+  found by one count (all near: the series alone; few near: the series on those entries only,
+  by index; many: the series everywhere and one ``where``);
 * log(a/b), when the caller does not supply it: log of the ratio (one division, one log), with
   log1p(d/b) recomputed only where |log(a/b)| < ½ (the digits a rounded ratio loses near 1, which
   the partial ∂a = log(a/b) needs) and log a − log b only where the ratio may have under- or
@@ -28,6 +28,10 @@ from typing import Any
 from symgeom.backends.primitives import SERIES
 
 Array = Any
+
+#: Fewer than 1 in SPARSE entries needing the other form: computed on those entries by index;
+#: more: computed everywhere and selected with one ``where`` (indexing costs several passes).
+SPARSE = 8
 
 
 def eager(*arrays: Array) -> bool:
@@ -72,18 +76,22 @@ def kl_div(a: Array, b: Array, d: Array, lr: Array) -> Array:
     bound = 2 * math.atanh(threshold)
     if d.numel() == 0:
         return d * lr
-    magnitude = lr.abs()
-    if float(magnitude.max()) < bound:
+    near = lr.abs() < bound
+    count = int(near.sum())
+    if count == near.numel():
         return _series(d, d / (a + b), terms)
     out = a * lr
     out.sub_(d)
     if not _positive(a):
         out = torch.where(a == 0, b, out)
-    index = torch.nonzero(magnitude < bound, as_tuple=True)
-    if index[0].numel():
+    if count == 0:
+        return out
+    if count * SPARSE < near.numel():
+        index = torch.nonzero(near, as_tuple=True)
         a_near, b_near, d_near = a[index], b[index], d[index]
         out[index] = _series(d_near, d_near / (a_near + b_near), terms)
-    return out
+        return out
+    return torch.where(near, _series(d, d / (a + b), terms), out)
 
 
 def log_ratio(a: Array, b: Array, d: Array) -> Array:
@@ -94,12 +102,16 @@ def log_ratio(a: Array, b: Array, d: Array) -> Array:
         return d / b
     lr = torch.log(a / b)
     magnitude = lr.abs()
-    largest = float(magnitude.max())
-    if largest < 0.5:
+    near = magnitude < 0.5
+    count = int(near.sum())
+    if count == near.numel():
         return torch.log1p(d / b)
-    index = torch.nonzero(magnitude < 0.5, as_tuple=True)
-    if index[0].numel():
+    if count * SPARSE < near.numel():
+        index = torch.nonzero(near, as_tuple=True)
         lr[index] = torch.log1p(d[index] / b[index])
+    elif count:
+        lr = torch.where(near, torch.log1p(d / b), lr)
+    largest = float(magnitude.max())
     # log of a ratio within the normal range is accurate; beyond it use log a − log b.
     huge = -math.log(torch.finfo(lr.dtype).tiny) - 8
     if not largest < huge:
