@@ -7,10 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from symgeom.backends import (
-    eager_torch,
-    primitives,
-)
+from symgeom.backends import eager_torch, primitives  # noqa: E402
 from symgeom.numeric.kernels import kl_div as numpy_kl_div  # noqa: E402
 
 EPS = 2.2e-16
