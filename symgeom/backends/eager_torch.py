@@ -101,7 +101,7 @@ def log_ratio(a: Array, b: Array, d: Array) -> Array:
     if d.numel() == 0:
         return d / b
     lr = torch.log(a / b)
-    magnitude = lr.abs()
+    magnitude = lr.detach().abs()  # only read for the branch masks
     near = magnitude < 0.5
     count = int(near.sum())
     if count == near.numel():
