@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from symgeom.backends import eager_torch
 from symgeom.backends.primitives import PRIMITIVES, Primitive, log_ratio
 
 Array = Any
@@ -55,7 +56,13 @@ class Ops:
         """kl_div(a, b) = a·log(a/b) − a + b; ``d`` = a − b and ``lr`` = log(a/b) when known better."""
         a, b = self._common(a, b)
         d = a - b if d is None else self._common(d, a)[0]
-        lr = log_ratio(self.xp, a, b, d) if lr is None else self._common(lr, a)[0]
+        if lr is None and self.name == "torch" and eager_torch.eager(a, b, d):
+            a, b, d = _broadcast(self.xp, a, b, d)
+            lr = eager_torch.log_ratio(a, b, d)
+        elif lr is None:
+            lr = log_ratio(self.xp, a, b, d)
+        else:
+            lr = self._common(lr, a)[0]
         a, b, d, lr = _broadcast(self.xp, a, b, d, lr)
         return self._functions["kl_div"](a, b, d, lr)
 
@@ -84,7 +91,11 @@ def _torch_wrap(prim: Primitive) -> Callable[..., Array]:
     import torch
     from array_api_compat import torch as xp
 
+    fast = getattr(eager_torch, prim.name, None)
+
     def forward(*args: Array) -> Array:
+        if fast is not None and eager_torch.eager(*args):
+            return fast(*args)
         return prim.value(xp, *args)
 
     def setup_context(ctx: Any, inputs: tuple[Array, ...], output: Array) -> None:

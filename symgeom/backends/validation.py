@@ -65,7 +65,12 @@ def _range_ok(ops: Any, inp: Input, x: Array) -> bool:
     if inp.check in ("simplex", "covariance") or empty:
         return empty
     xp = ops.xp
-    low, high = float(xp.min(x)), float(xp.max(x))
+    if ops.name == "torch":
+        import torch
+
+        low, high = (float(v) for v in torch.aminmax(x))  # one pass for both
+    else:
+        low, high = float(xp.min(x)), float(xp.max(x))
     if not (math.isfinite(low) and math.isfinite(high)):
         return False
     return {"real": True, "positive": low > 0, "negative": high < 0,
