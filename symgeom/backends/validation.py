@@ -37,17 +37,29 @@ def _tolerance(ops: Any, x: Array) -> float:
     return 1.5e-8 if x.dtype == ops.xp.float64 else 3.5e-4
 
 
+def _top(ops: Any, inp: Input, x: Array) -> float | None:
+    """Largest accepted entry: the upper bound; a simplex entry may exceed 1 by the sum tolerance."""
+    return 1 + _tolerance(ops, x) if inp.check == "simplex" else inp.upper
+
+
+def _closed(inp: Input) -> bool:
+    """Both bounds finite (a probability-like coordinate): the endpoints are accepted."""
+    return inp.lower is not None and inp.upper is not None
+
+
 def bad_entries(ops: Any, inp: Input, x: Array) -> Array:
-    """Boolean array over the batch shape: True where ``x`` is outside ``inp``'s domain."""
+    """Boolean array over the batch shape: True where ``x`` is outside ``inp``'s domain
+    (the bounds of :class:`~symgeom.numeric.inputs.Input`, closed when both are finite)."""
     xp = ops.xp
     bad = ~xp.isfinite(x)
-    if inp.check == "positive":
-        bad = bad | ~(x > 0)
-    elif inp.check == "negative":
-        bad = bad | ~(x < 0)
-    elif inp.check in ("probability", "simplex"):
-        top = 1 + _tolerance(ops, x) if inp.check == "simplex" else 1
-        bad = bad | (x < 0) | (x > top)
+    top = _top(ops, inp, x)
+    if _closed(inp):
+        bad = bad | (x < inp.lower) | (x > top)
+    else:
+        if inp.lower is not None:
+            bad = bad | ~(x > inp.lower)
+        if top is not None:
+            bad = bad | ~(x < top)
     if inp.kind == "vector":
         bad = xp.any(bad, axis=-1)
         if inp.check == "simplex":
@@ -73,8 +85,9 @@ def _range_ok(ops: Any, inp: Input, x: Array) -> bool:
         low, high = float(xp.min(x)), float(xp.max(x))
     if not (math.isfinite(low) and math.isfinite(high)):
         return False
-    return {"real": True, "positive": low > 0, "negative": high < 0,
-            "probability": low >= 0 and high <= 1}[inp.check]
+    if _closed(inp):
+        return low >= inp.lower and high <= inp.upper
+    return (inp.lower is None or low > inp.lower) and (inp.upper is None or high < inp.upper)
 
 
 def check(ops: Any, spec: tuple[Input, ...], arrays: list[Array], suffix: str) -> None:
@@ -89,14 +102,17 @@ def check(ops: Any, spec: tuple[Input, ...], arrays: list[Array], suffix: str) -
 
 
 def _words(inp: Input) -> str:
-    return {
-        "real": "finite",
-        "positive": "finite and > 0",
-        "negative": "finite and < 0",
-        "probability": "in [0, 1]",
-        "simplex": "in [0, 1] with rows summing to 1 (within √ε)",
-        "covariance": "finite, symmetric and positive definite",
-    }[inp.check]
+    if inp.check == "simplex":
+        return "in [0, 1] with rows summing to 1 (within √ε)"
+    if inp.check == "covariance":
+        return "finite, symmetric and positive definite"
+    if _closed(inp):
+        return f"in [{inp.lower:g}, {inp.upper:g}]"
+    if inp.lower is not None:
+        return f"finite and > {inp.lower:g}"
+    if inp.upper is not None:
+        return f"finite and < {inp.upper:g}"
+    return "finite"
 
 
 def invalid_mask(ops: Any, spec: tuple[Input, ...], arrays: list[Array]) -> Array | None:

@@ -9,7 +9,7 @@ from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
 from symgeom.derive.canonical import canonical_form
 from symgeom.derive.common import tidy_logs
-from symgeom.derive.expectation import expect, expectation_note, moment_facts
+from symgeom.derive.expectation import NoClosedFormError, expect, expectation_note, moment_facts
 from symgeom.derive.notation import THETA_1, THETA_2, Density, Expect, X
 from symgeom.errors import SymgeomError
 from symgeom.families.base import (
@@ -78,7 +78,10 @@ def kl_between(p: Family, q: Family) -> Derivation:
     log_ratio = p.log_density(1) - log_q
     steps.append(Step(Expect(sp.expand(sp.expand_log(log_ratio)), THETA_1),
                       "substitute both log-densities (p's support lies inside q's)"))
-    raw = expect(p, log_ratio, 1)
+    try:
+        raw = expect(p, log_ratio, 1)
+    except NoClosedFormError as error:
+        raise NoClosedFormError(f"KL({p.label} ‖ {q.label}) has no closed form: {error}") from None
     steps.append(Step(raw, expectation_note(p).replace("p(x|θ)", "p(x|θ₁)"),
                       facts=tuple(moment_facts(p, log_ratio, 1))))
     result = canonical_form(tidy_logs(raw), [])

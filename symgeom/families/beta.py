@@ -53,6 +53,7 @@ def Beta(param: str = "alpha_beta") -> Family:  # noqa: N802 - a constructor in 
                 "mean_precision", "mean m = α/(α+β) and precision κ = α+β", (MEAN, PRECISION),
                 (m * kappa, (1 - m) * kappa),
                 cover=((WEIGHT_1, WEIGHT_0), (u / (u + v), kappa)),
+                from_reference=(a / (a + b), a + b),
             ),
         ),
         param=param,

@@ -22,7 +22,8 @@ def probability_charts() -> tuple[Parameterization, Parameterization]:
         Parameterization("prob", "success probability p", (PROB,), (p,),
                          cover=((WEIGHT_1, WEIGHT_0), (a / (a + b),))),
         Parameterization("logit", "log-odds θ, p = eᶿ/(1+eᶿ)", (LOGIT,),
-                         (sp.exp(theta) / (1 + sp.exp(theta)),)),
+                         (sp.exp(theta) / (1 + sp.exp(theta)),),
+                         from_reference=(sp.log(p / (1 - p)),)),
     )
 
 

@@ -42,9 +42,9 @@ def Exponential(param: str = "rate") -> Family:  # noqa: N802 - a constructor in
         ),
         parameterizations=(
             Parameterization("rate", "rate λ", (RATE,), (lam,)),
-            Parameterization("scale", "scale s = 1/λ", (SCALE,), (1 / s,)),
+            Parameterization("scale", "scale s = 1/λ", (SCALE,), (1 / s,), from_reference=(1 / lam,)),
             Parameterization("log_rate", "log rate log λ, λ = e^{log λ}", (LOG_RATE,),
-                             (sp.exp(log_lam),)),
+                             (sp.exp(log_lam),), from_reference=(sp.log(lam),)),
         ),
         param=param,
     )

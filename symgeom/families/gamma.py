@@ -49,9 +49,9 @@ def Gamma(param: str = "shape_rate") -> Family:  # noqa: N802 - a constructor in
         parameterizations=(
             Parameterization("shape_rate", "shape α and rate β", (SHAPE, RATE), (alpha, beta)),
             Parameterization("shape_scale", "shape α and scale ϑ = 1/β", (SHAPE, SCALE),
-                             (alpha, 1 / theta)),
+                             (alpha, 1 / theta), from_reference=(alpha, 1 / beta)),
             Parameterization("natural", "natural parameters η₁ = α − 1, η₂ = −β", (ETA1, ETA2),
-                             (eta1 + 1, -eta2)),
+                             (eta1 + 1, -eta2), from_reference=(alpha - 1, -beta)),
         ),
         param=param,
     )

@@ -31,7 +31,7 @@ def Laplace(param: str = "loc_scale") -> Family:  # noqa: N802 - a constructor i
         parameterizations=(
             Parameterization("loc_scale", "location μ and scale b", (LOC, SCALE), (mu, b)),
             Parameterization("loc_logscale", "location μ and log scale log b", (LOC, LOG_SCALE),
-                             (mu, sp.exp(log_b))),
+                             (mu, sp.exp(log_b)), from_reference=(mu, sp.log(b))),
         ),
         param=param,
     )

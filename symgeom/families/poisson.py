@@ -43,7 +43,7 @@ def Poisson(param: str = "rate") -> Family:  # noqa: N802 - a constructor in the
         parameterizations=(
             Parameterization("rate", "rate λ", (RATE,), (lam,)),
             Parameterization("log_rate", "log rate log λ, λ = e^{log λ}", (LOG_RATE,),
-                             (sp.exp(log_lam),)),
+                             (sp.exp(log_lam),), from_reference=(sp.log(lam),)),
         ),
         param=param,
     )

@@ -132,6 +132,12 @@ def _prove_zero_maybe_covered(
     return method
 
 
+def _outside_limits(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with each explicit Σ/∫ (whose limits may be ∞, as in E[log x!] under a Poisson)
+    replaced by its summand, so only a value that is itself nan or ∞ is refused."""
+    return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Integral)), lambda e: e.function)
+
+
 def _elements(expr: object, name: str) -> list[sp.Expr]:
     if isinstance(expr, sp.MatrixBase):
         values = [sp.sympify(e) for e in expr]
@@ -145,7 +151,7 @@ def _elements(expr: object, name: str) -> list[sp.Expr]:
         if not isinstance(value, sp.Expr):
             raise SymgeomError(f"{name} must be a SymPy expression or Matrix, got {value!r}")
         values = [value]
-    if any(v.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity) for v in values):
+    if any(_outside_limits(v).has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity) for v in values):
         raise SymgeomError(f"{name} contains nan or ∞; identities are between finite expressions")
     return values
 

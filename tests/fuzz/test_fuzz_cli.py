@@ -60,7 +60,7 @@ def test_eval(quantity, family, p, q, options):
 
 
 @pytest.mark.parametrize("argv", [
-    ["kl", "poisson"], ["fisher", "categorical", "--k", "1"], ["kl", "gaussian", "--route", "x"],
+    ["kl", "weibull"], ["fisher", "categorical", "--k", "1"], ["kl", "gaussian", "--route", "x"],
     ["entropy", "mvn", "--d", "0"], ["kl", "categorical", "--k", "1000000000"],
     ["verify", "--family", "nosuch"], ["kl", "gaussian", "--format", "pdf"], [],
     ["eval", "kl", "gaussian"], ["eval", "kl", "gaussian", "--p", "0,1"],
