@@ -45,11 +45,17 @@ class _Plan:
     matrix_shape: tuple[int, int] | None
 
 
-def _vector_form(spec: tuple[Input, ...]) -> Callable[..., Array] | None:
-    """The vector KL form for a chart given by one probability vector or one logit vector."""
-    if len(spec) != 1 or spec[0].kind != "vector":
+def _vector_form(family: Family, spec: tuple[Input, ...]) -> Callable[..., Array] | None:
+    """The vector KL form for a softmax family (recognized from its exponential-family data)
+    whose chart takes one probability vector or one logit vector read up to a common shift."""
+    if len(spec) != 1 or spec[0].kind != "vector" or family.exponential_form is None:
         return None
-    return {"simplex": vector.categorical_probs, "real": vector.categorical_logits}.get(spec[0].check)
+    from symgeom.numeric.structure import kl_structure
+
+    if kl_structure(family).kind != "softmax":
+        return None
+    form = family.chart.array_arguments[0].form
+    return {"simplex": vector.categorical_probs, "pinned": vector.categorical_logits}.get(form)
 
 
 @cache
@@ -59,7 +65,7 @@ def plan(derivation: Derivation) -> _Plan:
         raise UnknownQuantityError(f"{derivation.title} has no family: nothing to evaluate")
     spec = inputs(family)
     if derivation.quantity == "kl":
-        form = _vector_form(spec)
+        form = _vector_form(family, spec)
         if form is not None:
             return _Plan("kl", family, spec, 2, None, form, None)
         from symgeom.numeric.symbolic import stable_kl
