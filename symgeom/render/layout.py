@@ -151,13 +151,12 @@ class _Breaker:
     def _lay_sum(self, expr: sp.Add, width: float) -> tuple[str, ...]:
         lines: list[str] = []
         current, current_width = "", 0.0
-        for sign, tex in self.printer.add_terms(expr):
+        for sign, tex, term in self.printer.signed_terms(expr):
             # Widths add up term by term, so a sum of n terms is laid out in O(n), not O(n²).
             piece_width = visual_width(tex) + 2.6
             lead = ("-" if sign == "-" else "") if not current and not lines else f"{sign} "
             if piece_width > width:
-                term = _term(expr, sign, tex, self.printer)
-                sub = self._lay(term, width - 3) if term is not None else (tex,)
+                sub = self._lay(term, width - 3)
                 if current:
                     lines.append(current)
                 lines.extend([lead + sub[0], *sub[1:-1]])
@@ -211,24 +210,34 @@ class _Breaker:
 
     def _abbreviate(self, expr: sp.Basic, width: float) -> tuple[str, ...]:
         """Name the widest sum inside ``expr`` (``where A₁ = …``) until it fits."""
-        sums = [node for node in sp.preorder_traversal(expr) if isinstance(node, sp.Add)]
-        sums = [node for node in sums if node is not expr]
-        if not sums:
-            return (self._print(expr),)
-        widest = max(sums, key=lambda node: visual_width(self._print(node)))
-        if visual_width(self._print(widest)) < 8:
+        sizes: dict[int, int] = {}
+        widest = _largest_sum(expr, sizes, top=True)
+        if widest is None or sizes[id(widest)] < 8:
             return (self._print(expr),)
         # Each call names one more sum, so the recursion ends when no sum is left.
         return self._lay(expr.xreplace({widest: self._name(widest)}), width)
 
 
-def _term(expr: sp.Add, sign: str, tex: str, printer: DerivationLatexPrinter) -> sp.Basic | None:
-    """The term of ``expr`` printed as (``sign``, ``tex``), sign taken out."""
-    for term in expr.args:
-        for candidate in (term, -term):
-            if printer.doprint(candidate) == tex or rf"\left({printer.doprint(candidate)}\right)" == tex:
-                return candidate
-    return None
+def _largest_sum(expr: sp.Basic, sizes: dict[int, int], top: bool = False,
+                 best_in: dict[int, sp.Basic | None] | None = None) -> sp.Basic | None:
+    """The proper sub-sum of ``expr`` with the most leaves (one bottom-up pass, shared
+    sub-expressions visited once, so O(n))."""
+    best_in = {} if best_in is None else best_in
+    key = id(expr)
+    if key in sizes and not top:
+        return best_in[key]
+    best: sp.Basic | None = None
+    size = 1
+    for arg in expr.args:
+        candidate = _largest_sum(arg, sizes, best_in=best_in)
+        size += sizes[id(arg)]
+        if candidate is not None and (best is None or sizes[id(candidate)] > sizes[id(best)]):
+            best = candidate
+    sizes[key] = size if expr.args else len(str(expr))
+    if isinstance(expr, sp.Add) and not top:
+        best = expr
+    best_in[key] = best
+    return best
 
 
 def _break_bracketed_round(head: str, lines: tuple[str, ...]) -> tuple[str, ...]:

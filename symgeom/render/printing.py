@@ -33,6 +33,17 @@ class DerivationLatexPrinter(LatexPrinter):
         super().__init__(
             {"symbol_names": dict(names or {}), "mat_str": "bmatrix", "mat_delim": ""}
         )
+        self._memo: dict[sp.Basic, str] = {}
+
+    def _print(self, expr: object, **kwargs: object) -> str:
+        # A sub-expression prints the same wherever it occurs (context comes only through
+        # kwargs), so the layout's repeated printing of nested parts stays linear.
+        if kwargs or not isinstance(expr, sp.Basic):
+            return super()._print(expr, **kwargs)
+        tex = self._memo.get(expr)
+        if tex is None:
+            tex = self._memo[expr] = super()._print(expr)
+        return tex
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:  # noqa: N802
         tex = super()._print_Symbol(expr, style)
@@ -70,6 +81,10 @@ class DerivationLatexPrinter(LatexPrinter):
 
     def add_terms(self, expr: sp.Add) -> list[tuple[str, str]]:
         """The terms of a sum in printing order as (sign, LaTeX), as ``_print_Add`` joins them."""
+        return [(sign, tex) for sign, tex, _ in self.signed_terms(expr)]
+
+    def signed_terms(self, expr: sp.Add) -> list[tuple[str, str, sp.Basic]]:
+        """(sign, LaTeX, term with the sign taken out) for each term, in printing order."""
         pieces = []
         for i, term in enumerate(self._as_ordered_terms(expr, order=None)):
             sign = "+"
@@ -79,8 +94,8 @@ class DerivationLatexPrinter(LatexPrinter):
             if self._needs_add_brackets(term):
                 tex = rf"\left({tex}\right)"
             if i == 0 and tex.startswith("-"):
-                sign, tex = "-", tex[1:].lstrip()
-            pieces.append((sign, tex))
+                sign, tex, term = "-", tex[1:].lstrip(), -term
+            pieces.append((sign, tex, term))
         return pieces
 
 
