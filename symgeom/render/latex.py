@@ -163,9 +163,14 @@ def render_block(derivation: Derivation, fit_width: float | None = None,
     left = _left_width(derivation)
     narrow = left > total / 4
     formula = total - 6 if narrow else total - left - 4
-    return align_block(
-        rows(derivation, width=formula), fit_width and formula, formula, numbered, narrow
-    )
+    laid = rows(derivation, width=formula)
+    labels = max((visual_width(label) for row in laid for label, _ in row.entries), default=0.0)
+    if not narrow and labels > left:
+        # Matrix entry labels (F_{μσ} = …) share the left column: lay out again, narrower.
+        narrow = labels > total / 4
+        formula = total - 6 if narrow else total - labels - 4
+        laid = rows(derivation, width=formula)
+    return align_block(laid, fit_width and formula, formula, numbered, narrow)
 
 
 def _left_width(derivation: Derivation) -> float:

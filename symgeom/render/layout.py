@@ -259,9 +259,12 @@ def _break_bracketed(head: str, lines: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _entry_label(derivation: Derivation, names: dict[sp.Symbol, str], base: str | None,
-                 i: int, j: int, shape: tuple[int, int]) -> str:
-    """``F_{μσ}`` for a Fisher matrix over the arguments, else ``[lhs]_{ij}`` or ``M_{ij}``."""
+                 i: int, j: int, shape: tuple[int, int], numeric: bool = False) -> str:
+    """``F_{μσ}`` for a Fisher matrix over the arguments (``F_{ij}`` when ``numeric``: the
+    matrix of named labels would not fit), else ``[lhs]_{ij}`` or ``M_{ij}``."""
     args = derivation.arguments
+    if base is None and shape[0] == shape[1] == len(args) and numeric:
+        return f"F_{{{i + 1}{j + 1}}}"
     if base is None and shape[0] == shape[1] == len(args):
         def name(k: int) -> str:
             return names.get(args[k], sp.latex(args[k]))
@@ -293,6 +296,12 @@ def matrix_rows(
             for i in range(matrix.rows) for j in range(matrix.cols)
             if not (symmetric and j < i)
         )
+    # A bmatrix column is its widest label plus 10 pt (2\arraycolsep ≈ 1.6 units) of separation.
+    numeric = sum(
+        max(visual_width(_entry_label(derivation, names, None, i, j, matrix.shape))
+            for i in range(matrix.rows)) + 1.6
+        for j in range(matrix.cols)
+    ) > width
     cells: list[list[str]] = []
     entries: list[tuple[str, tuple[str, ...]]] = []
     for i in range(matrix.rows):
@@ -303,7 +312,7 @@ def matrix_rows(
                 row.append("0")
                 continue
             a, b = (min(i, j), max(i, j)) if symmetric else (i, j)
-            label = _entry_label(derivation, names, base, a, b, matrix.shape)
+            label = _entry_label(derivation, names, base, a, b, matrix.shape, numeric)
             row.append(label)
             if (a, b) == (i, j):
                 entries.append((label, break_sum(printer, value, width, breaker)))
