@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 #: Text widths in inches: a 6.5 in text column (letter paper, 1 in margins), and one column of a
 #: two-column paper (NeurIPS/ICML-like, 3.25 in).
 WIDTHS = {"textwidth": 6.5, "columnwidth": 3.25}
-#: ``visual_width`` units per inch: one unit ≈ 6.5 pt of 10 pt math (measured on pdflatex output).
-UNITS_PER_INCH = 72.27 / 6.5
+#: ``visual_width`` units per inch: one unit is 5.2–6.5 pt of 10 pt math (median 5.4, measured with
+#: pdflatex on the displays of tests/render/representative.py); 6.8 pt leaves a margin for the rest.
+UNITS_PER_INCH = 72.27 / 6.8
 #: Smallest scale a line may be shrunk to; anything wider is broken by its structure instead.
 MIN_SCALE = 0.8
 #: Widest line (in ``visual_width`` units) of the document's formula column at full size.

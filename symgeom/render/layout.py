@@ -327,6 +327,9 @@ def _fact(derivation: Derivation, printer: DerivationLatexPrinter, names: dict[s
     if not isinstance(fact, sp.Eq):
         return [("", "", break_sum(printer, fact, width - 8, breaker))]
     lhs = printer.doprint(fact.lhs)
+    if visual_width(lhs) > width / 3 and not isinstance(fact.rhs, sp.MatrixBase):
+        # A wide left side gets its own line; the right side starts under it.
+        return [(lhs, "=", ("", *break_sum(printer, fact.rhs, width - 12, breaker)))]
     width -= visual_width(lhs) + 12  # "with lhs =" and an indent before the right side
     if isinstance(fact.rhs, sp.MatrixBase):
         tex, entries = matrix_rows(derivation, printer, names, fact.rhs, width, lhs, breaker)

@@ -26,6 +26,11 @@ def _expectation_subscript(name: str) -> str | None:
     return rf"\theta_{{{point}}}" if point.isdigit() else point
 
 
+def _is_remainder(term: sp.Basic) -> bool:
+    """``O(tⁿ)`` (symgeom.derive.notation.Remainder or SymPy's Order), possibly times a constant."""
+    return any(type(f).__name__ in ("Remainder", "Order") for f in sp.Mul.make_args(term))
+
+
 class DerivationLatexPrinter(LatexPrinter):
     """LaTeX with ``symbol_names`` from the family, matrices as ``bmatrix``, E(·) as 𝔼[·]."""
 
@@ -49,6 +54,15 @@ class DerivationLatexPrinter(LatexPrinter):
         tex = super()._print_Symbol(expr, style)
         # A prime is a superscript: η'_{1} raised to a power would be a TeX double superscript.
         return f"{{{tex}}}" if "'" in tex else tex
+
+    def _print_Pow(self, expr: sp.Pow) -> str:  # noqa: N802
+        base, exp = expr.args
+        if isinstance(base, sp.Symbol) and exp.is_Integer and int(exp) > 1:
+            name = self._print(base)
+            if name.startswith(r"\Delta"):
+                # (Δp)³, not Δ p³ (which reads as the change of p³).
+                return rf"\left({name}\right)^{{{int(exp)}}}"
+        return super()._print_Pow(expr)
 
     def _print_AppliedUndef(self, expr: AppliedUndef, exp: str | None = None) -> str:  # noqa: N802
         sub = _expectation_subscript(expr.func.__name__)
@@ -79,6 +93,13 @@ class DerivationLatexPrinter(LatexPrinter):
     def _print_MutableDenseMatrix(self, expr: sp.MatrixBase) -> str:  # noqa: N802
         return self._print_MatrixBase(expr)
 
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:  # noqa: N802
+        if not any(_is_remainder(t) for t in expr.args):
+            return super()._print_Add(expr, order)
+        pieces = self.signed_terms(expr)
+        out = ("- " if pieces[0][0] == "-" else "") + pieces[0][1]
+        return out + "".join(f" {sign} {tex}" for sign, tex, _ in pieces[1:])
+
     def add_terms(self, expr: sp.Add) -> list[tuple[str, str]]:
         """The terms of a sum in printing order as (sign, LaTeX), as ``_print_Add`` joins them."""
         return [(sign, tex) for sign, tex, _ in self.signed_terms(expr)]
@@ -86,7 +107,10 @@ class DerivationLatexPrinter(LatexPrinter):
     def signed_terms(self, expr: sp.Add) -> list[tuple[str, str, sp.Basic]]:
         """(sign, LaTeX, term with the sign taken out) for each term, in printing order."""
         pieces = []
-        for i, term in enumerate(self._as_ordered_terms(expr, order=None)):
+        ordered = self._as_ordered_terms(expr, order=None)
+        # A remainder O(tⁿ) closes the sum, wherever SymPy's term order puts it.
+        ordered = [t for t in ordered if not _is_remainder(t)] + [t for t in ordered if _is_remainder(t)]
+        for i, term in enumerate(ordered):
             sign = "+"
             if i > 0 and term.could_extract_minus_sign():
                 sign, term = "-", -term
@@ -235,7 +259,12 @@ class DerivationTextPrinter(StrPrinter):
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:  # noqa: N802
         base, exp = expr.args
         if exp.is_Integer and 1 < int(exp) < 10:
-            return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + "".join(
+            head = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
+            if isinstance(base, sp.Symbol) and (
+                head.startswith("Δ") or any(c in _SUP.values() for c in head)
+            ):
+                head = f"({head})"  # (Δμ)², (σ²)³: never Δμ² or σ²³
+            return head + "".join(
                 _SUP[c] for c in str(int(exp))
             )
         if exp.is_Integer and int(exp) < 0:
@@ -285,6 +314,15 @@ class DerivationTextPrinter(StrPrinter):
     def _print_Sum(self, expr: sp.Sum) -> str:  # noqa: N802
         ranges, _ = self._limits(expr)
         return f"Σ[{ranges}] ({self._print(expr.function)})"
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:  # noqa: N802
+        terms = list(self._as_ordered_terms(expr, order=None))
+        terms = [t for t in terms if not _is_remainder(t)] + [t for t in terms if _is_remainder(t)]
+        out = self._print(terms[0])
+        for term in terms[1:]:
+            text = self._print(term)
+            out += f" - {text[1:]}" if text.startswith("-") else f" + {text}"
+        return out
 
     def _print_Relational(self, expr: sp.Basic) -> str:  # noqa: N802
         op = {"==": "=", "!=": "≠", ">=": "≥", "<=": "≤"}.get(expr.rel_op, expr.rel_op)
