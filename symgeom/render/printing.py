@@ -31,6 +31,19 @@ def _is_remainder(term: sp.Basic) -> bool:
     return any(type(f).__name__ in ("Remainder", "Order") for f in sp.Mul.make_args(term))
 
 
+def _reading_order(terms: list[sp.Basic]) -> list[sp.Basic]:
+    """Terms as a reader expects them: a positive constant first when the sum would otherwise
+    open with a minus (1 − p₁ − p₂, not −p₁ − p₂ + 1), a remainder O(tⁿ) last."""
+    terms = list(terms)
+    rest = [t for t in terms if not _is_remainder(t)]
+    tail = [t for t in terms if _is_remainder(t)]
+    if rest and rest[0].could_extract_minus_sign():
+        positive = [t for t in rest if t.is_Number and t.is_positive]
+        if positive:
+            rest = positive + [t for t in rest if t is not positive[0]]
+    return rest + tail
+
+
 class DerivationLatexPrinter(LatexPrinter):
     """LaTeX with ``symbol_names`` from the family, matrices as ``bmatrix``, E(·) as 𝔼[·]."""
 
@@ -94,7 +107,8 @@ class DerivationLatexPrinter(LatexPrinter):
         return self._print_MatrixBase(expr)
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:  # noqa: N802
-        if not any(_is_remainder(t) for t in expr.args):
+        terms = list(self._as_ordered_terms(expr, order=None))
+        if _reading_order(terms) == terms:
             return super()._print_Add(expr, order)
         pieces = self.signed_terms(expr)
         out = ("- " if pieces[0][0] == "-" else "") + pieces[0][1]
@@ -107,9 +121,7 @@ class DerivationLatexPrinter(LatexPrinter):
     def signed_terms(self, expr: sp.Add) -> list[tuple[str, str, sp.Basic]]:
         """(sign, LaTeX, term with the sign taken out) for each term, in printing order."""
         pieces = []
-        ordered = self._as_ordered_terms(expr, order=None)
-        # A remainder O(tⁿ) closes the sum, wherever SymPy's term order puts it.
-        ordered = [t for t in ordered if not _is_remainder(t)] + [t for t in ordered if _is_remainder(t)]
+        ordered = _reading_order(self._as_ordered_terms(expr, order=None))
         for i, term in enumerate(ordered):
             sign = "+"
             if i > 0 and term.could_extract_minus_sign():
@@ -316,8 +328,7 @@ class DerivationTextPrinter(StrPrinter):
         return f"Σ[{ranges}] ({self._print(expr.function)})"
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:  # noqa: N802
-        terms = list(self._as_ordered_terms(expr, order=None))
-        terms = [t for t in terms if not _is_remainder(t)] + [t for t in terms if _is_remainder(t)]
+        terms = _reading_order(self._as_ordered_terms(expr, order=None))
         out = self._print(terms[0])
         for term in terms[1:]:
             text = self._print(term)

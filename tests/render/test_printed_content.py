@@ -46,3 +46,9 @@ def test_kl_of_gaussians_prints_its_sign_and_square():
     d = sg.kl(sg.Gaussian())
     last = [line for line in d.latex().splitlines() if "&=" in line][-1]
     assert r"\left(\mu_{1} - \mu_{2}\right)^{2}" in last and r"- \frac{1}{2}" in last
+
+
+def test_probability_of_the_last_class_reads_one_minus_the_others():
+    tex = sg.kl(sg.Categorical(k=3)).latex()
+    assert "1 - p_{1} - p_{2}" in tex
+    assert "- p_{1} - p_{2} + 1" not in tex
