@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from symgeom.render.layout import LINE_WIDTH, RELATIONS_LATEX, Row, latex_names, rows, visual_width
 from symgeom.render.printing import DerivationLatexPrinter
 from symgeom.render.prose import words
-from symgeom.render.texescape import text_in_math, text_to_latex
+from symgeom.render.texescape import code_to_latex, text_in_math, text_to_latex
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -194,10 +194,10 @@ def describe(derivation: Derivation) -> str:
     if family is not None:
         parts.append(
             f"Family: {text_to_latex(family.title)}, parameterization "
-            f"\\texttt{{{text_to_latex(family.param)}}} "
+            f"\\texttt{{{code_to_latex(family.param)}}} "
             f"({text_to_latex(family.chart.description)})."
         )
-    parts.append(f"Route: \\texttt{{{text_to_latex(derivation.route)}}}.")
+    parts.append(f"Route: \\texttt{{{code_to_latex(derivation.route)}}}.")
     return " ".join(parts)
 
 
