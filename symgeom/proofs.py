@@ -172,7 +172,7 @@ def to_latex(doc: Document) -> str:
             parts.append(latex_render.render_block(d, fit_width=latex_render.FIT_WIDTH))
     if doc.verdicts:
         parts.append("\\subsection*{Identities}")
-        parts.append("\\begin{itemize}")
+        parts.append("\\begin{itemize}\\raggedright")
         parts.extend(
             f"\\item \\texttt{{{code_to_latex(label)}}}: {_identity_latex(name)} --- "
             f"\\textbf{{{text_to_latex(status)}}}"

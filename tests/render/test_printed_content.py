@@ -52,3 +52,9 @@ def test_probability_of_the_last_class_reads_one_minus_the_others():
     tex = sg.kl(sg.Categorical(k=3)).latex()
     assert "1 - p_{1} - p_{2}" in tex
     assert "- p_{1} - p_{2} + 1" not in tex
+
+
+def test_prime_after_a_subscript_stays_in_the_subscript():
+    from symgeom.render.texescape import text_to_latex
+
+    assert r"\nabla ^{2}_{\theta'}" in text_to_latex("E[s sᵀ] = ∇²_θ′ KL(θ‖θ′)")
