@@ -340,8 +340,15 @@ class Family:
             for par in chart.parameters:
                 for point in (None, 1, 2):
                     names[par.symbol(point)] = par.latex_for(point)
-                names[par.delta_symbol()] = rf"\Delta {par.latex}"
+                names[par.delta_symbol()] = delta_latex(par.latex)
         return names
+
+
+def delta_latex(latex: str) -> str:
+    """Δθ for a plain symbol (``\\Delta \\mu``); Δ(σ²), Δ(log σ) for a compound one, so that
+    ``Δσ²`` is never read as (Δσ)² or Δ applied to σ only."""
+    simple = re.fullmatch(r"\\?[A-Za-z]+(_\{[^{}]*\}|_[A-Za-z0-9])?", latex.strip())
+    return rf"\Delta {latex}" if simple else rf"\Delta\left({latex}\right)"
 
 
 def _check_distinct_symbols(family: Family) -> None:

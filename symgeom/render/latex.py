@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from symgeom.render.layout import LINE_WIDTH, RELATIONS_LATEX, Row, latex_names, rows, visual_width
 from symgeom.render.printing import DerivationLatexPrinter
 from symgeom.render.prose import words
-from symgeom.render.texescape import text_in_math, text_to_latex
+from symgeom.render.texescape import code_to_latex, text_in_math, text_to_latex
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 #: Text widths in inches: a 6.5 in text column (letter paper, 1 in margins), and one column of a
 #: two-column paper (NeurIPS/ICML-like, 3.25 in).
 WIDTHS = {"textwidth": 6.5, "columnwidth": 3.25}
-#: ``visual_width`` units per inch: one unit ≈ 6.5 pt of 10 pt math (measured on pdflatex output).
-UNITS_PER_INCH = 72.27 / 6.5
+#: ``visual_width`` units per inch: one unit is 5.2–6.5 pt of 10 pt math (median 5.4, measured with
+#: pdflatex on the displays of tests/render/representative.py); 6.8 pt leaves a margin for the rest.
+UNITS_PER_INCH = 72.27 / 6.8
 #: Smallest scale a line may be shrunk to; anything wider is broken by its structure instead.
 MIN_SCALE = 0.8
 #: Widest line (in ``visual_width`` units) of the document's formula column at full size.
@@ -163,9 +164,14 @@ def render_block(derivation: Derivation, fit_width: float | None = None,
     left = _left_width(derivation)
     narrow = left > total / 4
     formula = total - 6 if narrow else total - left - 4
-    return align_block(
-        rows(derivation, width=formula), fit_width and formula, formula, numbered, narrow
-    )
+    laid = rows(derivation, width=formula)
+    labels = max((visual_width(label) for row in laid for label, _ in row.entries), default=0.0)
+    if not narrow and labels > left:
+        # Matrix entry labels (F_{μσ} = …) share the left column: lay out again, narrower.
+        narrow = labels > total / 4
+        formula = total - 6 if narrow else total - labels - 4
+        laid = rows(derivation, width=formula)
+    return align_block(laid, fit_width and formula, formula, numbered, narrow)
 
 
 def _left_width(derivation: Derivation) -> float:
@@ -188,10 +194,10 @@ def describe(derivation: Derivation) -> str:
     if family is not None:
         parts.append(
             f"Family: {text_to_latex(family.title)}, parameterization "
-            f"\\texttt{{{text_to_latex(family.param)}}} "
+            f"\\texttt{{{code_to_latex(family.param)}}} "
             f"({text_to_latex(family.chart.description)})."
         )
-    parts.append(f"Route: \\texttt{{{text_to_latex(derivation.route)}}}.")
+    parts.append(f"Route: \\texttt{{{code_to_latex(derivation.route)}}}.")
     return " ".join(parts)
 
 

@@ -151,13 +151,12 @@ class _Breaker:
     def _lay_sum(self, expr: sp.Add, width: float) -> tuple[str, ...]:
         lines: list[str] = []
         current, current_width = "", 0.0
-        for sign, tex in self.printer.add_terms(expr):
+        for sign, tex, term in self.printer.signed_terms(expr):
             # Widths add up term by term, so a sum of n terms is laid out in O(n), not O(n²).
             piece_width = visual_width(tex) + 2.6
             lead = ("-" if sign == "-" else "") if not current and not lines else f"{sign} "
             if piece_width > width:
-                term = _term(expr, sign, tex, self.printer)
-                sub = self._lay(term, width - 3) if term is not None else (tex,)
+                sub = self._lay(term, width - 3)
                 if current:
                     lines.append(current)
                 lines.extend([lead + sub[0], *sub[1:-1]])
@@ -211,24 +210,34 @@ class _Breaker:
 
     def _abbreviate(self, expr: sp.Basic, width: float) -> tuple[str, ...]:
         """Name the widest sum inside ``expr`` (``where A₁ = …``) until it fits."""
-        sums = [node for node in sp.preorder_traversal(expr) if isinstance(node, sp.Add)]
-        sums = [node for node in sums if node is not expr]
-        if not sums:
-            return (self._print(expr),)
-        widest = max(sums, key=lambda node: visual_width(self._print(node)))
-        if visual_width(self._print(widest)) < 8:
+        sizes: dict[int, int] = {}
+        widest = _largest_sum(expr, sizes, top=True)
+        if widest is None or sizes[id(widest)] < 8:
             return (self._print(expr),)
         # Each call names one more sum, so the recursion ends when no sum is left.
         return self._lay(expr.xreplace({widest: self._name(widest)}), width)
 
 
-def _term(expr: sp.Add, sign: str, tex: str, printer: DerivationLatexPrinter) -> sp.Basic | None:
-    """The term of ``expr`` printed as (``sign``, ``tex``), sign taken out."""
-    for term in expr.args:
-        for candidate in (term, -term):
-            if printer.doprint(candidate) == tex or rf"\left({printer.doprint(candidate)}\right)" == tex:
-                return candidate
-    return None
+def _largest_sum(expr: sp.Basic, sizes: dict[int, int], top: bool = False,
+                 best_in: dict[int, sp.Basic | None] | None = None) -> sp.Basic | None:
+    """The proper sub-sum of ``expr`` with the most leaves (one bottom-up pass, shared
+    sub-expressions visited once, so O(n))."""
+    best_in = {} if best_in is None else best_in
+    key = id(expr)
+    if key in sizes and not top:
+        return best_in[key]
+    best: sp.Basic | None = None
+    size = 1
+    for arg in expr.args:
+        candidate = _largest_sum(arg, sizes, best_in=best_in)
+        size += sizes[id(arg)]
+        if candidate is not None and (best is None or sizes[id(candidate)] > sizes[id(best)]):
+            best = candidate
+    sizes[key] = size if expr.args else len(str(expr))
+    if isinstance(expr, sp.Add) and not top:
+        best = expr
+    best_in[key] = best
+    return best
 
 
 def _break_bracketed_round(head: str, lines: tuple[str, ...]) -> tuple[str, ...]:
@@ -250,9 +259,12 @@ def _break_bracketed(head: str, lines: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _entry_label(derivation: Derivation, names: dict[sp.Symbol, str], base: str | None,
-                 i: int, j: int, shape: tuple[int, int]) -> str:
-    """``F_{μσ}`` for a Fisher matrix over the arguments, else ``[lhs]_{ij}`` or ``M_{ij}``."""
+                 i: int, j: int, shape: tuple[int, int], numeric: bool = False) -> str:
+    """``F_{μσ}`` for a Fisher matrix over the arguments (``F_{ij}`` when ``numeric``: the
+    matrix of named labels would not fit), else ``[lhs]_{ij}`` or ``M_{ij}``."""
     args = derivation.arguments
+    if base is None and shape[0] == shape[1] == len(args) and numeric:
+        return f"F_{{{i + 1}{j + 1}}}"
     if base is None and shape[0] == shape[1] == len(args):
         def name(k: int) -> str:
             return names.get(args[k], sp.latex(args[k]))
@@ -284,6 +296,12 @@ def matrix_rows(
             for i in range(matrix.rows) for j in range(matrix.cols)
             if not (symmetric and j < i)
         )
+    # A bmatrix column is its widest label plus 10 pt (2\arraycolsep ≈ 1.6 units) of separation.
+    numeric = sum(
+        max(visual_width(_entry_label(derivation, names, None, i, j, matrix.shape))
+            for i in range(matrix.rows)) + 1.6
+        for j in range(matrix.cols)
+    ) > width
     cells: list[list[str]] = []
     entries: list[tuple[str, tuple[str, ...]]] = []
     for i in range(matrix.rows):
@@ -294,7 +312,7 @@ def matrix_rows(
                 row.append("0")
                 continue
             a, b = (min(i, j), max(i, j)) if symmetric else (i, j)
-            label = _entry_label(derivation, names, base, a, b, matrix.shape)
+            label = _entry_label(derivation, names, base, a, b, matrix.shape, numeric)
             row.append(label)
             if (a, b) == (i, j):
                 entries.append((label, break_sum(printer, value, width, breaker)))
@@ -309,6 +327,9 @@ def _fact(derivation: Derivation, printer: DerivationLatexPrinter, names: dict[s
     if not isinstance(fact, sp.Eq):
         return [("", "", break_sum(printer, fact, width - 8, breaker))]
     lhs = printer.doprint(fact.lhs)
+    if visual_width(lhs) > width / 3 and not isinstance(fact.rhs, sp.MatrixBase):
+        # A wide left side gets its own line; the right side starts under it.
+        return [(lhs, "=", ("", *break_sum(printer, fact.rhs, width - 12, breaker)))]
     width -= visual_width(lhs) + 12  # "with lhs =" and an indent before the right side
     if isinstance(fact.rhs, sp.MatrixBase):
         tex, entries = matrix_rows(derivation, printer, names, fact.rhs, width, lhs, breaker)

@@ -26,6 +26,24 @@ def _expectation_subscript(name: str) -> str | None:
     return rf"\theta_{{{point}}}" if point.isdigit() else point
 
 
+def _is_remainder(term: sp.Basic) -> bool:
+    """``O(tⁿ)`` (symgeom.derive.notation.Remainder or SymPy's Order), possibly times a constant."""
+    return any(type(f).__name__ in ("Remainder", "Order") for f in sp.Mul.make_args(term))
+
+
+def _reading_order(terms: list[sp.Basic]) -> list[sp.Basic]:
+    """Terms as a reader expects them: a positive constant first when the sum would otherwise
+    open with a minus (1 − p₁ − p₂, not −p₁ − p₂ + 1), a remainder O(tⁿ) last."""
+    terms = list(terms)
+    rest = [t for t in terms if not _is_remainder(t)]
+    tail = [t for t in terms if _is_remainder(t)]
+    if rest and rest[0].could_extract_minus_sign():
+        positive = [t for t in rest if t.is_Number and t.is_positive]
+        if positive:
+            rest = positive + [t for t in rest if t is not positive[0]]
+    return rest + tail
+
+
 class DerivationLatexPrinter(LatexPrinter):
     """LaTeX with ``symbol_names`` from the family, matrices as ``bmatrix``, E(·) as 𝔼[·]."""
 
@@ -33,11 +51,31 @@ class DerivationLatexPrinter(LatexPrinter):
         super().__init__(
             {"symbol_names": dict(names or {}), "mat_str": "bmatrix", "mat_delim": ""}
         )
+        self._memo: dict[sp.Basic, str] = {}
+
+    def _print(self, expr: object, **kwargs: object) -> str:
+        # A sub-expression prints the same wherever it occurs (context comes only through
+        # kwargs), so the layout's repeated printing of nested parts stays linear.
+        if kwargs or not isinstance(expr, sp.Basic):
+            return super()._print(expr, **kwargs)
+        tex = self._memo.get(expr)
+        if tex is None:
+            tex = self._memo[expr] = super()._print(expr)
+        return tex
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:  # noqa: N802
         tex = super()._print_Symbol(expr, style)
         # A prime is a superscript: η'_{1} raised to a power would be a TeX double superscript.
         return f"{{{tex}}}" if "'" in tex else tex
+
+    def _print_Pow(self, expr: sp.Pow) -> str:  # noqa: N802
+        base, exp = expr.args
+        if isinstance(base, sp.Symbol) and exp.is_Integer and int(exp) > 1:
+            name = self._print(base)
+            if name.startswith(r"\Delta"):
+                # (Δp)³, not Δ p³ (which reads as the change of p³).
+                return rf"\left({name}\right)^{{{int(exp)}}}"
+        return super()._print_Pow(expr)
 
     def _print_AppliedUndef(self, expr: AppliedUndef, exp: str | None = None) -> str:  # noqa: N802
         sub = _expectation_subscript(expr.func.__name__)
@@ -68,10 +106,23 @@ class DerivationLatexPrinter(LatexPrinter):
     def _print_MutableDenseMatrix(self, expr: sp.MatrixBase) -> str:  # noqa: N802
         return self._print_MatrixBase(expr)
 
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:  # noqa: N802
+        terms = list(self._as_ordered_terms(expr, order=None))
+        if _reading_order(terms) == terms:
+            return super()._print_Add(expr, order)
+        pieces = self.signed_terms(expr)
+        out = ("- " if pieces[0][0] == "-" else "") + pieces[0][1]
+        return out + "".join(f" {sign} {tex}" for sign, tex, _ in pieces[1:])
+
     def add_terms(self, expr: sp.Add) -> list[tuple[str, str]]:
         """The terms of a sum in printing order as (sign, LaTeX), as ``_print_Add`` joins them."""
+        return [(sign, tex) for sign, tex, _ in self.signed_terms(expr)]
+
+    def signed_terms(self, expr: sp.Add) -> list[tuple[str, str, sp.Basic]]:
+        """(sign, LaTeX, term with the sign taken out) for each term, in printing order."""
         pieces = []
-        for i, term in enumerate(self._as_ordered_terms(expr, order=None)):
+        ordered = _reading_order(self._as_ordered_terms(expr, order=None))
+        for i, term in enumerate(ordered):
             sign = "+"
             if i > 0 and term.could_extract_minus_sign():
                 sign, term = "-", -term
@@ -79,8 +130,8 @@ class DerivationLatexPrinter(LatexPrinter):
             if self._needs_add_brackets(term):
                 tex = rf"\left({tex}\right)"
             if i == 0 and tex.startswith("-"):
-                sign, tex = "-", tex[1:].lstrip()
-            pieces.append((sign, tex))
+                sign, tex, term = "-", tex[1:].lstrip(), -term
+            pieces.append((sign, tex, term))
         return pieces
 
 
@@ -220,7 +271,12 @@ class DerivationTextPrinter(StrPrinter):
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:  # noqa: N802
         base, exp = expr.args
         if exp.is_Integer and 1 < int(exp) < 10:
-            return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + "".join(
+            head = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
+            if isinstance(base, sp.Symbol) and (
+                head.startswith("Δ") or any(c in _SUP.values() for c in head)
+            ):
+                head = f"({head})"  # (Δμ)², (σ²)³: never Δμ² or σ²³
+            return head + "".join(
                 _SUP[c] for c in str(int(exp))
             )
         if exp.is_Integer and int(exp) < 0:
@@ -270,6 +326,14 @@ class DerivationTextPrinter(StrPrinter):
     def _print_Sum(self, expr: sp.Sum) -> str:  # noqa: N802
         ranges, _ = self._limits(expr)
         return f"Σ[{ranges}] ({self._print(expr.function)})"
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:  # noqa: N802
+        terms = _reading_order(self._as_ordered_terms(expr, order=None))
+        out = self._print(terms[0])
+        for term in terms[1:]:
+            text = self._print(term)
+            out += f" - {text[1:]}" if text.startswith("-") else f" + {text}"
+        return out
 
     def _print_Relational(self, expr: sp.Basic) -> str:  # noqa: N802
         op = {"==": "=", "!=": "≠", ">=": "≥", "<=": "≤"}.get(expr.rel_op, expr.rel_op)

@@ -155,8 +155,12 @@ def formula_to_latex(formula: str, unicode_math: dict[str, str]) -> str:
             body = formula_to_latex(script, unicode_math)
             if len(script) >= 3 and script.isalpha():
                 body = rf"\mathrm{{{script}}}"
-            out.append(f"{c}{{{body}}}")
-            i += 1 + len(script)
+            primes = re.match(r"['′]*", formula[i + 1 + len(script) :])
+            assert primes is not None
+            # ∇_θ' is ∇ with subscript θ′ (a prime after a subscript is a TeX double superscript).
+            prime = "'" * len(primes.group(0))
+            out.append(f"{c}{{{body}{prime}}}")
+            i += 1 + len(script) + len(primes.group(0))
             continue
         if c == "|":
             out.append(r" \mid ")

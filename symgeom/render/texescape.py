@@ -159,3 +159,11 @@ def text_to_markdown(text: str) -> str:
                     "".join("\\" + c if c in "|*_`<>[]" else c for c in chars)
                 )
     return "".join(out)
+
+
+def code_to_latex(text: str) -> str:
+    """Identifiers and labels (``gaussian[mean_var]``) for ``\\texttt``: every character literal."""
+    # A label may break after _ , ( [ so a long one does not run into the margin.
+    return "".join(
+        _text_char(char) + (r"\allowbreak{}" if char in "_,([" else "") for char in text
+    )

@@ -54,7 +54,7 @@ def test_standalone_document_is_ascii_and_balanced():
     assert doc.startswith("\\documentclass")
     assert doc.isascii()
     assert balanced(doc)
-    assert "$\\theta _{1}\\|\\theta _{2}$" in doc  # Unicode in the title became math
+    assert "$\\theta _{1}\\Vert \\theta _{2}$" in doc  # Unicode in the title became math
 
 
 def test_jupyter_uses_aligned_and_text():

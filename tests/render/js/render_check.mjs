@@ -43,7 +43,9 @@ function mathjaxError(source) {
 
 function katexError(source) {
   try {
-    katex.renderToString(source, { displayMode: true, throwOnError: true, strict: "error" });
+    // maxExpand: the d = 2 expansion displays of proofs/ exceed KaTeX's default of 1000 macro
+    // expansions (they are long, not wrong); every other option is the default.
+    katex.renderToString(source, { displayMode: true, throwOnError: true, strict: "error", maxExpand: 100000 });
     return null;
   } catch (err) {
     return String(err.message || err);
