@@ -27,12 +27,12 @@ from symgeom.verification.sampling import family_sampler
 def _catalog() -> tuple[Family, ...]:
     families: list[Family] = []
     families += [Bernoulli(p) for p in ("prob", "logit")]
-    families += [Categorical(k, p) for k in (2, 3, 4) for p in ("probs", "logits")]
+    families += [Categorical(k, p) for k in (2, 3, 4, 5) for p in ("probs", "logits")]
     families += [Gaussian(p) for p in ("mean_std", "mean_var", "natural", "mean_logstd")]
     families += [MultivariateGaussian(d, "full") for d in (1, 2, 3)]
     families += [
         MultivariateGaussian(d, "diagonal", p)
-        for d in (1, 2, 3)
+        for d in (1, 2, 3, 4)
         for p in ("mean_var", "mean_std", "mean_logstd")
     ]
     return tuple(families)
