@@ -30,6 +30,10 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
         raise UnknownQuantityError(
             f"unknown quantity {quantity!r}; accepted: {', '.join(sorted(_ROUTES))}"
         )
+    if family is not None and family.general is not None:
+        from symgeom.derive.specialized import routes as specialized_routes
+
+        return specialized_routes(quantity)
     return tuple(
         name for name, (_, applies) in _ROUTES[quantity].items()
         if family is None or applies(family)
@@ -37,7 +41,14 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
 
 
 def derive(quantity: str, family: Family, route: str | None = None) -> Derivation:
-    """The Derivation of ``quantity`` for ``family`` by ``route`` (default: the first registered)."""
+    """The Derivation of ``quantity`` for ``family`` by ``route`` (default: the first registered).
+
+    A family past its explicit size (``family.general`` set) specializes the general result.
+    """
+    if family.general is not None:
+        from symgeom.derive.specialized import derive_specialized
+
+        return derive_specialized(quantity, family, route)
     accepted = routes(quantity, family)
     name = route if route is not None else accepted[0]
     if name not in accepted:
