@@ -324,6 +324,10 @@ def run_verify(family: str | None = None, jobs: int | None = None,
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     start = time.perf_counter()
     rows = run_catalog(select(family), jobs)
+    if family is None or "categorical".startswith(family) or family.startswith("categorical(k=k)"):
+        from symgeom.verification.general import general_rows
+
+        rows += [Row(*row) for row in general_rows()]
     print(format_table(rows), file=stream)
     print(f"total {time.perf_counter() - start:.1f} s", file=stream)
     return 1 if any(r.verdict.status == FAILED for r in rows) else 0
