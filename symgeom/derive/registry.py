@@ -33,7 +33,7 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
     if family is not None and family.general is not None:
         from symgeom.derive.specialized import routes as specialized_routes
 
-        return specialized_routes(quantity)
+        return specialized_routes(quantity, family)
     return tuple(
         name for name, (_, applies) in _ROUTES[quantity].items()
         if family is None or applies(family)

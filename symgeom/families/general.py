@@ -127,3 +127,15 @@ class LazyTuple(tuple):
 
     def __repr__(self) -> str:
         return f"LazyTuple({self.key!r})"
+
+
+@dataclass(frozen=True)
+class Product:
+    """d independent copies of a one-dimensional family: ``factor(param)`` is that family in the
+    chart of the same name, and parameter j of copy i sits at position j·d + i of the product's
+    chart (all means, then all scales).  Derivations add the factor's results over the copies
+    (log p = Σᵢ log p₁(xᵢ|θᵢ): KL, entropy and the expansion add; the score covariance is
+    block diagonal) instead of expanding the d-dimensional density."""
+
+    factor: Callable[[str], object]
+    size: int

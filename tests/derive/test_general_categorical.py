@@ -88,3 +88,26 @@ def test_failed_is_reported_for_an_unequal_pair() -> None:
         assert routes_agree(family, "fisher").status == FAILED
     finally:
         general.FISHER_ROUTES["negative_hessian"] = original
+
+
+@pytest.mark.parametrize("param", ["mean_var", "mean_std", "mean_logstd"])
+def test_diagonal_gaussian_from_independent_factors_equals_the_expansion(param: str) -> None:
+    from symgeom.verification.general import product_agrees
+
+    for quantity in ("kl", "fisher", "entropy", "expansion"):
+        assert product_agrees(param, 2, quantity).status == PROVED, quantity
+
+
+def test_large_diagonal_gaussian_fisher_is_block_structured() -> None:
+    family = sg.MultivariateGaussian(6, "diagonal", "mean_logstd")
+    derivation = sg.fisher(family)
+    assert "independent" in derivation.steps[-1].justification
+    theta = np.r_[np.zeros(6), np.linspace(-0.5, 0.5, 6)]
+    f = np.array(derivation.result.subs(dict(zip(family.symbols(), theta))), dtype=float)
+    expected = np.diag(np.r_[np.exp(-2 * theta[6:]), np.full(6, 2.0)])
+    np.testing.assert_allclose(f, expected, rtol=1e-14)
+
+
+def test_full_covariance_past_the_limit_is_refused_with_the_reason() -> None:
+    with pytest.raises(sg.SymgeomError, match=r"at most 5 with full covariance.*not implemented"):
+        sg.MultivariateGaussian(7, "full")
