@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import cache
 
 import sympy as sp
+from sympy.core.parameters import evaluate
 
 from symgeom.derivation import Derivation, Step
 from symgeom.derive.indexed import (
@@ -25,7 +26,9 @@ from symgeom.derive.indexed import (
     collapse_deltas,
     in_range,
     linear,
+    rebuild,
     specialize,
+    specialize_open,
 )
 from symgeom.families.general import LAST, IndexedFamily
 
@@ -203,5 +206,8 @@ def specialized_fisher(family: IndexedFamily, route: str, k: int, symbols: dict)
     """The general-k F_ab of ``route`` as the (k−1)×(k−1) matrix of a concrete k."""
     entry = FISHER_ROUTES[route](family).result
     values = concrete_values(family, k, symbols)
-    return sp.ImmutableMatrix(k - 1, k - 1, lambda a, b: specialize(
-        entry.xreplace({A: sp.Integer(a + 1), B: sp.Integer(b + 1)}), k, values))
+    template, held = specialize_open(entry, k, values)
+    with evaluate(False):
+        rows = [[rebuild(template, {A: sp.Integer(a), B: sp.Integer(b), **held}, values)
+                 for b in range(1, k)] for a in range(1, k)]
+    return sp.ImmutableMatrix(rows)

@@ -107,12 +107,20 @@ def specialize(expr: sp.Expr, k: int, values: dict[sp.Basic, sp.Expr]) -> sp.Exp
     The terms are built unevaluated: SymPy's automatic evaluation asks assumptions of O(k)-term
     sums for each of the k terms, minutes at k = 10⁴, and changes nothing of the value.
     """
+    template, held = specialize_open(expr, k, values)
+    return rebuild(template, held, {})
+
+
+def specialize_open(expr: sp.Expr, k: int, values: dict) -> tuple[sp.Expr, dict]:
+    """(template, held): :func:`specialize` with every written-out sum still a placeholder and
+    free indices (a, b) left open; ``rebuild(template, {a: 1, b: 2, **held}, values)`` finishes
+    one entry without copying the sums into it."""
     expr = expr.xreplace({K: sp.Integer(k)})
     with evaluate(False):
         return _specialize(expr, values)
 
 
-def _specialize(expr: sp.Expr, values: dict[sp.Basic, sp.Expr]) -> sp.Expr:
+def _specialize(expr: sp.Expr, values: dict[sp.Basic, sp.Expr]) -> tuple[sp.Expr, dict]:
     # Innermost sums first, each written out once and held by a placeholder: a closed inner sum
     # (the softmax denominator) inside an outer one must not be copied into its k terms.
     held: dict[sp.Symbol, sp.Expr] = {}
@@ -128,7 +136,7 @@ def _specialize(expr: sp.Expr, values: dict[sp.Basic, sp.Expr]) -> sp.Expr:
                 for n in range(int(lower), int(upper) + 1)
             ])
             expr = expr.xreplace({s: placeholder})
-    return rebuild(rebuild(expr, {}, values), held, {})
+    return rebuild(expr, {}, values), held
 
 
 def rebuild(expr: sp.Basic, first: dict, then: dict) -> sp.Basic:
@@ -159,6 +167,8 @@ def rebuild(expr: sp.Basic, first: dict, then: dict) -> sp.Basic:
             out = e
         elif isinstance(e, sp.Add | sp.Mul):
             out = type(e)._from_args(args)
+        elif isinstance(e, sp.KroneckerDelta) and all(a.is_Integer for a in args):
+            out = sp.Integer(int(args[0] == args[1]))
         elif isinstance(e, sp.Pow):
             out = sp.Pow(*args, evaluate=False)
         elif isinstance(e, sp.Function):
