@@ -17,9 +17,10 @@ HEAVY = [f for f in catalog.CATALOG if len(f.parameters) > 4]
 def test_catalog_covers_every_family_and_chart():
     labels = {f.label for f in catalog.CATALOG}
     for family in (sg.Bernoulli(), sg.Categorical(2, "logits"), sg.Categorical(4), sg.Gaussian("natural"),
-                   sg.MultivariateGaussian(3), sg.MultivariateGaussian(3, "diagonal", "mean_logstd")):
+                   sg.MultivariateGaussian(3), sg.MultivariateGaussian(3, "diagonal", "mean_logstd"),
+                   sg.Categorical(5, "logits"), sg.MultivariateGaussian(4, "diagonal", "mean_logstd")):
         assert family.label in labels
-    assert len(catalog.CATALOG) == len(labels) == 24
+    assert len(catalog.CATALOG) == len(labels) == 29
 
 
 @pytest.mark.parametrize("family", LIGHT, ids=lambda f: f.label)
