@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symgeom.derive.rational import reduce_rational
+from symgeom.derive.rational import RationalContext, reduce_rational
 from symgeom.families.base import Family, Point
 
 
@@ -57,6 +57,23 @@ LARGE_FAMILY_PARAMETERS = 6
 def is_large(family: Family | None) -> bool:
     """Whether ``family`` is reduced by factor-base arithmetic (see LARGE_FAMILY_PARAMETERS)."""
     return family is not None and len(family.parameters) > LARGE_FAMILY_PARAMETERS
+
+
+def family_context(family: Family, symbols: tuple[sp.Symbol, ...]) -> RationalContext:
+    """The factor-base context ℚ[symbols, atoms] for ``family``'s chart.
+
+    A chart may enter the reference parameters through exp (σ² = e^{2 log σ}, softmax): the atoms
+    exp(θᵢ) of every point whose symbols are in ``symbols`` become generators, so that
+    e^{−2 log σ} is u⁻² and its derivative (u′ = u) is taken by the chain rule.
+    """
+    wanted = set(symbols)
+    exprs = [
+        sp.sympify(e).xreplace(family.chart.at(point))
+        for point in (None, 1, 2)
+        if wanted & set(family.symbols(point))
+        for e in family.chart.to_reference
+    ]
+    return RationalContext.for_expressions(exprs, tuple(symbols))
 
 
 def tidy_rational(expr: sp.Expr, family: Family | None = None) -> sp.Expr:

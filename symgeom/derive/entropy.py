@@ -9,6 +9,7 @@ from symgeom.derivation import Derivation, Step
 from symgeom.derive.canonical import canonical_form
 from symgeom.derive.common import (
     NOT_EXPONENTIAL,
+    family_context,
     has_exponential_form,
     is_large,
     simplified_if_small,
@@ -23,7 +24,6 @@ from symgeom.derive.expectation import (
     moment_facts,
 )
 from symgeom.derive.notation import THETA, Density, Expect, GradLogPartition, LogPartition, Tex, X
-from symgeom.derive.rational import RationalContext
 from symgeom.derive.registry import register
 from symgeom.families.base import Family, FiniteSupport
 
@@ -88,7 +88,7 @@ def entropy_log_partition(family: Family) -> Derivation:
     a_value = tidy_logs(form.log_partition.xreplace(at))
     if is_large(family):
         # Compose ∂A/∂η (rational in η) with η(θ) as fractions rather than substituting first.
-        context = RationalContext.for_expressions([], family.symbols())
+        context = family_context(family, family.symbols())
         values = {e: context.convert(n) for e, n in zip(eta, natural)}
         gradient = [context.convert(sp.diff(form.log_partition, e), values).as_expr() for e in eta]
     else:

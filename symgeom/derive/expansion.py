@@ -9,7 +9,7 @@ import sympy as sp
 
 from symgeom.cache import cached
 from symgeom.derivation import Derivation, Step
-from symgeom.derive.common import is_large, smooth_in_parameters, tidy_rational
+from symgeom.derive.common import family_context, is_large, smooth_in_parameters, tidy_rational
 from symgeom.derive.expectation import (
     as_polynomial,
     centered_scores,
@@ -22,7 +22,6 @@ from symgeom.derive.expectation import (
 from symgeom.derive.fisher import fisher_score_covariance, score
 from symgeom.derive.kl import kl_definition
 from symgeom.derive.notation import Remainder, T, Tex
-from symgeom.derive.rational import RationalContext
 from symgeom.derive.registry import register
 from symgeom.derive.series import taylor, taylor_by_fractions
 from symgeom.families.base import Family, FiniteSupport
@@ -89,7 +88,7 @@ def _cubic_parts_by_fractions(family: Family, quadratic: sp.Expr) -> tuple[sp.Ex
     theta, delta = family.symbols(), family.delta_symbols()
     scores, z = centered_scores(family)
     context = scores[0].context
-    out = RationalContext.for_expressions([], theta + delta)
+    out = family_context(family, theta + delta)
     n = len(theta)
     skewness = out.constant(0)
     pairs = {}

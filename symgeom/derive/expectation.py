@@ -9,7 +9,7 @@ from itertools import combinations, combinations_with_replacement
 
 import sympy as sp
 
-from symgeom.derive.common import tidy_logs, tidy_rational
+from symgeom.derive.common import family_context, tidy_logs, tidy_rational
 from symgeom.derive.rational import Fraction, RationalContext
 from symgeom.errors import SymgeomError
 from symgeom.families.base import (
@@ -481,7 +481,7 @@ def expect_polynomial(family: Family, poly: Polynomial, point: Point = None) -> 
 # --- factor-base arithmetic for large families (see derive.common.is_large) ------------------
 def fraction_context(family: Family) -> RationalContext:
     """ℚ[θ, x] with its factor base: scores and their products live here for large families."""
-    return RationalContext.for_expressions([], family.symbols() + family.variables)
+    return family_context(family, family.symbols() + family.variables)
 
 
 def as_fraction(family: Family, expr: sp.Expr) -> Fraction:
@@ -498,7 +498,7 @@ def centered_scores(family: Family) -> tuple[list[Fraction], tuple[sp.Symbol, ..
     mean, _ = moment_table(family)
     z = tuple(sp.Symbol(f"z{i}", real=True) for i in range(1, len(family.variables) + 1))
     shift = {x: m + zi for x, m, zi in zip(family.variables, mean, z)}
-    context = RationalContext.for_expressions([], family.symbols() + z)
+    context = family_context(family, family.symbols() + z)
     log_p = family.log_density()
     return [context.convert(sp.diff(log_p, t).xreplace(shift)) for t in family.symbols()], z
 

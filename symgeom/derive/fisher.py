@@ -9,6 +9,7 @@ from symgeom.derivation import Derivation, Step
 from symgeom.derive.common import (
     NOT_EXPONENTIAL,
     NOT_SMOOTH,
+    family_context,
     has_exponential_form,
     is_large,
     jacobian,
@@ -170,7 +171,7 @@ def _log_partition_fractions(family: Family) -> tuple[sp.Matrix, sp.Matrix, dict
     rational in η, composed with the rational η(θ) without expanding either."""
     form = family.exponential_form
     eta, theta = form.natural_symbols, family.symbols()
-    context = RationalContext.for_expressions([], theta)
+    context = family_context(family, theta)
     natural = [context.convert(e) for e in family.natural_at()]
     values = dict(zip(eta, natural))
     m, n = len(eta), len(theta)
@@ -203,7 +204,8 @@ def _hessian_fractions(expr: sp.Expr, wrt: tuple[sp.Symbol, ...]) -> dict[tuple[
     """∂²expr/∂wᵢ∂wⱼ (i ≤ j) by factor-base arithmetic, for expr = rational + Σ c·log(g) with
     constant c and rational g: ∂²log g = ∂ᵢ∂ⱼg/g − ∂ᵢg ∂ⱼg/g²."""
     rational, logs = split_logs(expr)
-    context = RationalContext.for_expressions([], tuple(sorted(expr.free_symbols, key=lambda s: s.name)))
+    symbols = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
+    context = RationalContext.for_expressions([rational, *(g for _, g in logs)], symbols)
     base = context.convert(rational)
     arguments = [(context.constant(c), context.convert(g)) for c, g in logs]
     first = {i: [g.diff(w) for _, g in arguments] for i, w in enumerate(wrt)}

@@ -98,6 +98,25 @@ class RationalContext:
             return base**power if power >= 0 else base.inverse() ** (-power)
         raise ValueError(f"not a rational function of the context's symbols and atoms: {expr}")
 
+    def derivative(self, symbol: sp.Symbol):
+        """P ↦ dP/d``symbol`` on the ring: ∂P/∂x, plus u·∂P/∂u for the atom u = exp(x) if present.
+
+        Raises ValueError when another atom depends on ``symbol`` (log(x), exp(x²), …): treating
+        it as a constant would give a wrong derivative without a word.
+        """
+        x = self.generators.get(symbol)
+        exponential = self.generators.get(sp.exp(symbol))
+        for atom in self.atoms:
+            if atom != sp.exp(symbol) and symbol in atom.free_symbols:
+                raise ValueError(f"cannot differentiate the opaque atom {atom} with respect to {symbol}")
+        if x is None and exponential is None:
+            return lambda poly: self.ring.zero
+        if exponential is None:
+            return lambda poly: poly.diff(x)
+        if x is None:
+            return lambda poly: poly.diff(exponential) * exponential
+        return lambda poly: poly.diff(x) + poly.diff(exponential) * exponential
+
     # --- the factor base ----------------------------------------------------------------------
     def factorization(self, poly: PolyElement) -> tuple[object, dict[int, int]]:
         """poly = scale·∏ factors[i]^k as (scale, {i: k}); memoized (1/det Σ recurs thousands of times)."""
@@ -240,16 +259,20 @@ class Fraction:
         return Fraction(self.context, numerator.quo_ground(scale), _sorted(powers))
 
     def diff(self, symbol: sp.Symbol) -> Fraction:
-        """∂/∂symbol by the quotient rule: (N'·∏f − N·Σ kᵢfᵢ'·∏_{j≠i} f_j)/∏ f^{k+1}."""
-        x = self.context.generators[symbol]
+        """∂/∂symbol by the quotient rule: (N'·∏f − N·Σ kᵢfᵢ'·∏_{j≠i} f_j)/∏ f^{k+1}.
+
+        Every polynomial derivative is the total one of :meth:`RationalContext.derivative`
+        (the atom u = exp(symbol) has u' = u; other atoms must not depend on ``symbol``).
+        """
+        derivative = self.context.derivative(symbol)
         factors = self.context.factors
-        moving = [(i, k) for i, k in self.denominator if factors[i].diff(x)]
+        moving = [(i, k) for i, k in self.denominator if derivative(factors[i])]
         one = self.context.ring(1)
         product = reduce(lambda a, b: a * b, (factors[i] for i, _ in moving), one)
-        numerator = self.numerator.diff(x) * product
+        numerator = derivative(self.numerator) * product
         for i, k in moving:
             others = reduce(lambda a, b: a * b, (factors[j] for j, _ in moving if j != i), one)
-            numerator -= self.numerator * factors[i].diff(x) * others * k
+            numerator -= self.numerator * derivative(factors[i]) * others * k
         powers = dict(self.denominator)
         for i, _ in moving:
             powers[i] += 1
@@ -279,8 +302,16 @@ class Fraction:
         Renaming first and reducing afterwards (in the smaller ring) is far cheaper than
         reducing in both sets of symbols.
         """
-        position = {g: i for i, g in enumerate(self.context.ring.symbols)}
-        moves = [(position[a], position[b]) for a, b in renaming.items()]
+        gens = self.context.ring.gens
+        position = {key: gens.index(g) for key, g in self.context.generators.items()}
+        pairs = list(renaming.items()) + [(sp.exp(a), sp.exp(b)) for a, b in renaming.items()]
+        moves = []
+        for a, b in pairs:
+            if a not in position:
+                continue
+            if b not in position:
+                raise ValueError(f"cannot rename {a} to {b}: {b} is not a generator of the context")
+            moves.append((position[a], position[b]))
 
         def renamed(poly: PolyElement) -> sp.Expr:
             # Fold each renamed generator's exponent into its target's: a monomial-wise map.

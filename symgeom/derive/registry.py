@@ -44,6 +44,10 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
         raise UnknownQuantityError(
             f"unknown quantity {quantity!r}; accepted: {', '.join(sorted(_ROUTES))}"
         )
+    if family is not None and family.general is not None:
+        from symgeom.derive.specialized import routes as specialized_routes
+
+        return specialized_routes(quantity, family)
     return tuple(
         name for name, (_, applies) in _ROUTES[quantity].items()
         if family is None or applies(family)
@@ -51,7 +55,10 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
 
 
 def derive(quantity: str, family: Family, route: str | None = None) -> Derivation:
-    """The Derivation of ``quantity`` for ``family`` by ``route`` (default: the first registered)."""
+    """The Derivation of ``quantity`` for ``family`` by ``route`` (default: the first registered).
+
+    A family past its explicit size (``family.general`` set) specializes the general result.
+    """
     if not isinstance(family, Family):
         raise SymgeomError(
             f"{quantity}: family must be a symgeom Family such as sg.Gaussian(), "
@@ -63,6 +70,10 @@ def derive(quantity: str, family: Family, route: str | None = None) -> Derivatio
         )
     if route is not None and not isinstance(route, str):
         raise SymgeomError(f"{quantity}: route must be a route name, got {type(route).__name__}")
+    if family.general is not None:
+        from symgeom.derive.specialized import derive_specialized
+
+        return derive_specialized(quantity, family, route)
     accepted = routes(quantity, family)
     name = route if route is not None else accepted[0]
     if name not in accepted:

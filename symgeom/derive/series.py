@@ -94,10 +94,16 @@ def taylor_by_fractions(expr: sp.Expr, t: sp.Symbol, order: int) -> Series:
     """
     from symgeom.derive.rational import RationalContext, split_logs
 
-    symbols = tuple(sorted(expr.free_symbols - {t}, key=lambda s: s.name))
-    outer = RationalContext.for_expressions([], (*symbols, t))
-    inner = RationalContext.for_expressions([], symbols)
     n = order + 1
+    expr = _truncate_exponentials(expr, t, order)
+    symbols = tuple(sorted(expr.free_symbols - {t}, key=lambda s: s.name))
+    rational, logs = split_logs(expr)
+    parts = [rational, *(g for _, g in logs)]
+    atoms = RationalContext.for_expressions(parts, (*symbols, t)).atoms
+    if any(a.has(t) for a in atoms):
+        raise ValueError(f"not rational in {t} after truncating the exponentials: {atoms}")
+    outer = RationalContext((*symbols, t), atoms)
+    inner = RationalContext(symbols, atoms)
     position = outer.ring.symbols.index(t)
 
     def coefficients(poly) -> list:
@@ -131,7 +137,6 @@ def taylor_by_fractions(expr: sp.Expr, t: sp.Symbol, order: int) -> Series:
                 result = multiply(result, inverse)
         return result
 
-    rational, logs = split_logs(expr)
     total = series_of(outer.convert(rational))
     heads = []
     for coefficient, argument in logs:
@@ -148,6 +153,24 @@ def taylor_by_fractions(expr: sp.Expr, t: sp.Symbol, order: int) -> Series:
     out = [c.as_expr() for c in total]
     out[0] = out[0] + sp.Add(*heads)
     return out
+
+
+def _truncate_exponentials(expr: sp.Expr, t: sp.Symbol, order: int) -> sp.Expr:
+    """Each exp(a + b·t) as exp(a)·Σ_{m≤order} (b·t)ᵐ/m!: equal to it up to O(t^{order+1}).
+
+    The coefficients of t⁰…t^order of the whole expression are unchanged, because every
+    other part is analytic in t at 0 and exp(a) ≠ 0 (a chart through exp, such as log σ).
+    """
+    def truncated(e: sp.Expr) -> sp.Expr:
+        argument = sp.expand(e.args[0])
+        slope = argument.coeff(t)
+        rest = sp.expand(argument - slope * t)
+        if rest.has(t) or slope.has(t):
+            raise ValueError(f"exp of a non-linear function of {t}: {e}")
+        head = sp.Mul(*[sp.exp(term) for term in sp.Add.make_args(rest)])
+        return head * sp.Add(*[(slope * t) ** m / sp.factorial(m) for m in range(order + 1)])
+
+    return expr.replace(lambda e: isinstance(e, sp.exp) and e.has(t), truncated)
 
 
 def _unit(n: int, context) -> list:

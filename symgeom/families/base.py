@@ -266,6 +266,9 @@ class Family:
     moments: tuple[tuple[sp.Expr, ...], tuple[tuple[sp.Expr, ...], ...]] | None = field(
         default=None, compare=True
     )
+    #: For sizes past the explicit limit: the general-size family this one specializes
+    #: (symgeom.families.general.Specialization); derivations then specialize the general result.
+    general: object | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parameterizations]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 import sympy as sp
+from sympy.core.parameters import evaluate
 
 from symgeom.errors import InvalidSizeError
 from symgeom.families.base import (
@@ -15,15 +16,60 @@ from symgeom.families.base import (
     Parameter,
     Parameterization,
 )
+from symgeom.families.general import IndexedChart, IndexedFamily, LazyTuple, Specialization
+
+#: Sizes up to this are derived by expanding every component (and checked so in the catalog);
+#: larger ones specialize the general-k result (symgeom.derive.general_categorical).
+EXPLICIT_K = 6
+
+#: A symbolic family holds one SymPy symbol per free parameter and point: past this many
+#: classes that alone costs seconds and memory for nothing the numeric kernels need.
+MAX_K = 100_000
 
 
 def check_k(k: object) -> int:
-    """k must be an integer ≥ 2 (bools rejected)."""
+    """k must be an integer with 2 ≤ k ≤ MAX_K (bools rejected)."""
     if isinstance(k, bool) or not isinstance(k, int | sp.Integer):
         raise InvalidSizeError(f"Categorical k must be an integer >= 2, got {k!r}")
     if int(k) < 2:
         raise InvalidSizeError(f"Categorical k must be an integer >= 2, got k={k}")
+    if int(k) > MAX_K:
+        raise InvalidSizeError(
+            f"Categorical k must be at most {MAX_K} for a symbolic family, got k={k}; for the "
+            "general formula pass a SymPy symbol (sg.Categorical(sympy.Symbol('k'))), for numbers "
+            "use symgeom.numeric.kl_function(sg.Categorical(2, param), any_size=True)"
+        )
     return int(k)
+
+
+class OneHot(tuple):
+    """The k one-hot outcomes e₁…e_k, made on demand (k² integers would not fit for large k)."""
+
+    def __new__(cls, k: int) -> OneHot:
+        instance = super().__new__(cls)
+        instance.k = k
+        return instance
+
+    def __len__(self) -> int:
+        return self.k
+
+    def __getitem__(self, j: int) -> tuple[int, ...]:
+        if not -self.k <= j < self.k:
+            raise IndexError(j)
+        j %= self.k
+        return tuple(int(i == j) for i in range(self.k))
+
+    def __iter__(self):
+        return (self[j] for j in range(self.k))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OneHot) and other.k == self.k
+
+    def __hash__(self) -> int:
+        return hash(("one-hot", self.k))
+
+    def __repr__(self) -> str:
+        return f"OneHot({self.k})"
 
 
 def probability_parameters(k: int) -> tuple[Parameter, ...]:
@@ -48,6 +94,75 @@ def logit_parameters(k: int) -> tuple[Parameter, ...]:
 
 @cache
 def _categorical(k: int, param: str) -> Family:
+    if k > EXPLICIT_K:
+        return _large_categorical(k, param)
+    return _categorical_data(k, param)
+
+
+def _large_categorical(k: int, param: str) -> Family:
+    """Categorical(k) past EXPLICIT_K: its derivations specialize the general-k result, so the
+    per-class expressions are made only when read (LazyTuple) and the log-density is kept in
+    index notation, Σᵢ₌₁ᵏ⁻¹ xᵢ log pᵢ + x_k log(1 − Σᵢ pᵢ) with k = this size.  Building
+    10⁴ classes eagerly costs about a minute in SymPy (one function object and one O(k)
+    assumption query per class)."""
+    general = general_categorical("probs")
+    i, x, p = sp.Symbol("i", integer=True, positive=True), general.variable, general.reference
+    rest = 1 - sp.Sum(p[i], (i, 1, k - 1))
+    probs, logits = probability_parameters(k), logit_parameters(k)
+    p_symbols = [par.symbol() for par in probs]
+    z_symbols = [par.symbol() for par in logits]
+    xs = tuple(sp.Symbol(f"x{n}", integer=True, nonnegative=True) for n in range(1, k + 1))
+    etas = tuple(sp.Symbol(f"eta{n}", real=True) for n in range(1, k))
+    with evaluate(False):
+        p_last = 1 - sp.Add(*p_symbols)
+
+    def natural(n: int) -> sp.Expr:
+        with evaluate(False):
+            return sp.log(p_symbols[n] / p_last)
+
+    @cache
+    def denominator() -> sp.Expr:
+        with evaluate(False):
+            return 1 + sp.Add(*[sp.exp(zi) for zi in z_symbols])
+
+    def softmax(n: int) -> sp.Expr:
+        with evaluate(False):
+            return sp.exp(z_symbols[n]) / denominator()
+
+    return Family(
+        name="categorical",
+        title=f"Categorical (k = {k})",
+        size=(("k", k),),
+        variables=xs,
+        support=FiniteSupport(outcomes=OneHot(k)),
+        log_density_reference=sp.Sum(x[i] * sp.log(p[i]), (i, 1, k - 1)) + x[k] * sp.log(rest),
+        exponential_form=ExponentialFamilyForm(
+            statistics=xs[:-1],
+            natural_symbols=etas,
+            natural=LazyTuple(k - 1, natural, ("categorical-natural", k)),
+            log_partition=sp.log(1 + sp.Sum(sp.exp(sp.IndexedBase("eta")[i]), (i, 1, k - 1))),
+            log_base_measure=sp.Integer(0),
+        ),
+        parameterizations=(
+            Parameterization(
+                "probs", f"free probabilities p₁…p₍ₖ₋₁₎, p_{k} = 1 − Σ pᵢ", probs,
+                tuple(p_symbols),
+                constraints=((sp.Add(*p_symbols, evaluate=False) < 1,
+                              "the probabilities must sum to less than 1"),),
+            ),
+            Parameterization(
+                "logits",
+                f"logits z₁…z₍ₖ₋₁₎ relative to class {k} (z_{k} = 0), pᵢ = softmax(z)ᵢ",
+                logits,
+                LazyTuple(k - 1, softmax, ("categorical-softmax", k)),
+            ),
+        ),
+        param=param,
+        general=Specialization(general_categorical, k),
+    )
+
+
+def _categorical_data(k: int, param: str) -> Family:
     xs = tuple(sp.Symbol(f"x{i}", integer=True, nonnegative=True) for i in range(1, k + 1))
     probs = probability_parameters(k)
     logits = logit_parameters(k)
@@ -66,9 +181,7 @@ def _categorical(k: int, param: str) -> Family:
         title=f"Categorical (k = {k})",
         size=(("k", k),),
         variables=xs,
-        support=FiniteSupport(
-            outcomes=tuple(tuple(int(i == j) for i in range(k)) for j in range(k))
-        ),
+        support=FiniteSupport(outcomes=OneHot(k)),
         log_density_reference=sp.Add(*[x * sp.log(pi) for x, pi in zip(xs, p)])
         + xs[-1] * sp.log(p_last),
         exponential_form=ExponentialFamilyForm(
@@ -105,3 +218,26 @@ def Categorical(k: int = 3, param: str = "probs") -> Family:  # noqa: N802 - pub
     """p(x|p) = Πᵢ pᵢ^{xᵢ} for one-hot x; exponential family with T = (x₁…x₍ₖ₋₁₎),
     ηᵢ = log(pᵢ/p_k), A(η) = log(1 + Σᵢ e^{ηᵢ})."""
     return _categorical(check_k(k), param)
+
+
+def general_categorical(param: str = "probs") -> IndexedFamily:
+    """Categorical for every k (k a SymPy symbol): log p(x|p) = Σᵢ₌₁ᵏ xᵢ log pᵢ, p_k = 1 − Σ_{i<k} pᵢ;
+    the ``logits`` chart pᵢ = e^{zᵢ}/(1 + Σ_{j<k} e^{zⱼ}) (z_k = 0)."""
+    i, j = sp.Symbol("i", integer=True, positive=True), sp.Symbol("j", integer=True, positive=True)
+    k = sp.Symbol("k", integer=True, positive=True)
+    p, q = sp.IndexedBase("p", positive=True), sp.IndexedBase("q", positive=True)
+    z, w = sp.IndexedBase("z", real=True), sp.IndexedBase("zeta", real=True)
+
+    def rest(base: sp.IndexedBase) -> sp.Expr:
+        return 1 - sp.Sum(base[j], (j, 1, k - 1))
+
+    def denominator(base: sp.IndexedBase) -> sp.Expr:
+        return 1 + sp.Sum(sp.exp(base[j]), (j, 1, k - 1))
+
+    charts = (
+        IndexedChart("probs", "free probabilities p_1…p_{k−1}", (p, p, q), i, p[i], rest(p)),
+        IndexedChart("logits", "logits z_1…z_{k−1} relative to class k", (z, z, w), i,
+                     sp.exp(z[i]) / denominator(z), 1 / denominator(z)),
+    )
+    return IndexedFamily("categorical", "Categorical (every k)", k, sp.IndexedBase("x"), p,
+                         charts, param)

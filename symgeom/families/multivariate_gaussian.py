@@ -16,14 +16,42 @@ from symgeom.families.base import (
     Parameterization,
     RealSupport,
 )
+from symgeom.families.gaussian import Gaussian
+from symgeom.families.general import Product
 
 COVARIANCES = ("full", "diagonal")
 
 
-def check_d(d: object) -> int:
-    """d must be an integer ≥ 1 (bools rejected)."""
+#: Diagonal covariance: dimensions up to this are expanded (and checked so in the catalog);
+#: larger ones add the one-dimensional results over the d independent coordinates.
+EXPLICIT_DIAGONAL_D = 4
+
+#: A symbolic diagonal family holds 2d parameters at three points: past this the symbols alone
+#: cost seconds, and the numeric kernels take any d (kl_function(..., any_size=True)).
+MAX_DIAGONAL_D = 1_000
+
+#: Full covariance is expanded entry by entry (det Σ and adj Σ of a symbolic matrix): 3 s to
+#: build at d = 5, 50 s at d = 6, more than 10 minutes at d = 7.  The general-d matrix
+#: derivation that would serve larger d is not implemented, so larger d is refused.
+MAX_FULL_D = 5
+
+
+def check_d(d: object, covariance: str = "diagonal") -> int:
+    """d must be an integer ≥ 1 (bools rejected), at most MAX_FULL_D / MAX_DIAGONAL_D."""
     if isinstance(d, bool) or not isinstance(d, int | sp.Integer) or int(d) < 1:
         raise InvalidSizeError(f"MultivariateGaussian d must be an integer >= 1, got d={d!r}")
+    if covariance == "full" and int(d) > MAX_FULL_D:
+        raise InvalidSizeError(
+            f"MultivariateGaussian d must be at most {MAX_FULL_D} with full covariance, got d={d}: "
+            "the symbolic family expands det Σ and adj Σ entry by entry (minutes past d = 6) and "
+            "the general-d matrix derivation is not implemented; for numbers use "
+            "symgeom.numeric.kl_function(sg.MultivariateGaussian(2), any_size=True)"
+        )
+    if int(d) > MAX_DIAGONAL_D:
+        raise InvalidSizeError(
+            f"MultivariateGaussian d must be at most {MAX_DIAGONAL_D} for a symbolic family, got "
+            f"d={d}; for numbers use symgeom.numeric.kl_function(..., any_size=True)"
+        )
     return int(d)
 
 
@@ -202,6 +230,7 @@ def _diagonal(d: int, param: str) -> Family:
             tuple(mu),
             tuple(tuple(v[i] if i == j else sp.Integer(0) for j in range(d)) for i in range(d)),
         ),
+        general=Product(Gaussian, d) if d > EXPLICIT_DIAGONAL_D else None,
     )
 
 
@@ -210,7 +239,7 @@ def MultivariateGaussian(  # noqa: N802 - a constructor in the public API
 ) -> Family:
     """log p(x|μ,Σ) = −½(x−μ)ᵀΣ⁻¹(x−μ) − ½ log det Σ − (d/2) log 2π; exponential family with
     T = (x, xxᵀ), η = (Σ⁻¹μ, −½Σ⁻¹), A(η) = ½ hᵀΛ⁻¹h − ½ log det Λ (h = Σ⁻¹μ, Λ = Σ⁻¹)."""
-    d = check_d(d)
+    d = check_d(d, covariance)
     if covariance == "full":
         return _full(d, param or "mean_cov")
     if covariance == "diagonal":

@@ -347,7 +347,10 @@ def _formula(derivation: Derivation) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def _entry_functions(derivation: Derivation) -> tuple[list[Callable[..., Any]], tuple[int, ...]]:
+def _entry_functions(derivation: Derivation) -> tuple[Callable[..., Any], tuple[int, ...]]:
+    """One lambdified function returning the list of entries (one lambdify per entry costs
+    ~30 ms each: minutes for a 99×99 Fisher matrix); common subexpressions (the softmax
+    denominator) computed once."""
     import sympy as sp
 
     result = derivation.result
@@ -355,10 +358,8 @@ def _entry_functions(derivation: Derivation) -> tuple[list[Callable[..., Any]], 
     shape = tuple(result.shape) if isinstance(result, sp.MatrixBase) else ()
     from symgeom.numeric.zerolog import with_zero_logs
 
-    functions = [
-        sp.lambdify(derivation.arguments, with_zero_logs(e), modules="numpy") for e in entries
-    ]
-    return functions, shape
+    zeroed = [with_zero_logs(e) for e in entries]
+    return sp.lambdify(derivation.arguments, zeroed, modules="numpy", cse=True), shape
 
 
 def _stack(values: list[Any], shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -369,22 +370,22 @@ def _stack(values: list[Any], shape: tuple[int, ...], dtype: np.dtype) -> np.nda
 
 
 def _lambdified(derivation: Derivation, family: Family, points: int) -> Kernel:
-    functions, shape = _entry_functions(derivation)
+    function, shape = _entry_functions(derivation)
     per_point = len(inputs(family))
 
     def kernel(*arrays: np.ndarray) -> np.ndarray:
         scalars: list[np.ndarray] = []
         for point in range(points):
             scalars += unpack(family, tuple(arrays[point * per_point : (point + 1) * per_point]))
-        return _stack([f(*scalars) for f in functions], shape, np.result_type(*arrays))
+        return _stack(list(function(*scalars)), shape, np.result_type(*arrays))
 
     return kernel
 
 
 def _lambdified_flat(derivation: Derivation) -> Kernel:
-    functions, shape = _entry_functions(derivation)
+    function, shape = _entry_functions(derivation)
 
     def kernel(*arrays: np.ndarray) -> np.ndarray:
-        return _stack([f(*arrays) for f in functions], shape, np.result_type(*arrays))
+        return _stack(list(function(*arrays)), shape, np.result_type(*arrays))
 
     return kernel

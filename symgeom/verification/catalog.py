@@ -47,12 +47,12 @@ from symgeom.verification.sampling import family_sampler
 def _catalog() -> tuple[Family, ...]:
     families: list[Family] = []
     families += [Bernoulli(p) for p in ("prob", "logit")]
-    families += [Categorical(k, p) for k in (2, 3, 4) for p in ("probs", "logits")]
+    families += [Categorical(k, p) for k in (2, 3, 4, 5) for p in ("probs", "logits")]
     families += [Gaussian(p) for p in ("mean_std", "mean_var", "natural", "mean_logstd")]
     families += [MultivariateGaussian(d, "full") for d in (1, 2, 3)]
     families += [
         MultivariateGaussian(d, "diagonal", p)
-        for d in (1, 2, 3)
+        for d in (1, 2, 3, 4)
         for p in ("mean_var", "mean_std", "mean_logstd")
     ]
     families += _beyond_gaussian()
@@ -391,6 +391,10 @@ def run_verify(family: str | None = None, jobs: int | None = None,
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     start = time.perf_counter()
     rows = run_catalog(select(family), jobs)
+    if family is None or "categorical".startswith(family) or family.startswith("categorical(k=k)"):
+        from symgeom.verification.general import general_rows
+
+        rows += [Row(*row) for row in general_rows()]
     print(format_table(rows), file=stream)
     print(f"total {time.perf_counter() - start:.1f} s", file=stream)
     if strict:

@@ -20,9 +20,10 @@ def test_catalog_covers_every_family_and_chart():
                    sg.MultivariateGaussian(3), sg.MultivariateGaussian(3, "diagonal", "mean_logstd"),
                    sg.Poisson("log_rate"), sg.Exponential("scale"), sg.Gamma("natural"),
                    sg.Beta("mean_precision"), sg.Binomial(4, "logit"), sg.Geometric("logit"),
-                   sg.NegativeBinomial(3), sg.Laplace("loc_logscale")):
+                   sg.NegativeBinomial(3), sg.Laplace("loc_logscale"),
+                   sg.Categorical(5, "logits"), sg.MultivariateGaussian(4, "diagonal", "mean_logstd")):
         assert family.label in labels
-    assert len(catalog.CATALOG) == len(labels) == 42
+    assert len(catalog.CATALOG) == len(labels) == 47
 
 
 @pytest.mark.parametrize("family", LIGHT, ids=lambda f: f.label)

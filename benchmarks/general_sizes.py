@@ -1,0 +1,60 @@
+"""Cold cost of large sizes (issue 10's bars), each in a fresh process with an empty cache, with
+`import symgeom` in the same run as the baseline (the floor every command pays).
+
+    python benchmarks/general_sizes.py
+
+Bars: compiled KL of Categorical(10 000, logits) ≤ 10 s; Fisher of
+MultivariateGaussian(6, diagonal, mean_logstd) and Categorical(18, logits) together ≤ 10 s;
+KL, entropy and Fisher of MultivariateGaussian(50, full) compiled ≤ 10 s (refused: not done).
+Also a size past the explicit limit against the largest explicit one (k = 7 vs k = 6), which
+shows whether the cost now grows with the size.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+CASES = {
+    "baseline: import symgeom": "import symgeom",
+    "compiled KL, Categorical(10000, logits)":
+        "import numpy as np, symgeom as sg\n"
+        "f = sg.kl(sg.Categorical(10_000, 'logits')).numpy()\n"
+        "f(np.zeros(10_000), np.ones(10_000))",
+    "Fisher, MVN(6, diagonal, mean_logstd) + Categorical(18, logits)":
+        "import symgeom as sg\n"
+        "sg.fisher(sg.MultivariateGaussian(6, 'diagonal', 'mean_logstd')).numpy()\n"
+        "sg.fisher(sg.Categorical(18, 'logits')).numpy()",
+    "Fisher, Categorical(6, logits) (largest explicit size)":
+        "import symgeom as sg\nsg.fisher(sg.Categorical(6, 'logits')).numpy()",
+    "Fisher, Categorical(7, logits) (specialized)":
+        "import symgeom as sg\nsg.fisher(sg.Categorical(7, 'logits')).numpy()",
+    "Fisher, Categorical(40, logits) (specialized)":
+        "import symgeom as sg\nsg.fisher(sg.Categorical(40, 'logits')).numpy()",
+    "KL + entropy + Fisher, MVN(200, diagonal, mean_logstd)":
+        "import symgeom as sg\nfam = sg.MultivariateGaussian(200, 'diagonal', 'mean_logstd')\n"
+        "sg.kl(fam).numpy(); sg.entropy(fam).numpy(); sg.fisher(fam).numpy()",
+    "MVN(50, full): refused at once":
+        "import symgeom as sg\ntry:\n    sg.MultivariateGaussian(50, 'full')\n"
+        "except sg.SymgeomError:\n    pass",
+}
+
+
+def main() -> None:
+    print(f"{'case':<66} {'seconds':>8} {'x baseline':>10}")
+    baseline = None
+    for name, code in CASES.items():
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "SYMGEOM_CACHE_DIR": cache}
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], env=env, check=True)
+            seconds = time.perf_counter() - start
+        baseline = baseline or seconds
+        print(f"{name:<66} {seconds:8.2f} {seconds / baseline:10.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

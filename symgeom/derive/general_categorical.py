@@ -1,0 +1,213 @@
+"""KL and Fisher of a one-hot family for every k at once (index notation), each by two routes.
+
+KL(θ₁‖θ₂) = Σᵢ₌₁ᵏ pᵢ log(pᵢ/qᵢ) by the definition (a sum over the k outcomes eⱼ, the one-hot
+log-density collapsing by Kronecker deltas) and by the Bregman divergence of
+A(η) = log(1 + Σ_{i<k} e^{ηᵢ}); F_ab = E[s_a s_b] and −E[∂_b s_a] (1 ≤ a, b ≤ k − 1).  SymPy
+differentiates and sums the indexed expressions; the range facts 1 ≤ a ≤ k − 1 are settled by
+:func:`symgeom.derive.indexed.in_range`.  Results are expressions in the free indices a, b;
+:func:`specialized` writes them out for a concrete k.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy as sp
+from sympy.core.parameters import evaluate
+
+from symgeom.derivation import Derivation, Step
+from symgeom.derive.indexed import (
+    A,
+    B,
+    I,
+    J,
+    K,
+    canonical,
+    collapse_deltas,
+    in_range,
+    linear,
+    rebuild,
+    specialize,
+    specialize_open,
+)
+from symgeom.families.general import LAST, IndexedFamily
+
+KL_LATEX = r"D_{\mathrm{KL}}\left(p_{\theta_{1}} \,\|\, p_{\theta_{2}}\right)"
+
+
+def _log_density(family: IndexedFamily, point: int | None) -> sp.Expr:
+    """log p(x|θ) = Σ_{i<k} xᵢ log pᵢ(θ) + x_k log p_k(θ)."""
+    chart, x = family.chart, family.variable
+    return sp.Sum(x[I] * sp.log(chart.reference_at(point, I)), (I, 1, K - 1)) + x[K] * sp.log(
+        chart.reference_at(point, LAST)
+    )
+
+
+def _at_outcome(family: IndexedFamily, expr: sp.Expr, j: sp.Expr, free: tuple) -> sp.Expr:
+    """expr at the one-hot outcome e_j (xᵢ = δᵢⱼ), sums done, ranges settled for ``free``."""
+    x = family.variable
+    one_hot = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == x,
+                           lambda e: sp.KroneckerDelta(e.indices[0], j))
+    return in_range(one_hot.doit(), free)
+
+
+def _expect(family: IndexedFamily, expr: sp.Expr, point: int | None, free: tuple) -> sp.Expr:
+    """E[expr] = Σ_{j<k} pⱼ expr(eⱼ) + p_k expr(e_k): the sum over the k outcomes."""
+    chart = family.chart
+    inner = _at_outcome(family, expr, J, (*free, J)) * chart.reference_at(point, J)
+    last = _at_outcome(family, expr, K, free) * chart.reference_at(point, LAST)
+    return in_range(sp.Sum(inner, (J, 1, K - 1)).doit(), free) + last
+
+
+def name_last(family: IndexedFamily, expr: sp.Expr) -> sp.Expr:
+    """The sum inside p_k(θ) written through p_k itself (p_k = 1 − Σpᵢ gives Σpᵢ = 1 − p_k), at
+    every point: p_k is a positive symbol, so logarithms of it expand soundly."""
+    chart = family.chart
+    for point, name in ((1, "1"), (2, "2")):
+        last = canonical(chart.reference_at(point, LAST))
+        sums = list(last.atoms(sp.Sum))
+        if len(sums) != 1:
+            continue
+        (total,) = sums
+        symbol = sp.Symbol(f"{chart.base(point)}_k{name}", positive=True)
+        unknown = sp.Dummy("total")
+        (solution,) = sp.solve(last.xreplace({total: unknown}) - symbol, unknown)
+        expr = expr.xreplace({total: solution})
+    return expr
+
+
+def _normal(expr: sp.Expr, family: IndexedFamily | None = None) -> sp.Expr:
+    """Sums renamed and split by linearity, the last class named (see :func:`name_last`),
+    logarithms of the (positive) probabilities expanded, δ_ab·f(a, b) written δ_ab·f(a, a)."""
+    expr = linear(canonical(expr))
+    if family is not None:
+        expr = sp.cancel(name_last(family, expr)) if not expr.has(sp.log) else name_last(family, expr)
+    expr = linear(canonical(sp.expand_log(expr, force=True)))
+    return collapse_deltas(sp.expand(expr), (A, B))
+
+
+def _tidy(expr: sp.Expr) -> sp.Expr:
+    """A Fisher entry over one denominator (sums as atoms)."""
+    return sp.factor(sp.together(_normal(expr)))
+
+
+def proved_equal(left: sp.Expr, right: sp.Expr, family: IndexedFamily | None = None) -> bool:
+    """left − right is 0 after splitting sums and cancelling: a symbolic proof for every k."""
+    difference = _normal(left - right, family)
+    return difference == 0 or sp.simplify(sp.together(difference)) == 0
+
+
+def _derivation(family: IndexedFamily, quantity: str, route: str, title: str, symbol: str,
+                steps: list[Step], result: sp.Expr, arguments: tuple) -> Derivation:
+    return Derivation(quantity=quantity, route=route, family=None,
+                      title=f"{title} of the Categorical family for every k ({family.param})",
+                      symbol_latex=symbol, steps=tuple(steps), result=result, arguments=arguments)
+
+
+@cache
+def kl_definition(family: IndexedFamily) -> Derivation:
+    """KL = E_{θ₁}[log p(x|θ₁) − log p(x|θ₂)] = Σⱼ pⱼ(θ₁) (log pⱼ(θ₁) − log pⱼ(θ₂))."""
+    ratio = _log_density(family, 1) - _log_density(family, 2)
+    result = canonical(_expect(family, ratio, 1, ()))
+    steps = [
+        Step(sp.Symbol(r"\mathbb{E}_{\theta_1}[\log p(x|\theta_1) - \log p(x|\theta_2)]"),
+             "definition of the Kullback–Leibler divergence", facts=(sp.Eq(sp.Symbol("log p"),
+                                                                      _log_density(family, None)),)),
+        Step(result, "sum over the k one-hot outcomes e_j: x_i = δ_ij collapses the inner sum"),
+    ]
+    return _derivation(family, "kl", "definition", "KL divergence", KL_LATEX, steps, result, ())
+
+
+@cache
+def kl_bregman(family: IndexedFamily) -> Derivation:
+    """KL = A(η₂) − A(η₁) − Σ_{a<k}(η₂ₐ − η₁ₐ) ∂ₐA(η₁), ηᵢ = log(pᵢ/p_k), A = log(1 + Σ e^{ηᵢ})."""
+    eta = sp.IndexedBase("eta", real=True)
+    log_partition = sp.log(1 + sp.Sum(sp.exp(eta[I]), (I, 1, K - 1)))
+    gradient = in_range(sp.diff(log_partition, eta[A]).doit(), (A,))
+    chart = family.chart
+
+    def natural(point: int, index: sp.Expr) -> sp.Expr:
+        return sp.log(chart.reference_at(point, index) / chart.reference_at(point, LAST))
+
+    def a_at(point: int) -> sp.Expr:
+        inside = linear(sp.Sum(sp.exp(natural(point, I)), (I, 1, K - 1)))
+        return sp.log(sp.cancel(sp.together(canonical(1 + inside))))
+
+    gradient_at = sp.together(linear(canonical(gradient.xreplace({eta[A]: natural(1, A)}).replace(
+        lambda e: isinstance(e, sp.Sum), lambda s: s.xreplace({eta[I]: natural(1, I)})))))
+    result = canonical(a_at(2) - a_at(1)) - sp.Sum(
+        ((natural(2, A) - natural(1, A)) * gradient_at).xreplace({A: I}), (I, 1, K - 1))
+    steps = [
+        Step(sp.Symbol(r"A(\eta_2) - A(\eta_1) - \sum_{a<k}(\eta_{2,a} - \eta_{1,a})\,\partial_a A(\eta_1)"),
+             "exponential family: KL is the Bregman divergence of the log-partition",
+             facts=(sp.Eq(sp.Symbol("A(eta)"), log_partition),
+                    sp.Eq(sp.Symbol("d_a A"), gradient))),
+        Step(result, "substitute η_i = log(p_i/p_k) at both points and sum by linearity"),
+    ]
+    return _derivation(family, "kl", "bregman", "KL divergence", KL_LATEX, steps, result, ())
+
+
+def _score(family: IndexedFamily) -> tuple[sp.Expr, sp.Expr]:
+    """(s_a, s_b): ∂ log p(x|θ)/∂θ_a with SymPy's indexed derivative."""
+    base = family.chart.base(None)
+    log_p = _log_density(family, None)
+    return sp.diff(log_p, base[A]), sp.diff(log_p, base[B])
+
+
+@cache
+def fisher_score_covariance(family: IndexedFamily) -> Derivation:
+    """F_ab = E[s_a s_b], s = ∇_θ log p(x|θ)."""
+    s_a, s_b = _score(family)
+    result = _tidy(_expect(family, s_a * s_b, None, (A, B)))
+    steps = [
+        Step(sp.Symbol(r"\mathbb{E}[s_a s_b]"), "definition: the covariance of the score",
+             facts=(sp.Eq(sp.Symbol("s_a"), s_a),)),
+        Step(result, "sum over the k one-hot outcomes; δ_ak = 0 for a ≤ k − 1"),
+    ]
+    return _derivation(family, "fisher", "score_covariance", "Fisher information",
+                       r"F_{ab}(\theta)", steps, result, ())
+
+
+@cache
+def fisher_negative_hessian(family: IndexedFamily) -> Derivation:
+    """F_ab = −E[∂_b s_a]."""
+    s_a, _ = _score(family)
+    second = sp.diff(s_a, family.chart.base(None)[B])
+    result = _tidy(-_expect(family, second, None, (A, B)))
+    steps = [
+        Step(sp.Symbol(r"-\mathbb{E}[\partial_b s_a]"), "information equality",
+             facts=(sp.Eq(sp.Symbol("d_b s_a"), second),)),
+        Step(result, "sum over the k one-hot outcomes; δ_ak = 0 for a ≤ k − 1"),
+    ]
+    return _derivation(family, "fisher", "negative_hessian", "Fisher information",
+                       r"F_{ab}(\theta)", steps, result, ())
+
+
+KL_ROUTES = {"definition": kl_definition, "bregman": kl_bregman}
+FISHER_ROUTES = {"score_covariance": fisher_score_covariance,
+                 "negative_hessian": fisher_negative_hessian}
+
+
+def concrete_values(family: IndexedFamily, k: int, symbols: dict[int | None, tuple]) -> dict:
+    """(base, index) of the indexed parameters → the concrete family's symbols at each point."""
+    values = {}
+    for point, names in symbols.items():
+        base = family.chart.base(point)
+        values.update({(base, sp.Integer(i + 1)): s for i, s in enumerate(names)})
+    return values
+
+
+def specialized_kl(family: IndexedFamily, route: str, k: int, symbols: dict) -> sp.Expr:
+    """The general-k KL of ``route`` at a concrete k, in the concrete family's symbols."""
+    return specialize(KL_ROUTES[route](family).result, k, concrete_values(family, k, symbols))
+
+
+def specialized_fisher(family: IndexedFamily, route: str, k: int, symbols: dict) -> sp.Matrix:
+    """The general-k F_ab of ``route`` as the (k−1)×(k−1) matrix of a concrete k."""
+    entry = FISHER_ROUTES[route](family).result
+    values = concrete_values(family, k, symbols)
+    template, held = specialize_open(entry, k, values)
+    with evaluate(False):
+        rows = [[rebuild(template, {A: sp.Integer(a), B: sp.Integer(b), **held}, values)
+                 for b in range(1, k)] for a in range(1, k)]
+    return sp.ImmutableMatrix(rows)
