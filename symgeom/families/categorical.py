@@ -99,6 +99,12 @@ def _categorical(k: int, param: str) -> Family:
     return _categorical_data(k, param)
 
 
+def _small_categorical(param: str) -> Family:
+    """Categorical(3) in ``param``: the explicit family whose data (exponential-family structure,
+    array layout) a specialized size shares, for code that reads the structure, not the size."""
+    return _categorical_data(3, param)
+
+
 def _large_categorical(k: int, param: str) -> Family:
     """Categorical(k) past EXPLICIT_K: its derivations specialize the general-k result, so the
     per-class expressions are made only when read (LazyTuple) and the log-density is kept in
@@ -149,16 +155,18 @@ def _large_categorical(k: int, param: str) -> Family:
                 tuple(p_symbols),
                 constraints=((sp.Add(*p_symbols, evaluate=False) < 1,
                               "the probabilities must sum to less than 1"),),
+                arrays=(ArrayArgument("p", k - 1, "simplex"),),
             ),
             Parameterization(
                 "logits",
                 f"logits z₁…z₍ₖ₋₁₎ relative to class {k} (z_{k} = 0), pᵢ = softmax(z)ᵢ",
                 logits,
                 LazyTuple(k - 1, softmax, ("categorical-softmax", k)),
+                arrays=(ArrayArgument("z", k - 1, "pinned"),),
             ),
         ),
         param=param,
-        general=Specialization(general_categorical, k),
+        general=Specialization(general_categorical, k, explicit=_small_categorical),
     )
 
 

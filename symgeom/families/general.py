@@ -56,6 +56,9 @@ class Specialization:
 
     build: Callable[[str], IndexedFamily]
     size: int
+    #: The same family at a small explicit size, in a chart: its structure (what kind of
+    #: exponential family, which array layout) is this one's, without the size's cost.
+    explicit: Callable[[str], object] | None = None
 
 
 @dataclass(frozen=True)

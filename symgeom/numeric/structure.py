@@ -50,6 +50,9 @@ def _same(a: sp.Expr, b: sp.Expr) -> bool:
 @cache
 def kl_structure(family: Family) -> KLStructure:
     """The shape of ``family``'s KL in its chart (see the module docstring)."""
+    explicit = getattr(family.general, "explicit", None)
+    if explicit is not None:
+        return kl_structure(explicit(family.param))
     form = family.exponential_form
     eta = form.natural_symbols
     softmax = sp.log(1 + sp.Add(*[sp.exp(e) for e in eta]))
