@@ -62,12 +62,12 @@ def plan(derivation: Derivation) -> _Plan:
         form = _vector_form(spec)
         if form is not None:
             return _Plan("kl", family, spec, 2, None, form, None)
-        from symgeom.numeric.symbolic import stable_kl
+        from symgeom.numeric.symbolic import expanded_kl, stable_kl
 
         try:
             expr = stable_kl(family)
         except NotImplementedError:
-            expr = derivation.result
+            expr = expanded_kl(derivation.result)
         source = printer.print_source((expr,), tuple(derivation.arguments))
         return _Plan("kl", family, spec, 2, source, None, None)
     if derivation.quantity in ("fisher", "entropy"):

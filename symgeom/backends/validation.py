@@ -41,7 +41,9 @@ def bad_entries(ops: Any, inp: Input, x: Array) -> Array:
     """Boolean array over the batch shape: True where ``x`` is outside ``inp``'s domain."""
     xp = ops.xp
     bad = ~xp.isfinite(x)
-    if inp.check == "positive":
+    if inp.check == "interval":
+        bad = bad | _outside(inp, x)
+    elif inp.check == "positive":
         bad = bad | ~(x > 0)
     elif inp.check == "negative":
         bad = bad | ~(x < 0)
@@ -68,6 +70,8 @@ def _range_ok(ops: Any, inp: Input, x: Array) -> bool:
     low, high = float(xp.min(x)), float(xp.max(x))
     if not (math.isfinite(low) and math.isfinite(high)):
         return False
+    if inp.check == "interval":
+        return not (_outside(inp, low) or _outside(inp, high))
     return {"real": True, "positive": low > 0, "negative": high < 0,
             "probability": low >= 0 and high <= 1}[inp.check]
 
@@ -83,7 +87,30 @@ def check(ops: Any, spec: tuple[Input, ...], arrays: list[Array], suffix: str) -
             raise InvalidParameterError(f"{inp.name}{suffix} must be {_words(inp)}")
 
 
+def _outside(inp: Input, x: Any) -> Any:
+    """x outside [lower, upper] when both bounds are finite (probabilities), else outside the
+    open interval (σ > 0, η₂ < 0): the convention of :class:`symgeom.numeric.inputs.Input`."""
+    lower, upper = inp.lower, inp.upper
+    if lower is not None and upper is not None:
+        return (x < lower) | (x > upper)
+    out = x != x  # all False (nan is caught by the finiteness check)
+    if lower is not None:
+        out = out | (x <= lower)
+    if upper is not None:
+        out = out | (x >= upper)
+    return out
+
+
 def _words(inp: Input) -> str:
+    if inp.check == "interval":
+        lower, upper = inp.lower, inp.upper
+        if lower is not None and upper is not None:
+            return f"in [{lower:g}, {upper:g}]"
+        if lower is not None:
+            return f"finite and > {lower:g}"
+        if upper is not None:
+            return f"finite and < {upper:g}"
+        return "finite"
     return {
         "real": "finite",
         "positive": "finite and > 0",

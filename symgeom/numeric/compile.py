@@ -30,6 +30,7 @@ from symgeom.numeric.inputs import (
     validate,
 )
 from symgeom.numeric.structure import kl_structure
+from symgeom.numeric.symbolic import expanded_kl
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -311,7 +312,7 @@ def _make(derivation: Derivation) -> _Built:
             return built
         spec = _named(one, "_1") + _named(one, "_2")
         return _Built(
-            _lambdified(derivation, family, 2, form=_expanded_kl),
+            _lambdified(derivation, family, 2, form=expanded_kl),
             Signature("kl", family.label, spec, "(...)", "lambdified: " + _formula(derivation)),
             2,
         )
@@ -347,18 +348,6 @@ def _matrix_shape(derivation: Derivation) -> str:
 def _formula(derivation: Derivation) -> str:
     text = str(derivation.result)
     return text if len(text) <= 160 else text[:157] + "..."
-
-
-def _expanded_kl(expr: Any) -> Any:
-    """A KL with no recognized structure (no exponential-family form, e.g. Laplace), multiplied
-    out and its exponentials merged (``powsimp(expand(·))``), so no factor eᵘ·e⁻ᵘ is evaluated
-    as inf·0: the Laplace KL (b₁ + e^{|Δμ|/b₁}|Δμ|)e^{−|Δμ|/b₁}/b₂ + log(b₂/b₁) − 1 becomes
-    (b₁/b₂)e^{−|Δμ|/b₁} + |Δμ|/b₂ + log b₂ − log b₁ − 1, every term bounded.  The sum is exact;
-    in float64 its absolute error is a few ulp of the largest term, so for near pairs
-    (KL ≪ 1) it is accurate absolutely, not relatively, and never below −(a few ulp)."""
-    import sympy as sp
-
-    return sp.powsimp(sp.expand(expr))
 
 
 def _entry_functions(
