@@ -68,12 +68,18 @@ def plan(derivation: Derivation) -> _Plan:
         form = _vector_form(family, spec)
         if form is not None:
             return _Plan("kl", family, spec, 2, None, form, None)
-        from symgeom.numeric.symbolic import stable_kl
+        from symgeom.numeric.bregman import BregmanKL
+        from symgeom.numeric.symbolic import expanded_kl, stable_kl
 
         try:
             expr = stable_kl(family)
         except NotImplementedError:
+            expr = expanded_kl(derivation.result)
+        if expr.has(BregmanKL):
+            # The generic Bregman remainder has no array-library form yet: the derived KL itself
+            # (closed form in log Γ, ψ, …), exact but without the near-pair remainder.
             expr = derivation.result
+        _refuse_explicit_sums(derivation, expr)
         source = printer.print_source((expr,), tuple(derivation.arguments))
         return _Plan("kl", family, spec, 2, source, None, None)
     if derivation.quantity in ("fisher", "entropy"):
@@ -82,11 +88,23 @@ def plan(derivation: Derivation) -> _Plan:
             entries, shape = tuple(result), tuple(result.shape)
         else:
             entries, shape = (result,), None
+        _refuse_explicit_sums(derivation, result)
         source = printer.print_source(entries, tuple(derivation.arguments))
         return _Plan(derivation.quantity, family, spec, 1, source, None, shape)
     raise UnknownQuantityError(
         f"{derivation.quantity!r} is not printed for array backends (kl, fisher and entropy are)"
     )
+
+
+def _refuse_explicit_sums(derivation: Derivation, expr: sp.Basic) -> None:
+    """An explicit expectation Σₓ (E[log x!] of a Poisson entropy, say) has no array form."""
+    sums = sp.sympify(expr).atoms(sp.Sum)
+    if sums:
+        raise UnknownQuantityError(
+            f"the {derivation.quantity} of {derivation.family.label} keeps the expectation "
+            f"{sorted(map(str, sums))[0][:80]} explicit; torch/JAX have no form for it "
+            "(.numpy() evaluates it by exact summation with a tail bound)"
+        )
 
 
 class BackendFunction:

@@ -70,6 +70,34 @@ class BackendPrinter(NumPyPrinter):
         return super()._print_log(expr) if hasattr(super(), "_print_log") else self._print_Function(expr)
 
 
+    def _print_loggamma(self, expr: sp.loggamma) -> str:
+        return f"gammaln({self._print(expr.args[0])})"
+
+    def _print_digamma(self, expr: sp.digamma) -> str:
+        return f"polygamma(0, {self._print(expr.args[0])})"
+
+    def _print_polygamma(self, expr: sp.polygamma) -> str:
+        order, arg = expr.args
+        if not (order.is_Integer and order >= 0):
+            return self._print_not_supported(expr)
+        return f"polygamma({int(order)}, {self._print(arg)})"
+
+
+def special_functions(name: str) -> dict[str, Any]:
+    """log Γ and ψ⁽ⁿ⁾ of the backend ``name``: torch.special, jax.scipy.special, else SciPy."""
+    if name == "torch":
+        import torch
+
+        return {"gammaln": torch.special.gammaln, "polygamma": torch.special.polygamma}
+    if name == "jax":
+        import jax.scipy.special as jss
+
+        return {"gammaln": jss.gammaln, "polygamma": jss.polygamma}
+    import scipy.special as ss
+
+    return {"gammaln": ss.gammaln, "polygamma": ss.polygamma}
+
+
 @dataclass(frozen=True)
 class Source:
     """Printed code of one or more expressions of ``arguments`` (a tuple when several)."""
@@ -105,6 +133,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "chi": ops.chi,
         "logsumexp": ops.logsumexp,
         "_stack": lambda *xs: _stack(ops, xs),
+        **special_functions(ops.name),
     }
     exec(compile(source.text, "<symgeom.backends>", "exec"), namespace)
     generated = namespace["_generated"]

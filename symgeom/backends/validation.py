@@ -37,29 +37,19 @@ def _tolerance(ops: Any, x: Array) -> float:
     return 1.5e-8 if x.dtype == ops.xp.float64 else 3.5e-4
 
 
-def _top(ops: Any, inp: Input, x: Array) -> float | None:
-    """Largest accepted entry: the upper bound; a simplex entry may exceed 1 by the sum tolerance."""
-    return 1 + _tolerance(ops, x) if inp.check == "simplex" else inp.upper
-
-
-def _closed(inp: Input) -> bool:
-    """Both bounds finite (a probability-like coordinate): the endpoints are accepted."""
-    return inp.lower is not None and inp.upper is not None
-
-
 def bad_entries(ops: Any, inp: Input, x: Array) -> Array:
-    """Boolean array over the batch shape: True where ``x`` is outside ``inp``'s domain
-    (the bounds of :class:`~symgeom.numeric.inputs.Input`, closed when both are finite)."""
+    """Boolean array over the batch shape: True where ``x`` is outside ``inp``'s domain."""
     xp = ops.xp
     bad = ~xp.isfinite(x)
-    top = _top(ops, inp, x)
-    if _closed(inp):
-        bad = bad | (x < inp.lower) | (x > top)
-    else:
-        if inp.lower is not None:
-            bad = bad | ~(x > inp.lower)
-        if top is not None:
-            bad = bad | ~(x < top)
+    if inp.check == "interval":
+        bad = bad | _outside(inp, x)
+    elif inp.check == "positive":
+        bad = bad | ~(x > 0)
+    elif inp.check == "negative":
+        bad = bad | ~(x < 0)
+    elif inp.check in ("probability", "simplex"):
+        top = 1 + _tolerance(ops, x) if inp.check == "simplex" else 1
+        bad = bad | (x < 0) | (x > top)
     if inp.kind == "vector":
         bad = xp.any(bad, axis=-1)
         if inp.check == "simplex":
@@ -80,14 +70,15 @@ def _range_ok(ops: Any, inp: Input, x: Array) -> bool:
     if ops.name == "torch":
         import torch
 
-        low, high = (float(v) for v in torch.aminmax(x))  # one pass for both
+        low, high = (float(v) for v in torch.aminmax(x.detach()))  # one pass for both
     else:
         low, high = float(xp.min(x)), float(xp.max(x))
     if not (math.isfinite(low) and math.isfinite(high)):
         return False
-    if _closed(inp):
-        return low >= inp.lower and high <= inp.upper
-    return (inp.lower is None or low > inp.lower) and (inp.upper is None or high < inp.upper)
+    if inp.check == "interval":
+        return not (_outside(inp, low) or _outside(inp, high))
+    return {"real": True, "positive": low > 0, "negative": high < 0,
+            "probability": low >= 0 and high <= 1}[inp.check]
 
 
 def check(ops: Any, spec: tuple[Input, ...], arrays: list[Array], suffix: str) -> None:
@@ -101,18 +92,38 @@ def check(ops: Any, spec: tuple[Input, ...], arrays: list[Array], suffix: str) -
             raise InvalidParameterError(f"{inp.name}{suffix} must be {_words(inp)}")
 
 
+def _outside(inp: Input, x: Any) -> Any:
+    """x outside [lower, upper] when both bounds are finite (probabilities), else outside the
+    open interval (σ > 0, η₂ < 0): the convention of :class:`symgeom.numeric.inputs.Input`."""
+    lower, upper = inp.lower, inp.upper
+    if lower is not None and upper is not None:
+        return (x < lower) | (x > upper)
+    out = x != x  # all False (nan is caught by the finiteness check)
+    if lower is not None:
+        out = out | (x <= lower)
+    if upper is not None:
+        out = out | (x >= upper)
+    return out
+
+
 def _words(inp: Input) -> str:
-    if inp.check == "simplex":
-        return "in [0, 1] with rows summing to 1 (within √ε)"
-    if inp.check == "covariance":
-        return "finite, symmetric and positive definite"
-    if _closed(inp):
-        return f"in [{inp.lower:g}, {inp.upper:g}]"
-    if inp.lower is not None:
-        return f"finite and > {inp.lower:g}"
-    if inp.upper is not None:
-        return f"finite and < {inp.upper:g}"
-    return "finite"
+    if inp.check == "interval":
+        lower, upper = inp.lower, inp.upper
+        if lower is not None and upper is not None:
+            return f"in [{lower:g}, {upper:g}]"
+        if lower is not None:
+            return f"finite and > {lower:g}"
+        if upper is not None:
+            return f"finite and < {upper:g}"
+        return "finite"
+    return {
+        "real": "finite",
+        "positive": "finite and > 0",
+        "negative": "finite and < 0",
+        "probability": "in [0, 1]",
+        "simplex": "in [0, 1] with rows summing to 1 (within √ε)",
+        "covariance": "finite, symmetric and positive definite",
+    }[inp.check]
 
 
 def invalid_mask(ops: Any, spec: tuple[Input, ...], arrays: list[Array]) -> Array | None:

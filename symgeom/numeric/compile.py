@@ -30,6 +30,7 @@ from symgeom.numeric.inputs import (
     validate,
 )
 from symgeom.numeric.structure import kl_structure
+from symgeom.numeric.symbolic import expanded_kl
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -60,6 +61,8 @@ def kl_kernel(family: Family) -> Kernel | None:
     Chosen from the recognized structure (:func:`symgeom.numeric.structure.kl_structure`) and
     the chart's array layout; every other exponential family gets the lambdified Bregman form.
     """
+    if family.exponential_form is None:
+        return None  # not an exponential family: no structure to recognize (see _make)
     shape = kl_structure(family)
     forms = tuple(a.form for a in family.chart.array_arguments)
     if shape.kind == "softmax" and len(forms) == 1 and (shape.chart, forms[0]) in _SOFTMAX:
@@ -309,8 +312,8 @@ def _make(derivation: Derivation) -> _Built:
             return built
         spec = _named(one, "_1") + _named(one, "_2")
         return _Built(
-            _lambdified(derivation, family, 2),
-            Signature("kl", family.label, spec, "(...)", "lambdified"),
+            _lambdified(derivation, family, 2, form=expanded_kl),
+            Signature("kl", family.label, spec, "(...)", "lambdified: " + _formula(derivation)),
             2,
         )
     if derivation.quantity in ("fisher", "entropy"):
@@ -347,19 +350,48 @@ def _formula(derivation: Derivation) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def _entry_functions(derivation: Derivation) -> tuple[Callable[..., Any], tuple[int, ...]]:
-    """One lambdified function returning the list of entries (one lambdify per entry costs
-    ~30 ms each: minutes for a 99×99 Fisher matrix); common subexpressions (the softmax
-    denominator) computed once."""
+def _entry_functions(
+    derivation: Derivation, form: Callable[[Any], Any] | None = None
+) -> tuple[Callable[..., list[Any]], tuple[int, ...]]:
+    """One function returning the list of entries of the derived result (or of ``form`` of it).
+
+    The ordinary entries are lambdified together (one lambdify per entry costs ~30 ms each:
+    minutes for a 99×99 Fisher matrix), with common subexpressions such as the softmax
+    denominator computed once.  An entry that keeps an expectation explicit (a SymPy ``Sum``
+    over the support, e.g. E[log x!] in the Poisson entropy) is summed exactly up to a stated
+    tail bound by :func:`symgeom.numeric.explicit_sums.explicit_sum_function`.
+    """
     import sympy as sp
 
-    result = derivation.result
-    entries = list(result) if isinstance(result, sp.MatrixBase) else [result]
-    shape = tuple(result.shape) if isinstance(result, sp.MatrixBase) else ()
+    from symgeom.numeric.explicit_sums import explicit_sum_function
     from symgeom.numeric.zerolog import with_zero_logs
 
-    zeroed = [with_zero_logs(e) for e in entries]
-    return sp.lambdify(derivation.arguments, zeroed, modules="numpy", cse=True), shape
+    result = derivation.result if form is None else form(derivation.result)
+    entries = list(result) if isinstance(result, sp.MatrixBase) else [result]
+    shape = tuple(result.shape) if isinstance(result, sp.MatrixBase) else ()
+    arguments = derivation.arguments
+    explicit = {i: explicit_sum_function(e, arguments) for i, e in enumerate(entries) if e.has(sp.Sum)}
+    plain = [i for i in range(len(entries)) if i not in explicit]
+    joint = sp.lambdify(
+        arguments, [with_zero_logs(entries[i]) for i in plain], modules=list(MODULES), cse=True
+    )
+    if not explicit:
+        return joint, shape
+
+    def evaluate(*args: Any) -> list[Any]:
+        values: list[Any] = [None] * len(entries)
+        for i, value in zip(plain, joint(*args), strict=True):
+            values[i] = value
+        for i, function in explicit.items():
+            values[i] = function(*args)
+        return values
+
+    return evaluate, shape
+
+
+#: lambdify's namespaces: SciPy first, so every special function SymPy may produce (log Γ, ψ,
+#: polygamma, β, erf, …) is printed as its ``scipy.special`` routine, then NumPy.
+MODULES = ("scipy", "numpy")
 
 
 def _stack(values: list[Any], shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -369,8 +401,10 @@ def _stack(values: list[Any], shape: tuple[int, ...], dtype: np.dtype) -> np.nda
     return np.stack(arrays, axis=-1).reshape(*arrays[0].shape, *shape)
 
 
-def _lambdified(derivation: Derivation, family: Family, points: int) -> Kernel:
-    function, shape = _entry_functions(derivation)
+def _lambdified(
+    derivation: Derivation, family: Family, points: int, form: Callable[[Any], Any] | None = None
+) -> Kernel:
+    function, shape = _entry_functions(derivation, form)
     per_point = len(inputs(family))
 
     def kernel(*arrays: np.ndarray) -> np.ndarray:
