@@ -72,6 +72,8 @@ def kl_div(a: Array, b: Array, d: Array, lr: Array) -> Array:
     """a·log(a/b) − d, with the series where |s| < m; kl_div(0, b) = b (arrays of one shape)."""
     import torch
 
+    if d.dim() == 0:  # index assignment needs an axis
+        return kl_div(a.reshape(1), b.reshape(1), d.reshape(1), lr.reshape(1)).reshape(())
     threshold, terms = SERIES[_bits(d)]
     bound = 2 * math.atanh(threshold)
     if d.numel() == 0:
@@ -98,6 +100,8 @@ def log_ratio(a: Array, b: Array, d: Array) -> Array:
     """log(a/b) for arrays of one shape (see the module docstring for the two corrections)."""
     import torch
 
+    if d.dim() == 0:  # index assignment needs an axis
+        return log_ratio(a.reshape(1), b.reshape(1), d.reshape(1)).reshape(())
     if d.numel() == 0:
         return d / b
     lr = torch.log(a / b)

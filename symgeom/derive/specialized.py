@@ -16,6 +16,10 @@ from symgeom.errors import UnknownQuantityError
 from symgeom.families.base import Family
 from symgeom.families.general import Product
 
+#: Quantities with no general-size derivation (entropy, expansion) are derived from the explicit
+#: family up to this size (its cost grows with the size); past it they are refused.
+EXPAND_LIMIT = 20
+
 ROUTES = {"kl": tuple(general.KL_ROUTES), "fisher": tuple(general.FISHER_ROUTES)}
 
 
@@ -34,6 +38,11 @@ def derive_specialized(quantity: str, family: Family, route: str | None) -> Deri
         return _product(quantity, family, route)
     accepted = routes(quantity)
     size = family.general.size
+    expand = getattr(family.general, "expand", None)
+    if not accepted and expand is not None and size <= EXPAND_LIMIT:
+        from symgeom.derive.registry import derive
+
+        return derive(quantity, expand(family.param), route)
     if not accepted:
         raise UnknownQuantityError(
             f"{quantity} of {family.label} is not derived: at this size symgeom only specializes "

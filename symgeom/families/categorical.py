@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 
 import sympy as sp
 from sympy.core.parameters import evaluate
@@ -166,7 +166,9 @@ def _large_categorical(k: int, param: str) -> Family:
             ),
         ),
         param=param,
-        general=Specialization(general_categorical, k, explicit=_small_categorical),
+        general=Specialization(
+            general_categorical, k, explicit=_small_categorical, expand=partial(_categorical_data, k)
+        ),
     )
 
 

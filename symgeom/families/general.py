@@ -59,6 +59,9 @@ class Specialization:
     #: The same family at a small explicit size, in a chart: its structure (what kind of
     #: exponential family, which array layout) is this one's, without the size's cost.
     explicit: Callable[[str], object] | None = None
+    #: This very size built explicitly, in a chart: for quantities that have no general-size
+    #: derivation, up to symgeom.derive.specialized.EXPAND_LIMIT.
+    expand: Callable[[str], object] | None = None
 
 
 @dataclass(frozen=True)
