@@ -68,8 +68,23 @@ def test_large_k_specializes_and_says_so() -> None:
 
 
 def test_quantities_without_a_general_result_are_refused_with_the_reason() -> None:
+    from symgeom.derive.specialized import EXPAND_LIMIT
+
     with pytest.raises(sg.SymgeomError, match="only specializes general-k results"):
-        sg.entropy(sg.Categorical(8))
+        sg.entropy(sg.Categorical(EXPAND_LIMIT + 1))
+
+
+def test_quantities_without_a_general_result_expand_up_to_the_limit() -> None:
+    # Categorical(8) has no general-k entropy route: it is derived from the explicit family,
+    # and equals −Σ pᵢ log pᵢ at a point.
+    import sympy as sp
+
+    family = sg.Categorical(8)
+    result = sg.entropy(family).result
+    point = dict(zip(family.symbols(), [sp.Rational(1, 10)] * 7))
+    tenth, rest = sp.Rational(1, 10), sp.Rational(3, 10)
+    expected = -(7 * tenth * sp.log(tenth) + rest * sp.log(rest))
+    assert sp.simplify(result.xreplace(point) - expected) == 0
 
 
 def test_unbuildable_sizes_are_refused_at_once() -> None:
