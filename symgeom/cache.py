@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -53,16 +54,29 @@ def stable_key(*parts: Any) -> str:
     return digest.hexdigest()
 
 
+#: _stable_repr of frozen dataclasses (families: printing one costs milliseconds, and a catalog
+#: run asks for the same few dozen hundreds of times), by id, holding the object so the id stays its.
+_REPRS: dict[int, tuple[Any, str]] = {}
+
+
 def _stable_repr(value: Any) -> str:
     if isinstance(value, sp.Basic):
         return sp.srepr(value)
     if isinstance(value, tuple | list):
         return "(" + ",".join(_stable_repr(v) for v in value) + ")"
     if hasattr(value, "__dataclass_fields__"):
-        fields = value.__dataclass_fields__
-        return type(value).__name__ + "(" + ",".join(
-            f"{name}={_stable_repr(getattr(value, name))}" for name in fields
+        known = _REPRS.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        # Fields left out of equality (a family's ``general`` specialization, which holds
+        # functions) are not part of what the value is, so they are not part of its key either.
+        text = type(value).__name__ + "(" + ",".join(
+            f"{f.name}={_stable_repr(getattr(value, f.name))}"
+            for f in dataclasses.fields(value) if f.compare
         ) + ")"
+        if value.__dataclass_params__.frozen:
+            _REPRS[id(value)] = (value, text)
+        return text
     return repr(value)
 
 

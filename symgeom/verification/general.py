@@ -13,6 +13,7 @@ import time
 
 import sympy as sp
 
+from symgeom.cache import cached
 from symgeom.derive import fisher, kl
 from symgeom.derive import general_categorical as general
 from symgeom.families.categorical import Categorical, general_categorical
@@ -29,6 +30,7 @@ GENERAL_FAMILIES: tuple[IndexedFamily, ...] = tuple(
 )
 
 
+@cached("general-verdict")
 def routes_agree(family: IndexedFamily, quantity: str) -> Verdict:
     """The two general routes of ``quantity`` (kl or fisher) are equal for every k."""
     start = time.perf_counter()
@@ -41,6 +43,7 @@ def routes_agree(family: IndexedFamily, quantity: str) -> Verdict:
                    time.perf_counter() - start, residual=str(sp.sympify(first - second))[:200])
 
 
+@cached("general-verdict")
 def specialization_agrees(family: IndexedFamily, quantity: str, route: str, k: int) -> Verdict:
     """The general result of ``route``, specialized to k, equals the concrete-size derivation."""
     concrete = Categorical(k, family.param)
@@ -59,6 +62,7 @@ def specialization_agrees(family: IndexedFamily, quantity: str, route: str, k: i
                           sampler=family_sampler(concrete), time_limit=60.0)
 
 
+@cached("general-verdict")
 def product_agrees(param: str, d: int, quantity: str) -> Verdict:
     """The d-dimensional diagonal Gaussian built from d one-dimensional factors (the path of
     every d past the explicit limit) equals the explicit expansion at this small d."""
