@@ -43,13 +43,8 @@ def bad_entries(ops: Any, inp: Input, x: Array) -> Array:
     bad = ~xp.isfinite(x)
     if inp.check == "interval":
         bad = bad | _outside(inp, x)
-    elif inp.check == "positive":
-        bad = bad | ~(x > 0)
-    elif inp.check == "negative":
-        bad = bad | ~(x < 0)
-    elif inp.check in ("probability", "simplex"):
-        top = 1 + _tolerance(ops, x) if inp.check == "simplex" else 1
-        bad = bad | (x < 0) | (x > top)
+    elif inp.check == "simplex":
+        bad = bad | (x < 0) | (x > 1 + _tolerance(ops, x))
     if inp.kind == "vector":
         bad = xp.any(bad, axis=-1)
         if inp.check == "simplex":
@@ -75,10 +70,7 @@ def _range_ok(ops: Any, inp: Input, x: Array) -> bool:
         low, high = float(xp.min(x)), float(xp.max(x))
     if not (math.isfinite(low) and math.isfinite(high)):
         return False
-    if inp.check == "interval":
-        return not (_outside(inp, low) or _outside(inp, high))
-    return {"real": True, "positive": low > 0, "negative": high < 0,
-            "probability": low >= 0 and high <= 1}[inp.check]
+    return not (_outside(inp, low) or _outside(inp, high))  # an interval check
 
 
 def check(ops: Any, spec: tuple[Input, ...], arrays: list[Array], suffix: str) -> None:
@@ -117,10 +109,6 @@ def _words(inp: Input) -> str:
             return f"finite and < {upper:g}"
         return "finite"
     return {
-        "real": "finite",
-        "positive": "finite and > 0",
-        "negative": "finite and < 0",
-        "probability": "in [0, 1]",
         "simplex": "in [0, 1] with rows summing to 1 (within √ε)",
         "covariance": "finite, symmetric and positive definite",
     }[inp.check]
