@@ -126,6 +126,25 @@ def natural_symbols_at(family: Family, point: Point) -> tuple[sp.Symbol, ...]:
     return tuple(sp.Symbol(f"{s.name}_{point}", **s.assumptions0) for s in symbols)
 
 
+def natural_parameters(family: Family, point: Point = None) -> tuple[sp.Expr, ...]:
+    """η(θ) at ``point``, each in its shortest exact form: logarithms of cancelled arguments split
+    where SymPy can show the factors positive (log(eᶿ) = θ for real θ), rational parts cancelled.
+
+    Only exact rewrites (cancel, factor, expand_log under the symbols' assumptions); the longer
+    form is kept when tidying does not shorten it.  Large families keep η(θ) as composed.
+    """
+    natural = family.natural_at(point)
+    if is_large(family):
+        return natural
+    out = []
+    for eta in natural:
+        tidy = tidy_logs(eta)
+        if not tidy.has(sp.log):
+            tidy = tidy_rational(tidy, family)
+        out.append(tidy if sp.count_ops(tidy) <= sp.count_ops(eta) else eta)
+    return tuple(out)
+
+
 def chart_to_point(family: Family, expr: sp.Expr, point: Point) -> sp.Expr:
     """Rename the generic chart symbols θ in ``expr`` to those of ``point``."""
     return expr.xreplace(family.chart.at(point))

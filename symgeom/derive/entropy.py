@@ -12,6 +12,7 @@ from symgeom.derive.common import (
     family_context,
     has_exponential_form,
     is_large,
+    natural_parameters,
     simplified_if_small,
     tidy_logs,
     tidy_rational,
@@ -83,7 +84,7 @@ def entropy_log_partition(family: Family) -> Derivation:
     """H(θ) = A(η) − η·∇A(η) − E_θ[log h(x)]."""
     form = family.exponential_form
     eta = form.natural_symbols
-    natural = family.natural_at()
+    natural = natural_parameters(family)
     at = dict(zip(eta, natural))
     a_value = tidy_logs(form.log_partition.xreplace(at))
     if is_large(family):

@@ -13,6 +13,7 @@ from symgeom.derive.common import (
     has_exponential_form,
     is_large,
     jacobian,
+    natural_parameters,
     smooth_in_parameters,
     tidy_rational,
 )
@@ -140,7 +141,7 @@ def fisher_log_partition(family: Family) -> Derivation:
     """F(θ) = Jᵀ ∇²A(η) J with J = ∂η/∂θ (exponential family: F_η = ∇²A = Cov[T])."""
     form = family.exponential_form
     eta = form.natural_symbols
-    natural = family.natural_at()
+    natural = natural_parameters(family)
     theta = family.symbols()
     n = len(theta)
     if is_large(family):
@@ -222,7 +223,7 @@ def _hessian_fractions(expr: sp.Expr, wrt: tuple[sp.Symbol, ...]) -> dict[tuple[
 @register("fisher", "kl_hessian", applies=smooth_in_parameters, reason=NOT_SMOOTH)
 @cached("fisher-kl-hessian")
 def fisher_kl_hessian(family: Family) -> Derivation:
-    """F(θ)ᵢⱼ = ∂²/∂θ'ᵢ∂θ'ⱼ KL(θ‖θ') at θ' = θ."""
+    """F(θ)ᵢⱼ = ∂²/∂θ₂ᵢ∂θ₂ⱼ KL(θ‖θ₂) at θ₂ = θ."""
     from symgeom.derive.kl import kl_definition
 
     kl = kl_definition(family).result
@@ -241,12 +242,13 @@ def fisher_kl_hessian(family: Family) -> Derivation:
             for i, j in _upper(n)
         }
     steps = [
-        Step(Tex(r"\nabla^{2}_{\theta'} D_{\mathrm{KL}}(p_{\theta} \| p_{\theta'})|_{\theta'=\theta}"),
-             "KL(θ‖θ′) has a minimum 0 at θ′ = θ; its Hessian there is the Fisher matrix",
-             facts=(sp.Eq(Tex(r"D_{\mathrm{KL}}(p_{\theta} \| p_{\theta'})"),
+        Step(Tex(r"\nabla^{2}_{\theta_{2}} D_{\mathrm{KL}}(p_{\theta} \| p_{\theta_{2}})"
+                 r"|_{\theta_{2}=\theta}"),
+             "KL(θ‖θ₂) has a minimum 0 at θ₂ = θ; its Hessian there is the Fisher matrix",
+             facts=(sp.Eq(Tex(r"D_{\mathrm{KL}}(p_{\theta} \| p_{\theta_{2}})"),
                           kl_theta, evaluate=False),)),
     ]
-    return _fisher(family, "kl_hessian", "as the Hessian of KL(θ‖θ′) at θ′ = θ", steps,
+    return _fisher(family, "kl_hessian", "as the Hessian of KL(θ‖θ₂) at θ₂ = θ", steps,
                    _matrix(entries, n))
 
 

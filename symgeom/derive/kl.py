@@ -10,6 +10,7 @@ from symgeom.derive.canonical import canonical_form
 from symgeom.derive.common import (
     NOT_EXPONENTIAL,
     has_exponential_form,
+    natural_parameters,
     natural_symbols_at,
     point_pairs,
     simplified_if_small,
@@ -72,7 +73,7 @@ def kl_definition(family: Family) -> Derivation:
             "exact sum over the support, substituting the probability mass p(x|θ)",
         ))
     else:
-        steps.append(Step(Expect(log_ratio, THETA_1), "substitute the log-densities"))
+        steps.append(Step(Expect(sp.expand_log(log_ratio), THETA_1), "substitute the log-densities"))
         if has_gaussian_moments(family):
             polynomial = sp.collect(sp.expand(log_ratio), family.variables)
             why = "expand the logarithms: a polynomial in x (the normalizing constants cancel)"
@@ -116,7 +117,7 @@ def kl_bregman(family: Family) -> Derivation:
         - form.log_partition.xreplace(at1)
         - sp.Add(*[(b - a) * g.xreplace(at1) for a, b, g in zip(eta1, eta2, gradient)])
     )
-    natural1, natural2 = family.natural_at(1), family.natural_at(2)
+    natural1, natural2 = natural_parameters(family, 1), natural_parameters(family, 2)
     substitution = {**dict(zip(eta1, natural1)), **dict(zip(eta2, natural2))}
     raw = in_eta.xreplace(substitution)
     eta_vector = sp.Matrix(eta)

@@ -32,7 +32,6 @@ class Parameter:
     description: str
     lower: float | None = None
     upper: float | None = None
-    point_latex: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or _RESERVED_NAME.search(self.name):
@@ -59,13 +58,8 @@ class Parameter:
         return sp.Symbol(f"Delta_{self.name}", real=True)
 
     def latex_for(self, point: Point = None) -> str:
-        if point is None:
-            return self.latex
-        if self.point_latex is not None:
-            return self.point_latex[point - 1]
-        if "_" in self.latex:
-            return f"{self.latex}^{{({point})}}"
-        return f"{self.latex}_{{{point}}}"
+        """θ at ``point`` in the one notation of every family (see :func:`point_latex`)."""
+        return self.latex if point is None else point_latex(self.latex, point)
 
     def domain_text(self) -> str:
         low = "-∞" if self.lower is None else f"{self.lower:g}"
@@ -344,7 +338,32 @@ class Family:
                 for point in (None, 1, 2):
                     names[par.symbol(point)] = par.latex_for(point)
                 names[par.delta_symbol()] = delta_latex(par.latex)
+        if self.exponential_form is not None:
+            for eta in self.exponential_form.natural_symbols:
+                generic = names.setdefault(eta, sp.latex(eta))
+                for point in (1, 2):
+                    at = sp.Symbol(f"{eta.name}_{point}", **eta.assumptions0)
+                    names.setdefault(at, point_latex(generic, point))
         return names
+
+
+#: ``[\\log ]base[_{sub}][^{sup}]``: what :func:`point_latex` can put a point index into.
+_SCRIPTED = re.compile(
+    r"(?P<prefix>(\\log\s*)?)(?P<base>\\[A-Za-z]+|[A-Za-z])"
+    r"(_\{(?P<sub>[^{}]*)\}|_(?P<sub1>[A-Za-z0-9]))?(?P<sup>\^\{[^{}]*\}|\^[A-Za-z0-9])?"
+)
+
+
+def point_latex(latex: str, point: int) -> str:
+    """A coordinate at point 1 or 2 of KL(θ₁‖θ₂): the point is the first subscript, for every
+    family and chart — σ → σ₁, σ² → σ₁², log σ → log σ₁, μ_i → μ_{1,i}, Σ_ij → Σ_{1,ij},
+    η₁ → η_{2,1}.  LaTeX outside that grammar is wrapped: (latex)₁."""
+    match = _SCRIPTED.fullmatch(latex.strip())
+    if match is None:
+        return rf"\left({latex}\right)_{{{point}}}"
+    sub = match["sub"] if match["sub"] is not None else match["sub1"]
+    index = str(point) if sub is None else f"{point},{sub}"
+    return f"{match['prefix']}{match['base']}_{{{index}}}{match['sup'] or ''}"
 
 
 def delta_latex(latex: str) -> str:

@@ -14,10 +14,8 @@ from symgeom.families.base import (
     UnitIntervalSupport,
 )
 
-ALPHA = Parameter("a", r"\alpha", "first shape α", lower=0.0,
-                  point_latex=(r"\alpha_{1}", r"\alpha_{2}"))
-BETA = Parameter("b", r"\beta", "second shape β", lower=0.0,
-                 point_latex=(r"\beta_{1}", r"\beta_{2}"))
+ALPHA = Parameter("a", r"\alpha", "first shape α", lower=0.0)
+BETA = Parameter("b", r"\beta", "second shape β", lower=0.0)
 MEAN = Parameter("m", "m", "mean m = α/(α+β)", lower=0.0, upper=1.0)
 PRECISION = Parameter("kappa", r"\kappa", "precision κ = α + β", lower=0.0)
 WEIGHT_1 = Parameter("u", "u", "unnormalized weight of the mean", lower=0.0)

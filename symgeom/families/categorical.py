@@ -76,7 +76,6 @@ def probability_parameters(k: int) -> tuple[Parameter, ...]:
     return tuple(
         Parameter(
             f"p{i}", f"p_{{{i}}}", f"probability of class {i}", lower=0.0, upper=1.0,
-            point_latex=(f"p_{{{i}}}", f"q_{{{i}}}"),
         )
         for i in range(1, k)
     )
@@ -86,7 +85,6 @@ def logit_parameters(k: int) -> tuple[Parameter, ...]:
     return tuple(
         Parameter(
             f"z{i}", f"z_{{{i}}}", f"logit of class {i} relative to class {k}",
-            point_latex=(f"z_{{{i}}}", f"z'_{{{i}}}"),
         )
         for i in range(1, k)
     )

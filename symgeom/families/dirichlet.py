@@ -29,13 +29,11 @@ def _dirichlet(k: int, param: str) -> Family:
     xs = tuple(sp.Symbol(f"x{i}", positive=True) for i in range(1, k))
     last = 1 - sp.Add(*xs)
     conc = tuple(
-        Parameter(f"alpha{i}", rf"\alpha_{{{i}}}", f"concentration α{i}", lower=0.0,
-                  point_latex=(rf"\alpha_{{{i}}}", rf"\alpha'_{{{i}}}"))
+        Parameter(f"alpha{i}", rf"\alpha_{{{i}}}", f"concentration α{i}", lower=0.0)
         for i in range(1, k + 1)
     )
     logc = tuple(
-        Parameter(f"log_alpha{i}", rf"\log\alpha_{{{i}}}", f"log concentration log α{i}",
-                  point_latex=(rf"\log\alpha_{{{i}}}", rf"\log\alpha'_{{{i}}}"))
+        Parameter(f"log_alpha{i}", rf"\log\alpha_{{{i}}}", f"log concentration log α{i}")
         for i in range(1, k + 1)
     )
     alpha = [c.symbol() for c in conc]

@@ -16,8 +16,7 @@ from symgeom.families.base import (
 
 RATE = Parameter("lam", r"\lambda", "rate λ = 1/E[x]", lower=0.0)
 SCALE = Parameter("s", "s", "scale s = 1/λ = E[x]", lower=0.0)
-LOG_RATE = Parameter("log_lam", r"\log\lambda", "log rate log λ",
-                     point_latex=(r"\log\lambda_{1}", r"\log\lambda_{2}"))
+LOG_RATE = Parameter("log_lam", r"\log\lambda", "log rate log λ")
 
 
 @cache

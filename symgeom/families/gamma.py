@@ -17,10 +17,8 @@ from symgeom.families.base import (
 SHAPE = Parameter("alpha", r"\alpha", "shape α", lower=0.0)
 RATE = Parameter("beta", r"\beta", "rate β", lower=0.0)
 SCALE = Parameter("theta", r"\vartheta", "scale ϑ = 1/β", lower=0.0)
-ETA1 = Parameter("eta1", r"\eta_{1}", "natural parameter η₁ = α − 1", lower=-1.0,
-                 point_latex=(r"\eta_{1}", r"\eta'_{1}"))
-ETA2 = Parameter("eta2", r"\eta_{2}", "natural parameter η₂ = −β", upper=0.0,
-                 point_latex=(r"\eta_{2}", r"\eta'_{2}"))
+ETA1 = Parameter("eta1", r"\eta_{1}", "natural parameter η₁ = α − 1", lower=-1.0)
+ETA2 = Parameter("eta2", r"\eta_{2}", "natural parameter η₂ = −β", upper=0.0)
 
 
 @cache

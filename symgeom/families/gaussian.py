@@ -18,16 +18,12 @@ MEAN = Parameter("mu", r"\mu", "mean μ")
 STD = Parameter("sigma", r"\sigma", "standard deviation σ", lower=0.0)
 VAR = Parameter(
     "sigma2", r"\sigma^{2}", "variance σ²", lower=0.0,
-    point_latex=(r"\sigma_{1}^{2}", r"\sigma_{2}^{2}"),
 )
 LOGSTD = Parameter(
     "log_sigma", r"\log\sigma", "log standard deviation log σ",
-    point_latex=(r"\log\sigma_{1}", r"\log\sigma_{2}"),
 )
-ETA1 = Parameter("eta1", r"\eta_{1}", "natural parameter η₁ = μ/σ²",
-                 point_latex=(r"\eta_{1}", r"\eta'_{1}"))
-ETA2 = Parameter("eta2", r"\eta_{2}", "natural parameter η₂ = −1/(2σ²)", upper=0.0,
-                 point_latex=(r"\eta_{2}", r"\eta'_{2}"))
+ETA1 = Parameter("eta1", r"\eta_{1}", "natural parameter η₁ = μ/σ²")
+ETA2 = Parameter("eta2", r"\eta_{2}", "natural parameter η₂ = −1/(2σ²)", upper=0.0)
 
 
 @cache

@@ -10,8 +10,7 @@ from symgeom.families.base import Family, Parameter, Parameterization, RealSuppo
 
 LOC = Parameter("mu", r"\mu", "location μ (the median)")
 SCALE = Parameter("b", "b", "scale b", lower=0.0)
-LOG_SCALE = Parameter("log_b", r"\log b", "log scale log b",
-                      point_latex=(r"\log b_{1}", r"\log b_{2}"))
+LOG_SCALE = Parameter("log_b", r"\log b", "log scale log b")
 
 
 @cache

@@ -57,8 +57,7 @@ def check_d(d: object, covariance: str = "diagonal") -> int:
 
 def _mean_parameters(d: int) -> tuple[Parameter, ...]:
     return tuple(
-        Parameter(f"mu{i}", rf"\mu_{{{i}}}", f"mean of x{i}",
-                  point_latex=(rf"\mu_{{1,{i}}}", rf"\mu_{{2,{i}}}"))
+        Parameter(f"mu{i}", rf"\mu_{{{i}}}", f"mean of x{i}")
         for i in range(1, d + 1)
     )
 
@@ -68,7 +67,6 @@ def _covariance_parameters(d: int) -> tuple[Parameter, ...]:
         Parameter(
             f"Sigma{i}{j}", rf"\Sigma_{{{i}{j}}}", f"covariance of x{i} and x{j}",
             lower=0.0 if i == j else None,
-            point_latex=(rf"\Sigma_{{1,{i}{j}}}", rf"\Sigma_{{2,{i}{j}}}"),
         )
         for i, j in combinations_with_replacement(range(1, d + 1), 2)
     )
@@ -77,19 +75,16 @@ def _covariance_parameters(d: int) -> tuple[Parameter, ...]:
 def _diagonal_parameters(d: int, kind: str) -> tuple[Parameter, ...]:
     if kind == "var":
         return tuple(
-            Parameter(f"var{i}", rf"\sigma_{{{i}}}^{{2}}", f"variance of x{i}", lower=0.0,
-                      point_latex=(rf"\sigma_{{1,{i}}}^{{2}}", rf"\sigma_{{2,{i}}}^{{2}}"))
+            Parameter(f"var{i}", rf"\sigma_{{{i}}}^{{2}}", f"variance of x{i}", lower=0.0)
             for i in range(1, d + 1)
         )
     if kind == "std":
         return tuple(
-            Parameter(f"sigma{i}", rf"\sigma_{{{i}}}", f"standard deviation of x{i}", lower=0.0,
-                      point_latex=(rf"\sigma_{{1,{i}}}", rf"\sigma_{{2,{i}}}"))
+            Parameter(f"sigma{i}", rf"\sigma_{{{i}}}", f"standard deviation of x{i}", lower=0.0)
             for i in range(1, d + 1)
         )
     return tuple(
-        Parameter(f"log_sigma{i}", rf"\log\sigma_{{{i}}}", f"log standard deviation of x{i}",
-                  point_latex=(rf"\log\sigma_{{1,{i}}}", rf"\log\sigma_{{2,{i}}}"))
+        Parameter(f"log_sigma{i}", rf"\log\sigma_{{{i}}}", f"log standard deviation of x{i}")
         for i in range(1, d + 1)
     )
 

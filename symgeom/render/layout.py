@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import sympy as sp
 
 from symgeom.render.printing import DerivationLatexPrinter
+from symgeom.render.readable import readable
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -346,9 +347,10 @@ def rows(derivation: Derivation, width: float = LINE_WIDTH) -> tuple[Row, ...]:
     printer = DerivationLatexPrinter(names)
     out: list[Row] = []
     previous_was_main = False
+    family = derivation.family
     for step in derivation.steps:
         breaker = _Breaker(printer)
-        expression = step.expression
+        expression = readable(step.expression, family)
         entries: tuple[tuple[str, tuple[str, ...]], ...] = ()
         if isinstance(expression, sp.MatrixBase):
             tex, entries = matrix_rows(derivation, printer, names, expression, width, None, breaker)
@@ -359,12 +361,12 @@ def rows(derivation: Derivation, width: float = LINE_WIDTH) -> tuple[Row, ...]:
             lhs, continuation = derivation.symbol_latex, previous_was_main
             previous_was_main = True
         else:
-            lhs, continuation = printer.doprint(step.lhs), False
+            lhs, continuation = printer.doprint(readable(step.lhs, family)), False
             previous_was_main = False
         facts = tuple(
             item
             for fact in getattr(step, "facts", ())
-            for item in _fact(derivation, printer, names, fact, width, breaker)
+            for item in _fact(derivation, printer, names, readable(fact, family), width, breaker)
         )
         out.append(
             Row(

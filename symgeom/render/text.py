@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from symgeom.render.layout import RELATIONS_TEXT, latex_names
 from symgeom.render.printing import DerivationTextPrinter, latex_to_unicode
+from symgeom.render.readable import readable
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -29,15 +30,16 @@ def render_derivation(derivation: Derivation) -> str:
             lhs = " " * len(main) if previous_was_main else main
             previous_was_main = True
         else:
-            lhs = printer.doprint(step.lhs)
+            lhs = printer.doprint(readable(step.lhs, derivation.family))
             previous_was_main = False
-        line = f"  {lhs} {relation} {printer.doprint(step.expression)}"
+        line = f"  {lhs} {relation} {printer.doprint(readable(step.expression, derivation.family))}"
         if step.justification:
             line += f"    [{justification_text(step.justification)}]"
         lines.append(line)
         for index, fact in enumerate(getattr(step, "facts", ())):
             lead = "with " if index == 0 else "     "
-            lines.append(f"  {' ' * len(main)}     {lead}{printer.doprint(fact)}")
+            shown = printer.doprint(readable(fact, derivation.family))
+            lines.append(f"  {' ' * len(main)}     {lead}{shown}")
     return "\n".join(lines) + "\n"
 
 

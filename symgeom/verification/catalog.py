@@ -271,7 +271,7 @@ IDENTITIES: tuple[Identity, ...] = (
              smooth_in_parameters),
     Identity("fisher/log_partition", "E[s sᵀ] = Jᵀ ∇²A(η) J", _fisher_route("log_partition"),
              _has_form),
-    Identity("fisher/kl_hessian", "E[s sᵀ] = ∇²_θ′ KL(θ‖θ′) at θ′ = θ", _fisher_route("kl_hessian"),
+    Identity("fisher/kl_hessian", "E[s sᵀ] = Hessian of θ₂ ↦ KL(θ‖θ₂) at θ₂ = θ", _fisher_route("kl_hessian"),
              smooth_in_parameters),
     Identity("fisher/pullback", "F_θ = Jᵀ F_ref J (reparameterization)", _fisher_route("pullback"),
              _not_reference),
