@@ -117,7 +117,7 @@ def result_only(derivation: Derivation) -> Derivation:
     return replace(
         derivation,
         title=f"{QUANTITY_TITLES.get(derivation.quantity, derivation.quantity)}, {label}",
-        steps=(Step(derivation.result, label),),
+        steps=(Step(derivation.result, f"`{label}`"),),
     )
 
 

@@ -89,6 +89,14 @@ def tidy_rational(expr: sp.Expr, family: Family | None = None) -> sp.Expr:
     return _positive_factors(best)
 
 
+def tidy_value(expr: sp.Expr, family: Family | None = None) -> sp.Expr:
+    """One term of a displayed step in lowest terms, by exact rewrites only: logarithms through
+    :func:`tidy_logs`, rational functions through :func:`tidy_rational` (e.g. 1 − eᶿ/(eᶿ+1) is
+    1/(eᶿ+1)); the input is kept when that is no shorter."""
+    tidy = tidy_logs(expr) if expr.has(sp.log) else tidy_rational(expr, family)
+    return tidy if sp.count_ops(tidy) <= sp.count_ops(expr) else expr
+
+
 NOT_EXPONENTIAL = "not an exponential family: there is no log-partition A(η)"
 NOT_SMOOTH = ("log p(x|θ) is not twice differentiable in θ (it contains |·| or sign(·) of the "
               "parameters), so this route's derivatives do not exist")

@@ -23,6 +23,7 @@ from symgeom.derive.expectation import (
     has_gaussian_moments,
     has_no_closed_form,
     moment_facts,
+    written_sum,
 )
 from symgeom.derive.notation import THETA, Density, Expect, GradLogPartition, LogPartition, Tex, X
 from symgeom.derive.registry import register
@@ -55,7 +56,11 @@ def entropy_definition(family: Family) -> Derivation:
     log_p = family.log_density()
     steps = [Step(-Expect(sp.log(Density(X, THETA)), THETA), "definition of the entropy")]
     if isinstance(family.support, FiniteSupport):
-        steps.append(Step(-Expect(log_p, THETA), "exact sum over the support"))
+        written = written_sum(family, log_p)
+        steps.append(Step(sp.Mul(-1, written, evaluate=False),
+                          "write the expectation as the sum over the support, −Σₓ p(x|θ) log p(x|θ)"))
+        return _entropy(family, "definition", "from the definition", steps,
+                        -expect(family, log_p, explicit=True))
     elif not has_gaussian_moments(family):
         steps.append(Step(-Expect(sp.expand(sp.expand_log(log_p)), THETA),
                           f"substitute the log-density; {expectation_note(family)}",

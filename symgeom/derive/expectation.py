@@ -9,7 +9,7 @@ from itertools import combinations, combinations_with_replacement
 
 import sympy as sp
 
-from symgeom.derive.common import family_context, tidy_logs, tidy_rational
+from symgeom.derive.common import family_context, tidy_logs, tidy_rational, tidy_value
 from symgeom.derive.rational import Fraction, RationalContext
 from symgeom.errors import SymgeomError
 from symgeom.families.base import (
@@ -32,6 +32,23 @@ def probability_mass(family: Family, outcome: tuple[int, ...], point: Point = No
     """p(x|θ) = exp(log p(x|θ)) at one outcome of a finite support."""
     at = dict(zip(family.variables, outcome))
     return sp.exp(sp.expand(family.log_density(point).xreplace(at)))
+
+
+def written_sum(family: Family, expr: sp.Expr, point: Point = None) -> sp.Expr:
+    """Σₓ p(x|θ) expr(x) over a finite support, written out term by term and left unevaluated:
+    the step that shows the sum before it is simplified.  Each mass and each value of ``expr``
+    is put in lowest terms by exact rewrites (:func:`symgeom.derive.common.tidy_value`)."""
+    def tidy(e: sp.Expr) -> sp.Expr:
+        return tidy_value(e, family)
+
+    terms = []
+    for outcome in family.support.outcomes:
+        at = dict(zip(family.variables, outcome))
+        value = tidy(sp.sympify(expr).xreplace(at))
+        if value == 0:
+            continue
+        terms.append(sp.Mul(tidy(probability_mass(family, outcome, point)), value, evaluate=False))
+    return sp.Add(*terms, evaluate=False) if terms else sp.Integer(0)
 
 
 def _pairings(indices: tuple[int, ...]) -> list[list[tuple[int, int]]]:

@@ -16,6 +16,7 @@ from symgeom.derive.common import (
     natural_parameters,
     smooth_in_parameters,
     tidy_rational,
+    tidy_value,
 )
 from symgeom.derive.expectation import (
     as_fraction,
@@ -28,6 +29,7 @@ from symgeom.derive.expectation import (
     has_gaussian_moments,
     moment_facts,
     multiply,
+    written_sum,
 )
 from symgeom.derive.notation import THETA, Expect, Tex
 from symgeom.derive.rational import Fraction, RationalContext, split_logs
@@ -52,9 +54,25 @@ def score(family: Family) -> list[sp.Expr]:
     return [sp.diff(log_p, t) for t in family.symbols()]
 
 
+#: Evaluated expectations are shown before simplification only up to this many operations (all
+#: entries together); past it the step shows the simplified entries (a size rule, so every
+#: machine prints the same).
+SHOW_RAW_MAX_OPS = 400
+
+
+def _evaluated(raw: dict[tuple[int, int], sp.Expr], entries: dict[tuple[int, int], sp.Expr],
+               n: int, why: str, facts: tuple[sp.Basic, ...] = ()) -> Step:
+    """The step that takes the expectations: each entry as evaluated, or, when that is too
+    long to read, already simplified (then the justification says so)."""
+    if sum(sp.count_ops(v) for v in raw.values()) <= SHOW_RAW_MAX_OPS:
+        return Step(_matrix(raw, n), why, facts=facts)
+    return Step(_matrix(entries, n), f"{why}; simplify each entry", facts=facts)
+
+
 def _fisher(family: Family, route: str, title: str, steps: list[Step],
             result: sp.ImmutableMatrix) -> Derivation:
-    steps.append(Step(result, "simplify each entry"))
+    if steps[-1].expression != result:
+        steps.append(Step(result, "simplify each entry"))
     return Derivation(
         quantity="fisher", route=route, family=family,
         title=f"Fisher information of the {family.title} family ({family.param}), {title}",
@@ -69,21 +87,27 @@ def fisher_score_covariance(family: Family) -> Derivation:
     """F(θ) = E_θ[s sᵀ], s = ∇_θ log p(x|θ)."""
     s = score(family)
     n = len(s)
+    shown = s if is_large(family) else [tidy_value(si, family) for si in s]
+    if not has_gaussian_moments(family):
+        s = shown
     steps = [
         Step(Expect(SCORE_OUTER, THETA),
              "definition: the covariance of the score s = ∇_θ log p(x|θ) (whose mean is 0)",
-             facts=(sp.Eq(Tex("s"), sp.ImmutableMatrix(s), evaluate=False),)),
+             facts=(sp.Eq(Tex("s"), sp.ImmutableMatrix(shown), evaluate=False),)),
     ]
     if isinstance(family.support, FiniteSupport):
         entries = {(i, j): tidy_rational(expect(family, s[i] * s[j]), family) for i, j in _upper(n)}
-        steps.append(Step(Expect(SCORE_OUTER, THETA),
-                          "exact sum over the support of p(x|θ) s(x) s(x)ᵀ"))
+        written = {(i, j): written_sum(family, s[i] * s[j]) for i, j in _upper(n)}
+        steps.append(Step(_matrix(written, n),
+                          "write the expectation as the sum over the support, "
+                          "Σₓ p(x|θ) s(x) s(x)ᵀ, entry by entry"))
     elif not has_gaussian_moments(family):
         # Each score in lowest terms first: products of uncancelled scores expand enormously.
         s = [tidy_rational(si, family) for si in s]
-        entries = {(i, j): tidy_rational(expect(family, s[i] * s[j]), family) for i, j in _upper(n)}
-        steps.append(Step(
-            Expect(SCORE_OUTER, THETA), expectation_note(family),
+        raw = {(i, j): expect(family, s[i] * s[j]) for i, j in _upper(n)}
+        entries = {key: tidy_rational(value, family) for key, value in raw.items()}
+        steps.append(_evaluated(
+            raw, entries, n, expectation_note(family),
             facts=tuple(moment_facts(family, sp.Add(*[s[i] * s[j] for i, j in _upper(n)]))),
         ))
     else:
@@ -96,17 +120,19 @@ def fisher_score_covariance(family: Family) -> Derivation:
             top = 2 * max(f.numerator.degree(f.context.generators[v]) for f in fractions for v in z)
         else:
             polys = [as_polynomial(family, si) for si in s]
-            entries = {
-                (i, j): tidy_rational(expect_polynomial(family, multiply(polys[i], polys[j])), family)
+            raw = {
+                (i, j): expect_polynomial(family, multiply(polys[i], polys[j]))
                 for i, j in _upper(n)
             }
+            entries = {key: tidy_rational(value, family) for key, value in raw.items()}
             top = 2 * max(sum(k) for poly in polys for k in poly)
         x = family.variables
-        steps.append(Step(
-            Expect(SCORE_OUTER, THETA),
-            f"sᵢsⱼ is a polynomial of degree {top} in x: take expectations with the Gaussian moments",
-            facts=tuple(moment_facts(family, sp.Add(*[v**2 for v in x]) + sp.Add(*x))),
-        ))
+        why = f"sᵢsⱼ is a polynomial of degree {top} in x: take expectations with the Gaussian moments"
+        facts = tuple(moment_facts(family, sp.Add(*[v**2 for v in x]) + sp.Add(*x)))
+        if is_large(family):
+            steps.append(Step(Expect(SCORE_OUTER, THETA), why, facts=facts))
+        else:
+            steps.append(_evaluated(raw, entries, n, why, facts))
     return _fisher(family, "score_covariance", "as the covariance of the score", steps,
                    _matrix(entries, n))
 
@@ -124,15 +150,52 @@ def fisher_negative_hessian(family: Family) -> Derivation:
         hessian = {key: h.as_expr() for key, h in second.items()}
         entries = {key: (-expect_fraction(family, h)).as_expr() for key, h in second.items()}
     else:
-        hessian = {(i, j): sp.diff(log_p, theta[i], theta[j]) for i, j in _upper(n)}
+        hessian = {
+            (i, j): tidy_value(sp.diff(log_p, theta[i], theta[j]), family) for i, j in _upper(n)
+        }
         entries = {key: tidy_rational(-expect(family, h), family) for key, h in hessian.items()}
     steps = [
         Step(-Expect(Tex(r"\nabla^2 \log p"), THETA),
              "information equality: F = −E[∇² log p] (differentiate E[s] = 0 under the integral)",
              facts=(sp.Eq(Tex(r"\nabla^2 \log p"), _matrix(hessian, n), evaluate=False),)),
     ]
+    constant = None if is_large(family) else _constant_on_support(family, hessian)
+    if constant is not None:
+        value, why = constant
+        steps.append(Step(_matrix({key: -h for key, h in value.items()}, n), why))
+    elif not is_large(family):
+        if isinstance(family.support, FiniteSupport):
+            raw = {key: written_sum(family, -h) for key, h in hessian.items()}
+            why, facts = "write the expectation as the sum over the support, entry by entry", ()
+        else:
+            raw = {key: -expect(family, h) for key, h in hessian.items()}
+            why = expectation_note(family)
+            facts = tuple(moment_facts(family, sp.Add(*hessian.values())))
+        steps.append(_evaluated(raw, entries, n, why, facts))
     return _fisher(family, "negative_hessian", "as minus the expected Hessian of log p", steps,
                    _matrix(entries, n))
+
+
+def _constant_on_support(
+    family: Family, hessian: dict[tuple[int, int], sp.Expr]
+) -> tuple[dict[tuple[int, int], sp.Expr], str] | None:
+    """The Hessian's value and the reason, when it is the same at every x: free of x, or (finite
+    support) equal at every outcome, which cancel shows exactly; else ``None``."""
+    x = set(family.variables)
+    if not any(h.free_symbols & x for h in hessian.values()):
+        return hessian, "∇² log p does not depend on x: its expectation is its value"
+    if not isinstance(family.support, FiniteSupport) or is_large(family):
+        return None
+    values = [
+        {key: tidy_value(h.xreplace(dict(zip(family.variables, outcome))), family)
+         for key, h in hessian.items()}
+        for outcome in family.support.outcomes
+    ]
+    first = values[0]
+    if all(sp.cancel(v[key] - first[key]) == 0 for v in values[1:] for key in first):
+        return first, (f"∇² log p takes the same value at each of the {len(values)} outcomes of "
+                       "the support: its expectation is that value")
+    return None
 
 
 @register("fisher", "log_partition", applies=has_exponential_form, reason=NOT_EXPONENTIAL)

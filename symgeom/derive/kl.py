@@ -21,7 +21,7 @@ from symgeom.derive.expectation import (
     expectation_note,
     has_gaussian_moments,
     moment_facts,
-    probability_mass,
+    written_sum,
 )
 from symgeom.derive.notation import (
     ETA_1,
@@ -60,17 +60,10 @@ def kl_definition(family: Family) -> Derivation:
         )
     ]
     if isinstance(family.support, FiniteSupport):
-        terms = []
-        for outcome in family.support.outcomes:
-            at = dict(zip(family.variables, outcome))
-            terms.append(sp.Mul(
-                probability_mass(family, outcome, 1),
-                sp.expand_log(log_ratio.xreplace(at)),
-                evaluate=False,
-            ))
         steps.append(Step(
-            sp.Add(*terms, evaluate=False),
-            "exact sum over the support, substituting the probability mass p(x|θ)",
+            written_sum(family, log_ratio, 1),
+            "write the expectation as the sum over the support, Σₓ p(x|θ₁) (log p(x|θ₁) − "
+            "log p(x|θ₂))",
         ))
     else:
         steps.append(Step(Expect(sp.expand_log(log_ratio), THETA_1), "substitute the log-densities"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 from symgeom.render.prose import formula_to_latex, split
 
@@ -101,9 +102,34 @@ def _prose(part: str) -> list[tuple[bool, str]]:
     return split(part, _MATH_CHARS)
 
 
+def _code_spans(text: str, prose: Callable[[str], str], code: Callable[[str], str]) -> str:
+    """``text`` with its `code spans` (identifiers, family labels) through ``code`` and the rest
+    through ``prose``; an unmatched backtick is prose."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:
+        return prose(text)
+    return "".join(code(part) if index % 2 else prose(part) for index, part in enumerate(parts))
+
+
+def _code_latex(code: str) -> str:
+    """A code span in text mode: ``\\texttt``."""
+    return r"\texttt{" + "".join(_text_char(char) for char in code) + "}"
+
+
+def _code_math(code: str) -> str:
+    """A code span in math mode: ``\\mathtt`` (upright; MathJax reads no macros inside
+    ``\\text``), with ``\\_`` and braces escaped the way math mode reads them."""
+    escaped = {"_": r"\_", "{": r"\{", "}": r"\}", "\\": r"\backslash ", "#": r"\#",
+               "%": r"\%", "&": r"\&", "$": r"\$", "~": r"\sim ", "^": r"\hat{}"}
+    return r"\mathtt{" + "".join(escaped.get(char, char) for char in code) + "}"
+
+
 def text_in_math(text: str) -> str:
     """Text for math mode: ``\\text{…}`` pieces around the math, never ``$`` inside ``\\text``
-    (MathJax 2 does not read math nested in text); ``p(x|θ)`` becomes ``p(x \\mid \\theta)``."""
+    (MathJax 2 does not read math nested in text); ``p(x|θ)`` becomes ``p(x \\mid \\theta)``;
+    `code spans` become ``\\texttt``, never math."""
+    if "`" in text:
+        return _code_spans(text, lambda part: text_in_math(part) if part else "", _code_math)
     parts = text.split("$")
     if len(parts) % 2 == 0:
         parts = [text]
@@ -121,7 +147,10 @@ def text_in_math(text: str) -> str:
 
 
 def text_to_latex(text: str) -> str:
-    """Escape text for LaTeX text mode; ``$…$`` stays math, formulas in the prose become ``$…$``."""
+    """Escape text for LaTeX text mode; ``$…$`` stays math, formulas in the prose become ``$…$``,
+    `code spans` ``\\texttt``."""
+    if "`" in text:
+        return _code_spans(text, text_to_latex, _code_latex)
     text_parts = text.split("$")
     if len(text_parts) % 2 == 0:  # an unmatched $ is a literal dollar sign
         text_parts = [text]
@@ -144,7 +173,10 @@ def _no_pipes(math: str) -> str:
 
 
 def text_to_markdown(text: str) -> str:
-    """Prose for GitHub Markdown (safe in table cells): formulas as ``$…$`` math, no bare ``|``."""
+    """Prose for GitHub Markdown (safe in table cells): formulas as ``$…$`` math, no bare ``|``,
+    `code spans` kept as code."""
+    if "`" in text:
+        return _code_spans(text, text_to_markdown, lambda code: f"`{code}`")
     text_parts = text.split("$")
     if len(text_parts) % 2 == 0:
         text_parts = [text]
