@@ -34,13 +34,17 @@ ENTROPY_LATEX = r"H(\theta)"
 CANONICAL_MAX_OPS = 4000
 
 
-def _entropy(family: Family, route: str, title: str, steps: list[Step], raw: sp.Expr) -> Derivation:
+def _entropy(family: Family, route: str, title: str, steps: list[Step], raw: sp.Expr,
+             restate: bool = True) -> Derivation:
+    """``restate=False``: no closing step when collecting the logarithms changes nothing (the
+    default route keeps it: the catalog checks the printed result against the step before)."""
     # Large families (see common.is_large) keep the derived form: regrouping their logarithms
     # of 3×3 determinants takes minutes.
     limit = -1 if is_large(family) else CANONICAL_MAX_OPS
     result, done = simplified_if_small(lambda e: canonical_form(tidy_logs(e)), raw, limit)
-    steps.append(Step(result, "collect the logarithms" if done
-                      else "left as derived: too large to rearrange quickly"))
+    if restate or result != steps[-1].expression:
+        steps.append(Step(result, "collect the logarithms" if done
+                          else "left as derived: too large to rearrange quickly"))
     return Derivation(
         quantity="entropy", route=route, family=family,
         title=f"Entropy of the {family.title} family ({family.param}), {title}",
@@ -61,13 +65,13 @@ def entropy_definition(family: Family) -> Derivation:
                           "write the expectation as the sum over the support, −Σₓ p(x|θ) log p(x|θ)"))
         return _entropy(family, "definition", "from the definition", steps,
                         -expect(family, log_p, explicit=True))
-    elif not has_gaussian_moments(family):
+    if not has_gaussian_moments(family):
         steps.append(Step(-Expect(sp.expand(sp.expand_log(log_p)), THETA),
                           f"substitute the log-density; {expectation_note(family)}",
                           facts=tuple(moment_facts(family, log_p))))
     else:
         steps.append(Step(
-            -Expect(sp.collect(sp.expand(log_p), family.variables), THETA),
+            -Expect(sp.collect(sp.expand(sp.expand_log(log_p)), family.variables), THETA),
             "substitute the log-density, a polynomial in x",
             facts=tuple(moment_facts(family, log_p)),
         ))
@@ -111,4 +115,4 @@ def entropy_log_partition(family: Family) -> Derivation:
              facts=tuple(sp.Eq(e, n, evaluate=False) for e, n in zip(eta, natural))),
         Step(raw, "substitute A, ∇A and η(θ)"),
     ]
-    return _entropy(family, "log_partition", "from the log-partition", steps, raw)
+    return _entropy(family, "log_partition", "from the log-partition", steps, raw, restate=False)
