@@ -34,15 +34,13 @@ ENTROPY_LATEX = r"H(\theta)"
 CANONICAL_MAX_OPS = 4000
 
 
-def _entropy(family: Family, route: str, title: str, steps: list[Step], raw: sp.Expr,
-             restate: bool = True) -> Derivation:
-    """``restate=False``: no closing step when collecting the logarithms changes nothing (the
-    default route keeps it: the catalog checks the printed result against the step before)."""
+def _entropy(family: Family, route: str, title: str, steps: list[Step], raw: sp.Expr) -> Derivation:
+    """The closing step collects the logarithms; it is left out when that changes nothing."""
     # Large families (see common.is_large) keep the derived form: regrouping their logarithms
     # of 3×3 determinants takes minutes.
     limit = -1 if is_large(family) else CANONICAL_MAX_OPS
     result, done = simplified_if_small(lambda e: canonical_form(tidy_logs(e)), raw, limit)
-    if restate or result != steps[-1].expression:
+    if result != steps[-1].expression:
         steps.append(Step(result, "collect the logarithms" if done
                           else "left as derived: too large to rearrange quickly"))
     return Derivation(
@@ -115,4 +113,4 @@ def entropy_log_partition(family: Family) -> Derivation:
              facts=tuple(sp.Eq(e, n, evaluate=False) for e, n in zip(eta, natural))),
         Step(raw, "substitute A, ∇A and η(θ)"),
     ]
-    return _entropy(family, "log_partition", "from the log-partition", steps, raw, restate=False)
+    return _entropy(family, "log_partition", "from the log-partition", steps, raw)

@@ -48,6 +48,12 @@ def _finish(family: Family, raw: sp.Expr) -> tuple[sp.Expr, Step]:
     return result, Step(result, "collect the logarithms in pairs and the rest over one denominator")
 
 
+def _close(steps: list[Step], last: Step) -> None:
+    """Append the closing step unless it would restate the step before (nothing to collect)."""
+    if last.expression != steps[-1].expression:
+        steps.append(last)
+
+
 @register("kl", "definition")
 @cached("kl-definition")
 def kl_definition(family: Family) -> Derivation:
@@ -81,7 +87,7 @@ def kl_definition(family: Family) -> Derivation:
             facts=tuple(moment_facts(family, log_ratio, 1)),
         ))
     result, last = _finish(family, raw)
-    steps.append(last)
+    _close(steps, last)
     return Derivation(
         quantity="kl", route="definition", family=family,
         title=f"KL divergence of the {family.title} family ({family.param}), from the definition",
@@ -151,7 +157,7 @@ def kl_bregman(family: Family) -> Derivation:
     else:
         result = raw
         last = Step(raw, f"left unsimplified: exact, but over {BREGMAN_MAX_OPS} operations to cancel")
-    steps.append(last)
+    _close(steps, last)
     return Derivation(
         quantity="kl", route="bregman", family=family,
         title=f"KL divergence of the {family.title} family ({family.param}), as a Bregman divergence",

@@ -4,7 +4,8 @@ A chart such as Gaussian ``mean_logstd`` has the coordinate s = log σ, so its d
 contain e^{2s}, which prints as e^{2 log σ}.  Another chart of the same family has the positive
 coordinate σ, and the family's chart maps (``to_reference``, ``from_reference``) give σ = eˢ
 exactly.  Printing then writes e^{c·s + rest} as σᶜ·e^{rest} — the same number by the chart map
-(eᶜˢ = (eˢ)ᶜ = σᶜ for real s), found from the family's data, never from a symbol's name.
+(eᶜˢ = (eˢ)ᶜ = σᶜ for real s and any c free of s, since eˢ > 0), found from the family's data,
+never from a symbol's name.
 """
 
 from __future__ import annotations
@@ -44,9 +45,12 @@ def exponential_images(family: Family) -> dict[sp.Symbol, sp.Symbol]:
 def _exp_as_powers(power: sp.exp, images: dict[sp.Symbol, sp.Symbol]) -> sp.Expr:
     factor: sp.Expr = sp.Integer(1)
     rest = []
-    for term in sp.Add.make_args(power.args[0]):
-        coefficient, symbol = term.as_coeff_Mul()
-        if symbol in images and coefficient.is_Rational:
+    for term in sp.Add.make_args(sp.expand(power.args[0])):
+        # e^{c·s} = (e^s)^c = r^c for real s, e^s > 0 and any c free of s (c = 2, −1, x, …).
+        symbol = next((s for s in images if term.has(s)), None)
+        coefficient, tail = (term, None) if symbol is None else term.as_independent(
+            symbol, as_Add=False)
+        if tail == symbol and symbol is not None:
             factor *= images[symbol] ** coefficient
         else:
             rest.append(term)

@@ -25,6 +25,7 @@ from symgeom.derive.expectation import (
     moment_table,
 )
 from symgeom.derive.fisher import score
+from symgeom.derive.notation import Density, Expect, GradLogPartition, LogPartition, Tex
 from symgeom.families import (
     Bernoulli,
     Beta,
@@ -183,11 +184,20 @@ def _kl_routes(family: Family) -> Sides:
 
 
 def _rearranged(derive_quantity: Callable[..., object]) -> Callable[[Family], Sides]:
+    """The printed result against the last formula before it (a step free of notation such as
+    𝔼[·] or A(η)); a derivation whose evaluated step needed no rearranging is its own result."""
     def sides(family: Family) -> Sides:
         derivation = derive_quantity(family)
-        return derivation.result, derivation.steps[-2].expression
+        before = [step.expression for step in derivation.steps[:-1] if _is_formula(step.expression)]
+        return derivation.result, before[-1] if before else derivation.steps[-1].expression
 
     return sides
+
+
+def _is_formula(expr: sp.Basic) -> bool:
+    """Whether ``expr`` is mathematics in the family's symbols, not derivation notation."""
+    notation = (Expect, Density, LogPartition, GradLogPartition, Tex)
+    return not any(isinstance(node, notation) for node in sp.preorder_traversal(expr))
 
 
 def _kl_self(family: Family) -> Sides:
