@@ -33,12 +33,12 @@ def gaussian_kl() -> Derivation:
 
 
 def natural_kl_power() -> Derivation:
-    """A primed symbol (η'₁) raised to a power: a double superscript unless braced."""
+    """Point coordinates (η_{2,1}) raised to a power: must compile as one superscript."""
     fam = sg.Gaussian("natural")
     e1, e2, f1, f2 = fam.symbols(1) + fam.symbols(2)
     expr = f1**2 / (4 * f2) - e1**2 / (4 * e2)
     return Derivation(
-        "kl", "bregman", fam, "primes", "D", (Step(expr, "power of a primed symbol"),), expr,
+        "kl", "bregman", fam, "powers", "D", (Step(expr, "power of a point coordinate"),), expr,
         fam.symbols(1) + fam.symbols(2),
     )
 

@@ -50,8 +50,8 @@ def test_kl_of_gaussians_prints_its_sign_and_square():
 
 def test_probability_of_the_last_class_reads_one_minus_the_others():
     tex = sg.kl(sg.Categorical(k=3)).latex()
-    assert "1 - p_{1} - p_{2}" in tex
-    assert "- p_{1} - p_{2} + 1" not in tex
+    assert "1 - p_{1,1} - p_{1,2}" in tex
+    assert "- p_{1,1} - p_{1,2} + 1" not in tex
 
 
 def test_prime_after_a_subscript_stays_in_the_subscript():
