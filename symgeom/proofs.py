@@ -60,7 +60,10 @@ MAX_SIZE = {"k": 3, "d": 2}
 SCOPE = (
     "Derivations are printed for k ≤ 3 and d ≤ 2; the identity table at the end covers every "
     "catalog entry (symgeom verify): proved = exact symbolic simplification to zero, checked "
-    "numerically = high-precision evaluation at random points, which is not a proof."
+    "numerically = high-precision evaluation at random points, which is not a proof. "
+    "Notation: KL compares the points θ₁ and θ₂, and a coordinate at a point carries the point "
+    "as its first subscript in every family ($\\sigma_{1}$, $\\sigma_{2}^{2}$, $p_{2,1}$ is "
+    "$p_{1}$ at θ₂)."
 )
 
 
