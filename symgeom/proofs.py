@@ -119,7 +119,7 @@ def result_only(derivation: Derivation) -> Derivation:
     label = derivation.family.label if derivation.family is not None else derivation.quantity
     return replace(
         derivation,
-        title=f"{QUANTITY_TITLES.get(derivation.quantity, derivation.quantity)}, {label}",
+        title=f"{QUANTITY_TITLES.get(derivation.quantity, derivation.quantity)}, `{label}`",
         steps=(Step(derivation.result, f"`{label}`"),),
     )
 
@@ -137,7 +137,7 @@ def family_documents(families: Iterable[Family]) -> tuple[Document, ...]:
         for fam in grouped[name]:
             if printable(fam):
                 for quantity, derived in derivations(fam):
-                    sections.append((f"{QUANTITY_TITLES[quantity]} --- {fam.label}", derived))
+                    sections.append((f"{QUANTITY_TITLES[quantity]} --- `{fam.label}`", derived))
                     results.append(result_only(derived[0]))
             all_verdicts.extend(verdicts(fam))
         summary = ("Results (default routes)", tuple(results))

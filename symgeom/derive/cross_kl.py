@@ -60,7 +60,7 @@ def support_nesting(p: Family, q: Family) -> str | None:
 def kl_between(p: Family, q: Family) -> Derivation:
     """KL(p_θ₁‖q_θ₂) = E_{x∼p}[log p(x|θ₁) − log q(x|θ₂)], exactly, ∞ (non-nested supports),
     or a NoClosedFormError naming the expectation without a closed form."""
-    title = f"KL divergence from the {p.title} ({p.param}) to the {q.title} ({q.param}) family"
+    title = f"KL divergence from the {p.title} (`{p.param}`) to the {q.title} (`{q.param}`) family"
     arguments = p.symbols(1) + q.symbols(2)
     steps = [Step(Expect(sp.log(Density(X, THETA_1)) - sp.log(sp.Function("q")(X, THETA_2)),
                          THETA_1), "definition of the Kullback–Leibler divergence")]

@@ -45,7 +45,7 @@ def _entropy(family: Family, route: str, title: str, steps: list[Step], raw: sp.
                           else "left as derived: too large to rearrange quickly"))
     return Derivation(
         quantity="entropy", route=route, family=family,
-        title=f"Entropy of the {family.title} family ({family.param}), {title}",
+        title=f"Entropy of the {family.title} family (`{family.param}`), {title}",
         symbol_latex=ENTROPY_LATEX, steps=tuple(steps), result=result,
         arguments=family.symbols(),
     )

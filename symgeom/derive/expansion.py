@@ -138,7 +138,7 @@ def expansion(family: Family) -> Derivation:
     ]
     return Derivation(
         quantity="expansion", route="taylor", family=family,
-        title=f"Second-order expansion of KL for the {family.title} family ({family.param})",
+        title=f"Second-order expansion of KL for the {family.title} family (`{family.param}`)",
         symbol_latex=r"D_{\mathrm{KL}}\left(p_{\theta} \,\|\, p_{\theta + t\Delta}\right)",
         steps=tuple(steps), result=series,
         arguments=family.symbols() + family.delta_symbols() + (T,),

@@ -75,7 +75,7 @@ def _fisher(family: Family, route: str, title: str, steps: list[Step],
         steps.append(Step(result, "simplify each entry"))
     return Derivation(
         quantity="fisher", route=route, family=family,
-        title=f"Fisher information of the {family.title} family ({family.param}), {title}",
+        title=f"Fisher information of the {family.title} family (`{family.param}`), {title}",
         symbol_latex=FISHER_LATEX, steps=tuple(steps), result=result,
         arguments=family.symbols(),
     )
@@ -153,7 +153,8 @@ def fisher_negative_hessian(family: Family) -> Derivation:
         hessian = {
             (i, j): tidy_value(sp.diff(log_p, theta[i], theta[j]), family) for i, j in _upper(n)
         }
-        entries = {key: tidy_rational(-expect(family, h), family) for key, h in hessian.items()}
+        expected = {key: -expect(family, h) for key, h in hessian.items()}
+        entries = {key: tidy_rational(value, family) for key, value in expected.items()}
     steps = [
         Step(-Expect(Tex(r"\nabla^2 \log p"), THETA),
              "information equality: F = −E[∇² log p] (differentiate E[s] = 0 under the integral)",
@@ -168,7 +169,7 @@ def fisher_negative_hessian(family: Family) -> Derivation:
             raw = {key: written_sum(family, -h) for key, h in hessian.items()}
             why, facts = "write the expectation as the sum over the support, entry by entry", ()
         else:
-            raw = {key: -expect(family, h) for key, h in hessian.items()}
+            raw = expected
             why = expectation_note(family)
             facts = tuple(moment_facts(family, sp.Add(*hessian.values())))
         steps.append(_evaluated(raw, entries, n, why, facts))

@@ -100,7 +100,7 @@ def proved_equal(left: sp.Expr, right: sp.Expr, family: IndexedFamily | None = N
 def _derivation(family: IndexedFamily, quantity: str, route: str, title: str, symbol: str,
                 steps: list[Step], result: sp.Expr, arguments: tuple) -> Derivation:
     return Derivation(quantity=quantity, route=route, family=None,
-                      title=f"{title} of the Categorical family for every k ({family.param})",
+                      title=f"{title} of the Categorical family for every k (`{family.param}`)",
                       symbol_latex=symbol, steps=tuple(steps), result=result, arguments=arguments)
 
 

@@ -90,7 +90,7 @@ def kl_definition(family: Family) -> Derivation:
     _close(steps, last)
     return Derivation(
         quantity="kl", route="definition", family=family,
-        title=f"KL divergence of the {family.title} family ({family.param}), from the definition",
+        title=f"KL divergence of the {family.title} family (`{family.param}`), from the definition",
         symbol_latex=KL_LATEX, steps=tuple(steps), result=result,
         arguments=family.symbols(1) + family.symbols(2),
     )
@@ -160,7 +160,7 @@ def kl_bregman(family: Family) -> Derivation:
     _close(steps, last)
     return Derivation(
         quantity="kl", route="bregman", family=family,
-        title=f"KL divergence of the {family.title} family ({family.param}), as a Bregman divergence",
+        title=f"KL divergence of the {family.title} family (`{family.param}`), as a Bregman divergence",
         symbol_latex=KL_LATEX, steps=tuple(steps), result=result,
         arguments=family.symbols(1) + family.symbols(2),
     )

@@ -73,7 +73,7 @@ def derive_specialized(quantity: str, family: Family, route: str | None) -> Deri
     )
     return Derivation(
         quantity=quantity, route=name, family=family,
-        title=f"{source.title.split(' of ')[0]} of the {family.title} family ({family.param}), "
+        title=f"{source.title.split(' of ')[0]} of the {family.title} family (`{family.param}`), "
               f"specialized from the general-k result",
         symbol_latex=symbol, steps=steps, result=result, arguments=arguments,
     )
@@ -123,7 +123,7 @@ def _product(quantity: str, family: Family, route: str | None) -> Derivation:
     )
     return Derivation(
         quantity=quantity, route=one.route, family=family,
-        title=f"{quantity} of the {family.title} family ({family.param}), from d independent "
+        title=f"{quantity} of the {family.title} family (`{family.param}`), from d independent "
               "one-dimensional factors",
         symbol_latex=one.symbol_latex, steps=steps, result=result, arguments=arguments,
     )

@@ -69,6 +69,12 @@ def readable(expr: sp.Basic, family: Family | None) -> sp.Basic:
         return expr
     if isinstance(expr, sp.Eq):
         return sp.Eq(readable(expr.lhs, family), readable(expr.rhs, family), evaluate=False)
-    powers = {p: _exp_as_powers(p, images) for p in expr.atoms(sp.exp)}
-    changed = {p: q for p, q in powers.items() if q is not p}
-    return expr.xreplace(changed) if changed else expr
+    # Outer exponentials are rewritten whole, so e^{−e^{−log b}·x} needs a second pass for the
+    # inner one; each pass removes a level of nesting.
+    for _ in range(8):
+        powers = {p: _exp_as_powers(p, images) for p in expr.atoms(sp.exp)}
+        changed = {p: q for p, q in powers.items() if q is not p}
+        if not changed:
+            break
+        expr = expr.xreplace(changed)
+    return expr

@@ -22,7 +22,7 @@ def render_derivation(derivation: Derivation) -> str:
     """The title, then ``lhs = expression    [justification]`` per step (``=`` continues)."""
     printer = DerivationTextPrinter(latex_names(derivation))
     main = latex_to_unicode(derivation.symbol_latex)
-    lines = [derivation.title]
+    lines = [derivation.title.replace("`", "")]
     previous_was_main = False
     for step in derivation.steps:
         relation = RELATIONS_TEXT.get(step.relation, step.relation)
