@@ -77,6 +77,14 @@ class DerivationLatexPrinter(LatexPrinter):
                 return rf"\left({name}\right)^{{{int(exp)}}}"
         return super()._print_Pow(expr)
 
+    def _print_Mul(self, expr: sp.Mul) -> str:  # noqa: N802
+        # An unevaluated product may keep a factor 1 (a cached Σ term is unpickled unevaluated):
+        # 1·f is f, and printing it "1 f" would differ between a fresh and a cached derivation.
+        if len(expr.args) > 1 and any(a == 1 for a in expr.args):
+            rest = [a for a in expr.args if a != 1]
+            return self._print(sp.Mul(*rest, evaluate=False) if len(rest) > 1 else rest[0])
+        return super()._print_Mul(expr)
+
     def _print_AppliedUndef(self, expr: AppliedUndef, exp: str | None = None) -> str:  # noqa: N802
         sub = _expectation_subscript(expr.func.__name__)
         if sub is None:
