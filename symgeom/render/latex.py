@@ -35,6 +35,7 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{4pt}
+\setlength{\emergencystretch}{2em}
 """
 
 

@@ -112,8 +112,8 @@ def _code_spans(text: str, prose: Callable[[str], str], code: Callable[[str], st
 
 
 def _code_latex(code: str) -> str:
-    """A code span in text mode: ``\\texttt``."""
-    return r"\texttt{" + "".join(_text_char(char) for char in code) + "}"
+    """A code span in text mode: ``\\texttt``, breakable after ``_ , ( [`` (see code_to_latex)."""
+    return r"\texttt{" + code_to_latex(code) + "}"
 
 
 def _code_math(code: str) -> str:
