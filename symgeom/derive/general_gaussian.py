@@ -126,7 +126,8 @@ def kl_poly(route: str) -> Poly:
     if route == "bregman":
         a1 = log_partition(1)
         step = derivative(a1, {"h_1": "dh", "Lambda_1": "dLambda"})
-        step = mc.substitute(step, {("dLambda", 1): lin((1, mat(("Lambda_2", 1))), (-1, mat(("Lambda_1", 1))))},
+        difference = lin((1, mat(("Lambda_2", 1))), (-1, mat(("Lambda_1", 1))))
+        step = mc.substitute(step, {("dLambda", 1): difference},
                              {"dh": lin((1, vec("h_2")), (-1, vec("h_1")))})
         return to_moment(log_partition(2) - a1 - step, (1, 2))
     raise KeyError(route)
@@ -336,5 +337,12 @@ def derive_general(quantity: str, route: str | None = None) -> Derivation:
     return table[name]()
 
 
-__all__ = ["ROUTES", "derive_general", "kl_display", "fisher_display", "entropy_display",
-           "routes_poly", "trace"]
+__all__ = [
+    "ROUTES",
+    "derive_general",
+    "entropy_display",
+    "fisher_display",
+    "kl_display",
+    "routes_poly",
+    "trace",
+]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
 import sympy as sp
 
 #: A symmetric matrix letter: (name, power) with power ±1.
@@ -192,7 +193,7 @@ def derivative(poly: Poly, direction: Mapping[str, str]) -> Poly:
             if power == 1:
                 out.append((sp.Integer(1), before + dot + after))
             else:
-                out.append((sp.Integer(-1), before + ((name, -1),) + dot + ((name, -1),) + after))
+                out.append((sp.Integer(-1), (*before, (name, -1), *dot, (name, -1), *after)))
         return out
 
     def factor_terms(factor: Factor) -> list[tuple[sp.Expr, list[Factor]]]:
@@ -378,7 +379,8 @@ class Tr(sp.Function):
     is_real = True
 
     def _latex(self, printer) -> str:
-        return r"\operatorname{tr}\left(" + " ".join(_factor_latex(printer, a) for a in self.args) + r"\right)"
+        inner = " ".join(_factor_latex(printer, a) for a in self.args)
+        return r"\operatorname{tr}\left(" + inner + r"\right)"
 
     def _sympystr(self, printer) -> str:
         return "tr(" + "*".join(_factor_str(printer, a) for a in self.args) + ")"
@@ -400,7 +402,7 @@ class Names:
         return sp.Transpose(v) if transposed else v
 
 
-def to_sympy(poly: Poly, names: Names = Names()) -> sp.Expr:  # noqa: B008 - immutable default
+def to_sympy(poly: Poly, names: Names = Names()) -> sp.Expr:
     """A SymPy expression of scalar functions Tr, Form and LogDet over MatrixSymbols."""
     terms = []
     for mono, c in poly.terms:
@@ -424,8 +426,27 @@ def proved_equal(left: Poly, right: Poly) -> bool:
 
 
 __all__ = [
-    "D", "ONE", "ZERO", "Det", "Form", "from_sympy", "LogDet", "Names", "Poly", "Tr", "derivative", "expect", "form",
-    "lin", "logdet", "mat", "proved_equal", "substitute", "to_sympy", "trace", "vec",
+    "ONE",
+    "ZERO",
+    "D",
+    "Det",
+    "Form",
+    "LogDet",
+    "Names",
+    "Poly",
+    "Tr",
+    "derivative",
+    "expect",
+    "form",
+    "from_sympy",
+    "lin",
+    "logdet",
+    "mat",
+    "proved_equal",
+    "substitute",
+    "to_sympy",
+    "trace",
+    "vec",
 ]
 
 
