@@ -5,8 +5,8 @@ log p(x|μ,Σ) = −½(x−μ)ᵀΣ⁻¹(x−μ) − ½ ln det Σ − (d/2) ln 2
 the trace normal form of :mod:`symgeom.derive.matrix_calculus`, whose rewrites hold for every d;
 two routes are *proved* equal for every d when their difference has the zero normal form.
 
-* KL = ½[tr(Σ₂⁻¹Σ₁) + (μ₂−μ₁)ᵀΣ₂⁻¹(μ₂−μ₁) − d + ln(det Σ₂/det Σ₁)]: ``definition``
-  (E_{θ₁}[log p₁ − log p₂] with E[zᵀMz] = tr(MΣ₁)) and ``bregman`` (A(η₂) − A(η₁) − DA(η₁)[η₂−η₁]).
+* KL = ½[tr(Σ_2⁻¹Σ_1) + (μ₂−μ₁)ᵀΣ_2⁻¹(μ₂−μ₁) − d + ln(det Σ_2/det Σ_1)]: ``definition``
+  (E_{θ₁}[log p₁ − log p₂] with E[zᵀMz] = tr(MΣ_1)) and ``bregman`` (A(η₂) − A(η₁) − DA(η₁)[η₂−η₁]).
 * Fisher, as the bilinear form F[(a,A),(b,B)] = aᵀΣ⁻¹b + ½tr(Σ⁻¹AΣ⁻¹B) on directions of (μ, Σ):
   ``score_covariance`` (E[s s], four z's by Isserlis), ``negative_hessian`` (−E[D²log p]) and
   ``kl_hessian`` (D² of KL(θ‖θ′) in θ′ at θ′ = θ).
@@ -17,6 +17,7 @@ two routes are *proved* equal for every d when their difference has the zero nor
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from math import factorial
 
@@ -135,17 +136,17 @@ def kl_poly(route: str) -> Poly:
 
 @cache
 def kl_definition() -> Derivation:
-    """KL = E_{θ₁}[log p(x|θ₁) − log p(x|θ₂)], x = μ₁ + z, z ~ N(0, Σ₁)."""
+    """KL = E_{θ₁}[log p(x|θ₁) − log p(x|θ₂)], x = μ₁ + z, z ~ N(0, Σ_1)."""
     x = lin((1, vec("mu_1")), (1, vec("z")))
     ratio = log_density(1, x) - log_density(2, x)
     result = kl_poly("definition")
     steps = [
         Step(sp.Symbol(r"\mathbb{E}_{\theta_1}[\log p(x|\theta_1) - \log p(x|\theta_2)]"),
              "definition of the Kullback–Leibler divergence"),
-        Step(_show(ratio), "write x = μ₁ + z with z ~ N(0, Σ₁) and expand by linearity"),
+        Step(_show(ratio), "write x = μ₁ + z with z ~ N(0, Σ_1) and expand by linearity"),
         Step(_show(result), f"take the expectation: {LEMMA_QUADRATIC}; E[z] = 0; {CALCULUS}"),
         Step(_settled(result, kl_display(), "KL"),
-             "collect (μ₂ − μ₁)ᵀΣ₂⁻¹(μ₂ − μ₁) and ln det Σ₂ − ln det Σ₁ (equal in normal form)"),
+             "collect (μ₂ − μ₁)ᵀΣ_2⁻¹(μ₂ − μ₁) and ln det Σ_2 − ln det Σ_1 (equal in normal form)"),
     ]
     return _general("kl", "definition", "KL divergence", KL_LATEX, steps, kl_display())
 
@@ -198,7 +199,7 @@ def fisher_poly(route: str) -> Poly:
 
 
 def _at_same_point(poly: Poly) -> Poly:
-    """θ₁ = θ₂ = θ: rename μ₁, μ₂ → μ and Σ₁, Σ₂ → Σ."""
+    """θ₁ = θ₂ = θ: rename μ₁, μ₂ → μ and Σ_1, Σ_2 → Σ."""
     matrices = {(f"Sigma_{i}", p): mat(("Sigma", p)) for i in (1, 2) for p in (1, -1)}
     vectors = {f"mu_{i}": vec("mu") for i in (1, 2)}
     logdets = {f"Sigma_{i}": logdet("Sigma") for i in (1, 2)}
@@ -213,7 +214,7 @@ _FISHER_STEPS = {
                          f"{LEMMA_INVERSE} twice; {LEMMA_LOGDET}; then x = μ + z, {LEMMA_QUADRATIC}"),
     "kl_hessian": (r"D^2_{\theta'}D_{\mathrm{KL}}(p_\theta\|p_{\theta'})[(a,A),(b,B)]\big|_{\theta'=\theta}",
                    "the Fisher metric is the Hessian of the KL at θ′ = θ",
-                   f"differentiate the general KL twice in (μ₂, Σ₂): {LEMMA_INVERSE}; {LEMMA_LOGDET}; "
+                   f"differentiate the general KL twice in (μ₂, Σ_2): {LEMMA_INVERSE}; {LEMMA_LOGDET}; "
                    "set θ₁ = θ₂ = θ"),
 }
 
@@ -337,12 +338,57 @@ def derive_general(quantity: str, route: str | None = None) -> Derivation:
     return table[name]()
 
 
+def derive_for(quantity: str, family: object, route: str | None = None) -> Derivation:
+    """The general derivation for a :class:`~symgeom.families.general_gaussian.GeneralGaussian`,
+    written in its size symbol."""
+    derivation = derive_general(quantity, route)
+    size = family.size
+    if size == D:
+        return derivation
+    rename = {D: size}
+    steps = tuple(replace(s, expression=s.expression.xreplace(rename),
+                          facts=tuple(f.xreplace(rename) for f in s.facts)) for s in derivation.steps)
+    return replace(derivation, steps=steps, result=derivation.result.xreplace(rename))
+
+
+#: Argument order of the numeric functions of a specialized size, per quantity.
+def _arguments(quantity: str, family: object) -> tuple:
+    if quantity == "kl":
+        return family.symbols(1) + family.symbols(2)
+    if quantity == "expansion":
+        return family.symbols() + family.delta_symbols() + (T,)
+    return family.symbols()
+
+
+def specialize(quantity: str, family: object, route: str | None = None) -> Derivation:
+    """``quantity`` of a concrete-d family (``family.general`` a MatrixSpecialization): the
+    general-d result with d set, its matrices those of the family's array arguments μ, Σ."""
+    general = derive_general(quantity, route)
+    size = family.general.size
+    result = general.result.xreplace({D: sp.Integer(size)})
+    steps = (
+        Step(general.result, f"the general-d result ({general.route} route, derived once for every d; "
+             "see the general family's derivation)"),
+        Step(result, f"specialize d = {size}: μ, Σ are this family's μᵢ and Σᵢⱼ as a {size}-vector and a "
+             f"symmetric {size}×{size} matrix (nothing is expanded)"),
+    )
+    return Derivation(
+        quantity=quantity, route=general.route, family=family,
+        title=f"{general.title.split(' of ')[0]} of the {family.title} family (mean_cov), "
+              "specialized from the general-d result",
+        symbol_latex=general.symbol_latex, steps=steps, result=result,
+        arguments=_arguments(quantity, family),
+    )
+
+
 __all__ = [
     "ROUTES",
+    "derive_for",
     "derive_general",
     "entropy_display",
     "fisher_display",
     "kl_display",
     "routes_poly",
+    "specialize",
     "trace",
 ]

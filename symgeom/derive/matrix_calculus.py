@@ -349,7 +349,7 @@ class Form(sp.Function):
 
     def _latex(self, printer) -> str:
         first, *rest = self.args
-        return " ".join([_factor_latex(printer, sp.Transpose(first, evaluate=False))]
+        return " ".join([_factor_latex(printer, first) + r"^{\top}"]
                         + [_factor_latex(printer, a) for a in rest])
 
     def _sympystr(self, printer) -> str:
