@@ -56,6 +56,9 @@ class _Factored:
         out = np.eye(d)
         for letter in reversed(word):
             out = self.apply(letter, out)
+        if word == word[::-1]:
+            # a palindrome of symmetric letters is symmetric: keep it so against rounding
+            out = (out + np.swapaxes(out, -1, -2)) / 2
         return out
 
     def factor(self, factor: mc.Factor, d: int) -> np.ndarray:

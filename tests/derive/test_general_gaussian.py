@@ -137,3 +137,8 @@ def test_lemma_check_can_fail(monkeypatch):
 def test_specializations_against_concrete_derivations(quantity, d):
     for route in gg.ROUTES[quantity]:
         assert checks.specialization_agrees.__wrapped__(quantity, route, d).status == PROVED
+
+
+def test_verify_of_a_specialized_size_points_to_the_general_rows():
+    with pytest.raises(sg.SymgeomError, match="general-d matrix result"):
+        sg.verify(sg.MultivariateGaussian(7, "full"))
