@@ -32,6 +32,8 @@ FISHER_LATEX = r"F_{\theta}\left[(a, A), (b, B)\right]"
 ENTROPY_LATEX = r"H(\theta)"
 EXPANSION_LATEX = r"D_{\mathrm{KL}}\left(p_{\theta} \,\|\, p_{\theta + t\Delta}\right)"
 HALF = sp.Rational(1, 2)
+#: The direction letters of the Bregman route's derivative (printed Δh, ΔΛ).
+DH, DLAMBDA = r"\Delta h", r"\Delta\Lambda"
 T = sp.Symbol("t", real=True)
 
 
@@ -65,6 +67,13 @@ def to_moment(poly: Poly, points: tuple) -> Poly:
         vectors[h] = vec(mu, (sigma, -1))
         logdets[lam] = logdet(sigma, -1)
     return mc.substitute(poly, matrices, vectors, logdets)
+
+
+class Shown(sp.Symbol):
+    """A formula shown as written (its name is LaTeX): the left-hand sides of the steps."""
+
+    def _latex(self, printer) -> str:
+        return self.name
 
 
 def _show(poly: Poly) -> sp.Expr:
@@ -126,10 +135,10 @@ def kl_poly(route: str) -> Poly:
         return expect(log_density(1, x) - log_density(2, x), "z", "Sigma_1")
     if route == "bregman":
         a1 = log_partition(1)
-        step = derivative(a1, {"h_1": "dh", "Lambda_1": "dLambda"})
+        step = derivative(a1, {"h_1": DH, "Lambda_1": DLAMBDA})
         difference = lin((1, mat(("Lambda_2", 1))), (-1, mat(("Lambda_1", 1))))
-        step = mc.substitute(step, {("dLambda", 1): difference},
-                             {"dh": lin((1, vec("h_2")), (-1, vec("h_1")))})
+        step = mc.substitute(step, {(DLAMBDA, 1): difference},
+                             {DH: lin((1, vec("h_2")), (-1, vec("h_1")))})
         return to_moment(log_partition(2) - a1 - step, (1, 2))
     raise KeyError(route)
 
@@ -141,10 +150,12 @@ def kl_definition() -> Derivation:
     ratio = log_density(1, x) - log_density(2, x)
     result = kl_poly("definition")
     steps = [
-        Step(sp.Symbol(r"\mathbb{E}_{\theta_1}[\log p(x|\theta_1) - \log p(x|\theta_2)]"),
+        Step(Shown(r"\mathbb{E}_{\theta_1}[\log p(x|\theta_1) - \log p(x|\theta_2)]"),
              "definition of the Kullback–Leibler divergence"),
-        Step(_show(ratio), "write x = μ₁ + z with z ~ N(0, Σ_1) and expand by linearity"),
-        Step(_show(result), f"take the expectation: {LEMMA_QUADRATIC}; E[z] = 0; {CALCULUS}"),
+        Step(_show(ratio), "write x = μ₁ + z with z ~ N(0, Σ_1) and expand by linearity",
+             lhs=Shown(r"\log p(x|\theta_1) - \log p(x|\theta_2)")),
+        Step(_show(result), f"take the expectation: {LEMMA_QUADRATIC}; E[z] = 0; {CALCULUS}",
+             lhs=Shown(KL_LATEX)),
         Step(_settled(result, kl_display(), "KL"),
              "collect (μ₂ − μ₁)ᵀΣ_2⁻¹(μ₂ − μ₁) and ln det Σ_2 − ln det Σ_1 (equal in normal form)"),
     ]
@@ -155,15 +166,16 @@ def kl_definition() -> Derivation:
 def kl_bregman() -> Derivation:
     """KL = A(η₂) − A(η₁) − DA(η₁)[η₂ − η₁] with A(h, Λ) = ½hᵀΛ⁻¹h − ½ ln det Λ."""
     a1 = log_partition(1)
-    gradient = derivative(a1, {"h_1": "dh", "Lambda_1": "dLambda"})
+    gradient = derivative(a1, {"h_1": DH, "Lambda_1": DLAMBDA})
     result = kl_poly("bregman")
     steps = [
-        Step(sp.Symbol(r"A(\eta_2) - A(\eta_1) - DA(\eta_1)[\eta_2 - \eta_1]"),
+        Step(Shown(r"A(\eta_2) - A(\eta_1) - DA(\eta_1)[\eta_2 - \eta_1]"),
              "exponential family: KL is the Bregman divergence of the log-partition",
-             facts=(sp.Eq(sp.Symbol("A(h, Lambda)"), _show(log_partition(None))),)),
-        Step(_show(gradient), f"the directional derivative along (dh, dΛ): {LEMMA_INVERSE}; {LEMMA_LOGDET}"),
-        Step(_show(result), "dh = h₂ − h₁, dΛ = Λ₂ − Λ₁, then h = Σ⁻¹μ, Λ = Σ⁻¹, ln det Λ = −ln det Σ; "
-             + CALCULUS),
+             facts=(sp.Eq(Shown(r"A(h, \Lambda)"), _show(log_partition(None))),)),
+        Step(_show(gradient), f"the directional derivative along (Δh, ΔΛ): {LEMMA_INVERSE}; {LEMMA_LOGDET}",
+             lhs=Shown(r"DA(\eta_1)[\Delta h, \Delta\Lambda]")),
+        Step(_show(result), "Δh = h₂ − h₁, ΔΛ = Λ₂ − Λ₁, then h = Σ⁻¹μ, Λ = Σ⁻¹, ln det Λ = −ln det Σ; "
+             + CALCULUS, lhs=Shown(KL_LATEX)),
         Step(_settled(result, kl_display(), "KL"), "collect terms (equal in normal form)"),
     ]
     return _general("kl", "bregman", "KL divergence", KL_LATEX, steps, kl_display())
@@ -225,7 +237,7 @@ def fisher_route(route: str) -> Derivation:
     start, why, how = _FISHER_STEPS[route]
     result = fisher_poly(route)
     steps = [
-        Step(sp.Symbol(start), why),
+        Step(Shown(start), why),
         Step(_show(result), f"{how}; {CALCULUS}"),
         Step(_settled(result, fisher_display(), "Fisher"),
              "mean block Σ⁻¹, cross block 0, covariance block the bilinear form ½tr(Σ⁻¹AΣ⁻¹B)"),
@@ -250,12 +262,12 @@ def entropy_route(route: str) -> Derivation:
     """H = ½ ln det(2πeΣ) by ``route``."""
     result = entropy_poly(route)
     if route == "definition":
-        steps = [Step(sp.Symbol(r"-\mathbb{E}[\log p(x|\theta)]"), "definition of the entropy"),
+        steps = [Step(Shown(r"-\mathbb{E}[\log p(x|\theta)]"), "definition of the entropy"),
                  Step(_show(result), f"x = μ + z: {LEMMA_QUADRATIC} gives ½tr(Σ⁻¹Σ) = d/2; {CALCULUS}")]
     else:
-        steps = [Step(sp.Symbol(r"A(\eta) - DA(\eta)[\eta] - \mathbb{E}[\log h(x)]"),
+        steps = [Step(Shown(r"A(\eta) - DA(\eta)[\eta] - \mathbb{E}[\log h(x)]"),
                       "exponential family: H = A − η·∇A − E[log h], η·∇A the derivative of A along η",
-                      facts=(sp.Eq(sp.Symbol("log h(x)"), -D * sp.log(2 * sp.pi) / 2),)),
+                      facts=(sp.Eq(Shown(r"\log h(x)"), -D * sp.log(2 * sp.pi) / 2),)),
                  Step(_show(result), f"{LEMMA_INVERSE}; {LEMMA_LOGDET}; h = Σ⁻¹μ, Λ = Σ⁻¹; {CALCULUS}")]
     steps.append(Step(_settled(result, entropy_display(), "entropy"),
                       "ln det(cΣ) = d ln c + ln det Σ (equal in normal form)"))
@@ -302,7 +314,7 @@ def expansion_route(route: str) -> Derivation:
     how = ("Taylor coefficients Dⁿ/n! of the general KL in its second argument along Δ = (a, A)"
            if route == "taylor" else "c_n = −E[Dⁿ log p[Δ, …, Δ]]/n! from the definition; c₁ = −E[score] = 0")
     steps = [
-        Step(sp.Symbol(r"\sum_{n} c_n t^n"), how),
+        Step(Shown(r"\sum_{n} c_n t^n"), how),
         Step(result, f"c₀ = c₁ = 0 and c₂ = ½F[Δ,Δ] (equal in normal form); {LEMMA_INVERSE}; "
              f"{LEMMA_LOGDET}; {CALCULUS}"),
     ]
