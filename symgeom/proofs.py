@@ -156,6 +156,28 @@ def general_document() -> Document:
     )
 
 
+def general_gaussian_document() -> Document:
+    """The multivariate Gaussian for every d in matrix notation, as a textbook prints it: every
+    route of KL, Fisher, entropy and expansion, then the checks (routes proved for every d, the
+    lemmas and the concrete sizes d = 1, 2, 3) as the identity table."""
+    from symgeom.derive.general_gaussian import ROUTES, derive_general
+    from symgeom.verification.general_gaussian import LABEL, gaussian_rows
+
+    sections = tuple(
+        (f"{QUANTITY_TITLES[quantity]} --- every d", tuple(derive_general(quantity, r) for r in table))
+        for quantity, table in ROUTES.items()
+    )
+    results = ("Results (default routes)", tuple(result_only(derived[0]) for _, derived in sections))
+    rows = tuple((label, f"{identity}: {statement}", verdict.status)
+                 for identity, statement, label, verdict in gaussian_rows())
+    return Document("multivariate_gaussian_general", "Multivariate Gaussian for every d (matrix notation)",
+                    (results, *sections), rows, (f"`{LABEL}`",))
+
+
+#: Documents of the general-size derivations (symbolic k, d), generated with the full catalog.
+GENERAL_SIZE_DOCUMENTS = (general_gaussian_document,)
+
+
 # --- rendering ----------------------------------------------------------------------------------
 def _identity_latex(name: str) -> str:
     """``identity: statement`` with the identity's name as code and the statement as prose."""
@@ -239,6 +261,8 @@ def index(docs: Iterable[Document]) -> str:
 def generate(families: Iterable[Family] | None = None) -> dict[str, str]:
     """File name → content of the whole proofs/ directory."""
     docs = (*family_documents(catalog() if families is None else families), general_document())
+    if families is None:
+        docs += tuple(make() for make in GENERAL_SIZE_DOCUMENTS)
     files = {"README.md": index(docs)}
     for doc in docs:
         files[f"{doc.stem}.tex"] = to_latex(doc)
