@@ -336,7 +336,13 @@ class LogDet(sp.Function):
     is_real = True
 
     def _latex(self, printer) -> str:
-        return r"\ln\det " + printer._print(self.args[0])
+        arg = self.args[0]
+        text = printer._print(arg)
+        if isinstance(arg, sp.MatMul):
+            scalar, matrices = arg.as_coeff_matrices()
+            inner = " ".join([printer._print(scalar), *(printer._print(m) for m in matrices)])
+            text = r"\left(" + inner + r"\right)"
+        return r"\ln\det " + text
 
     def _sympystr(self, printer) -> str:
         return f"logdet({printer._print(self.args[0])})"
