@@ -142,3 +142,14 @@ def test_specializations_against_concrete_derivations(quantity, d):
 def test_verify_of_a_specialized_size_points_to_the_general_rows():
     with pytest.raises(sg.SymgeomError, match="general-d matrix result"):
         sg.verify(sg.MultivariateGaussian(7, "full"))
+
+
+def test_backends_refuse_matrix_notation_at_once():
+    fam = sg.MultivariateGaussian(7, "full")
+    for quantity in ("kl", "entropy", "fisher"):
+        with pytest.raises(UnknownQuantityError, match="matrix-notation"):
+            sg.derive.derive(quantity, fam).torch()
+    with pytest.raises(UnknownQuantityError, match="matrix-notation"):
+        sg.kl(sg.MultivariateGaussian(D)).jax()
+    with pytest.raises(UnknownQuantityError, match="no compiled function"):
+        sg.expansion(fam).numpy()
