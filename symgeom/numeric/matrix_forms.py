@@ -17,6 +17,7 @@ from itertools import combinations_with_replacement
 
 import numpy as np
 import sympy as sp
+from scipy.linalg import solve_triangular
 
 from symgeom.derive import matrix_calculus as mc
 from symgeom.errors import UnknownQuantityError
@@ -49,8 +50,8 @@ class _Factored:
         chol = self.chol[name]
         batch = np.broadcast_shapes(chol.shape[:-2], right.shape[:-2])
         chol = np.broadcast_to(chol, (*batch, *chol.shape[-2:]))
-        half = np.linalg.solve(chol, np.broadcast_to(right, (*batch, *right.shape[-2:])))
-        return np.linalg.solve(np.swapaxes(chol, -1, -2), half)
+        half = solve_triangular(chol, np.broadcast_to(right, (*batch, *right.shape[-2:])), lower=True)
+        return solve_triangular(chol, half, lower=True, trans="T")
 
     def word(self, word: mc.Word, d: int) -> np.ndarray:
         out = np.eye(d)
