@@ -124,13 +124,16 @@ def lemma_check(lemma: str, d: int) -> Verdict:
 
 @cached("general-verdict")
 def inverse_rule_general() -> Verdict:
-    """D(Σ⁻¹)[A] = −Σ⁻¹AΣ⁻¹ is consistent with D(ΣΣ⁻¹) = D(I) = 0 for every d: the product rule
-    with the lemma gives AΣ⁻¹ − ΣΣ⁻¹AΣ⁻¹ = 0 in normal form (this identity determines D(Σ⁻¹))."""
+    """D(Σ⁻¹)[A] = −Σ⁻¹AΣ⁻¹ satisfies the product rule on ΣΣ⁻¹ = I for every d:
+    tr(D(ΣΣ⁻¹)[A]·M) = tr(AΣ⁻¹M) + tr(Σ·D(Σ⁻¹)[A]·M) is 0 in normal form, with D(Σ⁻¹)[A] taken
+    from the rule (differentiating tr(Σ⁻¹N) and then N = MΣ, so nothing cancels early).  The
+    identity D(ΣΣ⁻¹) = 0 determines D(Σ⁻¹), so this proves the rule."""
     start = time.perf_counter()
-    product = mc.trace(mc.mat(("Sigma", 1), ("Sigma", -1), ("M", 1)))
-    moved = mc.derivative(product, {"Sigma": "A"})
-    return _proved(moved.is_zero(), start, "symbolic for every d: D tr(ΣΣ⁻¹M)[A] = 0 in normal form",
-                   str(mc.to_sympy(moved)))
+    rule = mc.derivative(mc.trace(mc.mat(("Sigma", -1), ("N", 1))), {"Sigma": "A"})
+    through_inverse = mc.substitute(rule, {("N", 1): mc.mat(("M", 1), ("Sigma", 1))})
+    total = mc.trace(mc.mat(("A", 1), ("Sigma", -1), ("M", 1))) + through_inverse
+    return _proved(total.is_zero(), start, "symbolic for every d: tr(AΣ⁻¹M) + tr(Σ·D(Σ⁻¹)[A]·M) = 0 "
+                   "in normal form", str(mc.to_sympy(total)))
 
 
 def _concrete_symbols(family, point) -> tuple[dict, dict]:

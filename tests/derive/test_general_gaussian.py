@@ -110,8 +110,11 @@ def test_lemmas_at_small_d(lemma):
         assert checks.lemma_check.__wrapped__(lemma, d).status == PROVED
 
 
-def test_inverse_rule_every_d():
+def test_inverse_rule_every_d(monkeypatch):
     assert checks.inverse_rule_general.__wrapped__().status == PROVED
+    original = mc.derivative
+    monkeypatch.setattr(mc, "derivative", lambda poly, direction: -original(poly, direction))
+    assert checks.inverse_rule_general.__wrapped__().status != PROVED
 
 
 def test_lemma_check_can_fail(monkeypatch):
