@@ -78,6 +78,7 @@ def test_check_detects_a_stale_file(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(proofs, "catalog", lambda: (symgeom.Bernoulli(),))
     monkeypatch.setattr(proofs, "verdicts", lambda fam: ())
+    monkeypatch.setattr(proofs, "GENERAL_SIZE_DOCUMENTS", ())
     assert main(["proofs", "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "README.md", "bernoulli.md", "bernoulli.tex", "general.md", "general.tex",
@@ -88,3 +89,17 @@ def test_check_detects_a_stale_file(tmp_path, monkeypatch, capsys):
     assert main(["proofs", "--out", str(tmp_path), "--check"]) == 1
     err = capsys.readouterr().err
     assert "bernoulli.md" in err and "extra.tex" in err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+def test_general_gaussian_document_compiles_without_overfull_lines(tmp_path):
+    doc = proofs.general_gaussian_document()
+    assert all(status == "proved" for _, _, status in doc.verdicts)
+    (tmp_path / "g.tex").write_text(proofs.to_latex(doc))
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "g.tex"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert "Overfull" not in (tmp_path / "g.log").read_text(errors="replace")

@@ -107,6 +107,19 @@ def _refuse_explicit_sums(derivation: Derivation, expr: sp.Basic) -> None:
         )
 
 
+def _refuse_matrix_notation(derivation: Derivation, backend: str) -> None:
+    """Results kept in matrix notation (a specialized large-d Gaussian) have only NumPy kernels:
+    printing their expanded entries for a backend would undo the specialization."""
+    from symgeom.numeric.matrix_forms import in_matrix_notation
+
+    if derivation.family is None or in_matrix_notation(derivation.result):
+        what = derivation.family.label if derivation.family is not None else derivation.title
+        raise UnknownQuantityError(
+            f"{derivation.quantity} of {what} is a matrix-notation (general-d) result: no {backend} "
+            "function is generated for it; use .numpy(), or a size the family expands (d ≤ 5)"
+        )
+
+
 class BackendFunction:
     """A derivation evaluated on torch, JAX or an Array API namespace; see the module docstring.
 
@@ -116,6 +129,7 @@ class BackendFunction:
     """
 
     def __init__(self, derivation: Derivation, backend: str, validate: bool = True) -> None:
+        _refuse_matrix_notation(derivation, backend)
         self._plan = plan(derivation)
         self.backend = backend
         self.validate = validate

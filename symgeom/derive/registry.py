@@ -57,8 +57,15 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
 def derive(quantity: str, family: Family, route: str | None = None) -> Derivation:
     """The Derivation of ``quantity`` for ``family`` by ``route`` (default: the first registered).
 
-    A family past its explicit size (``family.general`` set) specializes the general result.
+    A family past its explicit size (``family.general`` set) specializes the general result;
+    the general-d Gaussian (symbolic d) gives its matrix-notation derivation.
     """
+    from symgeom.families.general_gaussian import GeneralGaussian
+
+    if isinstance(family, GeneralGaussian) and not isinstance(route, GeneralGaussian):
+        from symgeom.derive.general_gaussian import derive_for
+
+        return derive_for(quantity, family, route)
     if not isinstance(family, Family):
         raise SymgeomError(
             f"{quantity}: family must be a symgeom Family such as sg.Gaussian(), "

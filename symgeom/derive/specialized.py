@@ -15,6 +15,7 @@ from symgeom.derive import general_categorical as general
 from symgeom.errors import UnknownQuantityError
 from symgeom.families.base import Family
 from symgeom.families.general import Product
+from symgeom.families.general_gaussian import MatrixSpecialization
 
 #: Quantities with no general-size derivation (entropy, expansion) are derived from the explicit
 #: family up to this size (its cost grows with the size); past it they are refused.
@@ -25,6 +26,10 @@ ROUTES = {"kl": tuple(general.KL_ROUTES), "fisher": tuple(general.FISHER_ROUTES)
 
 def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
     """The routes a specialized family offers for ``quantity`` (none: refused with the reason)."""
+    if family is not None and isinstance(family.general, MatrixSpecialization):
+        from symgeom.derive.general_gaussian import ROUTES as MATRIX_ROUTES
+
+        return tuple(MATRIX_ROUTES.get(quantity, ()))
     if family is not None and isinstance(family.general, Product):
         from symgeom.derive.registry import routes as registered
 
@@ -36,6 +41,10 @@ def derive_specialized(quantity: str, family: Family, route: str | None) -> Deri
     """``quantity`` of ``family`` by specializing the general-size derivation of ``route``."""
     if isinstance(family.general, Product):
         return _product(quantity, family, route)
+    if isinstance(family.general, MatrixSpecialization):
+        from symgeom.derive.general_gaussian import specialize
+
+        return specialize(quantity, family, route)
     accepted = routes(quantity)
     size = family.general.size
     expand = getattr(family.general, "expand", None)

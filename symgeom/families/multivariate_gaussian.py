@@ -31,23 +31,17 @@ EXPLICIT_DIAGONAL_D = 4
 MAX_DIAGONAL_D = 1_000
 
 #: Full covariance is expanded entry by entry (det Σ and adj Σ of a symbolic matrix): 3 s to
-#: build at d = 5, 50 s at d = 6, more than 10 minutes at d = 7.  The general-d matrix
-#: derivation that would serve larger d is not implemented, so larger d is refused.
+#: build at d = 5, 50 s at d = 6, more than 10 minutes at d = 7.  Larger d specialize the
+#: general-d matrix derivation (symgeom.families.general_gaussian), up to its own limit.
 MAX_FULL_D = 5
 
 
 def check_d(d: object, covariance: str = "diagonal") -> int:
-    """d must be an integer ≥ 1 (bools rejected), at most MAX_FULL_D / MAX_DIAGONAL_D."""
+    """d must be an integer ≥ 1 (bools rejected), diagonal at most MAX_DIAGONAL_D (full: see
+    symgeom.families.general_gaussian.MAX_SPECIALIZED_D)."""
     if isinstance(d, bool) or not isinstance(d, int | sp.Integer) or int(d) < 1:
         raise InvalidSizeError(f"MultivariateGaussian d must be an integer >= 1, got d={d!r}")
-    if covariance == "full" and int(d) > MAX_FULL_D:
-        raise InvalidSizeError(
-            f"MultivariateGaussian d must be at most {MAX_FULL_D} with full covariance, got d={d}: "
-            "the symbolic family expands det Σ and adj Σ entry by entry (minutes past d = 6) and "
-            "the general-d matrix derivation is not implemented; for numbers use "
-            "symgeom.numeric.kl_function(sg.MultivariateGaussian(2), any_size=True)"
-        )
-    if int(d) > MAX_DIAGONAL_D:
+    if covariance != "full" and int(d) > MAX_DIAGONAL_D:
         raise InvalidSizeError(
             f"MultivariateGaussian d must be at most {MAX_DIAGONAL_D} for a symbolic family, got "
             f"d={d}; for numbers use symgeom.numeric.kl_function(..., any_size=True)"
@@ -234,7 +228,15 @@ def MultivariateGaussian(  # noqa: N802 - a constructor in the public API
 ) -> Family:
     """log p(x|μ,Σ) = −½(x−μ)ᵀΣ⁻¹(x−μ) − ½ log det Σ − (d/2) log 2π; exponential family with
     T = (x, xxᵀ), η = (Σ⁻¹μ, −½Σ⁻¹), A(η) = ½ hᵀΛ⁻¹h − ½ log det Λ (h = Σ⁻¹μ, Λ = Σ⁻¹)."""
+    if isinstance(d, sp.Symbol):
+        from symgeom.families.general_gaussian import general_gaussian
+
+        return general_gaussian(d, covariance, param)  # type: ignore[return-value]
     d = check_d(d, covariance)
+    if covariance == "full" and d > MAX_FULL_D:
+        from symgeom.families.general_gaussian import specialized_full
+
+        return specialized_full(d, param or "mean_cov")
     if covariance == "full":
         return _full(d, param or "mean_cov")
     if covariance == "diagonal":

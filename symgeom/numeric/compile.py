@@ -305,6 +305,17 @@ def kl_function(family: Family, validate: bool = True, any_size: bool = False) -
 
 def _make(derivation: Derivation) -> _Built:
     family = derivation.family
+    if family is None:
+        raise UnknownQuantityError(
+            f"{derivation.title} is a general (symbolic-size) result: it has no numeric function; "
+            "build the family at a concrete size"
+        )
+    from symgeom.numeric.matrix_forms import in_matrix_notation
+
+    if derivation.quantity != "kl" and in_matrix_notation(derivation.result):
+        from symgeom.numeric.matrix_forms import built_matrix_form
+
+        return built_matrix_form(derivation)
     one = inputs(family)
     if derivation.quantity == "kl":
         built = _kl_built(family)

@@ -401,7 +401,8 @@ def run_verify(family: str | None = None, jobs: int | None = None,
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     start = time.perf_counter()
     rows = run_catalog(select(family), jobs)
-    if family is None or "categorical".startswith(family) or family.startswith("categorical(k=k)"):
+    if family is None or any(name.startswith(family) or family.startswith(f"{name}({size}={size}")
+                             for name, size in (("categorical", "k"), ("multivariate_gaussian", "d"))):
         from symgeom.verification.general import general_rows
 
         rows += [Row(*row) for row in general_rows()]

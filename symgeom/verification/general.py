@@ -99,4 +99,6 @@ def general_rows() -> list[tuple[str, str, str, Verdict]]:
                              "d independent 1-d factors = the explicit d-dimensional derivation",
                              f"multivariate_gaussian(d={d},diagonal)[{param}]",
                              product_agrees(param, d, quantity)))
-    return rows
+    from symgeom.verification.general_gaussian import gaussian_rows
+
+    return rows + gaussian_rows()

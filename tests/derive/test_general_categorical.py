@@ -125,5 +125,5 @@ def test_large_diagonal_gaussian_fisher_is_block_structured() -> None:
 
 
 def test_full_covariance_past_the_limit_is_refused_with_the_reason() -> None:
-    with pytest.raises(sg.SymgeomError, match=r"at most 5 with full covariance.*not implemented"):
-        sg.MultivariateGaussian(7, "full")
+    with pytest.raises(sg.SymgeomError, match=r"at most 200 with full covariance.*parameters per point"):
+        sg.MultivariateGaussian(201, "full")

@@ -1,0 +1,160 @@
+"""The general-d Gaussian in matrix notation: routes, lemmas, front door, specializations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import symgeom as sg
+from symgeom.derive import general_gaussian as gg
+from symgeom.derive import matrix_calculus as mc
+from symgeom.errors import InvalidSizeError, UnknownQuantityError
+from symgeom.verification import general_gaussian as checks
+from symgeom.verification.identity import PROVED
+
+D = sp.Symbol("d", integer=True, positive=True)
+
+
+@pytest.mark.parametrize("quantity", ["kl", "fisher", "entropy", "expansion"])
+def test_routes_proved_for_every_d(quantity):
+    assert checks.routes_agree.__wrapped__(quantity).status == PROVED
+
+
+def test_normal_form_can_fail():
+    """A KL missing the ½ on its trace, or with the mean form through Σ₁⁻¹, is not the derived KL."""
+    derived = gg.kl_poly("definition")
+    s1, s2 = sp.MatrixSymbol("Sigma_1", D, D), sp.MatrixSymbol("Sigma_2", D, D)
+    m1, m2 = sp.MatrixSymbol("mu_1", D, 1), sp.MatrixSymbol("mu_2", D, 1)
+    half = sp.Rational(1, 2)
+    right = half * (mc.Tr(s2.I, s1) + mc.Form(m2 - m1, s2.I, m2 - m1) - D + sp.log(mc.Det(s2) / mc.Det(s1)))
+    assert mc.proved_equal(derived, mc.from_sympy(right))
+    no_half = right + half * mc.Tr(s2.I, s1)
+    wrong_metric = right - half * mc.Form(m2 - m1, s2.I, m2 - m1) + half * mc.Form(m2 - m1, s1.I, m2 - m1)
+    assert not mc.proved_equal(derived, mc.from_sympy(no_half))
+    assert not mc.proved_equal(derived, mc.from_sympy(wrong_metric))
+
+
+def test_wrong_display_form_is_refused():
+    with pytest.raises(AssertionError):
+        gg._settled(gg.fisher_poly("negative_hessian"), 2 * gg.fisher_display(), "Fisher")
+
+
+def test_expansion_coefficients():
+    """c₂ = ½F[Δ,Δ] and c₃ = −½aᵀΣ⁻¹AΣ⁻¹a − ⅓tr((Σ⁻¹A)³) by both routes."""
+    s, a, am = sp.MatrixSymbol("Sigma", D, D), sp.MatrixSymbol("a", D, 1), sp.MatrixSymbol("A", D, D)
+    c3 = -mc.Form(a, s.I, am, s.I, a) / 2 - mc.Tr(s.I, am, s.I, am, s.I, am) / 3
+    for route in ("taylor", "definition"):
+        c = gg.expansion_coefficients(route)
+        assert c[0].is_zero() and c[1].is_zero()
+        assert mc.proved_equal(c[2], mc.from_sympy(gg.quadratic_display()))
+        assert mc.proved_equal(c[3], mc.from_sympy(c3))
+
+
+def test_front_door_symbolic_d():
+    fam = sg.MultivariateGaussian(D)
+    assert fam == sg.MultivariateGaussian(D, "full")
+    latex = sg.kl(fam).latex()
+    assert r"\operatorname{tr}" in latex and r"\det" in latex and r"\Sigma_{2}^{-1}" in latex
+    assert mc.proved_equal(mc.from_sympy(sg.kl(fam, "bregman").result), gg.kl_poly("definition"))
+    assert r"\ln\det" in sg.entropy(fam).latex()
+    assert sg.fisher(fam, "kl_hessian").result == gg.fisher_display()
+    n = sp.Symbol("n", integer=True, positive=True)
+    assert n in sg.kl(sg.MultivariateGaussian(n)).result.free_symbols
+    assert sg.expansion(fam).result.has(sp.Order)
+
+
+def test_front_door_refusals():
+    with pytest.raises(InvalidSizeError, match="covariance='full'"):
+        sg.MultivariateGaussian(D, "diagonal")
+    with pytest.raises(InvalidSizeError, match="got d=m"):
+        sg.MultivariateGaussian(sp.Symbol("m", negative=True))
+    with pytest.raises(InvalidSizeError, match="at most 200"):
+        sg.MultivariateGaussian(201, "full")
+    with pytest.raises(UnknownQuantityError, match="unknown route"):
+        sg.kl(sg.MultivariateGaussian(D), "nope")
+    with pytest.raises(UnknownQuantityError, match="no numeric function"):
+        sg.kl(sg.MultivariateGaussian(D)).numpy()
+
+
+def test_specialized_equals_explicit_numerically_at_d2():
+    """The matrix-notation path at d = 2 gives the explicit family's compiled values."""
+    from symgeom.families.general_gaussian import specialized_full
+
+    explicit, special = sg.MultivariateGaussian(2, "full"), specialized_full(2, "mean_cov")
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        a, b = rng.standard_normal((2, 2)), rng.standard_normal((2, 2))
+        s1, s2 = a @ a.T + 0.5 * np.eye(2), b @ b.T + 0.5 * np.eye(2)
+        m1, m2 = rng.standard_normal(2), rng.standard_normal(2)
+        # 1e-13: a few float64 roundings of O(1) quantities with cond(Σ) ≲ 10².
+        for quantity, args in (("fisher", (m1, s1)), ("entropy", (m1, s1))):
+            want = sg.derive.derive(quantity, explicit).numpy()(*args)
+            got = sg.derive.derive(quantity, special).numpy()(*args)
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(sg.kl(special).numpy()(m1, s1, m2, s2),
+                                   sg.kl(explicit).numpy()(m1, s1, m2, s2), rtol=1e-13)
+
+
+def test_large_d_steps_say_specialized():
+    fam = sg.MultivariateGaussian(50, "full")
+    d = sg.kl(fam)
+    assert "specialize d = 50" in d.steps[-1].justification
+    assert d.result.has(mc.Tr) and not d.result.has(sp.Symbol("Sigma1_1"))
+    assert sg.routes("fisher", fam) == ("score_covariance", "negative_hessian", "kl_hessian")
+
+
+@pytest.mark.parametrize("lemma", sorted(checks.LEMMAS))
+def test_lemmas_at_small_d(lemma):
+    for d in (1, 2):
+        assert checks.lemma_check.__wrapped__(lemma, d).status == PROVED
+
+
+def test_inverse_rule_every_d(monkeypatch):
+    assert checks.inverse_rule_general.__wrapped__().status == PROVED
+    original = mc.derivative
+    monkeypatch.setattr(mc, "derivative", lambda poly, direction: -original(poly, direction))
+    assert checks.inverse_rule_general.__wrapped__().status != PROVED
+
+
+def test_lemma_check_can_fail(monkeypatch):
+    """Break the ln det rule (tr(Σ⁻¹A) → tr(ΣA)) and the general routes no longer agree."""
+    original = mc.derivative
+
+    def broken(poly, direction):
+        out = original(poly, direction)
+        return mc.substitute(out, {("Sigma", -1): mc.mat(("Sigma", 1))}) if "Sigma" in direction else out
+
+    monkeypatch.setattr(gg, "derivative", broken)
+    for fn in (gg.fisher_poly,):
+        fn.cache_clear()
+    try:
+        assert not mc.proved_equal(gg.fisher_poly("negative_hessian"), gg.fisher_poly("kl_hessian"))
+    finally:
+        gg.fisher_poly.cache_clear()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quantity", ["kl", "fisher", "entropy", "expansion"])
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_specializations_against_concrete_derivations(quantity, d):
+    if quantity == "expansion" and d not in checks.EXPANSION_SIZES:
+        pytest.skip("the d = 3 expansion is only checked numerically within the time limit")
+    for route in gg.ROUTES[quantity]:
+        assert checks.specialization_agrees.__wrapped__(quantity, route, d).status == PROVED
+
+
+def test_verify_of_a_specialized_size_points_to_the_general_rows():
+    with pytest.raises(sg.SymgeomError, match="general-d matrix result"):
+        sg.verify(sg.MultivariateGaussian(7, "full"))
+
+
+def test_backends_refuse_matrix_notation_at_once():
+    fam = sg.MultivariateGaussian(7, "full")
+    for quantity in ("kl", "entropy", "fisher"):
+        with pytest.raises(UnknownQuantityError, match="matrix-notation"):
+            sg.derive.derive(quantity, fam).torch()
+    with pytest.raises(UnknownQuantityError, match="matrix-notation"):
+        sg.kl(sg.MultivariateGaussian(D)).jax()
+    with pytest.raises(UnknownQuantityError, match="no compiled function"):
+        sg.expansion(fam).numpy()
