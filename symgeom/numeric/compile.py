@@ -19,6 +19,7 @@ import numpy as np
 from symgeom.errors import InvalidParameterError, UnknownQuantityError
 from symgeom.numeric import finite
 from symgeom.numeric import kl as kl_kernels
+from symgeom.numeric.dilation import rescaled
 from symgeom.numeric.inputs import (
     Input,
     RangeObserver,
@@ -321,7 +322,7 @@ def _make(derivation: Derivation) -> _Built:
         sig = Signature(derivation.quantity, family.label, one, out, _formula(derivation))
         if finite.supported(family):
             return _Built(_finite_kernel(family, derivation.quantity), sig, 1)
-        return _Built(_lambdified(derivation, family, 1), sig, 1)
+        return _Built(_dilated(derivation, family) or _lambdified(derivation, family, 1), sig, 1)
     scalar = tuple(Input(str(s), "(...)", "real", "scalar", "interval") for s in derivation.arguments)
     sig = Signature(derivation.quantity, family.label, scalar, "(...)", _formula(derivation))
     return _Built(_lambdified_flat(derivation), sig, 0)
@@ -412,6 +413,24 @@ def _lambdified(
         for point in range(points):
             scalars += unpack(family, tuple(arrays[point * per_point : (point + 1) * per_point]))
         return _stack(list(function(*scalars)), shape, np.result_type(*arrays))
+
+    return kernel
+
+
+def _dilated(derivation: Derivation, family: Family) -> Kernel | None:
+    """Entropy or Fisher evaluated through the family's scale symmetry
+    (:mod:`symgeom.numeric.dilation`): at parameters of order 1, mapped back exactly."""
+    function, shape = _entry_functions(derivation)
+
+    def evaluate(scalars: list[np.ndarray]) -> np.ndarray:
+        return _stack(list(function(*scalars)), shape, np.result_type(*scalars))
+
+    scaled = rescaled(family, derivation.quantity, evaluate)
+    if scaled is None:
+        return None
+
+    def kernel(*arrays: np.ndarray) -> np.ndarray:
+        return scaled(unpack(family, arrays))[()]
 
     return kernel
 
