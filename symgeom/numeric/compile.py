@@ -30,6 +30,7 @@ from symgeom.numeric.inputs import (
     unpack,
     validate,
 )
+from symgeom.numeric.precision import precision_form, to_precision
 from symgeom.numeric.structure import kl_structure
 from symgeom.numeric.symbolic import expanded_kl
 
@@ -419,18 +420,23 @@ def _lambdified(
 
 def _dilated(derivation: Derivation, family: Family) -> Kernel | None:
     """Entropy or Fisher evaluated through the family's scale symmetry
-    (:mod:`symgeom.numeric.dilation`): at parameters of order 1, mapped back exactly."""
-    function, shape = _entry_functions(derivation)
+    (:mod:`symgeom.numeric.dilation`), at parameters of order 1 and mapped back exactly, with
+    covariance arguments entering through their inverse where every entry is a polynomial in it
+    (:mod:`symgeom.numeric.precision`).  None when neither applies."""
+    inverse = precision_form(family, derivation.result) if derivation.quantity == "fisher" else None
+    function, shape = _entry_functions(derivation, None if inverse is None else lambda _: inverse)
 
     def evaluate(scalars: list[np.ndarray]) -> np.ndarray:
-        return _stack(list(function(*scalars)), shape, np.result_type(*scalars))
+        arguments = scalars if inverse is None else to_precision(family, scalars)
+        return _stack(list(function(*arguments)), shape, np.result_type(*scalars))
 
     scaled = rescaled(family, derivation.quantity, evaluate)
-    if scaled is None:
+    if scaled is None and inverse is None:
         return None
+    chosen = evaluate if scaled is None else scaled
 
     def kernel(*arrays: np.ndarray) -> np.ndarray:
-        return scaled(unpack(family, arrays))[()]
+        return chosen(unpack(family, arrays))[()]
 
     return kernel
 

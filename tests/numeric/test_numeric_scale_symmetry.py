@@ -111,3 +111,17 @@ def test_dilation_weights_are_read_from_the_log_density() -> None:
     assert dilation_weights(sg.MultivariateGaussian(2, "full")) == (1, 1, 2, 2, 2)
     assert dilation_weights(sg.Gaussian("mean_logstd")) is None  # log σ shifts, it does not scale
     assert dilation_weights(sg.Beta()) is None  # (0, 1) is not invariant under x ↦ cx
+
+
+def test_full_covariance_fisher_at_condition_number_1e12() -> None:
+    """Entries through Σ⁻¹ (numpy.linalg.inv): error ≈ cond·ε ≈ 10⁻⁴ of the largest entry, as for
+    the inverse itself; the cofactor/det form was 430 % off here."""
+    fisher = sg.fisher(sg.MultivariateGaussian(3, "full")).numpy()
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        q, _r = np.linalg.qr(rng.normal(size=(3, 3)))
+        cov = q @ np.diag([1.0, 1e-6, 1e-12]) @ q.T
+        cov = (cov + cov.T) / 2
+        want = _fisher_mvn(cov)
+        error = np.max(np.abs(fisher(np.zeros(3), cov) - want)) / np.max(np.abs(want))
+        assert error <= 1e12 * np.finfo(float).eps * 10
