@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from symgeom.errors import InvalidParameterError, UnknownQuantityError
-from symgeom.numeric import finite
+from symgeom.numeric import finite, kernels
 from symgeom.numeric import kl as kl_kernels
+from symgeom.numeric.decompose import kl_div_form
 from symgeom.numeric.dilation import rescaled
 from symgeom.numeric.inputs import (
     Input,
@@ -32,7 +33,7 @@ from symgeom.numeric.inputs import (
 )
 from symgeom.numeric.precision import precision_form, to_precision
 from symgeom.numeric.structure import kl_structure
-from symgeom.numeric.symbolic import expanded_kl
+from symgeom.numeric.symbolic import KLDiv, expanded_kl
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -314,7 +315,7 @@ def _make(derivation: Derivation) -> _Built:
             return built
         spec = _named(one, "_1") + _named(one, "_2")
         return _Built(
-            _lambdified(derivation, family, 2, form=expanded_kl),
+            _lambdified(derivation, family, 2, form=_kl_div_or_expanded),
             Signature("kl", family.label, spec, "(...)", "lambdified: " + _formula(derivation)),
             2,
         )
@@ -327,6 +328,12 @@ def _make(derivation: Derivation) -> _Built:
     scalar = tuple(Input(str(s), "(...)", "real", "scalar", "interval") for s in derivation.arguments)
     sig = Signature(derivation.quantity, family.label, scalar, "(...)", _formula(derivation))
     return _Built(_lambdified_flat(derivation), sig, 0)
+
+
+def _kl_div_or_expanded(kl: Any) -> Any:
+    """A KL with no exponential-family form as a proved sum of kl_div terms
+    (:func:`symgeom.numeric.decompose.kl_div_form`), else multiplied out (:func:`expanded_kl`)."""
+    return kl_div_form(kl) or expanded_kl(kl)
 
 
 def _finite_kernel(family: Family, quantity: str) -> Kernel:
@@ -375,7 +382,12 @@ def _entry_functions(
     explicit = {i: explicit_sum_function(e, arguments) for i, e in enumerate(entries) if e.has(sp.Sum)}
     plain = [i for i in range(len(entries)) if i not in explicit]
     joint = sp.lambdify(
-        arguments, [with_zero_logs(entries[i]) for i in plain], modules=list(MODULES), cse=True
+        arguments,
+        [with_zero_logs(entries[i]) for i in plain],
+        modules=[{"kl_div": kernels.kl_div}, *MODULES],
+        # kl_div(a, b) prints the exact difference factor(a − b) it needs; common subexpressions
+        # would hand it b = x₀ and so d = 1 − x₀, rounded.
+        cse=not any(e.has(KLDiv) for e in entries),
     )
     if not explicit:
         return joint, shape
