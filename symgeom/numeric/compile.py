@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from symgeom.errors import InvalidParameterError, UnknownQuantityError
-from symgeom.numeric import finite, kernels
+from symgeom.numeric import finite, kernels, special
 from symgeom.numeric import kl as kl_kernels
 from symgeom.numeric.decompose import kl_div_form
 from symgeom.numeric.dilation import rescaled
@@ -384,7 +384,7 @@ def _entry_functions(
     joint = sp.lambdify(
         arguments,
         [with_zero_logs(entries[i]) for i in plain],
-        modules=[{"kl_div": kernels.kl_div}, *MODULES],
+        modules=[{"kl_div": kernels.kl_div, "polygamma": special.polygamma}, *MODULES],
         # kl_div(a, b) prints the exact difference factor(a − b) it needs; common subexpressions
         # would hand it b = x₀ and so d = 1 − x₀, rounded.
         cse=not any(e.has(KLDiv) for e in entries),

@@ -28,14 +28,23 @@ def _bregman_source() -> str:
     from symgeom.numeric import bregman, finite
 
     parts = [
-        f"NODES = {bregman.NODES}\nSWITCH = {bregman.SWITCH!r}\n",
+        f"NODES = {bregman.NODES}\nSWITCH = {bregman.SWITCH!r}\nRHO = {bregman.RHO!r}\n",
         inspect.getsource(bregman._rule),
-        "_T, _W = _rule()\n",
+        "_T, _W = _rule()\n_TWO = _rule(2)\n",
         inspect.getsource(bregman.bregman_kl),
+        inspect.getsource(bregman._quadrature),
         inspect.getsource(finite.logsumexp_args),
         inspect.getsource(finite.entr_log),
     ]
     return "\n\n".join(parts)
+
+
+def _special_source() -> str:
+    """symgeom/numeric/special.py (polygamma) without its docstring and imports."""
+    from symgeom.numeric import special
+
+    text = pathlib.Path(special.__file__).read_text()
+    return text.split("from scipy import special\n", 1)[1]
 
 
 def _import(name: str) -> str:
@@ -62,7 +71,7 @@ def kl_module(family: Family) -> str:
 
     function = stable_numpy(family)
     source = inspect.getsource(function).replace("def _lambdifygenerated(", "def kl(", 1)
-    provided = {"kl_div", "chi", "bregman_kl", "logsumexp_args", "entr_log"}
+    provided = {"kl_div", "chi", "bregman_kl", "logsumexp_args", "entr_log", "polygamma"}
     numpy_names = sorted(n for n in _names(function.__code__) if n not in provided)
     imports = "\n".join(_import(n) for n in numpy_names)
     args = ", ".join(str(s) for s in family.symbols(1) + family.symbols(2))
@@ -73,8 +82,10 @@ def kl_module(family: Family) -> str:
         '"""\n\n'
         "from __future__ import annotations\n\n"
         "import math\n"
-        "from collections.abc import Callable\n\n"
+        "from collections.abc import Callable\n"
+        "from math import factorial\n\n"
         "import numpy as np\n"
+        "from scipy import special\n"
         f"{imports}\n"
     )
-    return "\n".join([header, _kernels_source(), _bregman_source(), "", source])
+    return "\n".join([header, _kernels_source(), _special_source(), _bregman_source(), "", source])

@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
 from symgeom.families.base import Family
-from symgeom.numeric import kernels
+from symgeom.numeric import kernels, special
 from symgeom.numeric.bregman import BregmanKL, bregman_form, bregman_kl
 from symgeom.numeric.structure import kl_structure
 
@@ -186,7 +186,12 @@ def _full_gaussian_form(family: Family, one: list[sp.Symbol], two: list[sp.Symbo
 def stable_numpy(family: Family) -> Callable[..., object]:
     """``stable_kl(family)`` lambdified with kl_div and χ printed as the stable NumPy kernels."""
     args = family.symbols(1) + family.symbols(2)
-    namespace = {"kl_div": kernels.kl_div, "chi": kernels.chi, "bregman_kl": bregman_kl}
+    namespace = {
+        "kl_div": kernels.kl_div,
+        "chi": kernels.chi,
+        "bregman_kl": bregman_kl,
+        "polygamma": special.polygamma,
+    }
     return sp.lambdify(args, stable_kl(family), modules=[namespace, "scipy", "numpy"])
 
 
