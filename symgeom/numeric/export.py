@@ -28,10 +28,12 @@ def _bregman_source() -> str:
     from symgeom.numeric import bregman, finite
 
     parts = [
-        f"NODES = {bregman.NODES}\nSWITCH = {bregman.SWITCH!r}\nRHO = {bregman.RHO!r}\n",
+        f"NODES = {bregman.NODES}\nSWITCH = {bregman.SWITCH!r}\nRHO = {bregman.RHO!r}\n"
+        f"CLOSE = {bregman.CLOSE!r}\n",
         inspect.getsource(bregman._rule),
         "_T, _W = _rule()\n_TWO = _rule(2)\n",
         inspect.getsource(bregman.bregman_kl),
+        inspect.getsource(bregman._remainder),
         inspect.getsource(bregman._quadrature),
         inspect.getsource(finite.logsumexp_args),
         inspect.getsource(finite.entr_log),
