@@ -31,7 +31,8 @@ def _bregman_source() -> str:
         f"NODES = {bregman.NODES}\nSWITCH = {bregman.SWITCH!r}\nRHO = {bregman.RHO!r}\n"
         f"CLOSE = {bregman.CLOSE!r}\n",
         inspect.getsource(bregman._rule),
-        "_T, _W = _rule()\n_TWO = _rule(2)\n",
+        "_T, _W = _rule()\n_TWO = _rule(2)\n"
+        "_T_HALVES, _W_HALVES = np.concatenate([_T / 2, 0.5 + _T / 2]), np.concatenate([_W / 2, _W / 2])\n",
         inspect.getsource(bregman.bregman_kl),
         inspect.getsource(bregman._remainder),
         inspect.getsource(bregman._quadrature),
