@@ -141,7 +141,8 @@ def _remainder(
     ρ ≤ RHO.  Those keep it (a pair perturbed by 10⁻⁶ has ρ ≈ 10⁻⁶); the rest get 24 nodes on
     [0, 1] and on its two halves, the difference estimating the error of the latter.  With a
     ``fallback`` (direct values and their error bound), a pair whose estimate exceeds that bound
-    takes the direct value instead.
+    takes the direct value instead, and one whose direct value is already within 10⁻¹² skips the
+    quadrature.
     """
     (t1, t2), (w1, w2) = (x.astype(dtype) for x in _TWO)
     # Both nodes in one call (t of shape (2, 1, …)): the parts of f free of t are computed once.
@@ -151,6 +152,12 @@ def _remainder(
     slope = np.abs(g2 - g1) / ((t2 - t1) * np.maximum(np.abs(g1), np.abs(g2)))
     value = w1 * f1 + w2 * f2
     steep = ~(slope <= RHO)
+    if fallback is not None and np.any(steep):
+        # A direct value already within 10⁻¹² (relative) needs no quadrature.
+        direct, bound = fallback
+        settled = steep & (bound <= 1e-12 * np.abs(direct))
+        value[settled] = direct[settled]
+        steep &= ~settled
     if np.any(steep):
         rest = [x[steep] for x in args]
         whole = _quadrature(integrand, rest, dtype, _T, _W)
