@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from symgeom.errors import InvalidParameterError, UnknownQuantityError
-from symgeom.numeric import finite
+from symgeom.numeric import finite, kernels, special
 from symgeom.numeric import kl as kl_kernels
+from symgeom.numeric.decompose import kl_div_form
+from symgeom.numeric.dilation import rescaled
 from symgeom.numeric.inputs import (
     Input,
     RangeObserver,
@@ -29,8 +31,9 @@ from symgeom.numeric.inputs import (
     unpack,
     validate,
 )
+from symgeom.numeric.precision import precision_form, to_precision
 from symgeom.numeric.structure import kl_structure
-from symgeom.numeric.symbolic import expanded_kl
+from symgeom.numeric.symbolic import KLDiv, expanded_kl
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -323,7 +326,7 @@ def _make(derivation: Derivation) -> _Built:
             return built
         spec = _named(one, "_1") + _named(one, "_2")
         return _Built(
-            _lambdified(derivation, family, 2, form=expanded_kl),
+            _lambdified(derivation, family, 2, form=_kl_div_or_expanded),
             Signature("kl", family.label, spec, "(...)", "lambdified: " + _formula(derivation)),
             2,
         )
@@ -332,10 +335,16 @@ def _make(derivation: Derivation) -> _Built:
         sig = Signature(derivation.quantity, family.label, one, out, _formula(derivation))
         if finite.supported(family):
             return _Built(_finite_kernel(family, derivation.quantity), sig, 1)
-        return _Built(_lambdified(derivation, family, 1), sig, 1)
+        return _Built(_dilated(derivation, family) or _lambdified(derivation, family, 1), sig, 1)
     scalar = tuple(Input(str(s), "(...)", "real", "scalar", "interval") for s in derivation.arguments)
     sig = Signature(derivation.quantity, family.label, scalar, "(...)", _formula(derivation))
     return _Built(_lambdified_flat(derivation), sig, 0)
+
+
+def _kl_div_or_expanded(kl: Any) -> Any:
+    """A KL with no exponential-family form as a proved sum of kl_div terms
+    (:func:`symgeom.numeric.decompose.kl_div_form`), else multiplied out (:func:`expanded_kl`)."""
+    return kl_div_form(kl) or expanded_kl(kl)
 
 
 def _finite_kernel(family: Family, quantity: str) -> Kernel:
@@ -384,7 +393,12 @@ def _entry_functions(
     explicit = {i: explicit_sum_function(e, arguments) for i, e in enumerate(entries) if e.has(sp.Sum)}
     plain = [i for i in range(len(entries)) if i not in explicit]
     joint = sp.lambdify(
-        arguments, [with_zero_logs(entries[i]) for i in plain], modules=list(MODULES), cse=True
+        arguments,
+        [with_zero_logs(entries[i]) for i in plain],
+        modules=[{"kl_div": kernels.kl_div, "polygamma": special.polygamma}, *MODULES],
+        # kl_div(a, b) prints the exact difference factor(a − b) it needs; common subexpressions
+        # would hand it b = x₀ and so d = 1 − x₀, rounded.
+        cse=not any(e.has(KLDiv) for e in entries),
     )
     if not explicit:
         return joint, shape
@@ -423,6 +437,29 @@ def _lambdified(
         for point in range(points):
             scalars += unpack(family, tuple(arrays[point * per_point : (point + 1) * per_point]))
         return _stack(list(function(*scalars)), shape, np.result_type(*arrays))
+
+    return kernel
+
+
+def _dilated(derivation: Derivation, family: Family) -> Kernel | None:
+    """Entropy or Fisher evaluated through the family's scale symmetry
+    (:mod:`symgeom.numeric.dilation`), at parameters of order 1 and mapped back exactly, with
+    covariance arguments entering through their inverse where every entry is a polynomial in it
+    (:mod:`symgeom.numeric.precision`).  None when neither applies."""
+    inverse = precision_form(family, derivation.result) if derivation.quantity == "fisher" else None
+    function, shape = _entry_functions(derivation, None if inverse is None else lambda _: inverse)
+
+    def evaluate(scalars: list[np.ndarray]) -> np.ndarray:
+        arguments = scalars if inverse is None else to_precision(family, scalars)
+        return _stack(list(function(*arguments)), shape, np.result_type(*scalars))
+
+    scaled = rescaled(family, derivation.quantity, evaluate)
+    if scaled is None and inverse is None:
+        return None
+    chosen = evaluate if scaled is None else scaled
+
+    def kernel(*arrays: np.ndarray) -> np.ndarray:
+        return chosen(unpack(family, arrays))[()]
 
     return kernel
 

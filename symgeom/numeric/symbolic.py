@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
 from symgeom.families.base import Family
-from symgeom.numeric import kernels
+from symgeom.numeric import kernels, special
 from symgeom.numeric.bregman import BregmanKL, bregman_form, bregman_kl
 from symgeom.numeric.structure import kl_structure
 
@@ -139,8 +139,9 @@ def stable_kl(family: Family) -> sp.Expr:
 
     Softmax families (categorical, Bernoulli): Σ kl_div over the probabilities, or Σ qᵢχ(Δℓᵢ) over
     the log-probabilities of the logits; Gaussians: ½[z² + kl_div(1, σ₁²/σ₂²)] per coordinate, or
-    the full-covariance form; every other exponential family: :class:`BregmanKL` (see
-    :mod:`symgeom.numeric.bregman`).
+    the full-covariance form; a log-partition that is a sum of exponentials and logarithms of
+    affine forms: Σ kl_div (:mod:`symgeom.numeric.separable`); every other exponential family:
+    :class:`BregmanKL` (see :mod:`symgeom.numeric.bregman`).
     """
     if family.exponential_form is None:
         raise NotImplementedError(f"{family.label} is not an exponential family: see expanded_kl")
@@ -159,7 +160,9 @@ def stable_kl(family: Family) -> sp.Expr:
         )
     if shape.kind == "normal_full":
         return _full_gaussian_form(family, one, two, len(family.variables))
-    return bregman_form(family)
+    from symgeom.numeric.separable import separable_form
+
+    return separable_form(family) or bregman_form(family)
 
 
 def _full_gaussian_form(family: Family, one: list[sp.Symbol], two: list[sp.Symbol], d: int) -> sp.Expr:
@@ -186,7 +189,12 @@ def _full_gaussian_form(family: Family, one: list[sp.Symbol], two: list[sp.Symbo
 def stable_numpy(family: Family) -> Callable[..., object]:
     """``stable_kl(family)`` lambdified with kl_div and χ printed as the stable NumPy kernels."""
     args = family.symbols(1) + family.symbols(2)
-    namespace = {"kl_div": kernels.kl_div, "chi": kernels.chi, "bregman_kl": bregman_kl}
+    namespace = {
+        "kl_div": kernels.kl_div,
+        "chi": kernels.chi,
+        "bregman_kl": bregman_kl,
+        "polygamma": special.polygamma,
+    }
     return sp.lambdify(args, stable_kl(family), modules=[namespace, "scipy", "numpy"])
 
 

@@ -39,9 +39,9 @@ def test_exported_generic_kl_matches_numpy(tmp_path: pathlib.Path) -> None:
     p = rng.uniform(1e-6, 1 - 1e-6, 10_000)
     q = np.where(rng.random(p.size) < 0.5, p * (1 + 1e-9 * rng.uniform(-1, 1, p.size)), rng.random(p.size))
     got = module.kl(p, q)
-    # Not always bit-equal: NumPy's SIMD log can differ by 1 ulp with the alignment of a
-    # temporary, and the direct form A₂ − A₁ − g amplifies that at most 1/SWITCH = 100×.
-    np.testing.assert_allclose(got, kl_function(binomial())(p, q), rtol=100 * 2.3e-16, atol=0)
+    # Bit for bit: the same source, and every routine imported from where lambdify bound it
+    # (log1p from scipy.special, not NumPy's, which differs by an ulp).
+    np.testing.assert_array_equal(got, kl_function(binomial())(p, q))
     assert np.all(got >= 0)
 
 
@@ -50,7 +50,19 @@ def test_exported_exponential_kl_matches(tmp_path: pathlib.Path) -> None:
     rng = np.random.default_rng(1)
     a = 10.0 ** rng.uniform(-50, 50, 1000)
     b = a * (1 + 10.0 ** rng.uniform(-14, 0, 1000))
-    np.testing.assert_allclose(module.kl(a, b), kl_function(exponential())(a, b), rtol=100 * 2.3e-16, atol=0)
+    np.testing.assert_array_equal(module.kl(a, b), kl_function(exponential())(a, b))
+
+
+@pytest.mark.parametrize("family", [sg.Gamma(), sg.Beta(), sg.Poisson()], ids=str)
+def test_exported_kl_is_bit_identical_on_the_benchmark_data(family: Family, tmp_path: pathlib.Path) -> None:
+    """The data of benchmarks/kl_generic_speed.py (10⁴ rows): far pairs and pairs 10⁻⁶ apart."""
+    module = _load(family, tmp_path)
+    rng = np.random.default_rng(0)
+    n = 10_000
+    first = [np.exp(rng.normal(size=n)) for _ in family.symbols(1)]
+    near = 1 + 1e-6 * rng.uniform(-1, 1, n)
+    for second in ([np.exp(rng.normal(size=n)) for _ in first], [x * near for x in first]):
+        np.testing.assert_array_equal(module.kl(*first, *second), kl_function(family)(*first, *second))
 
 
 @pytest.mark.parametrize("family", [sg.Gaussian("mean_logstd"), sg.Bernoulli("prob")], ids=str)
@@ -60,9 +72,9 @@ def test_exported_catalog_form_matches_its_lambdified_stable_form(
     module = _load(family, tmp_path)
     rng = np.random.default_rng(2)
     args = [rng.uniform(0.01, 0.99, 100) for _ in family.symbols(1) + family.symbols(2)]
-    # Same code and ufuncs; NumPy's SIMD exp/log differ by an ulp with alignment, which the
-    # kl_div cancellation can grow by a few dozen ulps at most.
-    np.testing.assert_allclose(module.kl(*args), stable_numpy(family)(*args), rtol=1e-14, atol=0)
+    # The same lambdified form and routines: bit for bit.  (The catalog charts' .numpy() uses the
+    # hand-vectorized kernels of symgeom.numeric.kl instead, which agree to ~5e-14, not bitwise.)
+    np.testing.assert_array_equal(module.kl(*args), stable_numpy(family)(*args))
 
 
 def test_export_is_deterministic() -> None:
