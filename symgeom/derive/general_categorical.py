@@ -30,6 +30,8 @@ from symgeom.derive.indexed import (
     specialize,
     specialize_open,
 )
+from symgeom.derive.notation import Remainder, T, Tex
+from symgeom.errors import SymgeomError, UnknownQuantityError
 from symgeom.families.general import LAST, IndexedFamily
 
 KL_LATEX = r"D_{\mathrm{KL}}\left(p_{\theta_{1}} \,\|\, p_{\theta_{2}}\right)"
@@ -183,9 +185,127 @@ def fisher_negative_hessian(family: IndexedFamily) -> Derivation:
                        r"F_{ab}(\theta)", steps, result, ())
 
 
+def _natural(family: IndexedFamily, point: int | None, index: sp.Expr) -> sp.Expr:
+    """ηᵢ(θ) = log(pᵢ(θ)/p_k(θ)) at ``point``."""
+    chart = family.chart
+    return sp.log(chart.reference_at(point, index) / chart.reference_at(point, LAST))
+
+
+@cache
+def entropy_definition(family: IndexedFamily) -> Derivation:
+    """H(θ) = −E[log p(x|θ)] = −Σᵢ₌₁ᵏ pᵢ log pᵢ."""
+    result = canonical(_expect(family, -_log_density(family, None), None, ()))
+    steps = [
+        Step(sp.Symbol(r"-\mathbb{E}_{\theta}[\log p(x|\theta)]"), "definition of the entropy",
+             facts=(sp.Eq(sp.Symbol("log p"), _log_density(family, None)),)),
+        Step(result, "sum over the k one-hot outcomes e_j: x_i = δ_ij collapses the inner sum"),
+    ]
+    return _derivation(family, "entropy", "definition", "Entropy", r"H(\theta)", steps, result, ())
+
+
+@cache
+def entropy_log_partition(family: IndexedFamily) -> Derivation:
+    """H(θ) = A(η) − Σ_{a<k} η_a ∂_aA(η) − E[log h(x)], h = 1 (E[T] = ∇A)."""
+    eta = sp.IndexedBase("eta", real=True)
+    log_partition = sp.log(1 + sp.Sum(sp.exp(eta[I]), (I, 1, K - 1)))
+    gradient = in_range(sp.diff(log_partition, eta[A]).doit(), (A,))
+    inside = linear(sp.Sum(sp.exp(_natural(family, None, I)), (I, 1, K - 1)))
+    a_at = sp.log(sp.cancel(sp.together(canonical(1 + inside))))
+    gradient_at = sp.together(linear(canonical(
+        gradient.xreplace({eta[A]: _natural(family, None, A)}).replace(
+            lambda e: isinstance(e, sp.Sum),
+            lambda s: s.xreplace({eta[I]: _natural(family, None, I)})))))
+    result = canonical(a_at - sp.Sum((_natural(family, None, A) * gradient_at).xreplace({A: I}),
+                                     (I, 1, K - 1)))
+    steps = [
+        Step(sp.Symbol(r"A(\eta) - \sum_{a<k} \eta_a\,\partial_a A(\eta) - \mathbb{E}[\log h(x)]"),
+             "exponential family: log p = ηᵀT − A(η) + log h and E[T] = ∇A(η); here h = 1",
+             facts=(sp.Eq(sp.Symbol("A(eta)"), log_partition),
+                    sp.Eq(sp.Symbol("d_a A"), gradient))),
+        Step(result, "substitute η_i = log(p_i/p_k) and sum by linearity"),
+    ]
+    return _derivation(family, "entropy", "log_partition", "Entropy", r"H(\theta)", steps, result,
+                       ())
+
+
+#: Δ, the displacement of the expansion KL(θ‖θ + tΔ), in index notation.
+DELTA = sp.IndexedBase("Delta", real=True)
+
+
+def _along(family: IndexedFamily, expr: sp.Expr) -> sp.Expr:
+    """expr with θ₂ = θ₁ + tΔ (every indexed parameter of point 2 moved along Δ)."""
+    first, second = family.chart.base(1), family.chart.base(2)
+    return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == second,
+                        lambda e: first[e.indices[0]] + T * DELTA[e.indices[0]])
+
+
+@cache
+def expansion_coefficients(family: IndexedFamily) -> tuple[sp.Expr, ...]:
+    """cₙ = (1/n!) dⁿ/dtⁿ KL(θ‖θ + tΔ) at t = 0, n = 0…3, for every k (indexed sums)."""
+    along = _along(family, kl_definition(family).result)
+    out, derivative = [], along
+    for n in range(4):
+        out.append(canonical(derivative.xreplace({T: 0}) / sp.factorial(n)))
+        derivative = sp.diff(derivative, T)
+    return tuple(out)
+
+
+@cache
+def quadratic_form(family: IndexedFamily) -> sp.Expr:
+    """½ΔᵀF(θ)Δ = ½ Σ_a Σ_b Δ_a F_ab Δ_b with the general-k F_ab (Kronecker deltas collapse)."""
+    entry = fisher_score_covariance(family).result
+    inner = canonical(in_range(sp.Sum(DELTA[B] * entry, (B, 1, K - 1)).doit(), (A,)))
+    # a stays the outer index until linearity has taken the inner sums out of it
+    outer = linear(sp.Sum(sp.expand(DELTA[A] * inner), (A, 1, K - 1)))
+    return canonical(outer / 2)
+
+
+@cache
+def expansion(family: IndexedFamily) -> Derivation:
+    """KL(θ‖θ + tΔ) = c₂t² + c₃t³ + O(t⁴) for every k, with c₀ = c₁ = 0 and c₂ = ½ΔᵀFΔ."""
+    c = expansion_coefficients(family)
+    result = c[2] * T**2 + c[3] * T**3
+    remainder = Remainder(T**4)
+    steps = [
+        Step(Tex(r"\sum_{n} \frac{t^{n}}{n!} \frac{d^{n}}{dt^{n}}"
+                 r" D_{\mathrm{KL}}\left(p_{\theta} \,\|\, p_{\theta + t\Delta}\right)\Big|_{t=0}"),
+             "Taylor series in t of the general-k KL divergence along the line θ + tΔ"),
+        Step(sp.Add(c[2] * T**2, c[3] * T**3, remainder, evaluate=False),
+             "differentiate the indexed sums in t and set t = 0: c₀ = c₁ = 0 (minimum at Δ = 0)"),
+        Step(sp.Add(quadratic_form(family) * T**2, c[3] * T**3, remainder, evaluate=False),
+             "c₂ = ½ΔᵀFΔ = ½Σ_a Σ_b Δ_a F_ab Δ_b with the general-k Fisher matrix",
+             facts=(sp.Eq(Tex(r"F_{ab}(\theta)"), fisher_score_covariance(family).result,
+                          evaluate=False),)),
+    ]
+    return _derivation(family, "expansion", "taylor", "Second-order expansion of KL",
+                       r"D_{\mathrm{KL}}\left(p_{\theta} \,\|\, p_{\theta + t\Delta}\right)",
+                       steps, result, ())
+
+
 KL_ROUTES = {"definition": kl_definition, "bregman": kl_bregman}
+ENTROPY_ROUTES = {"definition": entropy_definition, "log_partition": entropy_log_partition}
+EXPANSION_ROUTES = {"taylor": expansion}
+
 FISHER_ROUTES = {"score_covariance": fisher_score_covariance,
                  "negative_hessian": fisher_negative_hessian}
+#: Every general-k route by quantity, default route first.
+ROUTES_BY_QUANTITY = {"kl": KL_ROUTES, "fisher": FISHER_ROUTES, "entropy": ENTROPY_ROUTES,
+                      "expansion": EXPANSION_ROUTES}
+
+
+def derive_general(quantity: str, family: IndexedFamily, route: str | None = None) -> Derivation:
+    """``quantity`` of the general family by ``route`` (default: the first general-k route)."""
+    table = ROUTES_BY_QUANTITY.get(quantity)
+    if table is None:
+        raise UnknownQuantityError(f"{quantity} of {family.label} is not derived for general k; "
+                                   f"accepted: {', '.join(ROUTES_BY_QUANTITY)}")
+    if route is not None and not isinstance(route, str):
+        raise SymgeomError(f"{quantity}: route must be a route name, got {type(route).__name__}")
+    name = next(iter(table)) if route is None else route
+    if name not in table:
+        raise UnknownQuantityError(f"unknown route {name!r} of {quantity} for {family.label}; "
+                                   f"accepted: {', '.join(table)}")
+    return table[name](family)
 
 
 def concrete_values(family: IndexedFamily, k: int, symbols: dict[int | None, tuple]) -> dict:
@@ -200,6 +320,15 @@ def concrete_values(family: IndexedFamily, k: int, symbols: dict[int | None, tup
 def specialized_kl(family: IndexedFamily, route: str, k: int, symbols: dict) -> sp.Expr:
     """The general-k KL of ``route`` at a concrete k, in the concrete family's symbols."""
     return specialize(KL_ROUTES[route](family).result, k, concrete_values(family, k, symbols))
+
+
+def specialized_scalar(family: IndexedFamily, quantity: str, route: str, k: int,
+                       symbols: tuple, deltas: tuple = ()) -> sp.Expr:
+    """The general-k entropy or expansion of ``route`` at a concrete k, in the concrete family's
+    symbols θ (and Δθ for the expansion; t stays t)."""
+    values = concrete_values(family, k, {None: symbols})
+    values.update({(DELTA, sp.Integer(i + 1)): s for i, s in enumerate(deltas)})
+    return specialize(ROUTES_BY_QUANTITY[quantity][route](family).result, k, values)
 
 
 def specialized_fisher(family: IndexedFamily, route: str, k: int, symbols: dict) -> sp.Matrix:

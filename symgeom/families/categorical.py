@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import cache
 
 import sympy as sp
 from sympy.core.parameters import evaluate
@@ -153,7 +153,9 @@ def _large_categorical(k: int, param: str) -> Family:
             Parameterization(
                 "probs", f"free probabilities p₁…p₍ₖ₋₁₎, p_{k} = 1 − Σ pᵢ", probs,
                 tuple(p_symbols),
-                constraints=((sp.Add(*p_symbols, evaluate=False) < 1,
+                # unevaluated: evaluating `<` asks SymPy whether a 10⁴-term sum is ≥ 1 (seconds)
+                constraints=((sp.StrictLessThan(sp.Add(*p_symbols, evaluate=False), 1,
+                                                evaluate=False),
                               "the probabilities must sum to less than 1"),),
                 arrays=(ArrayArgument("p", k - 1, "simplex"),),
             ),
@@ -167,7 +169,7 @@ def _large_categorical(k: int, param: str) -> Family:
         ),
         param=param,
         general=Specialization(
-            general_categorical, k, explicit=_small_categorical, expand=partial(_categorical_data, k)
+            general_categorical, k, explicit=_small_categorical
         ),
     )
 
@@ -224,10 +226,25 @@ def _categorical_data(k: int, param: str) -> Family:
     )
 
 
-def Categorical(k: int = 3, param: str = "probs") -> Family:  # noqa: N802 - public constructor
+def Categorical(k: int | sp.Symbol = 3, param: str = "probs") -> Family | IndexedFamily:  # noqa: N802
     """p(x|p) = Πᵢ pᵢ^{xᵢ} for one-hot x; exponential family with T = (x₁…x₍ₖ₋₁₎),
-    ηᵢ = log(pᵢ/p_k), A(η) = log(1 + Σᵢ e^{ηᵢ})."""
+    ηᵢ = log(pᵢ/p_k), A(η) = log(1 + Σᵢ e^{ηᵢ}).  A SymPy symbol ``k`` gives the family for every
+    k (index notation, :func:`general_categorical`)."""
+    if isinstance(k, sp.Symbol):
+        return general_categorical(check_symbolic_k(k, param))
     return _categorical(check_k(k), param)
+
+
+def check_symbolic_k(k: sp.Symbol, param: object) -> str:
+    """A symbolic size must be the symbol k (the general results are written in it) and must not
+    contradict k ≥ 2 being an integer; ``param`` must be a chart of the general family."""
+    if k.name != "k" or k.is_integer is False or k.is_positive is False:
+        raise InvalidSizeError(
+            f"Categorical k must be an integer >= 2 or the symbol k "
+            f"(sympy.Symbol('k', integer=True, positive=True)), got {k!r}"
+            + (" whose assumptions contradict an integer k >= 2" if k.name == "k" else "")
+        )
+    return param
 
 
 def general_categorical(param: str = "probs") -> IndexedFamily:

@@ -271,6 +271,11 @@ def _build(derivation: Derivation) -> _Built:
 
 def compile_derivation(derivation: Derivation, validate: bool = True) -> CompiledFunction:
     """The hook behind ``Derivation.numpy()``: a stable, broadcasting NumPy function, built once."""
+    if derivation.family is None:
+        raise UnknownQuantityError(
+            f"{derivation.title} has no numeric function: its size is symbolic; build a concrete "
+            "size (sg.Categorical(10)) or use symgeom.numeric.kl_function(…, any_size=True)"
+        )
     built = _build(derivation)
     return CompiledFunction(derivation.family, built.kernel, built.signature, built.points, validate)
 

@@ -1,5 +1,6 @@
-"""Checks of the general-size (symbolic k) results: routes agree for every k, and each general
-result, specialized to k = 2…4, equals the derivation that expands that concrete size.
+"""Checks of the general-size (symbolic k) results: routes agree for every k (KL, Fisher, entropy;
+for the expansion c₀ = c₁ = 0 and c₂ = ½ΔᵀFΔ), and each general result, specialized to
+k = 2…4, equals the derivation that expands that concrete size (expansion: c₂t² + c₃t³).
 
 Verdicts are honest about their kind: two general routes are *proved* equal for every k when
 their difference vanishes after splitting sums by linearity and naming the last class
@@ -14,7 +15,7 @@ import time
 import sympy as sp
 
 from symgeom.cache import cached
-from symgeom.derive import fisher, kl
+from symgeom.derive import derive
 from symgeom.derive import general_categorical as general
 from symgeom.families.categorical import Categorical, general_categorical
 from symgeom.families.general import IndexedFamily
@@ -30,17 +31,29 @@ GENERAL_FAMILIES: tuple[IndexedFamily, ...] = tuple(
 )
 
 
-@cached("general-verdict")
-def routes_agree(family: IndexedFamily, quantity: str) -> Verdict:
-    """The two general routes of ``quantity`` (kl or fisher) are equal for every k."""
+def _equal_for_every_k(first: sp.Expr, second: sp.Expr, family: IndexedFamily) -> Verdict:
     start = time.perf_counter()
-    table = general.KL_ROUTES if quantity == "kl" else general.FISHER_ROUTES
-    first, second = (route(family).result for route in table.values())
     if general.proved_equal(first, second, family):
         return Verdict(PROVED, "symbolic for every k: Σ split by linearity, p_k = 1 − Σ pᵢ",
                        time.perf_counter() - start)
-    return Verdict(FAILED, "the routes' difference did not reduce to 0 for general k",
+    return Verdict(FAILED, "the difference did not reduce to 0 for general k",
                    time.perf_counter() - start, residual=str(sp.sympify(first - second))[:200])
+
+
+@cached("general-verdict")
+def routes_agree(family: IndexedFamily, quantity: str) -> Verdict:
+    """The two general routes of ``quantity`` (kl, fisher or entropy) are equal for every k."""
+    table = general.ROUTES_BY_QUANTITY[quantity]
+    first, second = (route(family).result for route in table.values())
+    return _equal_for_every_k(first, second, family)
+
+
+@cached("general-verdict")
+def expansion_agrees(family: IndexedFamily, order: int) -> Verdict:
+    """cₙ of t ↦ KL(θ‖θ + tΔ) for every k: c₀ = c₁ = 0 and c₂ = ½ΔᵀFΔ (F_ab the general Fisher)."""
+    coefficient = general.expansion_coefficients(family)[order]
+    expected = general.quadratic_form(family) if order == 2 else sp.Integer(0)
+    return _equal_for_every_k(coefficient, expected, family)
 
 
 @cached("general-verdict")
@@ -50,10 +63,13 @@ def specialization_agrees(family: IndexedFamily, quantity: str, route: str, k: i
     if quantity == "kl":
         symbols = {1: concrete.symbols(1), 2: concrete.symbols(2)}
         specialized = general.specialized_kl(family, route, k, symbols)
-        reference = kl(concrete).result
-    else:
+    elif quantity == "fisher":
         specialized = general.specialized_fisher(family, route, k, {None: concrete.symbols()})
-        reference = fisher(concrete).result
+    else:
+        deltas = concrete.delta_symbols() if quantity == "expansion" else ()
+        specialized = general.specialized_scalar(family, quantity, route, k, concrete.symbols(),
+                                                 deltas)
+    reference = derive(quantity, concrete).result
     # The specialization is built unevaluated (for speed at large k): evaluate it for checking.
     specialized = specialized.doit()
     from symgeom.verification.catalog import proof_cover
@@ -82,11 +98,16 @@ def general_rows() -> list[tuple[str, str, str, Verdict]]:
     """(identity, statement, family label, verdict) for every check of every general family."""
     rows = []
     for family in GENERAL_FAMILIES:
-        for quantity in ("kl", "fisher"):
-            rows.append((f"general/{quantity}_routes",
-                         f"the two general-k {quantity} routes agree for every k",
-                         family.label, routes_agree(family, quantity)))
-            table = general.KL_ROUTES if quantity == "kl" else general.FISHER_ROUTES
+        for quantity, table in general.ROUTES_BY_QUANTITY.items():
+            if len(table) > 1:
+                rows.append((f"general/{quantity}_routes",
+                             f"the two general-k {quantity} routes agree for every k",
+                             family.label, routes_agree(family, quantity)))
+            else:
+                rows += [(f"general/expansion_c{n}",
+                          f"for every k, c{n} of KL(θ‖θ+tΔ) = "
+                          + ("½ΔᵀFΔ with the general-k F" if n == 2 else "0"),
+                          family.label, expansion_agrees(family, n)) for n in range(3)]
             for route in table:
                 for k in CHECK_SIZES:
                     rows.append((f"general/{quantity}/{route}@k={k}",
