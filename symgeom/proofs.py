@@ -50,6 +50,8 @@ class Document:
     sections: tuple[tuple[str, tuple[Derivation, ...]], ...]
     verdicts: tuple[tuple[str, str, str], ...] = ()  # (family label, identity, status)
     contents: tuple[str, ...] = ()
+    #: Says how the document reads when a general (symbolic-size) family leads it.
+    intro: str = ""
 
 
 #: Largest k (categorical) and d (multivariate Gaussian) whose derivations are printed: beyond
@@ -62,6 +64,54 @@ SCOPE = (
     "catalog entry (symgeom verify): proved = exact symbolic simplification to zero, checked "
     "numerically = high-precision evaluation at random points, which is not a proof."
 )
+
+
+GENERAL_INTRO = (
+    "The derivations for every {size} come first (a symbolic size: index notation, "
+    "Σᵢ sums and Kronecker deltas δ_ab); they are what a textbook prints, and each result is "
+    "also shown in the class probabilities pᵢ (qᵢ at θ₂) with p_k = 1 − Σ_{{i<k}} pᵢ. "
+    "The concrete sizes after them are checks: the identity table lists the general-{size} "
+    "identities proved for every {size} and the general results specialized to small sizes, "
+    "each proved equal to the concrete derivation."
+)
+
+
+def general_families() -> tuple:
+    """Families of symbolic size whose derivations lead the document of their family name (a
+    general family becomes the first sections of that document; its identities join the
+    table).  Any object the derivation registry dispatches (``routes``/``derive``) with a
+    ``name``, ``label`` and ``size`` symbol fits here."""
+    import sympy as sp
+
+    from symgeom.families import Categorical
+
+    k = sp.Symbol("k", integer=True, positive=True)
+    return tuple(Categorical(k, param) for param in ("probs", "logits"))
+
+
+def general_verdicts(labels: Iterable[str]) -> tuple[tuple[str, str, str], ...]:
+    """(family label, identity: statement, status) of the general-size identities of ``labels``."""
+    from symgeom.verification.general import general_rows
+
+    wanted = set(labels)
+    return tuple((label, f"{identity}: {statement}", verdict.status)
+                 for identity, statement, label, verdict in general_rows() if label in wanted)
+
+
+def printed_result(derivation: Derivation) -> Derivation:
+    """A general derivation reduced to its printed (textbook) result: its last step written
+    without a named placeholder (½ΔᵀFΔ), labelled by family and quantity."""
+    from symgeom.derive.notation import Remainder, Tex
+
+    line = next(step.expression for step in reversed(derivation.steps)
+                if not step.expression.atoms(Tex))
+    line = line.replace(lambda e: isinstance(e, Remainder), lambda e: 0) if line.has(Remainder) else line
+    label = derivation.title.split(" of ")[-1] if derivation.family is None else derivation.family.label
+    return replace(
+        derivation,
+        title=f"{QUANTITY_TITLES.get(derivation.quantity, derivation.quantity)}, {label}",
+        steps=(Step(line, label),),
+    )
 
 
 def catalog() -> tuple[Family, ...]:
@@ -121,30 +171,54 @@ def result_only(derivation: Derivation) -> Derivation:
     )
 
 
-def family_documents(families: Iterable[Family]) -> tuple[Document, ...]:
-    """One document per family name, a section per (chart or size, quantity)."""
+def family_documents(families: Iterable[Family], general: Iterable = ()) -> tuple[Document, ...]:
+    """One document per family name, a section per (chart or size, quantity).  A general family
+    of the same name leads its document: its results and derivations first, the concrete sizes
+    after them as checks."""
     grouped: dict[str, list[Family]] = {}
     for fam in families:
         grouped.setdefault(fam.name, []).append(fam)
+    leading: dict[str, list] = {}
+    for fam in general:
+        if fam.name in grouped:
+            leading.setdefault(fam.name, []).append(fam)
     docs = []
     for name in sorted(grouped):
         sections: list[tuple[str, tuple[Derivation, ...]]] = []
         results: list[Derivation] = []
         all_verdicts: list[tuple[str, str, str]] = []
+        first: list[tuple[str, tuple[Derivation, ...]]] = []
+        for fam in leading.get(name, ()):
+            for quantity, derived in derivations(fam):
+                first.append((f"{QUANTITY_TITLES[quantity]} --- {fam.label}", derived))
+                results.append(printed_result(derived[0]))
+        if results:
+            first.insert(0, (f"Results for every {_size_name(leading[name][0])}", tuple(results)))
+            all_verdicts.extend(general_verdicts(fam.label for fam in leading[name]))
+            results = []
         for fam in grouped[name]:
             if printable(fam):
                 for quantity, derived in derivations(fam):
                     sections.append((f"{QUANTITY_TITLES[quantity]} --- {fam.label}", derived))
                     results.append(result_only(derived[0]))
             all_verdicts.extend(verdicts(fam))
-        summary = ("Results (default routes)", tuple(results))
+        heading = "Checks at concrete sizes: results (default routes)" if first else \
+            "Results (default routes)"
+        summary = (heading, tuple(results))
+        shown = [*leading.get(name, ()), *(fam for fam in grouped[name] if printable(fam))]
+        intro = GENERAL_INTRO.format(size=_size_name(leading[name][0])) if first else ""
         docs.append(
             Document(
-                name, FAMILY_TITLES.get(name, name), (summary, *sections), tuple(all_verdicts),
-                tuple(f"`{fam.label}`" for fam in grouped[name] if printable(fam)),
+                name, FAMILY_TITLES.get(name, name), (*first, summary, *sections),
+                tuple(all_verdicts), tuple(f"`{fam.label}`" for fam in shown), intro,
             )
         )
     return tuple(docs)
+
+
+def _size_name(fam: object) -> str:
+    """``k`` (or ``d``): the name of a general family's size symbol."""
+    return str(fam.size)
 
 
 def general_document() -> Document:
@@ -157,6 +231,11 @@ def general_document() -> Document:
 
 
 # --- rendering ----------------------------------------------------------------------------------
+def _is_summary(heading: str) -> bool:
+    """Sections of results only (one line each), not derivations."""
+    return heading.startswith(("Results", "Checks at concrete sizes: results"))
+
+
 def _identity_latex(name: str) -> str:
     """``identity: statement`` with the identity's name as code and the statement as prose."""
     identity, _, statement = name.partition(": ")
@@ -168,9 +247,11 @@ def to_latex(doc: Document) -> str:
         "Generated by \\texttt{symgeom proofs} from SymPy derivations; do not edit by hand."
         + (" " + text_to_latex(SCOPE) if doc.verdicts else ""),
     ]
-    for index, (heading, derived) in enumerate(doc.sections):
+    if doc.intro:
+        parts.append(text_to_latex(doc.intro))
+    for heading, derived in doc.sections:
         parts.append(f"\\subsection*{{{text_to_latex(heading)}}}")
-        if index == 0 and doc.stem != "general":
+        if _is_summary(heading) and doc.stem != "general":
             parts.extend(
                 latex_render.render_block(d, fit_width=latex_render.FIT_WIDTH) for d in derived
             )
@@ -196,9 +277,11 @@ def to_markdown(doc: Document) -> str:
         "Generated by `symgeom proofs` from SymPy derivations; do not edit by hand."
         + (" " + SCOPE if doc.verdicts else ""),
     ]
-    for index, (heading, derived) in enumerate(doc.sections):
+    if doc.intro:
+        parts.append(doc.intro)
+    for heading, derived in doc.sections:
         parts.append(f"## {heading.replace('---', '—')}")
-        if index == 0 and doc.stem != "general":
+        if _is_summary(heading) and doc.stem != "general":
             parts.extend(markdown_render.render_result(d) for d in derived)
             continue
         parts.extend(markdown_render.render_derivation(d, level=3).rstrip("\n") for d in derived)
@@ -238,7 +321,8 @@ def index(docs: Iterable[Document]) -> str:
 
 def generate(families: Iterable[Family] | None = None) -> dict[str, str]:
     """File name → content of the whole proofs/ directory."""
-    docs = (*family_documents(catalog() if families is None else families), general_document())
+    docs = (*family_documents(catalog() if families is None else families, general_families()),
+            general_document())
     files = {"README.md": index(docs)}
     for doc in docs:
         files[f"{doc.stem}.tex"] = to_latex(doc)

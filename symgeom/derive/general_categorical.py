@@ -32,7 +32,7 @@ from symgeom.derive.indexed import (
 )
 from symgeom.derive.notation import Remainder, T, Tex
 from symgeom.errors import SymgeomError, UnknownQuantityError
-from symgeom.families.general import LAST, IndexedFamily
+from symgeom.families.general import LAST, LAST_PROBABILITY, IndexedFamily
 
 KL_LATEX = r"D_{\mathrm{KL}}\left(p_{\theta_{1}} \,\|\, p_{\theta_{2}}\right)"
 
@@ -99,8 +99,109 @@ def proved_equal(left: sp.Expr, right: sp.Expr, family: IndexedFamily | None = N
     return difference == 0 or sp.simplify(sp.together(difference)) == 0
 
 
+def _last_probability(family: IndexedFamily, point: int | None) -> sp.Symbol:
+    """p_k at the first point (and θ), q_k at the second."""
+    reference = family.charts[0].base(point)
+    return sp.Symbol(f"{reference}_k", positive=True)
+
+
+def textbook(family: IndexedFamily, expr: sp.Expr) -> sp.Expr:
+    """``expr`` in the class probabilities pᵢ (qᵢ at θ₂) and p_k = 1 − Σ_{i<k} pᵢ, as a textbook
+    prints it: the sum inside p_k(θ) named p_k, the chart's coordinates written through pᵢ, p_k
+    (logits: zᵢ = log(pᵢ/p_k)), sums split by linearity and each term cancelled.  Proved equal
+    to ``expr`` for every k by :func:`from_textbook` (a verify row)."""
+    reference, chart = family.charts[0], family.chart
+    for point in (1, 2):
+        last = canonical(chart.reference_at(point, LAST))
+        (total,) = last.atoms(sp.Sum)
+        unknown = sp.Dummy("total")
+        (solution,) = sp.solve(last.xreplace({total: unknown}) - _last_probability(family, point),
+                               unknown)
+        expr = canonical(expr).xreplace({total: solution})
+        if chart.from_reference is not None:
+            base, probabilities = chart.base(point), reference.base(point)
+            inverse = chart.from_reference.xreplace({
+                reference.base(None): probabilities,
+                LAST_PROBABILITY: _last_probability(family, point)})
+            expr = expr.replace(
+                lambda e, b=base: isinstance(e, sp.Indexed) and e.base == b,
+                lambda e, inv=inverse: inv.xreplace({chart.index: e.indices[0]}))
+    expr = linear(canonical(expr))
+    # the reference chart's own sums Σ pᵢ (from the logits' softmax) are 1 − p_k as well
+    for point in (1, 2):
+        total = sp.Sum(reference.base(point)[J], (J, 1, K - 1))
+        expr = expr.xreplace({total: 1 - _last_probability(family, point)})
+    expr = _tidy_terms(expr)
+    if expr.has(T):
+        powers = sp.collect(sp.expand(expr), T, evaluate=False)
+        return sp.Add(*[_merge_sums(coefficient) * power for power, coefficient in powers.items()])
+    return _merge_sums(expr)
+
+
+def _tidy_terms(expr: sp.Expr) -> sp.Expr:
+    """Each term of the expanded expression cancelled and factored; sums' bodies likewise."""
+    def tidy(e: sp.Expr) -> sp.Expr:
+        return sp.Add(*[sp.factor(sp.cancel(t)) for t in sp.Add.make_args(sp.expand(e))])
+
+    expr = expr.replace(lambda e: isinstance(e, sp.Sum),
+                        lambda s: sp.Sum(tidy(s.function), s.limits))
+    return tidy(expr)
+
+
+def _combined(expr: sp.Expr) -> sp.Expr:
+    """expr factored, each factor's logarithms combined: p log p − p log q = p log(p/q)."""
+    return sp.Mul(*[sp.logcombine(f, force=True) for f in sp.Mul.make_args(sp.factor(expr))])
+
+
+def _merge_sums(expr: sp.Expr) -> sp.Expr:
+    """Σf − Σg = Σ(f − g) over the same range; logarithms combined in the sums and in the terms
+    outside them (pᵢ log(pᵢ/qᵢ), p_k log(p_k/q_k))."""
+    merged: dict[tuple, sp.Expr] = {}
+    logs, rest = [], []
+    for term in sp.Add.make_args(expr):
+        sign, body = (-1, -term) if term.could_extract_minus_sign() else (1, term)
+        if isinstance(body, sp.Sum):
+            merged[body.limits] = merged.get(body.limits, 0) + sign * body.function
+        elif term.has(sp.log) and not term.has(sp.Sum):
+            logs.append(term)
+        else:
+            rest.append(term)
+    sums = []
+    for limits, body in merged.items():
+        body = _combined(body)
+        negative = body.could_extract_minus_sign()
+        sums.append(-sp.Sum(-body, limits) if negative else sp.Sum(body, limits))
+    return sp.Add(*sums, _combined(sp.Add(*logs)), *rest)
+
+
+def from_textbook(family: IndexedFamily, expr: sp.Expr) -> sp.Expr:
+    """The inverse of :func:`textbook`: pᵢ, p_k (and qᵢ, q_k) replaced by the chart's
+    expressions, so ``proved_equal(from_textbook(textbook(e)), e)`` checks the printed form."""
+    reference, chart = family.charts[0], family.chart
+    for point in (1, 2):
+        probabilities = reference.base(point)
+        expr = expr.replace(
+            lambda e, b=probabilities: isinstance(e, sp.Indexed) and e.base == b,
+            lambda e, p=point: chart.reference_at(p, e.indices[0]))
+        expr = expr.xreplace({_last_probability(family, point): chart.reference_at(point, LAST)})
+    return expr
+
+
+def _probabilities_fact(family: IndexedFamily) -> tuple[sp.Basic, ...]:
+    """pᵢ(θ) and p_k(θ) of the chart, shown next to the printed form."""
+    chart, reference = family.chart, family.charts[0]
+    p = reference.base(None)
+    facts = (sp.Eq(p[chart.index], chart.reference_at(None, chart.index), evaluate=False),
+             sp.Eq(_last_probability(family, None), chart.reference_at(None, LAST)))
+    return tuple(f for f in facts if f.lhs != f.rhs)
+
+
 def _derivation(family: IndexedFamily, quantity: str, route: str, title: str, symbol: str,
                 steps: list[Step], result: sp.Expr, arguments: tuple) -> Derivation:
+    printed = textbook(family, result)
+    if quantity != "expansion" and printed != steps[-1].expression:
+        steps = [*steps, Step(printed, "in the class probabilities: p_k for the last class, "
+                              "sums split by linearity", facts=_probabilities_fact(family))]
     return Derivation(quantity=quantity, route=route, family=None,
                       title=f"{title} of the Categorical family for every k ({family.param})",
                       symbol_latex=symbol, steps=tuple(steps), result=result, arguments=arguments)
@@ -113,7 +214,7 @@ def kl_definition(family: IndexedFamily) -> Derivation:
     result = canonical(_expect(family, ratio, 1, ()))
     steps = [
         Step(sp.Symbol(r"\mathbb{E}_{\theta_1}[\log p(x|\theta_1) - \log p(x|\theta_2)]"),
-             "definition of the Kullback–Leibler divergence", facts=(sp.Eq(sp.Symbol("log p"),
+             "definition of the Kullback–Leibler divergence", facts=(sp.Eq(Tex(r"\log p(x|\theta)"),
                                                                       _log_density(family, None)),)),
         Step(result, "sum over the k one-hot outcomes e_j: x_i = δ_ij collapses the inner sum"),
     ]
@@ -142,8 +243,8 @@ def kl_bregman(family: IndexedFamily) -> Derivation:
     steps = [
         Step(sp.Symbol(r"A(\eta_2) - A(\eta_1) - \sum_{a<k}(\eta_{2,a} - \eta_{1,a})\,\partial_a A(\eta_1)"),
              "exponential family: KL is the Bregman divergence of the log-partition",
-             facts=(sp.Eq(sp.Symbol("A(eta)"), log_partition),
-                    sp.Eq(sp.Symbol("d_a A"), gradient))),
+             facts=(sp.Eq(Tex(r"A(\eta)"), log_partition),
+                    sp.Eq(Tex(r"\partial_a A(\eta)"), gradient))),
         Step(result, "substitute η_i = log(p_i/p_k) at both points and sum by linearity"),
     ]
     return _derivation(family, "kl", "bregman", "KL divergence", KL_LATEX, steps, result, ())
@@ -163,7 +264,7 @@ def fisher_score_covariance(family: IndexedFamily) -> Derivation:
     result = _tidy(_expect(family, s_a * s_b, None, (A, B)))
     steps = [
         Step(sp.Symbol(r"\mathbb{E}[s_a s_b]"), "definition: the covariance of the score",
-             facts=(sp.Eq(sp.Symbol("s_a"), s_a),)),
+             facts=(sp.Eq(Tex("s_a"), s_a),)),
         Step(result, "sum over the k one-hot outcomes; δ_ak = 0 for a ≤ k − 1"),
     ]
     return _derivation(family, "fisher", "score_covariance", "Fisher information",
@@ -178,7 +279,7 @@ def fisher_negative_hessian(family: IndexedFamily) -> Derivation:
     result = _tidy(-_expect(family, second, None, (A, B)))
     steps = [
         Step(sp.Symbol(r"-\mathbb{E}[\partial_b s_a]"), "information equality",
-             facts=(sp.Eq(sp.Symbol("d_b s_a"), second),)),
+             facts=(sp.Eq(Tex(r"\partial_b s_a"), second),)),
         Step(result, "sum over the k one-hot outcomes; δ_ak = 0 for a ≤ k − 1"),
     ]
     return _derivation(family, "fisher", "negative_hessian", "Fisher information",
@@ -197,7 +298,7 @@ def entropy_definition(family: IndexedFamily) -> Derivation:
     result = canonical(_expect(family, -_log_density(family, None), None, ()))
     steps = [
         Step(sp.Symbol(r"-\mathbb{E}_{\theta}[\log p(x|\theta)]"), "definition of the entropy",
-             facts=(sp.Eq(sp.Symbol("log p"), _log_density(family, None)),)),
+             facts=(sp.Eq(Tex(r"\log p(x|\theta)"), _log_density(family, None)),)),
         Step(result, "sum over the k one-hot outcomes e_j: x_i = δ_ij collapses the inner sum"),
     ]
     return _derivation(family, "entropy", "definition", "Entropy", r"H(\theta)", steps, result, ())
@@ -220,8 +321,8 @@ def entropy_log_partition(family: IndexedFamily) -> Derivation:
     steps = [
         Step(sp.Symbol(r"A(\eta) - \sum_{a<k} \eta_a\,\partial_a A(\eta) - \mathbb{E}[\log h(x)]"),
              "exponential family: log p = ηᵀT − A(η) + log h and E[T] = ∇A(η); here h = 1",
-             facts=(sp.Eq(sp.Symbol("A(eta)"), log_partition),
-                    sp.Eq(sp.Symbol("d_a A"), gradient))),
+             facts=(sp.Eq(Tex(r"A(\eta)"), log_partition),
+                    sp.Eq(Tex(r"\partial_a A(\eta)"), gradient))),
         Step(result, "substitute η_i = log(p_i/p_k) and sum by linearity"),
     ]
     return _derivation(family, "entropy", "log_partition", "Entropy", r"H(\theta)", steps, result,
@@ -266,16 +367,21 @@ def expansion(family: IndexedFamily) -> Derivation:
     c = expansion_coefficients(family)
     result = c[2] * T**2 + c[3] * T**3
     remainder = Remainder(T**4)
+    c2, c3 = textbook(family, c[2]), textbook(family, c[3])
+    quadratic = Tex(r"\tfrac{1}{2}\Delta^{\top} F(\theta) \Delta")
     steps = [
         Step(Tex(r"\sum_{n} \frac{t^{n}}{n!} \frac{d^{n}}{dt^{n}}"
                  r" D_{\mathrm{KL}}\left(p_{\theta} \,\|\, p_{\theta + t\Delta}\right)\Big|_{t=0}"),
              "Taylor series in t of the general-k KL divergence along the line θ + tΔ"),
-        Step(sp.Add(c[2] * T**2, c[3] * T**3, remainder, evaluate=False),
-             "differentiate the indexed sums in t and set t = 0: c₀ = c₁ = 0 (minimum at Δ = 0)"),
-        Step(sp.Add(quadratic_form(family) * T**2, c[3] * T**3, remainder, evaluate=False),
+        Step(sp.Add(c2 * T**2, c3 * T**3, remainder, evaluate=False),
+             "differentiate the indexed sums in t and set t = 0: c₀ = c₁ = 0 (minimum at Δ = 0); "
+             "written in the class probabilities, p_k for the last class",
+             facts=_probabilities_fact(family)),
+        Step(sp.Add(quadratic * T**2, c3 * T**3, remainder, evaluate=False),
              "c₂ = ½ΔᵀFΔ = ½Σ_a Σ_b Δ_a F_ab Δ_b with the general-k Fisher matrix",
-             facts=(sp.Eq(Tex(r"F_{ab}(\theta)"), fisher_score_covariance(family).result,
-                          evaluate=False),)),
+             facts=(sp.Eq(Tex(r"F_{ab}(\theta)"), textbook(family, fisher_score_covariance(family).result),
+                          evaluate=False),
+                    sp.Eq(quadratic, textbook(family, quadratic_form(family)), evaluate=False))),
     ]
     return _derivation(family, "expansion", "taylor", "Second-order expansion of KL",
                        r"D_{\mathrm{KL}}\left(p_{\theta} \,\|\, p_{\theta + t\Delta}\right)",

@@ -16,7 +16,13 @@ from symgeom.families.base import (
     Parameter,
     Parameterization,
 )
-from symgeom.families.general import IndexedChart, IndexedFamily, LazyTuple, Specialization
+from symgeom.families.general import (
+    LAST_PROBABILITY,
+    IndexedChart,
+    IndexedFamily,
+    LazyTuple,
+    Specialization,
+)
 
 #: Sizes up to this are derived by expanding every component (and checked so in the catalog);
 #: larger ones specialize the general-k result (symgeom.derive.general_categorical).
@@ -264,7 +270,8 @@ def general_categorical(param: str = "probs") -> IndexedFamily:
     charts = (
         IndexedChart("probs", "free probabilities p_1…p_{k−1}", (p, p, q), i, p[i], rest(p)),
         IndexedChart("logits", "logits z_1…z_{k−1} relative to class k", (z, z, w), i,
-                     sp.exp(z[i]) / denominator(z), 1 / denominator(z)),
+                     sp.exp(z[i]) / denominator(z), 1 / denominator(z),
+                     from_reference=sp.log(p[i] / LAST_PROBABILITY)),
     )
     return IndexedFamily("categorical", "Categorical (every k)", k, sp.IndexedBase("x"), p,
                          charts, param)
