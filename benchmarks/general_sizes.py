@@ -7,7 +7,8 @@ Bars: compiled KL of Categorical(10 000, logits) ≤ 10 s; Fisher of
 MultivariateGaussian(6, diagonal, mean_logstd) and Categorical(18, logits) together ≤ 10 s;
 KL, entropy and Fisher of MultivariateGaussian(50, full) compiled ≤ 10 s (refused: not done).
 Also a size past the explicit limit against the largest explicit one (k = 7 vs k = 6), which
-shows whether the cost now grows with the size.
+shows whether the cost now grows with the size, the general-k derivations themselves (symbolic
+k, every quantity), and entropy/expansion past the old expansion limit (k = 30).
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ CASES = {
         "import symgeom as sg\nsg.fisher(sg.Categorical(7, 'logits')).numpy()",
     "Fisher, Categorical(40, logits) (specialized)":
         "import symgeom as sg\nsg.fisher(sg.Categorical(40, 'logits')).numpy()",
+    "KL + Fisher + entropy + expansion, Categorical(symbol k), both charts":
+        "import sympy as sp, symgeom as sg\nk = sp.Symbol('k', integer=True, positive=True)\n"
+        "for param in ('probs', 'logits'):\n"
+        "    fam = sg.Categorical(k, param)\n"
+        "    sg.kl(fam); sg.fisher(fam); sg.entropy(fam); sg.expansion(fam)",
+    "entropy + expansion, Categorical(30, logits) (past the old limit 20)":
+        "import symgeom as sg\nfam = sg.Categorical(30, 'logits')\n"
+        "sg.entropy(fam).result; sg.expansion(fam).result",
+    "compiled entropy, Categorical(200, logits) (specialized)":
+        "import numpy as np, symgeom as sg\n"
+        "sg.entropy(sg.Categorical(200, 'logits')).numpy()(np.zeros(200))",
     "KL + entropy + Fisher, MVN(200, diagonal, mean_logstd)":
         "import symgeom as sg\nfam = sg.MultivariateGaussian(200, 'diagonal', 'mean_logstd')\n"
         "sg.kl(fam).numpy(); sg.entropy(fam).numpy(); sg.fisher(fam).numpy()",
