@@ -67,20 +67,24 @@ SCOPE = (
 
 
 GENERAL_INTRO = (
-    "The derivations for every {size} come first (a symbolic size: index notation, "
-    "Σᵢ sums and Kronecker deltas δ_ab); they are what a textbook prints, and each result is "
-    "also shown in the class probabilities pᵢ (qᵢ at θ₂) with p_k = 1 − Σ_{{i<k}} pᵢ. "
-    "The concrete sizes after them are checks: the identity table lists the general-{size} "
-    "identities proved for every {size} and the general results specialized to small sizes, "
-    "each proved equal to the concrete derivation."
+    "The derivations for every {size} come first (a symbolic size{notation}); they are what a "
+    "textbook prints. The concrete sizes after them are checks: the identity table lists the "
+    "general-{size} identities proved for every {size} and the general results specialized to "
+    "small sizes, each proved equal to the concrete derivation."
 )
+#: What the notation of a general family's document is, by family name.
+GENERAL_NOTATION = {
+    "categorical": ": index notation, Σ sums and Kronecker deltas δ_ab; each result is also "
+                   "shown in the class probabilities pᵢ (qᵢ at θ₂) with p_k = 1 − Σ_{i<k} pᵢ",
+}
 
 
 def general_families() -> tuple:
     """Families of symbolic size whose derivations lead the document of their family name (a
-    general family becomes the first sections of that document; its identities join the
-    table).  Any object the derivation registry dispatches (``routes``/``derive``) with a
-    ``name``, ``label`` and ``size`` symbol fits here."""
+    general family becomes the first sections of that document; its identities, the rows of
+    symgeom.verification.general.general_rows with its label, join the table).  Any object the
+    derivation registry dispatches (``routes``/``derive``) with a ``name``, ``label`` and
+    ``size`` symbol fits here: ``sg.MultivariateGaussian(d)`` with a symbol d, say."""
     import sympy as sp
 
     from symgeom.families import Categorical
@@ -206,7 +210,8 @@ def family_documents(families: Iterable[Family], general: Iterable = ()) -> tupl
             "Results (default routes)"
         summary = (heading, tuple(results))
         shown = [*leading.get(name, ()), *(fam for fam in grouped[name] if printable(fam))]
-        intro = GENERAL_INTRO.format(size=_size_name(leading[name][0])) if first else ""
+        intro = GENERAL_INTRO.format(size=_size_name(leading[name][0]),
+                                     notation=GENERAL_NOTATION.get(name, "")) if first else ""
         docs.append(
             Document(
                 name, FAMILY_TITLES.get(name, name), (*first, summary, *sections),

@@ -10,12 +10,14 @@ differentiates and sums the indexed expressions; the range facts 1 ≤ a ≤ k �
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import sympy as sp
 from sympy.core.parameters import evaluate
 
 from symgeom.derivation import Derivation, Step
+from symgeom.derive.deferred import Deferred, DeferredDerivation
 from symgeom.derive.indexed import (
     A,
     B,
@@ -197,14 +199,23 @@ def _probabilities_fact(family: IndexedFamily) -> tuple[sp.Basic, ...]:
 
 
 def _derivation(family: IndexedFamily, quantity: str, route: str, title: str, symbol: str,
-                steps: list[Step], result: sp.Expr, arguments: tuple) -> Derivation:
-    printed = textbook(family, result)
-    if quantity != "expansion" and printed != steps[-1].expression:
-        steps = [*steps, Step(printed, "in the class probabilities: p_k for the last class, "
-                              "sums split by linearity", facts=_probabilities_fact(family))]
-    return Derivation(quantity=quantity, route=route, family=None,
-                      title=f"{title} of the Categorical family for every k ({family.param})",
-                      symbol_latex=symbol, steps=tuple(steps), result=result, arguments=arguments)
+                steps: list[Step] | Callable[[], list[Step]], result: sp.Expr,
+                arguments: tuple) -> Derivation:
+    def printed(result: sp.Expr) -> tuple[Step, ...]:
+        shown = steps() if callable(steps) else steps
+        if quantity == "expansion":
+            return tuple(shown)
+        last = textbook(family, result)
+        if last == shown[-1].expression:
+            return tuple(shown)
+        return (*shown, Step(last, "in the class probabilities: p_k for the last class, sums split "
+                             "by linearity", facts=_probabilities_fact(family)))
+
+    # the printed form is made when the steps are read: specializations read only the result
+    return DeferredDerivation(
+        quantity=quantity, route=route, family=None,
+        title=f"{title} of the Categorical family for every k ({family.param})",
+        symbol_latex=symbol, steps=Deferred.Make(printed), result=result, arguments=arguments)
 
 
 @cache
@@ -367,22 +378,25 @@ def expansion(family: IndexedFamily) -> Derivation:
     c = expansion_coefficients(family)
     result = c[2] * T**2 + c[3] * T**3
     remainder = Remainder(T**4)
-    c2, c3 = textbook(family, c[2]), textbook(family, c[3])
     quadratic = Tex(r"\tfrac{1}{2}\Delta^{\top} F(\theta) \Delta")
-    steps = [
-        Step(Tex(r"\sum_{n} \frac{t^{n}}{n!} \frac{d^{n}}{dt^{n}}"
-                 r" D_{\mathrm{KL}}\left(p_{\theta} \,\|\, p_{\theta + t\Delta}\right)\Big|_{t=0}"),
-             "Taylor series in t of the general-k KL divergence along the line θ + tΔ"),
-        Step(sp.Add(c2 * T**2, c3 * T**3, remainder, evaluate=False),
-             "differentiate the indexed sums in t and set t = 0: c₀ = c₁ = 0 (minimum at Δ = 0); "
-             "written in the class probabilities, p_k for the last class",
-             facts=_probabilities_fact(family)),
-        Step(sp.Add(quadratic * T**2, c3 * T**3, remainder, evaluate=False),
-             "c₂ = ½ΔᵀFΔ = ½Σ_a Σ_b Δ_a F_ab Δ_b with the general-k Fisher matrix",
-             facts=(sp.Eq(Tex(r"F_{ab}(\theta)"), textbook(family, fisher_score_covariance(family).result),
-                          evaluate=False),
-                    sp.Eq(quadratic, textbook(family, quadratic_form(family)), evaluate=False))),
-    ]
+
+    def steps() -> list[Step]:  # printed forms, made only when the steps are read
+        c2, c3 = textbook(family, c[2]), textbook(family, c[3])
+        fisher = textbook(family, fisher_score_covariance(family).result)
+        return [
+            Step(Tex(r"\sum_{n} \frac{t^{n}}{n!} \frac{d^{n}}{dt^{n}}"
+                     r" D_{\mathrm{KL}}\left(p_{\theta} \,\|\, p_{\theta + t\Delta}\right)\Big|_{t=0}"),
+                 "Taylor series in t of the general-k KL divergence along the line θ + tΔ"),
+            Step(sp.Add(c2 * T**2, c3 * T**3, remainder, evaluate=False),
+                 "differentiate the indexed sums in t and set t = 0: c₀ = c₁ = 0 (minimum at Δ = 0); "
+                 "written in the class probabilities, p_k for the last class",
+                 facts=_probabilities_fact(family)),
+            Step(sp.Add(quadratic * T**2, c3 * T**3, remainder, evaluate=False),
+                 "c₂ = ½ΔᵀFΔ = ½Σ_a Σ_b Δ_a F_ab Δ_b with the general-k Fisher matrix",
+                 facts=(sp.Eq(Tex(r"F_{ab}(\theta)"), fisher, evaluate=False),
+                        sp.Eq(quadratic, textbook(family, quadratic_form(family)), evaluate=False))),
+        ]
+
     return _derivation(family, "expansion", "taylor", "Second-order expansion of KL",
                        r"D_{\mathrm{KL}}\left(p_{\theta} \,\|\, p_{\theta + t\Delta}\right)",
                        steps, result, ())

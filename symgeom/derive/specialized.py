@@ -9,12 +9,11 @@ out, when read (the compiled KL reads only the family's structure).  The steps s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import sympy as sp
 
 from symgeom.derivation import Derivation, Step
 from symgeom.derive import general_categorical as general
+from symgeom.derive.deferred import Deferred, DeferredDerivation
 from symgeom.derive.notation import T
 from symgeom.errors import UnknownQuantityError
 from symgeom.families.base import Family
@@ -27,44 +26,6 @@ EXPAND_LIMIT = 20
 
 QUANTITY_NAMES = {"kl": "KL divergence", "fisher": "Fisher information", "entropy": "Entropy",
                   "expansion": "Second-order expansion of KL"}
-
-
-class Deferred:
-    """A field of :class:`SpecializedDerivation` made on first read (``Deferred.Make(fn)``).
-
-    The steps receive the made result.  Compiled functions of a large specialized size read only
-    the family's structure, so writing out 10⁴-term sums is paid only by whoever reads them.
-    """
-
-    class Make:
-        def __init__(self, make: Callable[..., object]) -> None:
-            self.make = make
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.slot = f"_deferred_{name}"
-
-    def __get__(self, obj: object, owner: type | None = None) -> object:
-        if obj is None:
-            return self
-        value = obj.__dict__[self.slot]
-        if isinstance(value, Deferred.Make):
-            value = value.make(obj.result) if self.slot == "_deferred_steps" else value.make()
-            obj.__dict__[self.slot] = value
-        return value
-
-    def __set__(self, obj: object, value: object) -> None:
-        obj.__dict__[self.slot] = value
-
-
-class SpecializedDerivation(Derivation):
-    """A Derivation whose ``result`` and ``steps`` are the general result specialized on demand."""
-
-    result = Deferred()
-    steps = Deferred()
-
-    def __getstate__(self) -> dict:
-        self.steps  # noqa: B018 - made before pickling (the makers are closures)
-        return self.__dict__
 
 
 ROUTES = {quantity: tuple(table) for quantity, table in general.ROUTES_BY_QUANTITY.items()}
@@ -135,7 +96,7 @@ def derive_specialized(quantity: str, family: Family, route: str | None) -> Deri
                  "family's parameters"),
         )
 
-    return SpecializedDerivation(
+    return DeferredDerivation(
         quantity=quantity, route=name, family=family,
         title=f"{QUANTITY_NAMES[quantity]} of the {family.title} family ({family.param}), "
               f"specialized from the general-k result",

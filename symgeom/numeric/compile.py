@@ -351,7 +351,18 @@ def _matrix_shape(derivation: Derivation) -> str:
 
 
 def _formula(derivation: Derivation) -> str:
-    text = str(derivation.result)
+    import sympy as sp
+
+    result = derivation.result
+    if isinstance(result, sp.MatrixBase) and len(result) > 16:
+        # entries printed only until the cut: a whole 17 × 17 Fisher matrix takes seconds to print
+        text, entries = "Matrix([[", iter(result)
+        while len(text) <= 160:
+            text += sp.sstr(next(entries, "…"), order="none") + ", "
+    else:
+        # a large expression printed in stored order: SymPy's canonical ordering costs seconds
+        large = any(n > 2000 for n, _ in enumerate(sp.preorder_traversal(result)))
+        text = sp.sstr(result, order="none") if large else str(result)
     return text if len(text) <= 160 else text[:157] + "..."
 
 
