@@ -237,20 +237,20 @@ def Categorical(k: int | sp.Symbol = 3, param: str = "probs") -> Family | Indexe
     ηᵢ = log(pᵢ/p_k), A(η) = log(1 + Σᵢ e^{ηᵢ}).  A SymPy symbol ``k`` gives the family for every
     k (index notation, :func:`general_categorical`)."""
     if isinstance(k, sp.Symbol):
-        return general_categorical(check_symbolic_k(k, param))
+        check_symbolic_k(k)
+        return general_categorical(param)
     return _categorical(check_k(k), param)
 
 
-def check_symbolic_k(k: sp.Symbol, param: object) -> str:
+def check_symbolic_k(k: sp.Symbol) -> None:
     """A symbolic size must be the symbol k (the general results are written in it) and must not
-    contradict k ≥ 2 being an integer; ``param`` must be a chart of the general family."""
+    contradict k ≥ 2 being an integer."""
     if k.name != "k" or k.is_integer is False or k.is_positive is False:
         raise InvalidSizeError(
             f"Categorical k must be an integer >= 2 or the symbol k "
             f"(sympy.Symbol('k', integer=True, positive=True)), got {k!r}"
             + (" whose assumptions contradict an integer k >= 2" if k.name == "k" else "")
         )
-    return param
 
 
 def general_categorical(param: str = "probs") -> IndexedFamily:

@@ -360,9 +360,11 @@ def _formula(derivation: Derivation) -> str:
         while len(text) <= 160:
             text += sp.sstr(next(entries, "…"), order="none") + ", "
     else:
-        # a large expression printed in stored order: SymPy's canonical ordering costs seconds
+        # a large expression is not printed: its text (shared sub-sums written out in every
+        # term that holds them) grows like k² for a specialized Categorical, seconds of printing
         large = any(n > 2000 for n, _ in enumerate(sp.preorder_traversal(result)))
-        text = sp.sstr(result, order="none") if large else str(result)
+        text = (f"{derivation.quantity} by the {derivation.route} route (a large expression: "
+                "derivation.text() prints it)") if large else str(result)
     return text if len(text) <= 160 else text[:157] + "..."
 
 
