@@ -52,6 +52,8 @@ class Document:
     contents: tuple[str, ...] = ()
     #: What the document prints and what its identity table means (shown when it has one).
     scope: str = ""
+    #: Says how the document reads when a general (symbolic-size) family leads it.
+    intro: str = ""
 
 
 #: Largest k (categorical) and d (multivariate Gaussian) whose derivations are printed: beyond
@@ -67,6 +69,58 @@ SCOPE = (
     "as its first subscript in every family ($\\sigma_{1}$, $\\sigma_{2}^{2}$, $p_{2,1}$ is "
     "$p_{1}$ at θ₂)."
 )
+
+
+GENERAL_INTRO = (
+    "The derivations for every {size} come first (a symbolic size{notation}); they are what a "
+    "textbook prints. The concrete sizes after them are checks: the identity table lists the "
+    "general-{size} identities proved for every {size} and the general results specialized to "
+    "small sizes, each proved equal to the concrete derivation."
+)
+#: What the notation of a general family's document is, by family name.
+GENERAL_NOTATION = {
+    "categorical": ": index notation, Σ sums and Kronecker deltas δ_ab; each result is also "
+                   "shown in the class probabilities pᵢ (qᵢ at θ₂) with p_k = 1 − Σ_{i<k} pᵢ",
+}
+
+
+def general_families() -> tuple:
+    """Families of symbolic size whose derivations lead the document of their family name (a
+    general family becomes the first sections of that document; its identities, the rows of
+    symgeom.verification.general.general_rows with its label, join the table).  Any object the
+    derivation registry dispatches (``routes``/``derive``) with a ``name``, ``label`` and
+    ``size`` symbol fits here: ``sg.MultivariateGaussian(d)`` with a symbol d, say."""
+    import sympy as sp
+
+    from symgeom.families import Categorical
+
+    k = sp.Symbol("k", integer=True, positive=True)
+    return tuple(Categorical(k, param) for param in ("probs", "logits"))
+
+
+def general_verdicts(labels: Iterable[str]) -> tuple[tuple[str, str, str], ...]:
+    """(family label, identity: statement, status) of the general-size identities of ``labels``."""
+    from symgeom.verification.general import general_rows
+
+    wanted = set(labels)
+    return tuple((label, f"{identity}: {statement}", verdict.status)
+                 for identity, statement, label, verdict in general_rows() if label in wanted)
+
+
+def printed_result(derivation: Derivation) -> Derivation:
+    """A general derivation reduced to its printed (textbook) result: its last step written
+    without a named placeholder (½ΔᵀFΔ), labelled by family and quantity."""
+    from symgeom.derive.notation import Remainder, Tex
+
+    line = next(step.expression for step in reversed(derivation.steps)
+                if not step.expression.atoms(Tex))
+    line = line.replace(lambda e: isinstance(e, Remainder), lambda e: 0) if line.has(Remainder) else line
+    label = derivation.title.split(" of ")[-1] if derivation.family is None else derivation.family.label
+    return replace(
+        derivation,
+        title=f"{QUANTITY_TITLES.get(derivation.quantity, derivation.quantity)}, {label}",
+        steps=(Step(line, label),),
+    )
 
 
 def catalog() -> tuple[Family, ...]:
@@ -126,30 +180,55 @@ def result_only(derivation: Derivation) -> Derivation:
     )
 
 
-def family_documents(families: Iterable[Family]) -> tuple[Document, ...]:
-    """One document per family name, a section per (chart or size, quantity)."""
+def family_documents(families: Iterable[Family], general: Iterable = ()) -> tuple[Document, ...]:
+    """One document per family name, a section per (chart or size, quantity).  A general family
+    of the same name leads its document: its results and derivations first, the concrete sizes
+    after them as checks."""
     grouped: dict[str, list[Family]] = {}
     for fam in families:
         grouped.setdefault(fam.name, []).append(fam)
+    leading: dict[str, list] = {}
+    for fam in general:
+        if fam.name in grouped:
+            leading.setdefault(fam.name, []).append(fam)
     docs = []
     for name in sorted(grouped):
         sections: list[tuple[str, tuple[Derivation, ...]]] = []
         results: list[Derivation] = []
         all_verdicts: list[tuple[str, str, str]] = []
+        first: list[tuple[str, tuple[Derivation, ...]]] = []
+        for fam in leading.get(name, ()):
+            for quantity, derived in derivations(fam):
+                first.append((f"{QUANTITY_TITLES[quantity]} --- {fam.label}", derived))
+                results.append(printed_result(derived[0]))
+        if results:
+            first.insert(0, (f"Results for every {_size_name(leading[name][0])}", tuple(results)))
+            all_verdicts.extend(general_verdicts(fam.label for fam in leading[name]))
+            results = []
         for fam in grouped[name]:
             if printable(fam):
                 for quantity, derived in derivations(fam):
                     sections.append((f"{QUANTITY_TITLES[quantity]} --- `{fam.label}`", derived))
                     results.append(result_only(derived[0]))
             all_verdicts.extend(verdicts(fam))
-        summary = ("Results (default routes)", tuple(results))
+        heading = "Checks at concrete sizes: results (default routes)" if first else \
+            "Results (default routes)"
+        summary = (heading, tuple(results))
+        shown = [*leading.get(name, ()), *(fam for fam in grouped[name] if printable(fam))]
+        intro = GENERAL_INTRO.format(size=_size_name(leading[name][0]),
+                                     notation=GENERAL_NOTATION.get(name, "")) if first else ""
         docs.append(
             Document(
-                name, FAMILY_TITLES.get(name, name), (summary, *sections), tuple(all_verdicts),
-                tuple(f"`{fam.label}`" for fam in grouped[name] if printable(fam)),
+                name, FAMILY_TITLES.get(name, name), (*first, summary, *sections),
+                tuple(all_verdicts), tuple(f"`{fam.label}`" for fam in shown), intro=intro,
             )
         )
     return tuple(docs)
+
+
+def _size_name(fam: object) -> str:
+    """``k`` (or ``d``): the name of a general family's size symbol."""
+    return str(fam.size)
 
 
 def general_document() -> Document:
@@ -188,6 +267,11 @@ GENERAL_SIZE_DOCUMENTS = (general_gaussian_document,)
 
 
 # --- rendering ----------------------------------------------------------------------------------
+def _is_summary(heading: str) -> bool:
+    """Sections of results only (one line each), not derivations."""
+    return heading.startswith(("Results", "Checks at concrete sizes: results"))
+
+
 def _identity_latex(name: str) -> str:
     """``identity: statement`` with the identity's name as code and the statement as prose."""
     identity, _, statement = name.partition(": ")
@@ -199,9 +283,11 @@ def to_latex(doc: Document) -> str:
         "Generated by \\texttt{symgeom proofs} from SymPy derivations; do not edit by hand."
         + (" " + text_to_latex(doc.scope or SCOPE) if doc.verdicts else ""),
     ]
-    for index, (heading, derived) in enumerate(doc.sections):
+    if doc.intro:
+        parts.append(text_to_latex(doc.intro))
+    for heading, derived in doc.sections:
         parts.append(f"\\subsection*{{{text_to_latex(heading)}}}")
-        if index == 0 and doc.stem != "general":
+        if _is_summary(heading) and doc.stem != "general":
             parts.extend(
                 latex_render.render_block(d, fit_width=latex_render.FIT_WIDTH) for d in derived
             )
@@ -227,9 +313,11 @@ def to_markdown(doc: Document) -> str:
         "Generated by `symgeom proofs` from SymPy derivations; do not edit by hand."
         + (" " + (doc.scope or SCOPE) if doc.verdicts else ""),
     ]
-    for index, (heading, derived) in enumerate(doc.sections):
+    if doc.intro:
+        parts.append(doc.intro)
+    for heading, derived in doc.sections:
         parts.append(f"## {heading.replace('---', '—')}")
-        if index == 0 and doc.stem != "general":
+        if _is_summary(heading) and doc.stem != "general":
             parts.extend(markdown_render.render_result(d) for d in derived)
             continue
         parts.extend(markdown_render.render_derivation(d, level=3).rstrip("\n") for d in derived)
@@ -269,7 +357,8 @@ def index(docs: Iterable[Document]) -> str:
 
 def generate(families: Iterable[Family] | None = None) -> dict[str, str]:
     """File name → content of the whole proofs/ directory."""
-    docs = (*family_documents(catalog() if families is None else families), general_document())
+    docs = (*family_documents(catalog() if families is None else families, general_families()),
+            general_document())
     if families is None:
         docs += tuple(make() for make in GENERAL_SIZE_DOCUMENTS)
     files = {"README.md": index(docs)}

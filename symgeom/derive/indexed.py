@@ -71,7 +71,10 @@ def linear(expr: sp.Expr) -> sp.Expr:
         body = sp.expand(sp.expand_log(linear(s.function), force=False))
         out = []
         for term in sp.Add.make_args(body):
-            constant, rest = term.as_independent(index, as_Add=False)
+            # by free symbols: a nested sum over the same (bound) index is a constant here
+            factors = sp.Mul.make_args(term)
+            constant = sp.Mul(*[f for f in factors if index not in f.free_symbols])
+            rest = sp.Mul(*[f for f in factors if index in f.free_symbols])
             count = upper - lower + 1
             out.append(constant * (count if rest == 1 else sp.Sum(rest, (index, lower, upper))))
         return sp.Add(*out)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from symgeom.derivation import Derivation
 from symgeom.errors import SymgeomError, UnknownQuantityError
 from symgeom.families.base import Family
+from symgeom.families.general import IndexedFamily
 
 Route = Callable[[Family], Derivation]
 Applies = Callable[[Family], bool]
@@ -44,6 +45,10 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
         raise UnknownQuantityError(
             f"unknown quantity {quantity!r}; accepted: {', '.join(sorted(_ROUTES))}"
         )
+    if isinstance(family, IndexedFamily):
+        from symgeom.derive.general_categorical import ROUTES_BY_QUANTITY
+
+        return tuple(ROUTES_BY_QUANTITY.get(quantity, ()))
     if family is not None and family.general is not None:
         from symgeom.derive.specialized import routes as specialized_routes
 
@@ -57,8 +62,9 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
 def derive(quantity: str, family: Family, route: str | None = None) -> Derivation:
     """The Derivation of ``quantity`` for ``family`` by ``route`` (default: the first registered).
 
-    A family past its explicit size (``family.general`` set) specializes the general result;
-    the general-d Gaussian (symbolic d) gives its matrix-notation derivation.
+    A family past its explicit size (``family.general`` set) specializes the general result; a
+    family of symbolic size (IndexedFamily) gets the general result itself, and the general-d
+    Gaussian (symbolic d) its matrix-notation derivation.
     """
     from symgeom.families.general_gaussian import GeneralGaussian
 
@@ -66,6 +72,10 @@ def derive(quantity: str, family: Family, route: str | None = None) -> Derivatio
         from symgeom.derive.general_gaussian import derive_for
 
         return derive_for(quantity, family, route)
+    if isinstance(family, IndexedFamily):
+        from symgeom.derive.general_categorical import derive_general
+
+        return derive_general(quantity, family, route)
     if not isinstance(family, Family):
         raise SymgeomError(
             f"{quantity}: family must be a symgeom Family such as sg.Gaussian(), "

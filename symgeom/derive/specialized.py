@@ -1,9 +1,10 @@
 """Derivations of a concrete size past the explicit limit: the general-size result, specialized.
 
 A family whose ``general`` field is a :class:`~symgeom.families.general.Specialization` is not
-expanded component by component (whose cost grows like k² to k³); its KL and Fisher matrix are
-the general-k results of :mod:`symgeom.derive.general_categorical` (derived once, symbolically,
-for every k) with k set to the concrete size and the sums written out.  The steps say so.
+expanded component by component (whose cost grows like k² to k³); its KL, Fisher matrix,
+entropy and expansion are the general-k results of :mod:`symgeom.derive.general_categorical`
+(derived once, symbolically, for every k) with k set to the concrete size and the sums written
+out, when read (the compiled KL reads only the family's structure).  The steps say so.
 """
 
 from __future__ import annotations
@@ -12,16 +13,23 @@ import sympy as sp
 
 from symgeom.derivation import Derivation, Step
 from symgeom.derive import general_categorical as general
+from symgeom.derive.deferred import Deferred, DeferredDerivation
+from symgeom.derive.notation import T
 from symgeom.errors import UnknownQuantityError
 from symgeom.families.base import Family
 from symgeom.families.general import Product
 from symgeom.families.general_gaussian import MatrixSpecialization
 
-#: Quantities with no general-size derivation (entropy, expansion) are derived from the explicit
-#: family up to this size (its cost grows with the size); past it they are refused.
+#: A quantity with no general-size derivation is derived from the explicit family of a
+#: Specialization that offers one (``expand``) up to this size (its cost grows with the size);
+#: past it, it is refused.  The general Categorical has all four quantities.
 EXPAND_LIMIT = 20
 
-ROUTES = {"kl": tuple(general.KL_ROUTES), "fisher": tuple(general.FISHER_ROUTES)}
+QUANTITY_NAMES = {"kl": "KL divergence", "fisher": "Fisher information", "entropy": "Entropy",
+                  "expansion": "Second-order expansion of KL"}
+
+
+ROUTES = {quantity: tuple(table) for quantity, table in general.ROUTES_BY_QUANTITY.items()}
 
 
 def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
@@ -63,28 +71,46 @@ def derive_specialized(quantity: str, family: Family, route: str | None) -> Deri
             f"unknown route {name!r} of {quantity} for {family.label}; accepted: {', '.join(accepted)}"
         )
     indexed = family.general.build(family.param)
+
+    def source() -> Derivation:
+        return general.ROUTES_BY_QUANTITY[quantity][name](indexed)
+
     if quantity == "kl":
-        source = general.KL_ROUTES[name](indexed)
-        symbols = {1: family.symbols(1), 2: family.symbols(2)}
-        result = general.specialized_kl(indexed, name, size, symbols)
+        symbol = general.KL_LATEX
         arguments = family.symbols(1) + family.symbols(2)
-        symbol = source.symbol_latex
-    else:
-        source = general.FISHER_ROUTES[name](indexed)
-        result = general.specialized_fisher(indexed, name, size, {None: family.symbols()})
-        arguments = family.symbols()
+
+        def make() -> sp.Basic:
+            symbols = {1: family.symbols(1), 2: family.symbols(2)}
+            return general.specialized_kl(indexed, name, size, symbols)
+    elif quantity == "fisher":
         symbol = r"F(\theta)"
-    steps = (
-        Step(source.result, f"the general-k result ({name} route, derived once for every k; "
-             "see the general family's derivation)"),
-        Step(result, f"specialize k = {size}: write the sums out and rename p_i, p_k to this family's "
-             "parameters"),
-    )
-    return Derivation(
+        arguments = family.symbols()
+
+        def make() -> sp.Basic:
+            return general.specialized_fisher(indexed, name, size, {None: family.symbols()})
+    else:
+        deltas = family.delta_symbols() if quantity == "expansion" else ()
+        arguments = family.symbols() + deltas + ((T,) if quantity == "expansion" else ())
+        symbol = source().symbol_latex
+
+        def make() -> sp.Basic:
+            return general.specialized_scalar(indexed, quantity, name, size, family.symbols(),
+                                              deltas)
+
+    def steps(result: sp.Basic) -> tuple[Step, ...]:
+        return (
+            Step(source().result, f"the general-k result ({name} route, derived once for every k; "
+                 "see the general family's derivation)"),
+            Step(result, f"specialize k = {size}: write the sums out and rename p_i, p_k to this "
+                 "family's parameters"),
+        )
+
+    return DeferredDerivation(
         quantity=quantity, route=name, family=family,
-        title=f"{source.title.split(' of ')[0]} of the {family.title} family (`{family.param}`), "
+        title=f"{QUANTITY_NAMES[quantity]} of the {family.title} family (`{family.param}`), "
               f"specialized from the general-k result",
-        symbol_latex=symbol, steps=steps, result=result, arguments=arguments,
+        symbol_latex=symbol, steps=Deferred.Make(steps), result=Deferred.Make(make),
+        arguments=arguments,
     )
 
 

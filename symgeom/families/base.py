@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import sympy as sp
 
@@ -50,12 +50,15 @@ class Parameter:
 
     def symbol(self, point: Point = None) -> sp.Symbol:
         """θ for ``point=None``; θ₁, θ₂ (name suffix ``_1``, ``_2``) for the two KL arguments."""
-        name = self.name if point is None else f"{self.name}_{point}"
-        return sp.Symbol(name, **self.assumptions)
+        return _symbol(self.symbol_name(point), tuple(self.assumptions.items()))
+
+    def symbol_name(self, point: Point = None) -> str:
+        """The name of :meth:`symbol` (``p1``, ``p1_1``, ``p1_2``), without building the symbol."""
+        return self.name if point is None else f"{self.name}_{point}"
 
     def delta_symbol(self) -> sp.Symbol:
         """Δθ, the displacement used in the second-order expansion KL(θ‖θ+tΔ)."""
-        return sp.Symbol(f"Delta_{self.name}", real=True)
+        return _symbol(f"Delta_{self.name}", (("real", True),))
 
     def latex_for(self, point: Point = None) -> str:
         """θ at ``point`` in the one notation of every family (see :func:`point_latex`)."""
@@ -366,6 +369,13 @@ def point_latex(latex: str, point: int) -> str:
     return f"{match['prefix']}{match['base']}_{{{index}}}{match['sup'] or ''}"
 
 
+@lru_cache(maxsize=1 << 18)
+def _symbol(name: str, assumptions: tuple[tuple[str, bool], ...]) -> sp.Symbol:
+    # SymPy re-sanitizes assumptions on every Symbol(...) call: 10⁵ parameters (a large
+    # Categorical at three points) spend seconds there for symbols it already holds.
+    return sp.Symbol(name, **dict(assumptions))
+
+
 def delta_latex(latex: str) -> str:
     """Δθ for a plain symbol (``\\Delta \\mu``); Δ(σ²), Δ(log σ) for a compound one, so that
     ``Δσ²`` is never read as (Δσ)² or Δ applied to σ only."""
@@ -383,8 +393,8 @@ def _check_distinct_symbols(family: Family) -> None:
     seen: dict[str, tuple[tuple[str, str, str, Point], str]] = {}
     for chart in family.parameterizations:
         for par in chart.parameters:
-            meanings = [(par.symbol(point).name, point) for point in (None, 1, 2)]
-            meanings.append((par.delta_symbol().name, 0))
+            meanings = [(par.symbol_name(point), point) for point in (None, 1, 2)]
+            meanings.append((f"Delta_{par.name}", 0))
             for name, point in meanings:
                 meaning = (par.name, par.latex, par.description, point)
                 where = f"{par.description!r} of chart {chart.name!r}" + (

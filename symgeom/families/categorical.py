@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import cache
 
 import sympy as sp
 from sympy.core.parameters import evaluate
@@ -16,7 +16,13 @@ from symgeom.families.base import (
     Parameter,
     Parameterization,
 )
-from symgeom.families.general import IndexedChart, IndexedFamily, LazyTuple, Specialization
+from symgeom.families.general import (
+    LAST_PROBABILITY,
+    IndexedChart,
+    IndexedFamily,
+    LazyTuple,
+    Specialization,
+)
 
 #: Sizes up to this are derived by expanding every component (and checked so in the catalog);
 #: larger ones specialize the general-k result (symgeom.derive.general_categorical).
@@ -151,7 +157,9 @@ def _large_categorical(k: int, param: str) -> Family:
             Parameterization(
                 "probs", f"free probabilities p₁…p₍ₖ₋₁₎, p_{k} = 1 − Σ pᵢ", probs,
                 tuple(p_symbols),
-                constraints=((sp.Add(*p_symbols, evaluate=False) < 1,
+                # unevaluated: evaluating `<` asks SymPy whether a 10⁴-term sum is ≥ 1 (seconds)
+                constraints=((sp.StrictLessThan(sp.Add(*p_symbols, evaluate=False), 1,
+                                                evaluate=False),
                               "the probabilities must sum to less than 1"),),
                 arrays=(ArrayArgument("p", k - 1, "simplex"),),
             ),
@@ -165,7 +173,7 @@ def _large_categorical(k: int, param: str) -> Family:
         ),
         param=param,
         general=Specialization(
-            general_categorical, k, explicit=_small_categorical, expand=partial(_categorical_data, k)
+            general_categorical, k, explicit=_small_categorical
         ),
     )
 
@@ -222,10 +230,25 @@ def _categorical_data(k: int, param: str) -> Family:
     )
 
 
-def Categorical(k: int = 3, param: str = "probs") -> Family:  # noqa: N802 - public constructor
+def Categorical(k: int | sp.Symbol = 3, param: str = "probs") -> Family | IndexedFamily:  # noqa: N802
     """p(x|p) = Πᵢ pᵢ^{xᵢ} for one-hot x; exponential family with T = (x₁…x₍ₖ₋₁₎),
-    ηᵢ = log(pᵢ/p_k), A(η) = log(1 + Σᵢ e^{ηᵢ})."""
+    ηᵢ = log(pᵢ/p_k), A(η) = log(1 + Σᵢ e^{ηᵢ}).  A SymPy symbol ``k`` gives the family for every
+    k (index notation, :func:`general_categorical`)."""
+    if isinstance(k, sp.Symbol):
+        check_symbolic_k(k)
+        return general_categorical(param)
     return _categorical(check_k(k), param)
+
+
+def check_symbolic_k(k: sp.Symbol) -> None:
+    """A symbolic size must be the symbol k (the general results are written in it) and must not
+    contradict k ≥ 2 being an integer."""
+    if k.name != "k" or k.is_integer is False or k.is_positive is False:
+        raise InvalidSizeError(
+            f"Categorical k must be an integer >= 2 or the symbol k "
+            f"(sympy.Symbol('k', integer=True, positive=True)), got {k!r}"
+            + (" whose assumptions contradict an integer k >= 2" if k.name == "k" else "")
+        )
 
 
 def general_categorical(param: str = "probs") -> IndexedFamily:
@@ -245,7 +268,8 @@ def general_categorical(param: str = "probs") -> IndexedFamily:
     charts = (
         IndexedChart("probs", "free probabilities p_1…p_{k−1}", (p, p, q), i, p[i], rest(p)),
         IndexedChart("logits", "logits z_1…z_{k−1} relative to class k", (z, z, w), i,
-                     sp.exp(z[i]) / denominator(z), 1 / denominator(z)),
+                     sp.exp(z[i]) / denominator(z), 1 / denominator(z),
+                     from_reference=sp.log(p[i] / LAST_PROBABILITY)),
     )
     return IndexedFamily("categorical", "Categorical (every k)", k, sp.IndexedBase("x"), p,
                          charts, param)

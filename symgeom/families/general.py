@@ -31,6 +31,9 @@ class IndexedChart:
     index: sp.Symbol
     to_reference: sp.Expr
     last: sp.Expr
+    #: θ[index] in the reference chart's base and :data:`LAST_PROBABILITY` (logits: log(pᵢ/p_k));
+    #: ``None`` for the reference chart itself.  Printing uses it to show results in pᵢ, p_k.
+    from_reference: sp.Expr | None = None
 
     def base(self, point: int | None) -> sp.IndexedBase:
         return self.bases[0 if point is None else point]
@@ -46,6 +49,8 @@ class IndexedChart:
 
 #: Stands for the index k of the last class in :meth:`IndexedChart.reference_at`.
 LAST = sp.Symbol("LAST")
+#: p_k, the probability of the last class, as printed (q_k at the second point).
+LAST_PROBABILITY = sp.Symbol("p_k", positive=True)
 
 
 @dataclass(frozen=True)

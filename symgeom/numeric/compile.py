@@ -274,6 +274,11 @@ def _build(derivation: Derivation) -> _Built:
 
 def compile_derivation(derivation: Derivation, validate: bool = True) -> CompiledFunction:
     """The hook behind ``Derivation.numpy()``: a stable, broadcasting NumPy function, built once."""
+    if derivation.family is None:
+        raise UnknownQuantityError(
+            f"{derivation.title} has no numeric function: its size is symbolic; build a concrete "
+            "size (sg.Categorical(10)) or use symgeom.numeric.kl_function(…, any_size=True)"
+        )
     built = _build(derivation)
     return CompiledFunction(derivation.family, built.kernel, built.signature, built.points, validate)
 
@@ -366,7 +371,20 @@ def _matrix_shape(derivation: Derivation) -> str:
 
 
 def _formula(derivation: Derivation) -> str:
-    text = str(derivation.result)
+    import sympy as sp
+
+    result = derivation.result
+    if isinstance(result, sp.MatrixBase) and len(result) > 16:
+        # entries printed only until the cut: a whole 17 × 17 Fisher matrix takes seconds to print
+        text, entries = "Matrix([[", iter(result)
+        while len(text) <= 160:
+            text += sp.sstr(next(entries, "…"), order="none") + ", "
+    else:
+        # a large expression is not printed: its text (shared sub-sums written out in every
+        # term that holds them) grows like k² for a specialized Categorical, seconds of printing
+        large = any(n > 2000 for n, _ in enumerate(sp.preorder_traversal(result)))
+        text = (f"{derivation.quantity} by the {derivation.route} route (a large expression: "
+                "derivation.text() prints it)") if large else str(result)
     return text if len(text) <= 160 else text[:157] + "..."
 
 

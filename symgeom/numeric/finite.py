@@ -150,7 +150,10 @@ _NAMESPACE = {"logsumexp_args": logsumexp_args, "entr_log": entr_log}
 
 
 def supported(family: Family) -> bool:
-    return isinstance(family.support, FiniteSupport)
+    """Finite support written out per outcome; a size past the explicit limit keeps its
+    log-density in index notation (k outcomes of k terms each), and its derived result is
+    compiled instead."""
+    return isinstance(family.support, FiniteSupport) and family.general is None
 
 
 @cache

@@ -18,8 +18,14 @@ def verify(family: object) -> Report:
     family, verdict) that prints as a table and indexes and iterates as the rows."""
     from symgeom.errors import SymgeomError
     from symgeom.families.base import Family
+    from symgeom.families.general import IndexedFamily
     from symgeom.verification.catalog import verdicts
 
+    if isinstance(family, IndexedFamily):  # a symbolic size: the general-size identities
+        from symgeom.verification.catalog import Row
+        from symgeom.verification.general import general_rows
+
+        return Report(tuple(Row(*row) for row in general_rows() if row[2] == family.label))
     if not isinstance(family, Family):
         raise SymgeomError(
             f"verify: family must be a symgeom Family such as sg.Gaussian(), got {type(family).__name__}"

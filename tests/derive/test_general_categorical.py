@@ -40,6 +40,14 @@ def test_specializations_equal_the_concrete_derivations(param: str, k: int) -> N
         assert verdict.status == PROVED, (quantity, verdict)
 
 
+def test_large_fisher_and_entropy_compile() -> None:
+    """Sizes past the explicit limit compile their derived Fisher matrix and entropy."""
+    p = np.random.default_rng(2).dirichlet(np.ones(9))
+    f = sg.fisher(sg.Categorical(9, "logits")).numpy()(np.log(p))
+    np.testing.assert_allclose(f, np.diag(p[:-1]) - np.outer(p[:-1], p[:-1]), rtol=1e-12, atol=1e-15)
+    assert sg.entropy(sg.Categorical(9)).numpy()(p) == pytest.approx(-np.sum(p * np.log(p)), rel=1e-12)
+
+
 def test_the_fisher_matrix_has_the_textbook_form() -> None:
     """F = diag(1/p) + 11ᵀ/p_k (probs) and diag(p) − ppᵀ (logits), at a numeric point, k = 9."""
     rng = np.random.default_rng(0)
@@ -67,24 +75,57 @@ def test_large_k_specializes_and_says_so() -> None:
     assert float(value) == pytest.approx(float(np.sum(p * np.log(p / q))), rel=1e-12)
 
 
-def test_quantities_without_a_general_result_are_refused_with_the_reason() -> None:
-    from symgeom.derive.specialized import EXPAND_LIMIT
+@pytest.mark.parametrize("k", [8, 25])
+def test_entropy_and_expansion_past_the_explicit_size_specialize_the_general_result(k: int) -> None:
+    """Past 20 classes too (no expansion of the explicit family): −Σ pᵢ log pᵢ at a point, and
+    c₂ = ½ΔᵀFΔ with F = diag(1/p) + 11ᵀ/p_k, against NumPy."""
+    family = sg.Categorical(k)
+    entropy, expansion = sg.entropy(family), sg.expansion(family)
+    assert "general-k" in entropy.steps[0].justification
+    assert "general-k" in expansion.steps[0].justification
+    rng = np.random.default_rng(k)
+    p = rng.dirichlet(np.ones(k))
+    delta = rng.normal(size=k - 1)
+    point = dict(zip(family.symbols(), p[:-1]))
+    value = float(entropy.result.doit().xreplace(point))
+    assert value == pytest.approx(float(-np.sum(p * np.log(p))), rel=1e-12)
+    assert entropy.numpy()(p) == pytest.approx(value, rel=1e-12)
+    series = expansion.result.doit().xreplace({**point, **dict(zip(family.delta_symbols(), delta))})
+    fisher = np.diag(1 / p[:-1]) + 1 / p[-1]
+    c2 = float(sp.Poly(series, sp.Symbol("t", real=True)).coeff_monomial(sp.Symbol("t", real=True) ** 2))
+    assert c2 == pytest.approx(0.5 * delta @ fisher @ delta, rel=1e-12)
 
-    with pytest.raises(sg.SymgeomError, match="only specializes general-k results"):
-        sg.entropy(sg.Categorical(EXPAND_LIMIT + 1))
+
+@pytest.mark.parametrize("param", ["probs", "logits"])
+def test_general_entropy_and_expansion_are_proved_for_every_k(param: str) -> None:
+    from symgeom.verification.general import expansion_agrees
+
+    family = general_categorical(param)
+    assert routes_agree(family, "entropy").status == PROVED
+    for order in range(3):
+        assert expansion_agrees(family, order).status == PROVED, order
 
 
-def test_quantities_without_a_general_result_expand_up_to_the_limit() -> None:
-    # Categorical(8) has no general-k entropy route: it is derived from the explicit family,
-    # and equals −Σ pᵢ log pᵢ at a point.
-    import sympy as sp
+def test_a_wrong_quadratic_form_is_not_proved() -> None:
+    family = general_categorical("logits")
+    c2 = general.expansion_coefficients(family)[2]
+    assert not general.proved_equal(c2, 2 * general.quadratic_form(family), family)
+    entropy = general.entropy_definition(family).result
+    z = family.chart.base(None)
+    wrong = general.entropy_log_partition(family).result + sp.Sum(z[J], (J, 1, K - 1)) / 100
+    assert not general.proved_equal(entropy, wrong, family)
 
-    family = sg.Categorical(8)
-    result = sg.entropy(family).result
-    point = dict(zip(family.symbols(), [sp.Rational(1, 10)] * 7))
-    tenth, rest = sp.Rational(1, 10), sp.Rational(3, 10)
-    expected = -(7 * tenth * sp.log(tenth) + rest * sp.log(rest))
-    assert sp.simplify(result.xreplace(point) - expected) == 0
+
+@pytest.mark.slow
+@pytest.mark.parametrize("param", ["probs", "logits"])
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_entropy_and_expansion_specializations_equal_the_concrete_derivations(param: str,
+                                                                              k: int) -> None:
+    family = general_categorical(param)
+    for quantity, route in (("entropy", "definition"), ("entropy", "log_partition"),
+                            ("expansion", "taylor")):
+        verdict = specialization_agrees(family, quantity, route, k)
+        assert verdict.status == PROVED, (quantity, route, verdict)
 
 
 def test_unbuildable_sizes_are_refused_at_once() -> None:
