@@ -94,6 +94,10 @@ class Identity:
     statement: str
     sides: Callable[[Family], Sides]
     applies: Callable[[Family], bool] = lambda family: True
+    #: Decided where the identity is checked (it may derive): False drops the row, e.g. a
+    #: "printed = derived" identity for a derivation that printed the derived form unchanged,
+    #: which would compare an expression with itself.
+    relevant: Callable[[Family], bool] = lambda family: True
 
 
 @dataclass(frozen=True)
@@ -185,13 +189,21 @@ def _kl_routes(family: Family) -> Sides:
 
 def _rearranged(derive_quantity: Callable[..., object]) -> Callable[[Family], Sides]:
     """The printed result against the last formula before it (a step free of notation such as
-    𝔼[·] or A(η)); a derivation whose evaluated step needed no rearranging is its own result."""
+    𝔼[·] or A(η))."""
     def sides(family: Family) -> Sides:
-        derivation = derive_quantity(family)
-        before = [step.expression for step in derivation.steps[:-1] if _is_formula(step.expression)]
-        return derivation.result, before[-1] if before else derivation.steps[-1].expression
+        return derive_quantity(family).result, _formulas_before_result(derive_quantity(family))[-1]
 
     return sides
+
+
+def _rearranges(derive_quantity: Callable[..., object]) -> Callable[[Family], bool]:
+    """Whether the printed result follows an earlier formula step, i.e. there is something to
+    prove; a derivation whose evaluated step needed no rearranging prints it as the result."""
+    return lambda family: bool(_formulas_before_result(derive_quantity(family)))
+
+
+def _formulas_before_result(derivation: object) -> list[sp.Basic]:
+    return [step.expression for step in derivation.steps[:-1] if _is_formula(step.expression)]
 
 
 def _is_formula(expr: sp.Basic) -> bool:
@@ -273,7 +285,7 @@ IDENTITIES: tuple[Identity, ...] = (
     Identity("kl/routes", "KL by definition = A(η₂) − A(η₁) − (η₂−η₁)·∇A(η₁)", _kl_routes,
              _has_form),
     Identity("kl/canonical", "the printed KL (logs paired, one denominator) = the derived sum",
-             _rearranged(kl)),
+             _rearranged(kl), relevant=_rearranges(kl)),
     Identity("kl/self", "KL(θ‖θ) = 0", _kl_self),
     Identity("kl/invariance", "KL is invariant under reparameterization", _kl_invariance,
              _not_reference),
@@ -286,7 +298,7 @@ IDENTITIES: tuple[Identity, ...] = (
     Identity("fisher/pullback", "F_θ = Jᵀ F_ref J (reparameterization)", _fisher_route("pullback"),
              _not_reference),
     Identity("entropy/canonical", "the printed entropy = the derived expectation",
-             _rearranged(entropy)),
+             _rearranged(entropy), relevant=_rearranges(entropy)),
     Identity("entropy/routes", "−E[log p] = A(η) − η·∇A(η) − E[log h]", _entropy_routes,
              _has_form),
     Identity("expansion/c0", "KL(θ‖θ+tΔ) has no t⁰ term", _coefficient(0),
@@ -345,7 +357,7 @@ def identities_for(family: Family) -> tuple[Identity, ...]:
 def verdicts(family: Family) -> list[Row]:
     """Every applicable identity's verdict for ``family``, in catalog order."""
     return [Row(i.name, i.statement, family.label, check(i.name, family))
-            for i in identities_for(family)]
+            for i in identities_for(family) if i.relevant(family)]
 
 
 def select(family: str | None = None) -> tuple[Family, ...]:
