@@ -1,11 +1,11 @@
-"""Natural gradient for a whole torch network: F v = E_s[J(s)ᵀ F(θ(s)) J(s) v] by one jvp and one vjp.
+"""Natural gradient for a whole torch network: F v = E_s[J(s)ᵀ F(θ(s)) J(s) v] by two reverse passes.
 
 θ(s) are the head parameters the network outputs for state s, J(s) = ∂θ(s)/∂w its Jacobian in the
 network weights w, F(θ) the head's closed-form Fisher (:mod:`symgeom.backends.heads`).  The
 product needs no second derivative: Jᵀ(·) by replaying the reverse pass of the forward recorded
 once per batch, J v as the reverse derivative of the linear map u ↦ Jᵀu, F per state in closed
-form.  It equals
-the Hessian of the mean KL(π_old‖π_w) at w = w_old, the double-backward product TRPO codes use.
+form.  It equals the Hessian of the mean KL(π_old‖π_w) at w = w_old, the double-backward product
+TRPO codes use.
 """
 
 from __future__ import annotations
