@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from symgeom.backends import printer, validation, vector
+from symgeom.backends import numpy_route, printer, validation, vector
 from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
 from symgeom.errors import UnknownQuantityError
 from symgeom.numeric.inputs import Input, inputs, unpack
@@ -117,6 +117,8 @@ class BackendFunction:
 
     def __init__(self, derivation: Derivation, backend: str, validate: bool = True) -> None:
         self._plan = plan(derivation)
+        self._derivation = derivation
+        self._numpy: Callable[..., Any] | None = None
         self.backend = backend
         self.validate = validate
         self._bound: dict[str, Callable[..., tuple[Array, ...]]] = {}
@@ -158,6 +160,10 @@ class BackendFunction:
         ops = self._ops(list(args))
         arrays = self._convert(ops, args)
         out_dtype = arrays[0].dtype
+        if numpy_route.usable(ops, arrays):
+            if self._numpy is None:
+                self._numpy = self._derivation.numpy(validate=self.validate)
+            return numpy_route.call(self._numpy, arrays, ops.xp.result_type(*arrays))
         compute = [widen(ops, a) for a in arrays]
         per = len(p.spec)
         groups = [compute[i * per : (i + 1) * per] for i in range(p.points)]
