@@ -22,6 +22,7 @@ import sympy as sp
 
 from symgeom.backends import numpy_route, printer, validation, vector
 from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
+from symgeom.backends.sigmoid import sigmoid_form
 from symgeom.errors import UnknownQuantityError
 from symgeom.numeric.inputs import Input, inputs, unpack
 
@@ -89,6 +90,7 @@ def plan(derivation: Derivation) -> _Plan:
         else:
             entries, shape = (result,), None
         _refuse_explicit_sums(derivation, result)
+        entries = tuple(sigmoid_form(e) for e in entries)
         source = printer.print_source(entries, tuple(derivation.arguments))
         return _Plan(derivation.quantity, family, spec, 1, source, None, shape)
     raise UnknownQuantityError(
@@ -160,7 +162,7 @@ class BackendFunction:
         ops = self._ops(list(args))
         arrays = self._convert(ops, args)
         out_dtype = arrays[0].dtype
-        if numpy_route.usable(ops, arrays):
+        if p.quantity == "kl" and numpy_route.usable(ops, arrays):
             if self._numpy is None:
                 self._numpy = self._derivation.numpy(validate=self.validate)
             return numpy_route.call(self._numpy, arrays, ops.xp.result_type(*arrays))

@@ -4,11 +4,12 @@ Eager torch evaluates a stable form one operation at a time, each a pass over me
 fresh allocation, and its branch selection needs extra passes; the NumPy kernels of
 :mod:`symgeom.numeric` evaluate the same stable forms (the same primitives, proved equal to the
 derived results) in cache-sized blocks with reused scratch and skip branches no entry takes.
-Where nothing but the values is wanted — CPU float32/float64 tensors, outside ``torch.compile``
-and ``torch.func`` transforms, with no gradient being recorded — the torch function therefore
-calls the NumPy kernel on zero-copy views (``Tensor.numpy()``) and wraps its result
+Where nothing but the values of a KL is wanted — CPU float32/float64 tensors, outside
+``torch.compile`` and ``torch.func`` transforms, with no gradient being recorded — the torch
+function therefore calls the NumPy KL kernel on zero-copy views (``Tensor.numpy()``) and wraps its result
 (``torch.from_numpy``): same values up to rounding, same validation errors, dtype kept.  With
-autograd, on other devices, for 16-bit floats and under tracing the torch primitives are used.
+autograd, on other devices, for 16-bit floats, under tracing, and for Fisher matrices and
+entropies (printed entries, no blocked kernels to gain from) the torch primitives are used.
 """
 
 from __future__ import annotations
