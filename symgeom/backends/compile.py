@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from symgeom.backends import numpy_route, printer, validation, vector
+from symgeom.backends import gaussian_full, numpy_route, printer, validation, vector
 from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
 from symgeom.backends.sigmoid import sigmoid_form
 from symgeom.errors import UnknownQuantityError
@@ -48,7 +48,14 @@ class _Plan:
 
 def _vector_form(family: Family, spec: tuple[Input, ...]) -> Callable[..., Array] | None:
     """The vector KL form for a softmax family (recognized from its exponential-family data)
-    whose chart takes one probability vector or one logit vector read up to a common shift."""
+    whose chart takes one probability vector or one logit vector read up to a common shift, or
+    the Cholesky form of a full-covariance Gaussian whose chart takes (mean vector, covariance)."""
+    if tuple((i.kind, i.check) for i in spec) == (("vector", "interval"), ("matrix", "covariance")):
+        from symgeom.numeric.structure import kl_structure
+
+        if kl_structure(family).kind == "normal_full":
+            return gaussian_full.kl
+        return None
     if len(spec) != 1 or spec[0].kind != "vector" or family.exponential_form is None:
         return None
     from symgeom.numeric.structure import kl_structure
@@ -186,7 +193,7 @@ class BackendFunction:
     def _evaluate(self, ops: Ops, groups: list[list[Array]]) -> Array:
         p = self._plan
         if p.vector_form is not None:
-            return p.vector_form(ops, *[g[0] for g in groups])
+            return p.vector_form(ops, *[a for g in groups for a in g])
         function = self._bound.get(ops.name + str(id(ops.xp)))
         if function is None:
             function = self._bound[ops.name + str(id(ops.xp))] = printer.bind(p.source, ops)
