@@ -3,11 +3,16 @@
 Speed (medians of repeated calls, all in one run on one machine):
 * Gaussian KL of N pairs: ``sg.kl(sg.Gaussian()).torch()`` vs
   ``torch.distributions.kl_divergence(Normal, Normal)``; ``.jax()`` under ``jax.jit`` vs the
-  textbook formula under ``jax.jit`` (distrax is not usable with jax 0.10: its TFP substrate fails
-  to import); each against the read-once floor (one reduction over every input).
-* Categorical logits KL of (rows, k) float32 logits: ``sg.kl(sg.Categorical(3, "logits"))`` is
-  not used (k symbols); the any-k head ``symgeom.torch.CategoricalLogits(k).kl`` vs
-  ``kl_divergence(Categorical(logits=…), Categorical(logits=…))``.
+  textbook formula under ``jax.jit`` and vs distrax's Normal–Normal formula
+  ½((μ₁−μ₂)/σ₂)² + ½·expm1(2(log σ₁ − log σ₂)) − (log σ₁ − log σ₂) written out under ``jax.jit``
+  (distrax itself is not usable with jax 0.10: its TFP substrate fails to import); each against
+  the read-once floor (one reduction over every input).  Without autograd, eager CPU torch calls
+  run symgeom's NumPy kernel on the tensors' memory (:mod:`symgeom.backends.numpy_route`); the
+  torch primitives' time is measured too, with inputs that require grad (forward only).
+* Categorical logits KL of (rows, k) float32 logits: the any-k head
+  ``symgeom.torch.CategoricalLogits(k).kl`` vs ``kl_divergence(Categorical(logits=…), …)``, and
+  ``symgeom.jax.CategoricalLogits(k).kl`` under ``jax.jit`` vs Σ softmax(z₁)(log_softmax z₁ −
+  log_softmax z₂) under ``jax.jit`` (distrax's formula).
 Accuracy near p ≈ q (one logit moved by 1e-6 / σ and μ moved by 1e-6 relative): max relative error
 and number of negative values against float64 references (symgeom's NumPy kernels in float64,
 themselves checked to 1e-12 against 50-digit mpmath), in float32 and bfloat16, and the float32
@@ -29,7 +34,7 @@ import torch
 
 import symgeom as sg
 import symgeom.torch as st
-from symgeom.backends.ops import torch_ops
+from symgeom.backends.ops import jax_ops, torch_ops
 from symgeom.numeric import categorical_logits, gaussian_mean_std
 
 
@@ -62,9 +67,11 @@ def gaussian_speed(n: int, repeats: int) -> None:
     def floor():
         return [x.sum() for x in t]
 
+    tracked = [x.clone().requires_grad_(True) for x in t]
     times = {
         "symgeom torch (validated)": median_time(lambda: ours(*t), repeats),
         "symgeom torch (validate=False)": median_time(lambda: ours_loose(*t), repeats),
+        "symgeom torch, autograd path": median_time(lambda: ours(*tracked), repeats),
         "torch.distributions": median_time(peer, repeats),
         "read-once floor": median_time(floor, repeats),
     }
@@ -75,19 +82,36 @@ def gaussian_speed(n: int, repeats: int) -> None:
     def plain(m1, a, m2, b):
         return jnp.log(b / a) + (a**2 + (m1 - m2) ** 2) / (2 * b**2) - 0.5
 
+    @jax.jit
+    def distrax_formula(m1, a, m2, b):
+        diff_log_scale = jnp.log(a) - jnp.log(b)
+        return 0.5 * jnp.square((m1 - m2) / b) + 0.5 * jnp.expm1(2 * diff_log_scale) - diff_log_scale
+
     floor_jax = jax.jit(lambda *x: [jnp.sum(y) for y in x])
+    loose_jax = jax.jit(sg.kl(sg.Gaussian()).jax(validate=False))
     times["symgeom jax (jit)"] = median_time(lambda: ours_jax(*j), repeats)
+    times["symgeom jax (jit, validate=False)"] = median_time(lambda: loose_jax(*j), repeats)
     times["plain jax formula (jit)"] = median_time(lambda: plain(*j), repeats)
+    times["distrax formula (jit)"] = median_time(lambda: distrax_formula(*j), repeats)
     times["jax read-once floor (jit)"] = median_time(lambda: floor_jax(*j)[0], repeats)
-    print(f"\nGaussian KL, N = {n:,} float64 pairs, {torch.get_num_threads()} torch threads")
+    print(f"\nGaussian KL, N = {n:,} pairs (torch float64, jax {j[0].dtype}),"
+          f" {torch.get_num_threads()} torch threads")
     for name, value in times.items():
         print(f"  {name:32s} {value * 1e3:9.2f} ms")
     ratio = {
         "symgeom torch / torch.distributions": ("symgeom torch (validated)", "torch.distributions"),
         "symgeom torch (validate=False) / torch.distributions": (
             "symgeom torch (validate=False)", "torch.distributions"),
+        "symgeom torch autograd path / torch.distributions": (
+            "symgeom torch, autograd path", "torch.distributions"),
         "symgeom torch / read-once floor": ("symgeom torch (validated)", "read-once floor"),
+        "torch.distributions / read-once floor": ("torch.distributions", "read-once floor"),
         "symgeom jax / plain jax (jit)": ("symgeom jax (jit)", "plain jax formula (jit)"),
+        "symgeom jax (validate=False) / plain jax (jit)": (
+            "symgeom jax (jit, validate=False)", "plain jax formula (jit)"),
+        "symgeom jax / distrax formula (jit)": ("symgeom jax (jit)", "distrax formula (jit)"),
+        "symgeom jax (validate=False) / distrax formula (jit)": (
+            "symgeom jax (jit, validate=False)", "distrax formula (jit)"),
         "symgeom jax / jax read-once floor": ("symgeom jax (jit)", "jax read-once floor (jit)"),
     }
     for name, (a, b) in ratio.items():
@@ -111,12 +135,30 @@ def categorical_speed(rows: int, k: int, repeats: int) -> None:
         "torch.distributions": median_time(peer, repeats),
         "read-once floor": median_time(lambda: (z1.sum(), z2.sum()), repeats),
     }
-    print(f"\nCategorical logits KL, ({rows:,} × {k:,}) float32")
+    j1, j2 = jnp.asarray(z1.numpy()), jnp.asarray(z2.numpy())
+    jops = jax_ops()
+    ours_jax = jax.jit(lambda a, b: head.kl(jops, (a,), (b,)))
+
+    @jax.jit
+    def distrax_formula(a, b):
+        la, lb = jax.nn.log_softmax(a, axis=-1), jax.nn.log_softmax(b, axis=-1)
+        return jnp.sum(jnp.exp(la) * (la - lb), axis=-1)
+
+    floor_jax = jax.jit(lambda a, b: (jnp.sum(a), jnp.sum(b)))
+    times["symgeom jax head (jit)"] = median_time(lambda: ours_jax(j1, j2), repeats)
+    times["distrax formula (jit)"] = median_time(lambda: distrax_formula(j1, j2), repeats)
+    times["jax read-once floor (jit)"] = median_time(lambda: floor_jax(j1, j2)[0], repeats)
+    print(f"\nCategorical logits KL, ({rows:,} × {k:,}) float32, {torch.get_num_threads()} torch threads")
     for name, value in times.items():
         print(f"  {name:32s} {value * 1e3:9.2f} ms")
-    ours = times["symgeom torch head"]
-    print(f"  ratio symgeom / torch.distributions: {ours / times['torch.distributions']:.2f};"
-          f" symgeom / read-once floor: {ours / times['read-once floor']:.1f}")
+    for name, (a, b) in {
+        "symgeom torch / torch.distributions": ("symgeom torch head", "torch.distributions"),
+        "symgeom torch / read-once floor": ("symgeom torch head", "read-once floor"),
+        "torch.distributions / read-once floor": ("torch.distributions", "read-once floor"),
+        "symgeom jax / distrax formula (jit)": ("symgeom jax head (jit)", "distrax formula (jit)"),
+        "symgeom jax / jax read-once floor": ("symgeom jax head (jit)", "jax read-once floor (jit)"),
+    }.items():
+        print(f"  ratio {name:52s} {times[a] / times[b]:7.2f}")
 
 
 def _rel(values: np.ndarray, ref: np.ndarray) -> tuple[float, int]:
@@ -135,15 +177,19 @@ def categorical_accuracy(rows: int, k: int) -> None:
     head = st.CategoricalLogits(k)
     t1, t2 = torch.as_tensor(z1), torch.as_tensor(z2)
     ours = head.kl(ops, (t1,), (t2,)).numpy()
+    tracked = head.kl(ops, (t1,), (t2.clone().requires_grad_(True),)).detach().numpy()
+    jax_kl = jax.jit(lambda a, b: head.kl(jax_ops(), (a,), (b,)))
+    jax_out = np.asarray(jax_kl(jnp.asarray(z1), jnp.asarray(z2)))
     peer = torch.distributions.kl_divergence(
         torch.distributions.Categorical(logits=t1), torch.distributions.Categorical(logits=t2)
     ).numpy()
     numpy32 = categorical_logits(z1, z2)
     print(f"\nCategorical logits near p = q, ({rows:,} × {k:,}), one logit moved by ~1e-6")
-    for name, values in (("symgeom torch float32", ours), ("symgeom NumPy float32", numpy32),
+    for name, values in (("symgeom torch float32", ours), ("symgeom torch float32 (autograd)", tracked),
+                         ("symgeom jax float32 (jit)", jax_out), ("symgeom NumPy float32", numpy32),
                          ("torch.distributions float32", peer)):
         err, neg = _rel(values, ref)
-        print(f"  {name:30s} max rel. error {err:9.2e}, negative in {neg} of {rows}")
+        print(f"  {name:34s} max rel. error {err:9.2e}, negative in {neg} of {rows}")
     # A 1e-6 move vanishes in bfloat16 (8 bits): move the first logit by one bfloat16 ulp instead.
     b1 = t1.to(torch.bfloat16)
     b2 = b1.clone()
@@ -165,17 +211,20 @@ def gaussian_accuracy(n: int) -> None:
     args64 = [x.astype(np.float64) for x in (mu1, s1, mu2, s2)]
     ref = gaussian_mean_std(*args64)
     keep = ref > 0
-    ours = sg.kl(sg.Gaussian()).torch()(*[torch.as_tensor(x) for x in (mu1, s1, mu2, s2)]).numpy()
+    t = [torch.as_tensor(x) for x in (mu1, s1, mu2, s2)]
+    ours = sg.kl(sg.Gaussian()).torch()(*t).numpy()
+    tracked = sg.kl(sg.Gaussian()).torch()(*t[:3], t[3].clone().requires_grad_(True)).detach().numpy()
     normal = torch.distributions.Normal
     peer = torch.distributions.kl_divergence(normal(torch.as_tensor(mu1), torch.as_tensor(s1)),
                                              normal(torch.as_tensor(mu2), torch.as_tensor(s2))).numpy()
     jax_out = np.asarray(jax.jit(sg.kl(sg.Gaussian()).jax())(*[jnp.asarray(x) for x in (mu1, s1, mu2, s2)]))
     numpy32 = gaussian_mean_std(mu1, s1, mu2, s2)
     print(f"\nGaussian near p = q (float32, μ and σ moved by ~1e-6 relative), N = {int(keep.sum()):,}")
-    for name, values in (("symgeom torch float32", ours), ("symgeom jax float32", jax_out),
+    for name, values in (("symgeom torch float32", ours), ("symgeom torch float32 (autograd)", tracked),
+                         ("symgeom jax float32", jax_out),
                          ("symgeom NumPy float32", numpy32), ("torch.distributions float32", peer)):
         err, neg = _rel(values[keep], ref[keep])
-        print(f"  {name:30s} max rel. error {err:9.2e}, negative in {neg}")
+        print(f"  {name:34s} max rel. error {err:9.2e}, negative in {neg}")
 
 
 if __name__ == "__main__":

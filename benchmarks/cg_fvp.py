@@ -44,13 +44,13 @@ def bench(k: int, repeats: int, seed: int) -> dict[str, float]:
         return np.linalg.solve(np.diag(p) - np.outer(p, p), g)
 
     def cg() -> np.ndarray:
-        return conjugate_gradient(lambda v: categorical_logits_fvp(z, v), g).x
+        return conjugate_gradient(lambda v: categorical_logits_fvp(z, v, logits="free"), g).x
 
     jacobi = 1.0 / (p * (1.0 - p))
 
     def pcg() -> np.ndarray:
         return conjugate_gradient(
-            lambda v: categorical_logits_fvp(z, v), g, preconditioner=lambda v: jacobi * v
+            lambda v: categorical_logits_fvp(z, v, logits="free"), g, preconditioner=lambda v: jacobi * v
         ).x
 
     row: dict[str, float] = {"k": k}
@@ -58,9 +58,9 @@ def bench(k: int, repeats: int, seed: int) -> dict[str, float]:
         seconds, x = median_seconds(run, repeats)
         row[f"{name}_ms"] = 1e3 * seconds
         row[f"{name}_err"] = float(np.linalg.norm(x - exact) / np.linalg.norm(exact))
-    row["cg_iter"] = conjugate_gradient(lambda v: categorical_logits_fvp(z, v), g).iterations
+    row["cg_iter"] = conjugate_gradient(lambda v: categorical_logits_fvp(z, v, logits="free"), g).iterations
     row["pcg_iter"] = conjugate_gradient(
-        lambda v: categorical_logits_fvp(z, v), g, preconditioner=lambda v: jacobi * v
+        lambda v: categorical_logits_fvp(z, v, logits="free"), g, preconditioner=lambda v: jacobi * v
     ).iterations
     return row
 

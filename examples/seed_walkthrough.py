@@ -78,7 +78,7 @@ def cg_facts(k: int = 1000, seed: int = 0) -> dict[str, float]:
     rng = np.random.default_rng(seed)
     z, g = rng.normal(size=k - 1), rng.normal(size=k - 1)
     p = softmax_free(z)
-    solved = conjugate_gradient(lambda v: categorical_logits_fvp(z, v), g)
+    solved = conjugate_gradient(lambda v: categorical_logits_fvp(z, v, logits="free"), g)
     direct = np.linalg.solve(np.diag(p) - np.outer(p, p), g)
     return {
         "CG iterations": float(solved.iterations),

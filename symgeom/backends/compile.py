@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from symgeom.backends import printer, validation, vector
+from symgeom.backends import gaussian_full, numpy_route, printer, validation, vector
 from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
+from symgeom.backends.sigmoid import sigmoid_form
 from symgeom.errors import UnknownQuantityError
 from symgeom.numeric.inputs import Input, inputs, unpack
 
@@ -47,7 +48,14 @@ class _Plan:
 
 def _vector_form(family: Family, spec: tuple[Input, ...]) -> Callable[..., Array] | None:
     """The vector KL form for a softmax family (recognized from its exponential-family data)
-    whose chart takes one probability vector or one logit vector read up to a common shift."""
+    whose chart takes one probability vector or one logit vector read up to a common shift, or
+    the Cholesky form of a full-covariance Gaussian whose chart takes (mean vector, covariance)."""
+    if tuple((i.kind, i.check) for i in spec) == (("vector", "interval"), ("matrix", "covariance")):
+        from symgeom.numeric.structure import kl_structure
+
+        if kl_structure(family).kind == "normal_full":
+            return gaussian_full.kl
+        return None
     if len(spec) != 1 or spec[0].kind != "vector" or family.exponential_form is None:
         return None
     from symgeom.numeric.structure import kl_structure
@@ -89,6 +97,7 @@ def plan(derivation: Derivation) -> _Plan:
         else:
             entries, shape = (result,), None
         _refuse_explicit_sums(derivation, result)
+        entries = tuple(sigmoid_form(e) for e in entries)
         source = printer.print_source(entries, tuple(derivation.arguments))
         return _Plan(derivation.quantity, family, spec, 1, source, None, shape)
     raise UnknownQuantityError(
@@ -131,6 +140,8 @@ class BackendFunction:
     def __init__(self, derivation: Derivation, backend: str, validate: bool = True) -> None:
         _refuse_matrix_notation(derivation, backend)
         self._plan = plan(derivation)
+        self._derivation = derivation
+        self._numpy: Callable[..., Any] | None = None
         self.backend = backend
         self.validate = validate
         self._bound: dict[str, Callable[..., tuple[Array, ...]]] = {}
@@ -172,6 +183,10 @@ class BackendFunction:
         ops = self._ops(list(args))
         arrays = self._convert(ops, args)
         out_dtype = arrays[0].dtype
+        if p.quantity == "kl" and numpy_route.usable(ops, arrays):
+            if self._numpy is None:
+                self._numpy = self._derivation.numpy(validate=self.validate)
+            return numpy_route.call(self._numpy, arrays, ops.xp.result_type(*arrays))
         compute = [widen(ops, a) for a in arrays]
         per = len(p.spec)
         groups = [compute[i * per : (i + 1) * per] for i in range(p.points)]
@@ -192,7 +207,7 @@ class BackendFunction:
     def _evaluate(self, ops: Ops, groups: list[list[Array]]) -> Array:
         p = self._plan
         if p.vector_form is not None:
-            return p.vector_form(ops, *[g[0] for g in groups])
+            return p.vector_form(ops, *[a for g in groups for a in g])
         function = self._bound.get(ops.name + str(id(ops.xp)))
         if function is None:
             function = self._bound[ops.name + str(id(ops.xp))] = printer.bind(p.source, ops)

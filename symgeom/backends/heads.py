@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from symgeom.backends import printer, vector
+from symgeom.backends import numpy_route, printer, vector
 from symgeom.backends.ops import is_number, widen
 from symgeom.errors import InvalidParameterError
 
@@ -59,6 +59,10 @@ class CategoricalLogits:
         """KL(π_old(·|s)‖π_new(·|s)) per state."""
         self.check(old)
         self.check(new)
+        if numpy_route.usable(ops, [old[0], new[0]]):
+            from symgeom.numeric.kl import categorical_logits
+
+            return numpy_route.call(categorical_logits, [old[0], new[0]], new[0].dtype)
         out = vector.categorical_logits(ops, widen(ops, old[0]), widen(ops, new[0]))
         return _narrow(ops, out, new[0])
 
@@ -91,6 +95,14 @@ def _gaussian_kernels() -> tuple[printer.Source, printer.Source]:
     return kl, printer.print_source(tuple(fisher.result), tuple(fisher.arguments))
 
 
+def _gaussian_numpy_kl(mean_1: Array, log_std_1: Array, mean_2: Array, log_std_2: Array) -> Array:
+    """Σⱼ KL over the last axis with the NumPy kernel of ``sg.Gaussian("mean_logstd")``."""
+    import symgeom as sg
+
+    kl = sg.kl(sg.Gaussian("mean_logstd")).numpy(validate=False)
+    return kl(mean_1, log_std_1, mean_2, log_std_2).sum(axis=-1)
+
+
 @dataclass(frozen=True)
 class DiagonalGaussian:
     """d independent Gaussians with means and log standard deviations from the network."""
@@ -112,6 +124,9 @@ class DiagonalGaussian:
         """Σⱼ ½[((μ₁ⱼ − μ₂ⱼ)/σ₂ⱼ)² + kl_div(1, σ₁ⱼ²/σ₂ⱼ²)] per state."""
         self.check(old)
         self.check(new)
+        arrays = [*old, *new]
+        if numpy_route.usable(ops, arrays):
+            return numpy_route.call(_gaussian_numpy_kl, arrays, new[0].dtype)
         source, _ = _gaussian_kernels()
         (terms,) = printer.bind(source, ops)(*[widen(ops, x) for x in (*old, *new)])
         return _narrow(ops, ops.xp.sum(terms, axis=-1), new[0])

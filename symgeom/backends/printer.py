@@ -133,6 +133,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "chi": ops.chi,
         "logsumexp": ops.logsumexp,
         "_stack": lambda *xs: _stack(ops, xs),
+        "sigmoid": _sigmoid(ops),
         **special_functions(ops.name),
     }
     exec(compile(source.text, "<symgeom.backends>", "exec"), namespace)
@@ -148,6 +149,26 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
             ) from None
 
     return call
+
+
+def _sigmoid(ops: Any) -> Callable[[Any], Any]:
+    """σ(x) without overflow, differentiable where the library is: torch.sigmoid, jax.nn.sigmoid,
+    else from e = e^{−|x|} ≤ 1: 1/(1 + e) for x ≥ 0, e/(1 + e) below."""
+    if ops.name == "torch":
+        import torch
+
+        return torch.sigmoid
+    if ops.name == "jax":
+        import jax
+
+        return jax.nn.sigmoid
+    xp = ops.xp
+
+    def sigmoid(x: Any) -> Any:
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+    return sigmoid
 
 
 def _stack(ops: Any, values: Sequence[Any]) -> Any:

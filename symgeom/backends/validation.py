@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from symgeom.errors import InvalidParameterError
-from symgeom.numeric.inputs import Input
+from symgeom.numeric.inputs import Input, domain_text
 
 Array = Any
 
@@ -81,7 +81,7 @@ def check(ops: Any, spec: tuple[Input, ...], arrays: list[Array], suffix: str) -
             continue
         bad = bad_entries(ops, inp, x)
         if bool(xp.any(bad)):
-            raise InvalidParameterError(f"{inp.name}{suffix} must be {_words(inp)}")
+            raise InvalidParameterError(f"{inp.name}{suffix} must {domain_text(inp)}")
 
 
 def _outside(inp: Input, x: Any) -> Any:
@@ -96,22 +96,6 @@ def _outside(inp: Input, x: Any) -> Any:
     if upper is not None:
         out = out | (x >= upper)
     return out
-
-
-def _words(inp: Input) -> str:
-    if inp.check == "interval":
-        lower, upper = inp.lower, inp.upper
-        if lower is not None and upper is not None:
-            return f"in [{lower:g}, {upper:g}]"
-        if lower is not None:
-            return f"finite and > {lower:g}"
-        if upper is not None:
-            return f"finite and < {upper:g}"
-        return "finite"
-    return {
-        "simplex": "in [0, 1] with rows summing to 1 (within √ε)",
-        "covariance": "finite, symmetric and positive definite",
-    }[inp.check]
 
 
 def invalid_mask(ops: Any, spec: tuple[Input, ...], arrays: list[Array]) -> Array | None:

@@ -31,11 +31,32 @@ def _softmax(z: Vector) -> tuple[Vector, float]:
     return e / total, float(np.exp(-top) / total)
 
 
-def categorical_logits_fvp(z: ArrayLike, v: ArrayLike) -> Vector:
-    """F v = p⊙v − p(pᵀv), F = diag(p) − ppᵀ over the k−1 free logits; O(k) time and memory."""
+#: The two logit charts ``categorical_logits_fvp`` accepts, and what each reads.
+LOGIT_CHARTS = {
+    "free": "the k − 1 free logits of the family's chart (class k pinned at logit 0)",
+    "all": "all K logits of a softmax (a network's output; F is singular along 1)",
+}
+
+
+def categorical_logits_fvp(z: ArrayLike, v: ArrayLike, *, logits: str | None = None) -> Vector:
+    """F v = p⊙v − p(pᵀv), F = diag(p) − ppᵀ; O(k) time and memory.
+
+    ``logits`` names the chart and is required: ``"free"`` — z holds the k − 1 free logits of
+    ``sg.Categorical(k, "logits")`` (class k pinned at 0, p over k classes, F non-singular);
+    ``"all"`` — z holds all K logits of a softmax (p = softmax z over K classes, F singular along
+    the all-ones direction).  The same K numbers mean different distributions in the two charts, so
+    nothing is guessed from the length.
+    """
+    if logits not in LOGIT_CHARTS:
+        choices = "; ".join(f"{name!r}: {what}" for name, what in LOGIT_CHARTS.items())
+        raise InvalidParameterError(f"logits must name the chart of z ({choices}), got {logits!r}")
     z = _free_vector(z, "z")
     v = check_vector(v, z.shape[0], "v")
-    p, p_last = _softmax(z)
+    if logits == "free":
+        p, p_last = _softmax(z)
+    else:
+        e = np.exp(z - np.max(z))
+        p, p_last = e / e.sum(), 0.0
     out = p * (v - p @ v)
     # A dominant class m makes vₘ − pᵀv = vₘ(1 − pₘ) − Σ_{j≠m} pⱼvⱼ cancel; 1 − pₘ is the mass of
     # the other classes, summed directly, so Fₘₘ = pₘ(1 − pₘ) keeps its digits as pₘ → 1.
@@ -70,7 +91,7 @@ def _softmax_mean(theta: Vector, v: Vector, fam: Family) -> Vector:
 
 
 def _softmax_natural(theta: Vector, v: Vector, fam: Family) -> Vector:
-    return categorical_logits_fvp(theta, v)
+    return categorical_logits_fvp(theta, v, logits="free")
 
 
 def _gaussian_full(theta: Vector, v: Vector, fam: Family) -> Vector:

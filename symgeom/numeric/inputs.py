@@ -265,13 +265,28 @@ def _check_values(name: str, inp: Input, arr: np.ndarray) -> None:
 
 
 def _bound_text(inp: Input) -> str:
+    return domain_text(inp, finite_checked=True)
+
+
+def domain_text(inp: Input, finite_checked: bool = False) -> str:
+    """An argument's domain in words, after "must": the one wording of every backend's errors.
+
+    ``finite_checked``: finiteness was reported separately, so an open bound reads "be > 0"
+    instead of "be finite and > 0".
+    """
+    if inp.check == "simplex" and not finite_checked:  # else: the entries' part, sums come apart
+        return "lie in [0, 1] with rows summing to 1 (within √ε)"
+    if inp.check == "covariance":
+        return "be symmetric and positive definite" if finite_checked else (
+            "be finite, symmetric and positive definite")
     lower, upper = inp.lower, inp.upper
+    finite = "" if finite_checked else "finite and "
     if lower is not None and upper is not None:
         return f"lie in [{lower:g}, {upper:g}]"
     if lower is not None:
-        return f"be > {lower:g}"
+        return f"be {finite}> {lower:g}"
     if upper is not None:
-        return f"be < {upper:g}"
+        return f"be {finite}< {upper:g}"
     return "be finite"
 
 

@@ -1,10 +1,11 @@
-"""Natural gradient for a whole torch network: F v = E_s[J(s)ᵀ F(θ(s)) J(s) v] by one jvp and one vjp.
+"""Natural gradient for a whole torch network: F v = E_s[J(s)ᵀ F(θ(s)) J(s) v] by two reverse passes.
 
 θ(s) are the head parameters the network outputs for state s, J(s) = ∂θ(s)/∂w its Jacobian in the
 network weights w, F(θ) the head's closed-form Fisher (:mod:`symgeom.backends.heads`).  The
-product needs no second derivative: J v by forward mode (``torch.func.jvp``), F per state in
-closed form, Jᵀ(·) by the reverse pass of a ``torch.func.vjp`` taken once per batch.  It equals
-the Hessian of the mean KL(π_old‖π_w) at w = w_old, the double-backward product TRPO codes use.
+product needs no second derivative: Jᵀ(·) by replaying the reverse pass of the forward recorded
+once per batch, J v as the reverse derivative of the linear map u ↦ Jᵀu, F per state in closed
+form.  It equals the Hessian of the mean KL(π_old‖π_w) at w = w_old, the double-backward product
+TRPO codes use.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch.func import functional_call, jvp, vjp
+from torch.func import functional_call
 
 from symgeom.backends.ops import torch_ops
 from symgeom.errors import InvalidParameterError
@@ -59,25 +60,34 @@ def fisher_vector_product(
 ) -> Callable[[torch.Tensor], torch.Tensor]:
     """v ↦ (1/N) Σₛ J(s)ᵀ F(θ(s)) J(s) v + λ v at weights w, batched over the N states.
 
-    The reverse pass is recorded once; each product costs one jvp (forward with tangents), the
-    closed-form F per state, and one replay of the reverse pass.
+    Set-up records the forward pass θ(w) and, from its reverse pass, the map u ↦ Jᵀu (linear in
+    u, recorded at u = 0).  Each product then costs J v as the reverse derivative of that linear
+    map (Jᵀ transposed: a pass over the recorded backward graph with no forward recomputation and
+    no derivative of the activations beyond the saved ones), the closed-form F per state, and one
+    replay of the recorded reverse pass for Jᵀ(F J v).  No second derivative of the KL is formed.
     """
     if damping < 0:
         raise InvalidParameterError(f"damping must be >= 0, got {damping!r}")
     ops = torch_ops()
-
-    def head_params(weights: torch.Tensor) -> Params:
-        return policy(weights, states)
-
-    theta, pullback = vjp(head_params, w)
+    leaf = w.detach().requires_grad_(True)
+    outputs = policy(leaf, states)
+    theta = tuple(t.detach() for t in outputs)
     head.check(theta)
     n = states.shape[0]
+    dummies = tuple(torch.zeros_like(t, requires_grad=True) for t in theta)
+    (transpose,) = torch.autograd.grad(outputs, leaf, dummies, create_graph=True, allow_unused=True,
+                                       materialize_grads=True)
 
     def apply(v: torch.Tensor) -> torch.Tensor:
-        _, tangent = jvp(head_params, (w,), (v,))
-        product = head.fisher_product(ops, theta, tangent)
+        if transpose.requires_grad:
+            jv = torch.autograd.grad(transpose, dummies, v, retain_graph=True, allow_unused=True,
+                                     materialize_grads=True)
+        else:  # the outputs do not depend on w
+            jv = tuple(torch.zeros_like(t) for t in theta)
+        product = head.fisher_product(ops, theta, jv)
         product = tuple(p.expand_as(t) / n for p, t in zip(product, theta, strict=True))
-        (out,) = pullback(product)
+        (out,) = torch.autograd.grad(outputs, leaf, product, retain_graph=True, allow_unused=True,
+                                     materialize_grads=True)
         return out + damping * v if damping else out
 
     return apply

@@ -29,7 +29,9 @@ POINT = {  # one valid point per (family, chart) of the catalog, in family.param
     ("multivariate_gaussian", "mean_std"): (0.1, -0.2, 1.5, 0.5),
     ("multivariate_gaussian", "mean_logstd"): (0.1, -0.2, 0.4, -0.5),
 }
-#: Charts whose printed KL is a stable form (the full-covariance Gaussian's is the textbook form).
+#: Charts whose KL the gradient checks below cover: the full-covariance Gaussian (Cholesky form)
+#: takes a matrix argument these per-scalar mpmath gradients do not unpack; its values are checked
+#: against mpmath in test_backends_gaussian_full.py.
 STABLE = [f for f in CATALOG if not (f.name == "multivariate_gaussian" and f.param == "mean_cov")]
 STABLE_IDS = [f.label for f in STABLE]
 

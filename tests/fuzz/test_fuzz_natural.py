@@ -58,7 +58,7 @@ CALLS = {
                            lambda a: ppo_clip_objective(a["ratio"], a["advantage"], a["epsilon"],
                                                         a["weights"])),
     "ratio_box_kl_bound": (("epsilon",), lambda a: ratio_box_kl_bound(a["epsilon"])),
-    "categorical_logits_fvp": (("z", "v"), lambda a: categorical_logits_fvp(a["z"], a["v"])),
+    "categorical_logits_fvp": (("z", "v"), lambda a: categorical_logits_fvp(a["z"], a["v"], logits="free")),
     "categorical_probs_fvp": (("p", "v"), lambda a: categorical_probs_fvp(a["p"], a["v"])),
     "clip_stationary_policy": (("old_probs", "advantage", "epsilon", "learning_rate"),
                                lambda a: clip_stationary_policy(

@@ -57,9 +57,9 @@ def test_categorical_fvp_cg_matches_direct_solve(k: int) -> None:
     p = softmax_free(z)
     f = np.diag(p) - np.outer(p, p)
     direct = np.linalg.solve(f, g)
-    plain = conjugate_gradient(lambda v: categorical_logits_fvp(z, v), g)
+    plain = conjugate_gradient(lambda v: categorical_logits_fvp(z, v, logits="free"), g)
     jacobi = conjugate_gradient(
-        lambda v: categorical_logits_fvp(z, v), g, preconditioner=lambda v: v / (p * (1 - p))
+        lambda v: categorical_logits_fvp(z, v, logits="free"), g, preconditioner=lambda v: v / (p * (1 - p))
     )
     assert plain.converged and jacobi.converged
     assert rel_err(plain.x, direct) < 1e-10
@@ -75,7 +75,7 @@ def test_categorical_fvp_cg_large_k_against_sherman_morrison() -> None:
     p = softmax_free(z)
     exact = g / p + g.sum() / (1.0 - p.sum())
     jacobi = conjugate_gradient(
-        lambda v: categorical_logits_fvp(z, v), g, preconditioner=lambda v: v / (p * (1 - p))
+        lambda v: categorical_logits_fvp(z, v, logits="free"), g, preconditioner=lambda v: v / (p * (1 - p))
     )
     assert jacobi.iterations < 50
     assert rel_err(jacobi.x, exact) < 1e-10

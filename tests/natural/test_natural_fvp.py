@@ -33,7 +33,7 @@ def test_categorical_logits_fvp_is_linear_memory() -> None:
     rng = np.random.default_rng(0)
     z, v = rng.normal(size=k - 1), rng.normal(size=k - 1)
     tracemalloc.start()
-    categorical_logits_fvp(z, v)
+    categorical_logits_fvp(z, v, logits="free")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 10 * k * 8
@@ -71,7 +71,40 @@ def test_categorical_logits_fvp_keeps_digits_when_one_class_dominates(z: list[fl
     z = np.array(z)
     v = np.random.default_rng(4).normal(size=len(z))
     ref = np.array(_reference_fvp(z, v))
-    assert np.all(np.abs(categorical_logits_fvp(z, v) - ref) <= 1e-13 * np.abs(ref))
+    assert np.all(np.abs(categorical_logits_fvp(z, v, logits="free") - ref) <= 1e-13 * np.abs(ref))
+
+
+def _reference_all_logits(z: np.ndarray, v: np.ndarray) -> list[float]:
+    """diag(p)v − p(pᵀv) with p = softmax over all K logits, in 60-digit mpmath."""
+    import mpmath as mp
+
+    with mp.workdps(60):
+        e = [mp.exp(mp.mpf(x)) for x in z]
+        p = [x / sum(e) for x in e]
+        c = sum(pi * mp.mpf(vi) for pi, vi in zip(p, v, strict=True))
+        return [float(pi * (mp.mpf(vi) - c)) for pi, vi in zip(p, v, strict=True)]
+
+
+@pytest.mark.parametrize("z", [[0.3, -0.2, 0.1, 0.5], [25.0, -3.0, 1.0]])
+def test_categorical_logits_fvp_reads_the_named_chart(z: list[float]) -> None:
+    """The same K numbers: all K logits of a softmax (a network head) vs K free logits of a
+    (K+1)-class softmax give different products; each matches its own 60-digit reference."""
+    z = np.array(z)
+    v = np.random.default_rng(5).normal(size=len(z))
+    every = categorical_logits_fvp(z, v, logits="all")
+    free = categorical_logits_fvp(z, v, logits="free")
+    ref_all, ref_free = np.array(_reference_all_logits(z, v)), np.array(_reference_fvp(z, v))
+    assert np.all(np.abs(every - ref_all) <= 1e-13 * np.abs(ref_all))
+    assert np.all(np.abs(free - ref_free) <= 1e-13 * np.abs(ref_free))
+    assert np.max(np.abs(every - free)) > 1e-3 * np.max(np.abs(ref_all))
+    # Shifting every logit leaves the softmax over all K unchanged, so F·1 = 0 in that chart.
+    assert np.max(np.abs(categorical_logits_fvp(z, np.ones_like(z), logits="all"))) <= 1e-15
+
+
+@pytest.mark.parametrize("chart", [None, "probs", "K"])
+def test_categorical_logits_fvp_refuses_an_unnamed_chart(chart) -> None:
+    with pytest.raises(InvalidParameterError, match=r"logits must name the chart of z.*'free'.*'all'"):
+        categorical_logits_fvp([0.1, 0.2, 0.3], [1.0, 0.0, 0.0], logits=chart)
 
 
 @pytest.mark.parametrize("theta", [-40.0, -8.0, 0.5, 8.0, 40.0])

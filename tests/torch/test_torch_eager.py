@@ -67,7 +67,10 @@ def test_eager_float32_uses_float32_series():
 
 
 def test_torch_func_transforms_take_the_generic_form_and_agree():
-    """vmap and torch.func.grad (generic where-form) agree with eager calls (eager form)."""
+    """vmap and torch.func.grad (generic where-form) agree with eager calls (eager form).
+
+Inputs that require grad keep the eager call on the torch primitives (without autograd it runs
+the NumPy kernel: see test_no_grad_cpu_calls_run_the_numpy_kernel)."""
     import symgeom as sg
 
     f = sg.kl(sg.Gaussian()).torch(validate=False)
@@ -75,8 +78,33 @@ def test_torch_func_transforms_take_the_generic_form_and_agree():
     x = [torch.rand(64, dtype=torch.float64, generator=gen) + 0.5 for _ in range(4)]
     x[2] = x[0] + 1e-7 * x[2]  # some pairs near p = q, some far
     x[3][:32] = x[1][:32] * (1 + 1e-7)
-    np.testing.assert_allclose(torch.func.vmap(f)(*x).numpy(), f(*x).numpy(), rtol=8 * EPS, atol=0)
+    tracked = [t.clone().requires_grad_() for t in x]
+    np.testing.assert_allclose(torch.func.vmap(f)(*x).numpy(), f(*tracked).detach().numpy(),
+                               rtol=8 * EPS, atol=0)
     grad = torch.func.grad(lambda s: f(x[0], s, x[2], x[3]).sum())(x[1])
     s = x[1].clone().requires_grad_()
     (eager,) = torch.autograd.grad(f(x[0], s, x[2], x[3]).sum(), s)
     np.testing.assert_allclose(grad.numpy(), eager.numpy(), rtol=8 * EPS, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_no_grad_cpu_calls_run_the_numpy_kernel(dtype):
+    """Without autograd a CPU call is the NumPy kernel on the same memory: equal bit for bit, dtype
+kept; with a tensor that requires grad it is the torch primitives (differentiable)."""
+    import symgeom as sg
+    from symgeom.backends.heads import CategoricalLogits
+    from symgeom.backends.ops import torch_ops
+    from symgeom.numeric.kl import categorical_logits
+
+    d = sg.kl(sg.Gaussian())
+    gen = torch.Generator().manual_seed(4)
+    x = [(torch.rand(300, dtype=torch.float64, generator=gen) + 0.5).to(dtype) for _ in range(4)]
+    out = d.torch()(*x)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out.numpy(), d.numpy()(*[t.numpy() for t in x]))
+    tracked = d.torch()(x[0].clone().requires_grad_(), *x[1:])
+    assert tracked.requires_grad
+    z = [torch.randn(5, 7, dtype=dtype, generator=gen) for _ in range(2)]
+    head = CategoricalLogits(7).kl(torch_ops(), (z[0],), (z[1],))
+    assert head.dtype == dtype
+    np.testing.assert_array_equal(head.numpy(), categorical_logits(z[0].numpy(), z[1].numpy()))
