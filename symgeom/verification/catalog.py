@@ -17,8 +17,10 @@ from symgeom.derive import entropy, fisher, kl
 from symgeom.derive.common import is_large, smooth_in_parameters
 from symgeom.derive.expansion import expansion_terms
 from symgeom.derive.expectation import (
+    centered_scores,
     direct_expectation,
     expect,
+    expect_fraction,
     explicit_expectation,
     gaussian_moment,
     has_gaussian_moments,
@@ -174,6 +176,12 @@ def _exponential_form(family: Family) -> Sides:
 
 
 def _score_mean(family: Family) -> Sides:
+    """E[sᵢ] for each score; for large Gaussian families by factor-base arithmetic on the scores
+    centred at z = x − E[x] (exact Gaussian moments, no expansion of the 9-parameter scores)."""
+    if is_large(family) and has_gaussian_moments(family):
+        scores, z = centered_scores(family)
+        means = [expect_fraction(family, si, centered=z).as_expr() for si in scores]
+        return sp.Matrix(means), sp.zeros(len(scores), 1)
     s = score(family)
     return sp.Matrix([expect(family, si, tidy=False) for si in s]), sp.zeros(len(s), 1)
 
