@@ -27,6 +27,7 @@ from symgeom.derive.expectation import (
     moment_table,
 )
 from symgeom.derive.fisher import score
+from symgeom.derive.reflection import applies as reflection_applies
 from symgeom.families import (
     Bernoulli,
     Beta,
@@ -198,6 +199,10 @@ def _rearranged(derive_quantity: Callable[..., object]) -> Callable[[Family], Si
     return sides
 
 
+def _kl_reflection(family: Family) -> Sides:
+    return kl(family, "definition").result, kl(family, "reflection").result
+
+
 def _kl_self(family: Family) -> Sides:
     same = dict(zip(family.symbols(2), family.symbols(1)))
     return kl(family).result.xreplace(same), sp.Integer(0)
@@ -272,6 +277,8 @@ IDENTITIES: tuple[Identity, ...] = (
              _has_form),
     Identity("kl/canonical", "the printed KL (logs paired, one denominator) = the derived sum",
              _rearranged(kl)),
+    Identity("kl/reflection", "KL by definition = KL by reflection about the centre (x = m ± Y)",
+             _kl_reflection, reflection_applies),
     Identity("kl/self", "KL(θ‖θ) = 0", _kl_self),
     Identity("kl/invariance", "KL is invariant under reparameterization", _kl_invariance,
              _not_reference),
@@ -358,19 +365,35 @@ def select(family: str | None = None) -> tuple[Family, ...]:
     return chosen
 
 
-def run_catalog(families: Iterable[Family], jobs: int = 1) -> list[Row]:
-    """Verdict rows for the families, computed in ``jobs`` processes (fork) when jobs > 1."""
-    families = tuple(families)
+def _extra_rows(name: str) -> list[Row]:
+    """Rows beyond the family × identity grid: "general" (symbolic k) and "cross" (KL(p‖q))."""
+    if name == "general":
+        from symgeom.verification.general import general_rows as rows
+    else:
+        from symgeom.verification.cross import cross_rows as rows
+    return [Row(*row) for row in rows()]
+
+
+def _task(item: Family | str) -> list[Row]:
+    return _extra_rows(item) if isinstance(item, str) else verdicts(item)
+
+
+def run_catalog(families: Iterable[Family], jobs: int = 1, extra: Sequence[str] = ()) -> list[Row]:
+    """Verdict rows for the families (then the ``extra`` rows, see :func:`_extra_rows`), computed
+    in ``jobs`` processes (fork) when jobs > 1."""
+    items: tuple[Family | str, ...] = (*families, *extra)
     if jobs <= 1:
-        return [row for f in families for row in verdicts(f)]
+        return [row for item in items for row in _task(item)]
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    # The heaviest entries (largest parameter count) first, so the pool ends together.
-    order = sorted(range(len(families)), key=lambda i: -len(families[i].parameters))
+    # The heaviest entries first (largest parameter count; the extra rows count as large), so
+    # the pool ends together.
+    order = sorted(range(len(items)), key=lambda i: -(
+        8 if isinstance(items[i], str) else len(items[i].parameters)))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        results = dict(zip(order, pool.map(verdicts, [families[i] for i in order])))
-    return [row for i in range(len(families)) for row in results[i]]
+        results = dict(zip(order, pool.map(_task, [items[i] for i in order])))
+    return [row for i in range(len(items)) for row in results[i]]
 
 
 def format_table(rows: Sequence[Row]) -> str:
@@ -398,11 +421,12 @@ def run_verify(family: str | None = None, jobs: int | None = None,
     stream = stream or sys.stdout
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     start = time.perf_counter()
-    rows = run_catalog(select(family), jobs)
+    extra = []
     if family is None or "categorical".startswith(family) or family.startswith("categorical(k=k)"):
-        from symgeom.verification.general import general_rows
-
-        rows += [Row(*row) for row in general_rows()]
+        extra.append("general")
+    if family is None:
+        extra.append("cross")
+    rows = run_catalog(select(family), jobs, extra)
     print(format_table(rows), file=stream)
     print(f"total {time.perf_counter() - start:.1f} s", file=stream)
     if strict:
