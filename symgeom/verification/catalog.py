@@ -75,8 +75,9 @@ CATALOG: tuple[Family, ...] = _catalog()
 
 #: Exact simplification is attempted when both sides together have at most this many
 #: operations.  For large families (more than LARGE_FAMILY_PARAMETERS parameters: the
-#: full-covariance Gaussians, diagonal ones with d ≥ 3), SymPy's cancel takes minutes per identity, so their identities
-#: are proved by exact factor-base arithmetic instead, up to ARITHMETIC_MAX_OPS.  Size rules,
+#: full-covariance Gaussians, diagonal ones with d ≥ 3), SymPy's cancel takes seconds to minutes
+#: per identity, so their identities are proved by exact factor-base arithmetic instead, up to
+#: ARITHMETIC_MAX_OPS.  Size rules,
 #: not clocks, so every machine reaches the same verdicts.
 MAX_SYMBOLIC_OPS = 6000
 ARITHMETIC_MAX_OPS = 100_000
