@@ -54,6 +54,8 @@ class Document:
     scope: str = ""
     #: Says how the document reads when a general (symbolic-size) family leads it.
     intro: str = ""
+    #: (quantity, route, charts, reason) for each registered route that does not apply.
+    not_applicable: tuple[tuple[str, str, str, str], ...] = ()
 
 
 #: Largest k (categorical) and d (multivariate Gaussian) whose derivations are printed: beyond
@@ -170,6 +172,24 @@ def verdicts(fam: Family) -> tuple[tuple[str, str, str], ...]:
     )
 
 
+def routes_not_applicable(fams: Iterable[Family]) -> tuple[tuple[str, str, str, str], ...]:
+    """(quantity, route, charts, reason) for the routes ``sg.derive.not_applicable`` lists,
+    charts with the same reason joined."""
+    from symgeom.derive.registry import not_applicable
+
+    found: dict[tuple[str, str, str], list[str]] = {}
+    for fam in fams:
+        for quantity in QUANTITIES:
+            try:
+                missing = not_applicable(quantity, fam)
+            except SymgeomError:
+                continue
+            for route, reason in missing.items():
+                found.setdefault((quantity, route, reason), []).append(fam.param)
+    return tuple((quantity, route, ", ".join(charts), reason)
+                 for (quantity, route, reason), charts in found.items())
+
+
 def result_only(derivation: Derivation) -> Derivation:
     """The derivation reduced to its result line, labelled by family and quantity."""
     label = derivation.family.label if derivation.family is not None else derivation.quantity
@@ -221,6 +241,7 @@ def family_documents(families: Iterable[Family], general: Iterable = ()) -> tupl
             Document(
                 name, FAMILY_TITLES.get(name, name), (*first, summary, *sections),
                 tuple(all_verdicts), tuple(f"`{fam.label}`" for fam in shown), intro=intro,
+                not_applicable=routes_not_applicable(grouped[name]),
             )
         )
     return tuple(docs)
@@ -295,6 +316,17 @@ def to_latex(doc: Document) -> str:
         for d in derived:
             parts.append(f"\\paragraph{{{text_to_latex(d.title)}.}} {latex_render.describe(d)}")
             parts.append(latex_render.render_block(d, fit_width=latex_render.FIT_WIDTH))
+    if doc.not_applicable:
+        parts.append("\\subsection*{Routes that do not apply}")
+        parts.append("\\begin{itemize}\\raggedright")
+        parts.extend(
+            f"\\item {text_to_latex(QUANTITY_TITLES[quantity])}, route "
+            f"\\texttt{{{code_to_latex(route)}}} (charts "
+            + ", ".join(f"\\texttt{{{code_to_latex(c)}}}" for c in charts.split(", "))
+            + f"): {text_to_latex(reason)}"
+            for quantity, route, charts, reason in doc.not_applicable
+        )
+        parts.append("\\end{itemize}")
     if doc.verdicts:
         parts.append("\\subsection*{Identities}")
         parts.append("\\begin{itemize}\\raggedright")
@@ -321,6 +353,15 @@ def to_markdown(doc: Document) -> str:
             parts.extend(markdown_render.render_result(d) for d in derived)
             continue
         parts.extend(markdown_render.render_derivation(d, level=3).rstrip("\n") for d in derived)
+    if doc.not_applicable:
+        parts.append("## Routes that do not apply")
+        parts.append("| quantity | route | charts | why not |\n|---|---|---|---|")
+        parts[-1] += "".join(
+            f"\n| {QUANTITY_TITLES[q]} | `{r}` | "
+            + ", ".join(f"`{chart}`" for chart in c.split(", "))
+            + f" | {text_to_markdown(why)} |"
+            for q, r, c, why in doc.not_applicable
+        )
     if doc.verdicts:
         parts.append("## Identities")
         parts.append("| family | identity | status |\n|---|---|---|")

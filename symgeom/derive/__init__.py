@@ -7,6 +7,7 @@ from symgeom.derive import entropy as _entropy
 from symgeom.derive import expansion as _expansion
 from symgeom.derive import fisher as _fisher
 from symgeom.derive import kl as _kl
+from symgeom.derive import reflection as _reflection  # noqa: F401  (registers the route)
 from symgeom.derive.registry import derive, not_applicable, routes
 from symgeom.families.base import Family
 

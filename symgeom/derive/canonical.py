@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import sympy as sp
 
 from symgeom.derive.common import looks_negative
+from symgeom.derive.rational import reduce_rational
 
 
 def _split_logs(expr: sp.Expr) -> tuple[dict[sp.Expr, sp.Expr], list[sp.Expr], sp.Expr]:
@@ -96,18 +97,22 @@ def _over(content: sp.Expr, primitive: sp.Expr, denominator: sp.Expr) -> sp.Expr
 
 
 def canonical_form(
-    expr: sp.Expr, pairs: Sequence[tuple[sp.Symbol, sp.Symbol]] = ()
+    expr: sp.Expr, pairs: Sequence[tuple[sp.Symbol, sp.Symbol]] = (), large: bool = False
 ) -> sp.Expr:
-    """Σ c·log(a/b) + N/D + constant, kept in that order (an unevaluated sum)."""
+    """Σ c·log(a/b) + N/D + constant, kept in that order (an unevaluated sum).
+
+    ``large`` (families reduced by factor-base arithmetic, see derive.common.is_large): N/D in
+    lowest terms by :func:`~symgeom.derive.rational.reduce_rational`, without the multivariate
+    gcds of ``cancel`` (seconds for the 3-d Gaussian's hundreds of terms over det Σ).
+    """
     logs, rest, constant = _split_logs(sp.expand_log(expr))
     terms = _pair_logs(logs)
     terms.extend(t for t in rest if sp.fraction(t)[1] == 1)
     fractional = [t for t in rest if sp.fraction(t)[1] != 1]
     if fractional:
-        numerator, denominator = (
-            sp.powsimp(part)
-            for part in sp.fraction(sp.cancel(sp.together(sp.Add(*fractional))))
-        )
+        together = (reduce_rational(sp.Add(*fractional)) if large
+                    else sp.cancel(sp.together(sp.Add(*fractional))))
+        numerator, denominator = (sp.powsimp(part) for part in sp.fraction(together))
         numerator = _in_differences(numerator, pairs)
         content, primitive = sp.factor_terms(numerator).as_coeff_Mul()
         terms.append(_over(content, primitive, denominator))

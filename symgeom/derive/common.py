@@ -48,10 +48,12 @@ def _positive_factors(expr: sp.Expr) -> sp.Expr:
 #: same thing.
 TIDY_MAX_OPS = 1500
 
-#: Families with more parameters than this (the 9-parameter 3-d full-covariance Gaussian) get
-#: their rational functions reduced by factor-base arithmetic (symgeom.derive.rational): SymPy's
-#: cancel and factor take seconds per entry in that many symbols, minutes per Fisher matrix.
-LARGE_FAMILY_PARAMETERS = 6
+#: Families with more parameters than this (full-covariance Gaussians with d ≥ 2, diagonal ones
+#: with d ≥ 3) get their rational functions reduced by factor-base arithmetic
+#: (symgeom.derive.rational): SymPy's cancel and factor take seconds per entry in that many
+#: symbols, minutes per Fisher matrix (d = 3), while the factor base needs no gcd (the d = 2 full
+#: and d = 3 diagonal catalog rows: 58 s of CPU by cancel, 8.5 s by the factor base).
+LARGE_FAMILY_PARAMETERS = 4
 
 
 def is_large(family: Family | None) -> bool:

@@ -22,6 +22,7 @@ from symgeom.derive.expectation import (
 from symgeom.derive.fisher import fisher_score_covariance, score
 from symgeom.derive.kl import kl_definition
 from symgeom.derive.notation import Remainder, T, Tex
+from symgeom.derive.rational import Fraction
 from symgeom.derive.registry import register
 from symgeom.derive.series import taylor, taylor_by_fractions
 from symgeom.families.base import Family, FiniteSupport
@@ -61,8 +62,10 @@ def expansion_terms(family: Family) -> ExpansionTerms:
     quadratic = tidy_rational((d.T * fisher * d)[0, 0] / 2, family)
     if is_large(family):
         skewness, directional = _cubic_parts_by_fractions(family, quadratic)
-        cubic = tidy_rational((3 * directional - skewness) / 12, family)
-        return ExpansionTerms(tuple(coefficients), quadratic, cubic, skewness, directional)
+        cubic = (directional * skewness.context.constant(3) - skewness) * skewness.context.constant(
+            sp.Rational(1, 12))
+        return ExpansionTerms(tuple(coefficients), quadratic, cubic.as_expr(), skewness.as_expr(),
+                              directional.as_expr())
     directional = sp.Add(*[di * sp.diff(2 * quadratic, t) for di, t in zip(delta, theta)])
     scores = score(family)
     if not has_gaussian_moments(family):
@@ -79,31 +82,44 @@ def expansion_terms(family: Family) -> ExpansionTerms:
     return ExpansionTerms(tuple(coefficients), quadratic, cubic, skewness, directional)
 
 
-def _cubic_parts_by_fractions(family: Family, quadratic: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+def _cubic_parts_by_fractions(family: Family, quadratic: sp.Expr) -> tuple[Fraction, Fraction]:
     """(E[(sᵀΔ)³], ∇F[Δ,Δ,Δ]) by factor-base arithmetic (large families, see common.is_large).
 
     E[(sᵀΔ)³] = Σ_{i≤j≤k} m_{ijk} ΔᵢΔⱼΔₖ E[sᵢsⱼsₖ] (m: the number of orderings), which keeps
     every product a polynomial in θ and x only; cubing sᵀΔ would multiply out Δ as well.
+    A product whose every term has odd degree in z = x − E[x] has expectation 0 (odd central
+    Gaussian moments vanish), so it is not formed: with sᵢ of one parity each in z, E[sᵢsⱼsₖ] = 0
+    when the parities add up to an odd number.
     """
     theta, delta = family.symbols(), family.delta_symbols()
     scores, z = centered_scores(family)
-    context = scores[0].context
     out = family_context(family, theta + delta)
     n = len(theta)
+    parity = [_z_parity(s, z) for s in scores]
     skewness = out.constant(0)
     pairs = {}
     for i, j, k in combinations_with_replacement(range(n), 3):
+        if None not in (parity[i], parity[j], parity[k]) and (parity[i] + parity[j] + parity[k]) % 2:
+            continue
         if (i, j) not in pairs:
             pairs[i, j] = scores[i] * scores[j]
         moment = expect_fraction(family, pairs[i, j] * scores[k], centered=z)
         orderings = len(set(permutations((i, j, k))))
         weight = out.convert(orderings * delta[i] * delta[j] * delta[k])
-        skewness = skewness + weight * out.convert(context.fraction_expr(moment))
+        skewness = skewness + weight * moment.lowest_terms().moved_to(out)
     twice = out.convert(2 * quadratic)
     directional = out.constant(0)
     for di, t in zip(delta, theta):
         directional = directional + out.convert(di) * twice.diff(t)
-    return skewness.as_expr(), directional.as_expr()
+    return skewness, directional
+
+
+def _z_parity(fraction: Fraction, z: tuple[sp.Symbol, ...]) -> int | None:
+    """The common parity of the total z-degree of every term of the numerator, or None if mixed."""
+    gens = fraction.context.generators
+    where = [fraction.context.ring.gens.index(gens[v]) for v in z]
+    found = {sum(monomial[i] for i in where) % 2 for monomial in fraction.numerator}
+    return found.pop() if len(found) == 1 else None
 
 
 @register("expansion", "taylor", applies=smooth_in_parameters,

@@ -9,7 +9,9 @@ from symgeom.derivation import Derivation, Step
 from symgeom.derive.canonical import canonical_form
 from symgeom.derive.common import (
     NOT_EXPONENTIAL,
+    family_context,
     has_exponential_form,
+    is_large,
     natural_parameters,
     natural_symbols_at,
     point_pairs,
@@ -34,6 +36,7 @@ from symgeom.derive.notation import (
     LogPartition,
     X,
 )
+from symgeom.derive.rational import split_logs
 from symgeom.derive.registry import register
 from symgeom.families.base import Family, FiniteSupport
 
@@ -44,7 +47,7 @@ KL_LATEX = r"D_{\mathrm{KL}}\left(p_{\theta_{1}} \,\|\, p_{\theta_{2}}\right)"
 
 
 def _finish(family: Family, raw: sp.Expr) -> tuple[sp.Expr, Step]:
-    result = canonical_form(tidy_logs(raw), point_pairs(family))
+    result = canonical_form(tidy_logs(raw), point_pairs(family), large=is_large(family))
     return result, Step(result, "collect the logarithms in pairs and the rest over one denominator")
 
 
@@ -151,7 +154,10 @@ def kl_bregman(family: Family) -> Derivation:
         )
         return _finish(family, pieces)
 
-    finished, done = simplified_if_small(simplify, raw, BREGMAN_MAX_OPS)
+    if is_large(family) and _log_terms(form.log_partition) is not None:
+        finished, done = _finish(family, _bregman_by_fractions(family, gradient)), True
+    else:
+        finished, done = simplified_if_small(simplify, raw, BREGMAN_MAX_OPS)
     if done:
         result, last = finished
     else:
@@ -164,3 +170,29 @@ def kl_bregman(family: Family) -> Derivation:
         symbol_latex=KL_LATEX, steps=tuple(steps), result=result,
         arguments=family.symbols(1) + family.symbols(2),
     )
+
+
+def _log_terms(log_partition: sp.Expr) -> tuple[sp.Expr, list[tuple[sp.Expr, sp.Expr]]] | None:
+    """A = rational + Σ c·log g (constant c), or None when A is not of that shape."""
+    try:
+        return split_logs(log_partition)
+    except ValueError:
+        return None
+
+
+def _bregman_by_fractions(family: Family, gradient: list[sp.Expr]) -> sp.Expr:
+    """A(η₂) − A(η₁) − (η₂ − η₁)·∇A(η₁) at η = η(θ) by factor-base arithmetic (large families,
+    see derive.common.is_large): the rational part of A and ∇A composed with the rational η(θ)
+    without expanding either, each log argument of A reduced on its own."""
+    form = family.exponential_form
+    eta = form.natural_symbols
+    context = family_context(family, family.symbols(1) + family.symbols(2))
+    first = dict(zip(eta, (context.convert(n) for n in family.natural_at(1))))
+    second = dict(zip(eta, (context.convert(n) for n in family.natural_at(2))))
+    rational, logs = _log_terms(form.log_partition)
+    total = context.convert(rational, second) - context.convert(rational, first)
+    for e, g in zip(eta, gradient):
+        total = total - (second[e] - first[e]) * context.convert(g, first)
+    pieces = [c * (sp.log(context.convert(g, second).as_expr())
+                   - sp.log(context.convert(g, first).as_expr())) for c, g in logs]
+    return total.as_expr() + sp.Add(*pieces)

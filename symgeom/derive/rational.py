@@ -328,6 +328,37 @@ class Fraction:
         factors = [renamed(self.context.factors[i]) ** k for i, k in self.denominator]
         return renamed(self.numerator) / sp.Mul(*factors)
 
+    def moved_to(self, target: RationalContext) -> Fraction:
+        """The same fraction in ``target``, whose generators include every generator this one
+        uses: monomials re-indexed, no Expr round trip.  A base factor stays irreducible in more
+        variables, so it joins ``target``'s base as it is (made monic in ``target``'s order)."""
+        source = self.context
+        keys = source.symbols + source.atoms
+        where = {key: i for i, key in enumerate(target.symbols + target.atoms)}
+        mapping = [where.get(key) for key in keys]
+        size = len(target.symbols) + len(target.atoms)
+
+        def move(poly: PolyElement) -> PolyElement:
+            out = {}
+            for monomial, coefficient in poly.items():
+                exponents = [0] * size
+                for i, e in enumerate(monomial):
+                    if e:
+                        if mapping[i] is None:
+                            raise ValueError(f"{keys[i]} is not a generator of the target context")
+                        exponents[mapping[i]] = e
+                out[tuple(exponents)] = coefficient
+            return target.ring.from_dict(out)
+
+        numerator = move(self.numerator)
+        powers: dict[int, int] = {}
+        for index, k in self.denominator:
+            factor = move(source.factors[index])
+            numerator = numerator.quo_ground(factor.LC ** k)
+            position = target.factor_index(factor.monic())
+            powers[position] = powers.get(position, 0) + k
+        return Fraction(target, numerator, _sorted(powers))
+
     @property
     def is_zero(self) -> bool:
         return not self.numerator

@@ -17,8 +17,10 @@ from symgeom.derive import entropy, fisher, kl
 from symgeom.derive.common import is_large, smooth_in_parameters
 from symgeom.derive.expansion import expansion_terms
 from symgeom.derive.expectation import (
+    centered_scores,
     direct_expectation,
     expect,
+    expect_fraction,
     explicit_expectation,
     gaussian_moment,
     has_gaussian_moments,
@@ -26,6 +28,7 @@ from symgeom.derive.expectation import (
 )
 from symgeom.derive.fisher import score
 from symgeom.derive.notation import Density, Expect, GradLogPartition, LogPartition, Tex
+from symgeom.derive.reflection import applies as reflection_applies
 from symgeom.families import (
     Bernoulli,
     Beta,
@@ -72,9 +75,10 @@ def _beyond_gaussian() -> list[Family]:
 CATALOG: tuple[Family, ...] = _catalog()
 
 #: Exact simplification is attempted when both sides together have at most this many
-#: operations.  For large families (more than LARGE_FAMILY_PARAMETERS parameters: the 3-d
-#: full-covariance Gaussian), SymPy's cancel takes minutes per identity, so their identities
-#: are proved by exact factor-base arithmetic instead, up to ARITHMETIC_MAX_OPS.  Size rules,
+#: operations.  For large families (more than LARGE_FAMILY_PARAMETERS parameters: the
+#: full-covariance Gaussians, diagonal ones with d ≥ 3), SymPy's cancel takes seconds to minutes
+#: per identity, so their identities are proved by exact factor-base arithmetic instead, up to
+#: ARITHMETIC_MAX_OPS.  Size rules,
 #: not clocks, so every machine reaches the same verdicts.
 MAX_SYMBOLIC_OPS = 6000
 ARITHMETIC_MAX_OPS = 100_000
@@ -179,6 +183,12 @@ def _exponential_form(family: Family) -> Sides:
 
 
 def _score_mean(family: Family) -> Sides:
+    """E[sᵢ] for each score; for large Gaussian families by factor-base arithmetic on the scores
+    centred at z = x − E[x] (exact Gaussian moments, no expansion of the 9-parameter scores)."""
+    if is_large(family) and has_gaussian_moments(family):
+        scores, z = centered_scores(family)
+        means = [expect_fraction(family, si, centered=z).as_expr() for si in scores]
+        return sp.Matrix(means), sp.zeros(len(scores), 1)
     s = score(family)
     return sp.Matrix([expect(family, si, tidy=False) for si in s]), sp.zeros(len(s), 1)
 
@@ -210,6 +220,10 @@ def _is_formula(expr: sp.Basic) -> bool:
     """Whether ``expr`` is mathematics in the family's symbols, not derivation notation."""
     notation = (Expect, Density, LogPartition, GradLogPartition, Tex)
     return not any(isinstance(node, notation) for node in sp.preorder_traversal(expr))
+
+
+def _kl_reflection(family: Family) -> Sides:
+    return kl(family, "definition").result, kl(family, "reflection").result
 
 
 def _kl_self(family: Family) -> Sides:
@@ -286,6 +300,8 @@ IDENTITIES: tuple[Identity, ...] = (
              _has_form),
     Identity("kl/canonical", "the printed KL (logs paired, one denominator) = the derived sum",
              _rearranged(kl), relevant=_rearranges(kl)),
+    Identity("kl/reflection", "KL by definition = KL by reflection about the centre (x = m ± Y)",
+             _kl_reflection, reflection_applies),
     Identity("kl/self", "KL(θ‖θ) = 0", _kl_self),
     Identity("kl/invariance", "KL is invariant under reparameterization", _kl_invariance,
              _not_reference),
@@ -372,19 +388,38 @@ def select(family: str | None = None) -> tuple[Family, ...]:
     return chosen
 
 
-def run_catalog(families: Iterable[Family], jobs: int = 1) -> list[Row]:
-    """Verdict rows for the families, computed in ``jobs`` processes (fork) when jobs > 1."""
-    families = tuple(families)
+def _extra_rows(name: str) -> list[Row]:
+    """Rows beyond the family × identity grid: "general" (symbolic k, diagonal products),
+    "general_gaussian" (symbolic d) and "cross" (KL(p‖q))."""
+    if name == "general":
+        from symgeom.verification.general import categorical_and_product_rows as rows
+    elif name == "general_gaussian":
+        from symgeom.verification.general_gaussian import gaussian_rows as rows
+    else:
+        from symgeom.verification.cross import cross_rows as rows
+    return [Row(*row) for row in rows()]
+
+
+def _task(item: Family | str) -> list[Row]:
+    return _extra_rows(item) if isinstance(item, str) else verdicts(item)
+
+
+def run_catalog(families: Iterable[Family], jobs: int = 1, extra: Sequence[str] = ()) -> list[Row]:
+    """Verdict rows for the families (then the ``extra`` rows, see :func:`_extra_rows`), computed
+    in ``jobs`` processes (fork) when jobs > 1."""
+    items: tuple[Family | str, ...] = (*families, *extra)
     if jobs <= 1:
-        return [row for f in families for row in verdicts(f)]
+        return [row for item in items for row in _task(item)]
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    # The heaviest entries (largest parameter count) first, so the pool ends together.
-    order = sorted(range(len(families)), key=lambda i: -len(families[i].parameters))
+    # The heaviest entries first (largest parameter count; the extra rows count as large), so
+    # the pool ends together.
+    order = sorted(range(len(items)), key=lambda i: -(
+        8 if isinstance(items[i], str) else len(items[i].parameters)))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        results = dict(zip(order, pool.map(verdicts, [families[i] for i in order])))
-    return [row for i in range(len(families)) for row in results[i]]
+        results = dict(zip(order, pool.map(_task, [items[i] for i in order])))
+    return [row for i in range(len(items)) for row in results[i]]
 
 
 def format_table(rows: Sequence[Row]) -> str:
@@ -412,12 +447,15 @@ def run_verify(family: str | None = None, jobs: int | None = None,
     stream = stream or sys.stdout
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     start = time.perf_counter()
-    rows = run_catalog(select(family), jobs)
-    if family is None or any(name.startswith(family) or family.startswith(f"{name}({size}={size}")
-                             for name, size in (("categorical", "k"), ("multivariate_gaussian", "d"))):
-        from symgeom.verification.general import general_rows
-
-        rows += [Row(*row) for row in general_rows()]
+    extra = []
+    if family is None or "categorical".startswith(family) or family.startswith("categorical(k=k)"):
+        extra.append("general")
+    if family is None or "multivariate_gaussian".startswith(family) or family.startswith(
+            "multivariate_gaussian(d=d)"):
+        extra.append("general_gaussian")
+    if family is None:
+        extra.append("cross")
+    rows = run_catalog(select(family), jobs, extra)
     print(format_table(rows), file=stream)
     print(f"total {time.perf_counter() - start:.1f} s", file=stream)
     if strict:

@@ -161,6 +161,13 @@ def product_agrees(param: str, d: int, quantity: str) -> Verdict:
 
 def general_rows() -> list[tuple[str, str, str, Verdict]]:
     """(identity, statement, family label, verdict) for every check of every general family."""
+    from symgeom.verification.general_gaussian import gaussian_rows
+
+    return categorical_and_product_rows() + gaussian_rows()
+
+
+def categorical_and_product_rows() -> list[tuple[str, str, str, Verdict]]:
+    """The general-k Categorical rows and the diagonal-Gaussian product rows."""
     rows = []
     for family in GENERAL_FAMILIES:
         for quantity, table in general.ROUTES_BY_QUANTITY.items():
@@ -188,6 +195,4 @@ def general_rows() -> list[tuple[str, str, str, Verdict]]:
                              "d independent 1-d factors = the explicit d-dimensional derivation",
                              f"multivariate_gaussian(d={d},diagonal)[{param}]",
                              product_agrees(param, d, quantity)))
-    from symgeom.verification.general_gaussian import gaussian_rows
-
-    return rows + gaussian_rows()
+    return rows

@@ -121,11 +121,28 @@ def _prove_zero(differences: Sequence[sp.Expr], strategies: tuple = _STRATEGIES)
     return strategies[used][0]
 
 
+def _cover_in_logs(expr: sp.Expr, substitution: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """expr with the cover substituted inside its logarithms only (Σ = LLᵀ in log det Σ).
+
+    Sound: if the result is 0 as a function of the original symbols and the cover's, treated as
+    independent, it is 0 in particular where they are tied by the cover, i.e. expr = 0 on the
+    cover's image, the whole domain.  The rational part stays small (not rewritten in L).
+    """
+    return expr.replace(lambda e: isinstance(e, sp.log),
+                        lambda e: sp.log(e.args[0].xreplace(dict(substitution))))
+
+
 def _prove_zero_maybe_covered(
-    differences: Sequence[sp.Expr], covered: Sequence[sp.Expr], strategies: tuple = _STRATEGIES
+    differences: Sequence[sp.Expr], covered: Sequence[sp.Expr], strategies: tuple = _STRATEGIES,
+    in_logs: Sequence[sp.Expr] = (),
 ) -> str | None:
-    """Try the differences as they are, then after the cover substitution (if it changes them)."""
+    """Try the differences as they are, then (large expressions, ``in_logs``) with the cover
+    substituted inside the logarithms only, then after the cover substitution (if it changes them)."""
     method = _prove_zero(differences, strategies)
+    if method is None and in_logs and list(in_logs) != list(differences):
+        method = _prove_zero(in_logs, strategies)
+        if method is not None:
+            return f"{method}, after the cover substitution inside the logarithms"
     if method is None and list(covered) != list(differences):
         method = _prove_zero(covered, strategies)
         return None if method is None else f"{method}, after the cover substitution"
@@ -341,8 +358,11 @@ def check_identity(
     if time_limit > 0:
         try:
             strategies = _ARITHMETIC_STRATEGIES if arithmetic_only else _STRATEGIES
+            in_logs = [_cover_in_logs(d, substitution) for d in differences] if (
+                arithmetic_only and substitution) else []
             method = run_with_time_limit(
-                _prove_zero_maybe_covered, (differences, substituted, strategies), time_limit
+                _prove_zero_maybe_covered, (differences, substituted, strategies, in_logs),
+                time_limit,
             )
         except TimeLimitError:
             method = None

@@ -201,7 +201,7 @@ def test_laplace_routes_that_do_not_apply_say_why():
     family = sg.Laplace()
     from symgeom.derive import not_applicable
 
-    assert sg.routes("kl", family) == ("definition",)
+    assert sg.routes("kl", family) == ("definition", "reflection")
     assert "exponential family" in not_applicable("kl", family)["bregman"]
     reasons = not_applicable("fisher", family)
     assert set(reasons) == {"negative_hessian", "log_partition", "kl_hessian", "pullback"}
