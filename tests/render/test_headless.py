@@ -1,4 +1,4 @@
-"""Every display renders without error in MathJax 3 (JupyterLab's TeX set-up) and KaTeX.
+"""Every display renders without error in MathJax 3 (JupyterLab 4's TeX set-up: AllPackages) and KaTeX.
 
 Runs tests/render/js/render_check.mjs under node (``npm ci`` in tests/render/js first; .ci/run
 does it).  Skipped when node or the node modules are absent.

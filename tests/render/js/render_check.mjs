@@ -1,8 +1,11 @@
 // Headless render check: every display (JSON [{id, tex}] on stdin) through MathJax 3 and KaTeX.
 //
-// MathJax 3 is set up as JupyterLab 4 / Notebook 7 use it for TeX input (base, ams, newcommand and
-// textmacros, which reads \text{} as LaTeX text: \textbar is an error there, $…$ is math).
-// An error is a thrown TeX error or an <merror> node in the output.  KaTeX runs with
+// MathJax 3 is set up as JupyterLab 4 / Notebook 7 set it up for TeX input
+// (packages/mathjax-extension: `new TeX({packages: AllPackages.concat('require'), processEscapes:
+// true, processEnvironments: true})`; 'require' only loads packages on demand and is left out).
+// AllPackages includes textmacros, which reads \text{} as LaTeX text (\textbar is an error there,
+// $…$ is math), and noundefined, which shows an undefined macro as red text instead of an error.
+// An error is a thrown TeX error, an <merror> node, or noundefined's red text in the output.  KaTeX runs with
 // throwOnError and strict mode, as GitHub-like and documentation renderers use it.
 // Prints JSON [{id, engine, error}] for the displays that failed; exit status 0 either way.
 import { readFileSync } from "node:fs";
@@ -12,15 +15,14 @@ import { TeX } from "mathjax-full/js/input/tex.js";
 import { SVG } from "mathjax-full/js/output/svg.js";
 import { liteAdaptor } from "mathjax-full/js/adaptors/liteAdaptor.js";
 import { RegisterHTMLHandler } from "mathjax-full/js/handlers/html.js";
-import "mathjax-full/js/input/tex/base/BaseConfiguration.js";
-import "mathjax-full/js/input/tex/ams/AmsConfiguration.js";
-import "mathjax-full/js/input/tex/newcommand/NewcommandConfiguration.js";
-import "mathjax-full/js/input/tex/textmacros/TextMacrosConfiguration.js";
+import { AllPackages } from "mathjax-full/js/input/tex/AllPackages.js";
 
 const adaptor = liteAdaptor();
 RegisterHTMLHandler(adaptor);
 const tex = new TeX({
-  packages: ["base", "ams", "newcommand", "textmacros"],
+  packages: AllPackages,
+  processEscapes: true,
+  processEnvironments: true,
   formatError: (_jax, err) => {
     throw err;
   },
@@ -34,6 +36,9 @@ function mathjaxError(source) {
     if (html.includes("data-mjx-error") || html.includes("merror")) {
       const match = html.match(/data-mjx-error="([^"]*)"/);
       return match ? match[1] : "merror in output";
+    }
+    if (/mathcolor="red"|fill="red"/.test(html)) {
+      return "undefined control sequence (shown in red by noundefined)";
     }
     return null;
   } catch (err) {
