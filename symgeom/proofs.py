@@ -82,7 +82,8 @@ GENERAL_INTRO = (
 #: What the notation of a general family's document is, by family name.
 GENERAL_NOTATION = {
     "categorical": ": index notation, Σ sums and Kronecker deltas δ_ab; each result is also "
-                   "shown in the class probabilities pᵢ (qᵢ at θ₂) with p_k = 1 − Σ_{i<k} pᵢ",
+                   "shown in the class probabilities pᵢ (p_{1,i}, p_{2,i} at θ₁, θ₂) with "
+                   "p_k = 1 − Σ_{i<k} pᵢ",
 }
 
 

@@ -1,6 +1,6 @@
 """KL and Fisher of a one-hot family for every k at once (index notation), each by two routes.
 
-KL(θ₁‖θ₂) = Σᵢ₌₁ᵏ pᵢ log(pᵢ/qᵢ) by the definition (a sum over the k outcomes eⱼ, the one-hot
+KL(θ₁‖θ₂) = Σᵢ₌₁ᵏ p_{1,i} log(p_{1,i}/p_{2,i}) by the definition (a sum over the k outcomes eⱼ, the one-hot
 log-density collapsing by Kronecker deltas) and by the Bregman divergence of
 A(η) = log(1 + Σ_{i<k} e^{ηᵢ}); F_ab = E[s_a s_b] and −E[∂_b s_a] (1 ≤ a, b ≤ k − 1).  SymPy
 differentiates and sums the indexed expressions; the range facts 1 ≤ a ≤ k − 1 are settled by
@@ -36,6 +36,9 @@ from symgeom.derive.notation import Remainder, T, Tex
 from symgeom.errors import SymgeomError, UnknownQuantityError
 from symgeom.families.general import LAST, LAST_PROBABILITY, IndexedFamily
 
+#: θ, θ₁, θ₂: each has its own indexed base (symgeom.families.general.IndexedChart.bases).
+POINTS: tuple[int | None, ...] = (None, 1, 2)
+
 KL_LATEX = r"D_{\mathrm{KL}}\left(p_{\theta_{1}} \,\|\, p_{\theta_{2}}\right)"
 
 
@@ -67,7 +70,7 @@ def name_last(family: IndexedFamily, expr: sp.Expr) -> sp.Expr:
     """The sum inside p_k(θ) written through p_k itself (p_k = 1 − Σpᵢ gives Σpᵢ = 1 − p_k), at
     every point: p_k is a positive symbol, so logarithms of it expand soundly."""
     chart = family.chart
-    for point, name in ((1, "1"), (2, "2")):
+    for point, name in ((None, "0"), (1, "1"), (2, "2")):
         last = canonical(chart.reference_at(point, LAST))
         sums = list(last.atoms(sp.Sum))
         if len(sums) != 1:
@@ -102,18 +105,18 @@ def proved_equal(left: sp.Expr, right: sp.Expr, family: IndexedFamily | None = N
 
 
 def _last_probability(family: IndexedFamily, point: int | None) -> sp.Symbol:
-    """p_k at the first point (and θ), q_k at the second."""
-    reference = family.charts[0].base(point)
-    return sp.Symbol(f"{reference}_k", positive=True)
+    """p_k at θ; p_{1,k}, p_{2,k} at θ₁, θ₂ (the point is the first subscript)."""
+    name = family.charts[0].base(None).name
+    return sp.Symbol(f"{name}_k" if point is None else f"{name}_{{{point},k}}", positive=True)
 
 
 def textbook(family: IndexedFamily, expr: sp.Expr) -> sp.Expr:
-    """``expr`` in the class probabilities pᵢ (qᵢ at θ₂) and p_k = 1 − Σ_{i<k} pᵢ, as a textbook
-    prints it: the sum inside p_k(θ) named p_k, the chart's coordinates written through pᵢ, p_k
+    """``expr`` in the class probabilities pᵢ (p_{1,i}, p_{2,i} at θ₁, θ₂) and p_k = 1 − Σ_{i<k} pᵢ,
+    as a textbook prints it: the sum inside p_k(θ) named p_k, the chart's coordinates written through pᵢ, p_k
     (logits: zᵢ = log(pᵢ/p_k)), sums split by linearity and each term cancelled.  Proved equal
     to ``expr`` for every k by :func:`from_textbook` (a verify row)."""
     reference, chart = family.charts[0], family.chart
-    for point in (1, 2):
+    for point in POINTS:
         last = canonical(chart.reference_at(point, LAST))
         (total,) = last.atoms(sp.Sum)
         unknown = sp.Dummy("total")
@@ -130,7 +133,7 @@ def textbook(family: IndexedFamily, expr: sp.Expr) -> sp.Expr:
                 lambda e, inv=inverse: inv.xreplace({chart.index: e.indices[0]}))
     expr = linear(canonical(expr))
     # the reference chart's own sums Σ pᵢ (from the logits' softmax) are 1 − p_k as well
-    for point in (1, 2):
+    for point in POINTS:
         total = sp.Sum(reference.base(point)[J], (J, 1, K - 1))
         expr = expr.xreplace({total: 1 - _last_probability(family, point)})
     expr = _tidy_terms(expr)
@@ -157,7 +160,7 @@ def _combined(expr: sp.Expr) -> sp.Expr:
 
 def _merge_sums(expr: sp.Expr) -> sp.Expr:
     """Σf − Σg = Σ(f − g) over the same range; logarithms combined in the sums and in the terms
-    outside them (pᵢ log(pᵢ/qᵢ), p_k log(p_k/q_k))."""
+    outside them (p_{1,i} log(p_{1,i}/p_{2,i}), p_{1,k} log(p_{1,k}/p_{2,k}))."""
     merged: dict[tuple, sp.Expr] = {}
     logs, rest = [], []
     for term in sp.Add.make_args(expr):
@@ -177,10 +180,10 @@ def _merge_sums(expr: sp.Expr) -> sp.Expr:
 
 
 def from_textbook(family: IndexedFamily, expr: sp.Expr) -> sp.Expr:
-    """The inverse of :func:`textbook`: pᵢ, p_k (and qᵢ, q_k) replaced by the chart's
-    expressions, so ``proved_equal(from_textbook(textbook(e)), e)`` checks the printed form."""
+    """The inverse of :func:`textbook`: pᵢ, p_k (and p_{1,i}, p_{1,k}, p_{2,i}, p_{2,k}) replaced
+    by the chart's expressions, so ``proved_equal(from_textbook(textbook(e)), e)`` checks the printed form."""
     reference, chart = family.charts[0], family.chart
-    for point in (1, 2):
+    for point in POINTS:
         probabilities = reference.base(point)
         expr = expr.replace(
             lambda e, b=probabilities: isinstance(e, sp.Indexed) and e.base == b,
@@ -189,12 +192,15 @@ def from_textbook(family: IndexedFamily, expr: sp.Expr) -> sp.Expr:
     return expr
 
 
-def _probabilities_fact(family: IndexedFamily) -> tuple[sp.Basic, ...]:
-    """pᵢ(θ) and p_k(θ) of the chart, shown next to the printed form."""
+def _probabilities_fact(family: IndexedFamily,
+                        points: tuple[int | None, ...] = (None,)) -> tuple[sp.Basic, ...]:
+    """pᵢ(θ) and p_k(θ) of the chart (at θ₁ and θ₂ for KL), shown next to the printed form."""
     chart, reference = family.chart, family.charts[0]
-    p = reference.base(None)
-    facts = (sp.Eq(p[chart.index], chart.reference_at(None, chart.index), evaluate=False),
-             sp.Eq(_last_probability(family, None), chart.reference_at(None, LAST)))
+    facts = []
+    for point in points:
+        p = reference.base(point)
+        facts += [sp.Eq(p[chart.index], chart.reference_at(point, chart.index), evaluate=False),
+                  sp.Eq(_last_probability(family, point), chart.reference_at(point, LAST))]
     return tuple(f for f in facts if f.lhs != f.rhs)
 
 
@@ -209,7 +215,8 @@ def _derivation(family: IndexedFamily, quantity: str, route: str, title: str, sy
         if last == shown[-1].expression:
             return tuple(shown)
         return (*shown, Step(last, "in the class probabilities: p_k for the last class, sums split "
-                             "by linearity", facts=_probabilities_fact(family)))
+                             "by linearity",
+                             facts=_probabilities_fact(family, (1, 2) if quantity == "kl" else (None,))))
 
     # the printed form is made when the steps are read: specializations read only the result
     return DeferredDerivation(
@@ -345,10 +352,13 @@ DELTA = sp.IndexedBase("Delta", real=True)
 
 
 def _along(family: IndexedFamily, expr: sp.Expr) -> sp.Expr:
-    """expr with θ₂ = θ₁ + tΔ (every indexed parameter of point 2 moved along Δ)."""
-    first, second = family.chart.base(1), family.chart.base(2)
+    """expr with θ₁ = θ and θ₂ = θ + tΔ (every indexed parameter of point 2 moved along Δ)."""
+    chart = family.chart
+    here, first, second = chart.base(None), chart.base(1), chart.base(2)
     return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == second,
-                        lambda e: first[e.indices[0]] + T * DELTA[e.indices[0]])
+                        lambda e: here[e.indices[0]] + T * DELTA[e.indices[0]]).replace(
+        lambda e: isinstance(e, sp.Indexed) and e.base == first,
+        lambda e: here[e.indices[0]])
 
 
 @cache

@@ -256,8 +256,10 @@ def general_categorical(param: str = "probs") -> IndexedFamily:
     the ``logits`` chart pᵢ = e^{zᵢ}/(1 + Σ_{j<k} e^{zⱼ}) (z_k = 0)."""
     i, j = sp.Symbol("i", integer=True, positive=True), sp.Symbol("j", integer=True, positive=True)
     k = sp.Symbol("k", integer=True, positive=True)
-    p, q = sp.IndexedBase("p", positive=True), sp.IndexedBase("q", positive=True)
-    z, w = sp.IndexedBase("z", real=True), sp.IndexedBase("zeta", real=True)
+    # θ, θ₁, θ₂ each have their own base: the point is the first subscript, p_{1,j}, p_{2,j}
+    # (symgeom.render.printing prints base p_1 at index j so), as for every concrete family
+    p, p1, p2 = (sp.IndexedBase(name, positive=True) for name in ("p", "p_1", "p_2"))
+    z, z1, z2 = (sp.IndexedBase(name, real=True) for name in ("z", "z_1", "z_2"))
 
     def rest(base: sp.IndexedBase) -> sp.Expr:
         return 1 - sp.Sum(base[j], (j, 1, k - 1))
@@ -266,8 +268,8 @@ def general_categorical(param: str = "probs") -> IndexedFamily:
         return 1 + sp.Sum(sp.exp(base[j]), (j, 1, k - 1))
 
     charts = (
-        IndexedChart("probs", "free probabilities p_1…p_{k−1}", (p, p, q), i, p[i], rest(p)),
-        IndexedChart("logits", "logits z_1…z_{k−1} relative to class k", (z, z, w), i,
+        IndexedChart("probs", "free probabilities p_1…p_{k−1}", (p, p1, p2), i, p[i], rest(p)),
+        IndexedChart("logits", "logits z_1…z_{k−1} relative to class k", (z, z1, z2), i,
                      sp.exp(z[i]) / denominator(z), 1 / denominator(z),
                      from_reference=sp.log(p[i] / LAST_PROBABILITY)),
     )

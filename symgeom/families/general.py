@@ -49,7 +49,7 @@ class IndexedChart:
 
 #: Stands for the index k of the last class in :meth:`IndexedChart.reference_at`.
 LAST = sp.Symbol("LAST")
-#: p_k, the probability of the last class, as printed (q_k at the second point).
+#: p_k, the probability of the last class, as printed (p_{1,k}, p_{2,k} at the points of KL).
 LAST_PROBABILITY = sp.Symbol("p_k", positive=True)
 
 

@@ -11,6 +11,9 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
+#: An indexed base named for a point of KL(θ₁‖θ₂), ``p_1`` or ``zeta_2``: (stem, point).
+POINT_BASE = re.compile(r"^(?P<stem>.+)_(?P<point>[12])$")
+
 #: Undefined functions printed as an expectation: E(f) → 𝔼[f], E_1(f) → 𝔼_{θ₁}[f].
 EXPECTATION = re.compile(r"^E(?:_(\w+))?$")
 
@@ -67,6 +70,16 @@ class DerivationLatexPrinter(LatexPrinter):
         tex = super()._print_Symbol(expr, style)
         # A prime is a superscript: η'_{1} raised to a power would be a TeX double superscript.
         return f"{{{tex}}}" if "'" in tex else tex
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:  # noqa: N802
+        """The base of a point of KL indexed by j, ``p_1[j]``, is p_{1,j}: the point is the first
+        subscript, as :func:`symgeom.families.base.point_latex` writes concrete coordinates."""
+        match = POINT_BASE.match(expr.base.name)
+        if match is None:
+            return super()._print_Indexed(expr)
+        stem = self._print(sp.Symbol(match["stem"]))
+        indices = ",".join(self._print(i) for i in expr.indices)
+        return f"{stem}_{{{match['point']},{indices}}}"
 
     def _print_Pow(self, expr: sp.Pow) -> str:  # noqa: N802
         base, exp = expr.args
@@ -256,6 +269,8 @@ class DerivationTextPrinter(StrPrinter):
         name = type(expr).__name__
         if name in _NOTATION and isinstance(expr, sp.Basic):
             return _NOTATION[name](self, *expr.args)
+        if isinstance(expr, sp.Indexed) and POINT_BASE.match(expr.base.name):
+            return self._print_point_indexed(expr)  # (Indexed's own _sympystr comes first)
         return super()._print(expr, **kwargs)
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:  # noqa: N802
@@ -263,6 +278,10 @@ class DerivationTextPrinter(StrPrinter):
 
     def _print_Dummy(self, expr: sp.Dummy) -> str:  # noqa: N802
         return self._print_Symbol(expr)
+
+    def _print_point_indexed(self, expr: sp.Indexed) -> str:
+        """p_1[j] as p₁,ⱼ (the LaTeX printer's p_{1,j}); other indexed symbols print as p[j]."""
+        return latex_to_unicode(self._latex._print(expr))
 
     def _print_AppliedUndef(self, expr: AppliedUndef) -> str:  # noqa: N802
         sub = _expectation_subscript(expr.func.__name__)

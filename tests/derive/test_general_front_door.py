@@ -10,6 +10,7 @@ import symgeom as sg
 from symgeom.derive import derive
 from symgeom.derive import general_categorical as general
 from symgeom.families.general import IndexedFamily
+from symgeom.render.printing import DerivationLatexPrinter
 from symgeom.verification.identity import PROVED
 
 K = sp.Symbol("k", integer=True, positive=True)
@@ -30,13 +31,13 @@ def test_a_symbolic_k_gives_the_general_family(param: str) -> None:
 
 
 def test_the_printed_results_are_the_textbook_forms() -> None:
-    """Σ pⱼ log(pⱼ/qⱼ) + p_k log(p_k/q_k); δ_ab/p_a + 1/p_k; δ_ab p_a − p_a p_b;
-    −Σ pⱼ log pⱼ − p_k log p_k."""
+    """Σ p_{1,j} log(p_{1,j}/p_{2,j}) + p_{1,k} log(p_{1,k}/p_{2,k}); δ_ab/p_a + 1/p_k;
+    δ_ab p_a − p_a p_b; −Σ pⱼ log pⱼ − p_k log p_k."""
     j, a, b = sp.symbols("j a b", integer=True, positive=True)
-    p, q = sp.IndexedBase("p", positive=True), sp.IndexedBase("q", positive=True)
-    pk, qk = sp.Symbol("p_k", positive=True), sp.Symbol("q_k", positive=True)
+    p, p1, p2 = (sp.IndexedBase(name, positive=True) for name in ("p", "p_1", "p_2"))
+    pk, p1k, p2k = (sp.Symbol(name, positive=True) for name in ("p_k", "p_{1,k}", "p_{2,k}"))
     limits = (j, 1, K - 1)
-    kl = sp.Sum(p[j] * sp.log(p[j] / q[j]), limits) + pk * sp.log(pk / qk)
+    kl = sp.Sum(p1[j] * sp.log(p1[j] / p2[j]), limits) + p1k * sp.log(p1k / p2k)
     entropy = -sp.Sum(p[j] * sp.log(p[j]), limits) - pk * sp.log(pk)
     expected = {
         ("probs", "kl"): kl, ("logits", "kl"): kl,
@@ -49,6 +50,25 @@ def test_the_printed_results_are_the_textbook_forms() -> None:
             derivation = derive(quantity, sg.Categorical(K, param), route)
             printed = derivation.steps[-1].expression
             assert sp.expand(printed - form) == 0, (param, quantity, route, printed)
+
+
+@pytest.mark.parametrize("param", ["probs", "logits"])
+def test_the_points_of_kl_are_the_first_subscript(param: str) -> None:
+    """Issue 9's one notation: θ₁, θ₂ print as p_{1,j}, p_{2,j} (p_{1,k}, p_{2,k}; logits
+    z_{1,j}, z_{2,j}) as every concrete family does; single-point quantities keep pⱼ, p_k."""
+    family = sg.Categorical(K, param)
+    kl = sg.kl(family)
+    for text in (kl.latex(), kl.markdown()):
+        assert "p_{1,j}" in text and "p_{2,j}" in text, text
+        assert "p_{1,k}" in text and "p_{2,k}" in text, text
+        assert "q_" not in text and "zeta" not in text, text
+    printed = DerivationLatexPrinter().doprint(kl.steps[-1].expression)  # only θ₁, θ₂ in it
+    assert "p_{1,j}" in printed and "{p}_{j}" not in printed and "p_{k}" not in printed, printed
+    if param == "logits":
+        assert "z_{1,j}" in kl.latex() and "z_{2,j}" in kl.latex()
+    assert "log(p₁,ⱼ/p₂,ⱼ)" in kl.text() and "q" not in kl.text(), kl.text()
+    entropy = sg.entropy(family).latex()
+    assert "{p}_{j}" in entropy and "p_{k}" in entropy and "p_{1," not in entropy, entropy
 
 
 def test_bad_symbolic_sizes_and_routes_are_refused() -> None:
