@@ -294,6 +294,12 @@ def _is_summary(heading: str) -> bool:
     return heading.startswith(("Results", "Checks at concrete sizes: results"))
 
 
+def _identity_markdown(name: str) -> str:
+    """``identity: statement`` with the identity's name as a code span and the statement as prose."""
+    identity, _, statement = name.partition(": ")
+    return f"`{identity}`: {text_to_markdown(statement)}"
+
+
 def _identity_latex(name: str) -> str:
     """``identity: statement`` with the identity's name as code and the statement as prose."""
     identity, _, statement = name.partition(": ")
@@ -367,7 +373,7 @@ def to_markdown(doc: Document) -> str:
         parts.append("## Identities")
         parts.append("| family | identity | status |\n|---|---|---|")
         parts[-1] += "".join(
-            f"\n| `{a}` | {text_to_markdown(b)} | **{c}** |" for a, b, c in doc.verdicts
+            f"\n| `{a}` | {_identity_markdown(b)} | **{c}** |" for a, b, c in doc.verdicts
         )
     return "\n\n".join(parts) + "\n"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -103,3 +104,15 @@ def test_general_gaussian_document_compiles_without_overfull_lines(tmp_path):
     )
     assert run.returncode == 0, run.stdout[-2000:]
     assert "Overfull" not in (tmp_path / "g.log").read_text(errors="replace")
+
+
+def test_identity_names_in_markdown_tables_are_code_not_math():
+    """An identity's name (``chart/meaning``, ``kl/routes``) is an identifier: in the Markdown
+    identity tables it is a code span, never ``$chart/meaning$`` (italic letters run together)."""
+    proofs = Path(__file__).resolve().parents[1] / "proofs"
+    rows = [line for path in sorted(proofs.glob("*.md")) for line in path.read_text().splitlines()
+            if line.startswith("| `") and line.endswith("** |")]
+    assert rows, "no identity rows found in proofs/*.md"
+    for row in rows:
+        identity_cell = row.split(" | ")[1]
+        assert re.match(r"`[a-z0-9_/@=,.]+`: ", identity_cell), row
