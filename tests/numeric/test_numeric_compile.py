@@ -3,6 +3,9 @@ validates its input (or returns nan when told not to) and never re-enters SymPy 
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -11,24 +14,10 @@ from symgeom.errors import InvalidParameterError
 from symgeom.families.base import Family
 from symgeom.numeric import compile as compile_module
 from symgeom.numeric import kl_function, signature
-from symgeom.testing import arrays, catalog
+from symgeom.testing import arrays
 
-CATALOG = catalog()
-IDS = [f.label for f in CATALOG]
-POINT = {  # one valid point per (family, chart) of the catalog, in family.parameters order
-    ("bernoulli", "prob"): (0.3,),
-    ("bernoulli", "logit"): (-0.7,),
-    ("categorical", "probs"): (0.2, 0.5),
-    ("categorical", "logits"): (0.3, -1.2),
-    ("gaussian", "mean_std"): (0.5, 2.0),
-    ("gaussian", "mean_var"): (0.5, 4.0),
-    ("gaussian", "natural"): (0.125, -0.125),
-    ("gaussian", "mean_logstd"): (0.5, np.log(2.0)),
-    ("multivariate_gaussian", "mean_cov"): (0.1, -0.2, 2.0, 0.3, 1.0),
-    ("multivariate_gaussian", "mean_var"): (0.1, -0.2, 2.0, 0.5),
-    ("multivariate_gaussian", "mean_std"): (0.1, -0.2, 1.5, 0.5),
-    ("multivariate_gaussian", "mean_logstd"): (0.1, -0.2, 0.4, -0.5),
-}
+sys.path.insert(0, str(Path(__file__).parents[1] / "backends"))
+from backend_cases import CATALOG, IDS, POINT  # one valid point per catalog chart
 
 
 def _point(family: Family) -> tuple[np.ndarray, ...]:
