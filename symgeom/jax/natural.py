@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
+from symgeom.backends.cg import cg_recurrence
 from symgeom.backends.ops import jax_ops
 from symgeom.errors import InvalidParameterError
 
@@ -74,22 +75,9 @@ def conjugate_gradient(
     Eagerly it stops once ‖r‖² ≤ tol·‖b‖²; under ``jax.jit`` (traced residuals) it runs all
     ``iterations`` steps, unrolled, so no ``while_loop`` is retraced per call.
     """
-    x = jnp.zeros_like(b)
-    r = b
-    p = b
-    rr = b @ b
-    stop = tol * rr
-    for _ in range(iterations):
-        ap = apply(p)
-        alpha = rr / (p @ ap)
-        x = x + alpha * p
-        r = r - alpha * ap
-        new = r @ r
-        if not isinstance(new, jax.core.Tracer) and bool(new <= stop):
-            rr = new
-            break
-        p = r + (new / rr) * p
-        rr = new
+    x, rr, _ = cg_recurrence(
+        apply, b, jnp.zeros_like(b), iterations, tol,
+        lambda new, stop: not isinstance(new, jax.core.Tracer) and bool(new <= stop))
     return x, jnp.sqrt(rr)
 
 

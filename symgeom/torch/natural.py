@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch.func import functional_call
 
+from symgeom.backends.cg import cg_recurrence
 from symgeom.backends.ops import torch_ops
 from symgeom.errors import InvalidParameterError
 
@@ -127,24 +128,8 @@ def conjugate_gradient(
     Stops after ``iterations`` or once ‖r‖² ≤ tol·‖b‖²; for a semidefinite A (a softmax head's
     Fisher without damping) b must lie in A's range, which a policy gradient does.
     """
-    x = torch.zeros_like(b)
-    r = b.clone()
-    p = r.clone()
-    rr = r @ r
-    stop = tol * rr
-    done = 0
-    while done < iterations:
-        done += 1
-        ap = apply(p)
-        alpha = rr / (p @ ap)
-        x = x + alpha * p
-        r = r - alpha * ap
-        new = r @ r
-        if new <= stop:
-            rr = new
-            break
-        p = r + (new / rr) * p
-        rr = new
+    x, rr, done = cg_recurrence(apply, b, torch.zeros_like(b), iterations, tol,
+                                lambda new, stop: bool(new <= stop))
     return CGResult(x, done, float(torch.sqrt(rr)))
 
 
