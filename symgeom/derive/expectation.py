@@ -11,6 +11,7 @@ import sympy as sp
 
 from symgeom.derive.common import family_context, tidy_logs, tidy_rational, tidy_value
 from symgeom.derive.rational import Fraction, RationalContext
+from symgeom.derive.simplex import integrate_simplex
 from symgeom.errors import SymgeomError
 from symgeom.families.base import (
     ExponentialFamilyForm,
@@ -351,6 +352,12 @@ def direct_expectation(family: Family, g: sp.Expr, point: Point = None) -> sp.Ex
             value = sp.summation(body, *_limits(family))
         elif isinstance(family.support, RealSupport) and body.has(sp.Abs, sp.sign):
             value = _integrate_kinked(body, family.variables[0])
+            if value is None:
+                return None
+        elif isinstance(family.support, SimplexSupport):
+            # SymPy's Meijer-G integration takes a wrong branch on the simplex at k = 3
+            # ((−1)^{α₂+α₃}e^{iπ(α₂+α₃)} for ∫ p = 1), so the simplex has its own exact rule.
+            value = integrate_simplex(body, _limits(family))
             if value is None:
                 return None
         else:

@@ -8,6 +8,7 @@ from symgeom.families import (
     beta,
     binomial,
     categorical,
+    dirichlet,
     exponential,
     gamma,
     gaussian,
@@ -33,11 +34,12 @@ Binomial = front_door(binomial.Binomial)
 Geometric = front_door(geometric.Geometric)
 NegativeBinomial = front_door(negative_binomial.NegativeBinomial)
 Laplace = front_door(laplace.Laplace)
+Dirichlet = front_door(dirichlet.Dirichlet)
 
 FAMILY_NAMES = (
     "bernoulli", "categorical", "gaussian", "multivariate_gaussian",
     "poisson", "exponential", "gamma", "beta", "binomial", "geometric", "negative_binomial",
-    "laplace",
+    "laplace", "dirichlet",
 )
 _ALIASES = {"normal": "gaussian", "mvn": "multivariate_gaussian", "mvgaussian": "multivariate_gaussian",
             "negbin": "negative_binomial", "nbinom": "negative_binomial"}
@@ -70,6 +72,7 @@ def family(
     takes = {
         "bernoulli": set(),
         "categorical": {"k"},
+        "dirichlet": {"k"},
         "gaussian": set(),
         "multivariate_gaussian": {"d", "covariance"},
         "binomial": {"n"},
@@ -80,7 +83,7 @@ def family(
         raise UnknownFamilyError(f"family {key!r} takes no {', '.join(extra)}")
     kwargs = {n: v for n, v in given.items() if v is not None}
     # a missing count is the constructor's clear InvalidSizeError, not a TypeError
-    required = {"binomial": ("n",), "negative_binomial": ("r",)}.get(key, ())
+    required = {"binomial": ("n",), "negative_binomial": ("r",), "dirichlet": ("k",)}.get(key, ())
     kwargs.update({size: given[size] for size in required})
     if param is not None:
         kwargs["param"] = param
@@ -97,6 +100,7 @@ def family(
         "geometric": Geometric,
         "negative_binomial": NegativeBinomial,
         "laplace": Laplace,
+        "dirichlet": Dirichlet,
     }[key]
     return constructor(**kwargs)
 
@@ -107,6 +111,7 @@ __all__ = [
     "Beta",
     "Binomial",
     "Categorical",
+    "Dirichlet",
     "Exponential",
     "Family",
     "Gamma",

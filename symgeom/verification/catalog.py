@@ -25,15 +25,18 @@ from symgeom.derive.expectation import (
     gaussian_moment,
     has_gaussian_moments,
     moment_table,
+    statistic_moment,
 )
 from symgeom.derive.fisher import score
 from symgeom.derive.notation import Density, Expect, GradLogPartition, LogPartition, Tex
 from symgeom.derive.reflection import applies as reflection_applies
+from symgeom.derive.simplex import beta_lemma_sides
 from symgeom.families import (
     Bernoulli,
     Beta,
     Binomial,
     Categorical,
+    Dirichlet,
     Exponential,
     Gamma,
     Gaussian,
@@ -43,7 +46,7 @@ from symgeom.families import (
     NegativeBinomial,
     Poisson,
 )
-from symgeom.families.base import Family, FiniteSupport
+from symgeom.families.base import Family, FiniteSupport, SimplexSupport
 from symgeom.verification.identity import FAILED, PROVED, Verdict, check_identity
 from symgeom.verification.sampling import family_sampler
 
@@ -67,7 +70,7 @@ def _beyond_gaussian() -> list[Family]:
     """Every chart of the families whose expectations come from the log-partition and from
     exact sums and integrals (symgeom.derive.expectation)."""
     families = [Poisson(), Exponential(), Gamma(), Beta(), Binomial(4), Geometric(),
-                NegativeBinomial(3), Laplace()]
+                NegativeBinomial(3), Laplace(), Dirichlet(2), Dirichlet(3)]
     return [f.with_param(p) for f in families for p in f.parameterization_names]
 
 
@@ -130,6 +133,35 @@ def _normalization(family: Family) -> Sides:
     one = sp.Integer(1)
     total = direct_expectation(family, one)
     return (explicit_expectation(family, one) if total is None else total), one
+
+
+@cached("beta-lemma")
+def _beta_integral() -> Sides:
+    return beta_lemma_sides()
+
+
+def _beta_lemma(family: Family) -> Sides:
+    """∫₀¹ t^{a−1}(1−t)^{b−1} dt = Γ(a)Γ(b)/Γ(a+b) by SymPy's integration: the lemma behind
+    symgeom's own rule for integrals over the simplex (symgeom.derive.simplex), which the
+    normalization and moment rows of a simplex family use.  Computed once per cache."""
+    return _beta_integral()
+
+
+def _integrated_statistics(family: Family) -> Sides:
+    """E[Tᵢ] integrated against the density over the support = E[Tᵢ] = ∂A/∂ηᵢ from the
+    log-partition, for each sufficient statistic."""
+    statistics = family.exponential_form.statistics
+    unit = [tuple(int(j == i) for j in range(len(statistics))) for i in range(len(statistics))]
+    integrated = [direct_expectation(family, t) for t in statistics]
+    integrated = [explicit_expectation(family, t) if v is None else v
+                  for v, t in zip(integrated, statistics)]
+    return sp.Matrix(integrated), sp.Matrix([statistic_moment(family, p) for p in unit])
+
+
+def _own_integration_rule(family: Family) -> bool:
+    """Supports whose integrals symgeom takes by its own rule instead of SymPy's integrator (the
+    simplex: change of variables and the Beta integral); once per family (reference chart)."""
+    return isinstance(family.support, SimplexSupport) and not _not_reference(family)
 
 
 def _stein(family: Family) -> Sides:
@@ -290,6 +322,10 @@ def _normalizes(family: Family) -> bool:
 
 IDENTITIES: tuple[Identity, ...] = (
     Identity("normalization", "Σₓ p(x|θ) = 1 (∫ p dx = 1)", _normalization, _normalizes),
+    Identity("normalization/beta", "∫₀¹ t^{a−1}(1−t)^{b−1} dt = Γ(a)Γ(b)/Γ(a+b) (the simplex's lemma)",
+             _beta_lemma, _own_integration_rule),
+    Identity("moments/integral_statistics", "∫ Tᵢ p dx = ∂A/∂ηᵢ: E[T] from A is the density's own",
+             _integrated_statistics, lambda f: _own_integration_rule(f) and _has_form(f)),
     Identity("moments/stein", "E[∂m] = −E[m ∂ log p] for monomials m, deg ≤ 3 (moments fit p)",
              _stein, has_gaussian_moments),
     Identity("moments/integral", "∫ xⁿ p(x) dx = E[xⁿ], n ≤ 4", _integrated_moments,

@@ -21,9 +21,10 @@ def test_catalog_covers_every_family_and_chart():
                    sg.Poisson("log_rate"), sg.Exponential("scale"), sg.Gamma("natural"),
                    sg.Beta("mean_precision"), sg.Binomial(4, "logit"), sg.Geometric("logit"),
                    sg.NegativeBinomial(3), sg.Laplace("loc_logscale"),
-                   sg.Categorical(5, "logits"), sg.MultivariateGaussian(4, "diagonal", "mean_logstd")):
+                   sg.Categorical(5, "logits"), sg.MultivariateGaussian(4, "diagonal", "mean_logstd"),
+                   sg.Dirichlet(2), sg.Dirichlet(3, "log_concentration")):
         assert family.label in labels
-    assert len(catalog.CATALOG) == len(labels) == 47
+    assert len(catalog.CATALOG) == len(labels) == 51
 
 
 @pytest.mark.parametrize("family", LIGHT, ids=lambda f: f.label)
