@@ -21,3 +21,26 @@ def test_laplace_document_lists_the_routes_that_do_not_apply():
 def test_an_exponential_family_has_the_bregman_route():
     (doc,) = family_documents([sg.Exponential()])
     assert ("kl", "bregman") not in {(q, r) for q, r, _, _ in doc.not_applicable}
+
+
+def test_a_smooth_family_does_not_list_the_reflection_route():
+    """Reflection is a route for densities with kinks |x − c|; a smooth family lacks it for a
+    reason nobody needs told, so its document does not list it (general routes still are)."""
+    for family in (sg.Gaussian(), sg.Beta(), sg.Dirichlet(2), sg.Poisson("log_rate")):
+        assert "reflection" not in not_applicable("kl", family)
+        assert "reflection" not in sg.routes("kl", family)
+    (doc,) = family_documents([sg.Beta(), sg.Beta("mean_precision")])
+    assert {(q, r) for q, r, _, _ in doc.not_applicable} == {("fisher", "pullback")}
+
+
+def test_a_family_with_kinks_where_reflection_does_not_apply_lists_it():
+    """The same kinks on a support reflection cannot use (here (0, ∞)): the route is expected
+    and absent, so the reason is given."""
+    import dataclasses
+
+    import sympy as sp
+
+    from symgeom.families.base import IntervalSupport
+
+    kinked = dataclasses.replace(sg.Laplace(), support=IntervalSupport(sp.Integer(0), sp.oo))
+    assert "one-dimensional densities on ℝ" in not_applicable("kl", kinked)["reflection"]

@@ -118,8 +118,9 @@ def kl_by_reflection(p: Family, q: Family | None = None) -> sp.Expr:
 
 
 @register("kl", "reflection", applies=applies,
-          reason="for one-dimensional densities with kinks |x − c| in the parameters only (a "
-                 "smooth density has nothing to reflect; the definition route covers it)")
+          reason="for one-dimensional densities on ℝ with kinks |x − c| in the parameters only "
+                 "(the definition route covers this density)",
+          expected=lambda family: not smooth_in_parameters(family))
 @cached("kl-reflection")
 def kl_reflection(family: Family) -> Derivation:
     """KL(θ₁‖θ₂) = E_{θ₁}[log p₁ − log p₂] with x = m ± Y, Y = |x − m| (p symmetric about m)."""

@@ -14,28 +14,43 @@ Applies = Callable[[Family], bool]
 
 _ROUTES: dict[str, dict[str, tuple[Route, Applies]]] = {}
 _REASONS: dict[tuple[str, str], str] = {}
+_EXPECTED: dict[tuple[str, str], Applies] = {}
 
 
 def register(quantity: str, route: str, applies: Applies = lambda family: True,
-             reason: str = "") -> Callable[[Route], Route]:
+             reason: str = "", expected: Applies | None = None) -> Callable[[Route], Route]:
     """Register ``fn(family) -> Derivation`` as ``route`` of ``quantity``; the first is the default.
-    ``reason`` says why the route does not apply to a family for which ``applies`` is false."""
+    ``reason`` says why the route does not apply to a family for which ``applies`` is false.
+    ``expected`` (default: every family) says for which families a reader would look for the
+    route, so that its absence is worth a line in :func:`not_applicable`: a route made for a
+    special structure (reflection, for densities with kinks) is expected only where that
+    structure is."""
 
     def decorate(fn: Route) -> Route:
         _ROUTES.setdefault(quantity, {})[route] = (fn, applies)
         if reason:
             _REASONS[quantity, route] = reason
+        if expected is not None:
+            _EXPECTED[quantity, route] = expected
         return fn
 
     return decorate
 
 
 def not_applicable(quantity: str, family: Family) -> dict[str, str]:
-    """{route: why it does not apply} for the routes of ``quantity`` that ``family`` lacks."""
+    """{route: why it does not apply} for the routes of ``quantity`` that ``family`` lacks.
+
+    The rule: a route is listed where it does not apply *and* it is expected for the family.
+    General routes (Bregman, the Hessians, the log-partition, the pull-back) are expected for
+    every family, so a family without them says why; a route for a structure the family does
+    not have at all (reflection about the centre of kinks |x − c|, for a smooth density) is not
+    listed, since nothing about the family suggests it.
+    """
     routes(quantity)  # the clear error for an unknown quantity
     return {
         name: _REASONS.get((quantity, name), "does not apply to this family")
-        for name, (_, applies) in _ROUTES[quantity].items() if not applies(family)
+        for name, (_, applies) in _ROUTES[quantity].items()
+        if not applies(family) and _EXPECTED.get((quantity, name), lambda f: True)(family)
     }
 
 
