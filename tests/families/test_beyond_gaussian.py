@@ -209,21 +209,3 @@ def test_laplace_routes_that_do_not_apply_say_why():
     with pytest.raises(sg.SymgeomError, match="does not apply"):
         sg.fisher(family, "negative_hessian")
     assert sg.kl(family).result.has(sp.Abs)
-
-
-@pytest.mark.slow
-def test_dirichlet_kl_entropy_match_torch():
-    """Dirichlet(k) on the simplex (not yet public: its derivations take ~20 s and its
-    normalization is not proved), against torch.distributions at float64."""
-    torch = pytest.importorskip("torch")
-    from symgeom.families.dirichlet import Dirichlet
-
-    family = Dirichlet(3)
-    a, b = (2.5, 1.5, 3.0), (1.25, 3.5, 0.75)
-    kl = float(sp.N(sg.kl(family).result.xreplace(
-        dict(zip(family.symbols(1) + family.symbols(2), a + b))), 20))
-    p = torch.distributions.Dirichlet(torch.tensor(a, dtype=torch.float64))
-    q = torch.distributions.Dirichlet(torch.tensor(b, dtype=torch.float64))
-    assert kl == pytest.approx(float(torch.distributions.kl_divergence(p, q)), rel=1e-9)
-    entropy = float(sp.N(sg.entropy(family).result.xreplace(dict(zip(family.symbols(), a))), 20))
-    assert entropy == pytest.approx(float(p.entropy()), rel=1e-9)
