@@ -38,6 +38,7 @@ FAMILY_TITLES = {
     "geometric": "Geometric (failures before the first success)",
     "negative_binomial": "Negative binomial (failures before the r-th success)",
     "laplace": "Laplace (not an exponential family)",
+    "dirichlet": "Dirichlet (on the probability simplex)",
 }
 
 
@@ -186,7 +187,9 @@ def routes_not_applicable(fams: Iterable[Family]) -> tuple[tuple[str, str, str, 
             except SymgeomError:
                 continue
             for route, reason in missing.items():
-                found.setdefault((quantity, route, reason), []).append(fam.param)
+                charts = found.setdefault((quantity, route, reason), [])
+                if fam.param not in charts:  # sizes (k = 2, 3) share their chart names
+                    charts.append(fam.param)
     return tuple((quantity, route, ", ".join(charts), reason)
                  for (quantity, route, reason), charts in found.items())
 

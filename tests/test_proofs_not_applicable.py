@@ -44,3 +44,8 @@ def test_a_family_with_kinks_where_reflection_does_not_apply_lists_it():
 
     kinked = dataclasses.replace(sg.Laplace(), support=IntervalSupport(sp.Integer(0), sp.oo))
     assert "one-dimensional densities on ℝ" in not_applicable("kl", kinked)["reflection"]
+
+
+def test_each_chart_is_named_once_across_sizes():
+    (doc,) = family_documents([sg.Categorical(k, p) for k in (2, 3) for p in ("probs", "logits")])
+    assert [charts for q, r, charts, _ in doc.not_applicable if r == "pullback"] == ["probs"]
