@@ -276,3 +276,14 @@ def test_a_negative_concentration_is_refused_by_name():
         sg.entropy(family).numpy()(1.0, 1.0, 0.0)
     with pytest.raises(sg.InvalidParameterError, match=r"alpha1 must be finite"):
         sg.fisher(family).numpy()(np.nan, 1.0, 1.0)
+
+
+def test_cli_evaluates_and_refuses_by_name(capsys):
+    from symgeom.cli import main
+
+    assert main(["eval", "kl", "dirichlet", "--k", "3", "--p", "2.5,1.5,3", "--q", "1.25,3.5,1.75"]) == 0
+    printed = float(capsys.readouterr().out)
+    expected = sg.kl(sg.Dirichlet(3)).numpy()(2.5, 1.5, 3.0, 1.25, 3.5, 1.75)
+    assert abs(printed - expected) <= RTOL * expected
+    assert main(["eval", "entropy", "dirichlet", "--k", "3", "--p", "2.5,-1.5,3"]) != 0
+    assert "alpha2 must be > 0" in capsys.readouterr().err
