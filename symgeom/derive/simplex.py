@@ -24,13 +24,21 @@ BETA_FUNCTION = sp.gamma(_A) * sp.gamma(_B) / sp.gamma(_A + _B)
 
 
 def beta_lemma_sides() -> tuple[sp.Expr, sp.Expr]:
-    """(∫₀¹ t^{a−1}(1−t)^{b−1} dt by SymPy, Γ(a)Γ(b)/Γ(a+b)) for a, b > 0."""
+    """(∫₀¹ t^{a−1}(1−t)^{b−1} dt by SymPy, Γ(a)Γ(b)/Γ(a+b)) for a, b > 0.
+
+    SymPy's Meijer-G definite integration is called directly (what ``integrate(…, meijerg=True)``
+    runs, without its detour through ₂F₁ at 1): 0.25 s instead of 1.5 s.  Its convergence
+    condition must come back True for these a, b; otherwise the integral stays unevaluated and
+    the lemma cannot be proved.
+    """
+    from sympy.integrals.meijerint import meijerint_definite
+
     t = sp.Symbol("t", positive=True)
     body = t ** (_A - 1) * (1 - t) ** (_B - 1)
-    value = sp.integrate(body, (t, 0, 1), conds="none", meijerg=True)
-    if value.has(sp.hyper):
-        value = sp.gammasimp(sp.hyperexpand(value))
-    return value, BETA_FUNCTION
+    found = meijerint_definite(body, t, 0, 1)
+    if found is None or found[1] is not sp.true:
+        return sp.Integral(body, (t, 0, 1)), BETA_FUNCTION
+    return found[0], BETA_FUNCTION
 
 
 def _beta_derivative(a: sp.Expr, b: sp.Expr, m: int, n: int) -> sp.Expr:
