@@ -344,7 +344,8 @@ def _integrate_kinked(body: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
 
 
 def direct_expectation(family: Family, g: sp.Expr, point: Point = None) -> sp.Expr | None:
-    """E[g(x)] by SymPy summation or integration over the support; None without a closed form."""
+    """E[g(x)] by SymPy summation or integration over the support (over the simplex by
+    :func:`symgeom.derive.simplex.integrate_simplex`); None without a closed form."""
     constant, body = (density(family) * g).as_independent(*family.variables, as_Add=False)
     body = sp.powsimp(body)
     try:
