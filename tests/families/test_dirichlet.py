@@ -38,53 +38,57 @@ def _chart_point(family: sg.Family, alpha: tuple[float, ...]) -> tuple[float, ..
 class SimplexQuadrature:
     """E_θ[g] for several g at once, at DPS digits, from the family's log-density alone.
 
-    k = 2: ∫₀¹ dx₁; k = 3: x₁ = u, x₂ = v(1 − u) on the unit square (Jacobian 1 − u).  Every
-    integrand is evaluated once per node (a memo), so eight expectations cost about one.
+    k = 2: ∫₀¹ dx₁; k = 3: x₁ = u, x₂ = v(1 − u) on the unit square (Jacobian 1 − u).  The
+    parameters are put in at DPS digits before lambdifying (log Γ and ψ of θ are constants of
+    the integrand, not recomputed at each of the ~40k nodes), and the density and the scores are
+    evaluated once per node (a memo), so the eight expectations of a point cost about one.
     """
 
     def __init__(self, family: sg.Family, theta: tuple[float, ...]) -> None:
         self.family = family
-        symbols = family.symbols()
-        args = (*family.variables, *symbols)
-        log_p = family.log_density()
-        self.log_p = sp.lambdify(args, log_p, "mpmath")
-        self.score = sp.lambdify(args, [sp.diff(log_p, s) for s in symbols], "mpmath")
-        self.theta = [mpmath.mpf(v) for v in theta]
-        self.memo: dict[tuple, tuple[mpmath.mpf, tuple[mpmath.mpf, ...]]] = {}
+        self.theta = theta
+        self.log_p = self._at(family.log_density(), theta)
+        self.score = self._at([sp.diff(family.log_density(), s) for s in family.symbols()], theta)
+        self.memo: dict[tuple, tuple] = {}
 
-    def _node(self, *uv: mpmath.mpf) -> tuple[mpmath.mpf, tuple[mpmath.mpf, ...]]:
+    def _at(self, expr: object, theta: tuple[float, ...]):
+        at = {s: sp.Float(v, DPS) for s, v in zip(self.family.symbols(), theta)}
+        numeric = [sp.N(e.xreplace(at), DPS) for e in expr] if isinstance(expr, list) else \
+            sp.N(expr.xreplace(at), DPS)
+        return sp.lambdify(self.family.variables, numeric, "mpmath")
+
+    def _node(self, *uv: mpmath.mpf) -> tuple:
         if uv not in self.memo:
             if len(uv) == 1:
                 x, jacobian = uv, 1
             else:
                 u, v = uv
                 x, jacobian = (u, v * (1 - u)), 1 - u
-            weight = mpmath.exp(self.log_p(*x, *self.theta)) * jacobian
-            self.memo[uv] = (weight, x)
+            log_p = self.log_p(*x)
+            self.memo[uv] = (mpmath.exp(log_p) * jacobian, x, log_p, self.score(*x))
         return self.memo[uv]
+
+    def _quad(self, term) -> mpmath.mpf:
+        return mpmath.quad(lambda *uv: term(self._node(*uv)), *[[0, 1]] * len(self.family.variables))
 
     def expect(self, g) -> mpmath.mpf:
         """E[g(x)] with g a function of the k − 1 coordinates."""
-        def integrand(*uv):
-            weight, x = self._node(*uv)
-            return weight * g(*x)
-
-        return mpmath.quad(integrand, *[[0, 1]] * len(self.family.variables))
+        return self._quad(lambda node: node[0] * g(*node[1]))
 
     def kl(self, other: tuple[float, ...]) -> mpmath.mpf:
-        q = [mpmath.mpf(v) for v in other]
-        return self.expect(lambda *x: self.log_p(*x, *self.theta) - self.log_p(*x, *q))
+        log_q = self._at(self.family.log_density(), other)
+        return self._quad(lambda node: node[0] * (node[2] - log_q(*node[1])))
 
     def entropy(self) -> mpmath.mpf:
-        return -self.expect(lambda *x: self.log_p(*x, *self.theta))
+        return -self._quad(lambda node: node[0] * node[2])
 
     def fisher(self) -> list[list[mpmath.mpf]]:
         n = len(self.theta)
         out = [[mpmath.mpf(0)] * n for _ in range(n)]
         for i in range(n):
             for j in range(i, n):
-                out[i][j] = out[j][i] = self.expect(
-                    lambda *x, i=i, j=j: self.score(*x, *self.theta)[i] * self.score(*x, *self.theta)[j])
+                out[i][j] = out[j][i] = self._quad(
+                    lambda node, i=i, j=j: node[0] * node[3][i] * node[3][j])
         return out
 
 
