@@ -11,7 +11,7 @@ from symgeom.derive import general_gaussian as gg
 from symgeom.derive import matrix_calculus as mc
 from symgeom.errors import InvalidSizeError, UnknownQuantityError
 from symgeom.verification import general_gaussian as checks
-from symgeom.verification.identity import PROVED
+from symgeom.verification.identity import FAILED, PROVED
 
 D = sp.Symbol("d", integer=True, positive=True)
 
@@ -138,10 +138,29 @@ def test_lemma_check_can_fail(monkeypatch):
 @pytest.mark.parametrize("quantity", ["kl", "fisher", "entropy", "expansion"])
 @pytest.mark.parametrize("d", [1, 2, 3])
 def test_specializations_against_concrete_derivations(quantity, d):
-    if quantity == "expansion" and d not in checks.EXPANSION_SIZES:
-        pytest.skip("the d = 3 expansion is only checked numerically within the time limit")
     for route in gg.ROUTES[quantity]:
-        assert checks.specialization_agrees.__wrapped__(quantity, route, d).status == PROVED
+        if quantity == "expansion":
+            assert checks.expansion_exact.__wrapped__(route, d).status == PROVED
+            if d < 3:  # the identity checker agrees where it finishes in its time limit
+                assert checks.specialization_agrees.__wrapped__(quantity, route, d).status == PROVED
+        else:
+            assert checks.specialization_agrees.__wrapped__(quantity, route, d).status == PROVED
+
+
+def test_exact_expansion_comparison_can_fail(monkeypatch):
+    """c₃ off by tr(Σ⁻¹AΣ⁻¹AΣ⁻¹A)/100 (and, apart, c₂ scaled by 2): the ring comparison at d = 2
+    against the concrete expansion must fail."""
+    assert checks.expansion_exact.__wrapped__("taylor", 2).status == PROVED
+    original = gg.routes_poly
+    extra = mc.trace(mc.mat(("Sigma", -1), ("A", 1), ("Sigma", -1), ("A", 1), ("Sigma", -1), ("A", 1)))
+    for n, change in ((3, lambda c: c + extra * sp.Rational(1, 100)), (2, lambda c: c * 2)):
+        def broken(quantity, route, n=n, change=change):
+            out = list(original(quantity, route))
+            out[n] = change(out[n])
+            return tuple(out)
+
+        monkeypatch.setattr(gg, "routes_poly", broken)
+        assert checks.expansion_exact.__wrapped__("taylor", 2).status == FAILED, n
 
 
 def test_verify_of_a_specialized_size_points_to_the_general_rows():
