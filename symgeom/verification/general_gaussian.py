@@ -5,12 +5,17 @@ Kinds of verdict, stated honestly:
 
 * routes: *proved for every d* when their difference has the zero trace normal form
   (:mod:`symgeom.derive.matrix_calculus`, whose rewrites hold for every d);
-* lemmas: D(Σ⁻¹)[A] = −Σ⁻¹AΣ⁻¹ is proved for every d in the normal form (it is the unique
-  solution of D(ΣΣ⁻¹) = 0) and each lemma is proved exactly with explicit symbolic symmetric
-  matrices at d = 1, 2, 3; Jacobi's formula D ln det Σ[A] = tr(Σ⁻¹A) and the Gaussian moment
-  lemmas are *not* proved by symgeom for general d — they are used as stated, checked at 1, 2, 3;
+* lemmas: each is proved exactly with explicit symbolic symmetric matrices at d = 1, 2, 3, and
+  for every d: D(Σ⁻¹)[A] = −Σ⁻¹AΣ⁻¹ in the normal form (the unique solution of D(ΣΣ⁻¹) = 0);
+  E[xᵀPx] = tr(PΣ) + μᵀPμ in the normal form from E[z] = 0, E[zzᵀ] = Σ; Jacobi's formula
+  D ln det Σ[A] = tr(Σ⁻¹A) by induction on d (d = 1 exact, the step d → d + 1 in the normal form
+  from the block inverse and det M = det X·(c − bᵀX⁻¹b), the latter from M = L·diag(X, s)·U and the
+  determinant axioms det(PQ) = det P det Q, det of a unit block-triangular matrix = 1).
+  Isserlis' E[zᵀPz·zᵀQz] = tr(PΣ)tr(QΣ) + 2tr(PΣQΣ) (the Gaussian's fourth moments) is *not*
+  proved by symgeom for general d: it is used as stated, checked at d = 1, 2, 3;
 * specializations: the general result with explicit d×d matrices against the derivation that
-  expands that size, through the ordinary identity checker (proved or, if not, says so).
+  expands that size, through the ordinary identity checker (proved or, if not, says so); the
+  expansion exactly as rational functions in a polynomial ring (:func:`expansion_exact`).
 """
 
 from __future__ import annotations
@@ -131,6 +136,63 @@ def inverse_rule_general() -> Verdict:
     total = mc.trace(mc.mat(("A", 1), ("Sigma", -1), ("M", 1))) + through_inverse
     return _proved(total.is_zero(), start, "symbolic for every d: tr(AΣ⁻¹M) + tr(Σ·D(Σ⁻¹)[A]·M) = 0 "
                    "in normal form", str(mc.to_sympy(total)))
+
+
+@cached("general-verdict")
+def quadratic_rule_general() -> Verdict:
+    """E[xᵀPx] = tr(PΣ) + μᵀPμ for every d, from E[z] = 0 and E[zzᵀ] = Σ (z = x − μ; the
+    definitions of mean and covariance, any distribution): x = μ + z expanded, each term's
+    expectation taken by :func:`symgeom.derive.matrix_calculus.expect` (an odd number of z's is 0,
+    two z's are joined through Σ), compared in the trace normal form."""
+    start = time.perf_counter()
+    x = mc.lin((1, mc.vec("mu")), (1, mc.vec("z")))
+    lhs = mc.expect(mc.form(x, [mc.mat(("P", 1))], x), "z", "Sigma")
+    rhs = mc.trace(mc.mat(("P", 1), ("Sigma", 1))) + mc.form(mc.vec("mu"), [mc.mat(("P", 1))], mc.vec("mu"))
+    return _proved(mc.proved_equal(lhs, rhs), start, "symbolic for every d: E[z] = 0, E[zzᵀ] = Σ "
+                   "in the trace normal form", str(mc.to_sympy(lhs - rhs)))
+
+
+@cached("general-verdict")
+def jacobi_induction_step() -> Verdict:
+    """The step d → d + 1 of Jacobi's formula D ln det M[Ṁ] = tr(M⁻¹Ṁ), exact in the normal form.
+
+    M = [[X, b], [bᵀ, c]] (X d×d), Ṁ = [[A, β], [βᵀ, γ]], s = c − bᵀX⁻¹b.  Checked here, each
+    multiplied by s ≠ 0 and with s written out: (1) M = L·diag(X, s)·U with L = [[I, 0], [bᵀX⁻¹, 1]],
+    U = [[I, X⁻¹b], [0, 1]] (blocks against a test vector w), so det M = det X · s by the axioms
+    det(PQ) = det P det Q, det L = det U = 1 (unit block-triangular), det diag(X, s) = s det X;
+    (2) the block inverse sM⁻¹ = [[sX⁻¹ + X⁻¹bbᵀX⁻¹, −X⁻¹b], [−bᵀX⁻¹, 1]] satisfies M·sM⁻¹ = sI
+    (blocks against a test matrix N and vector w); (3) s·D ln(det X · s) = s·tr(X⁻¹A) + Ds, with
+    D ln det X[A] = tr(X⁻¹A) (the hypothesis at d) and Ds by the proved rule D(X⁻¹) = −X⁻¹AX⁻¹,
+    equals s·tr(M⁻¹Ṁ) = s·tr(X⁻¹A) + bᵀX⁻¹AX⁻¹b − 2bᵀX⁻¹β + γ.  With the exact d = 1 case
+    (row lemma/logdet@d=1) this proves the formula for every d by induction."""
+    start = time.perf_counter()
+    c, gamma = sp.symbols("c gamma", real=True)
+    b, beta, w = mc.vec("b"), mc.vec("beta"), mc.vec("w")
+    inv, x, a, n = mc.mat(("X", -1)), mc.mat(("X", 1)), mc.mat(("A", 1)), mc.mat(("N", 1))
+    quad = mc.form(b, [inv], b)  # bᵀX⁻¹b
+    s = mc.Poly.scalar(c) - quad
+    checks = {
+        # (1) (L·diag(X, s)·U) top right = X·X⁻¹b = b, bottom right = bᵀX⁻¹b + s = c
+        "LDU top right": mc.form(w, [x, inv], b) - mc.form(w, [], b),
+        "LDU bottom right": quad + s - mc.Poly.scalar(c),
+        # (2) M·(sM⁻¹) = sI, block by block
+        "inverse top left": (s * mc.trace(x, inv, n) + mc.form(b, [inv, n, x, inv], b)
+                             - mc.form(b, [inv, n], b) - s * mc.trace(n)),
+        "inverse top right": mc.form(w, [x, inv], b) * -1 + mc.form(w, [], b),
+        "inverse bottom left": (s * mc.form(b, [inv], w) + quad * mc.form(b, [inv], w)
+                                - mc.form(b, [inv], w) * c),
+        "inverse bottom right": quad * -1 + mc.Poly.scalar(c) - s,
+    }
+    hypothesis = mc.derivative(mc.logdet("X"), {"X": "A"})
+    ds = mc.Poly.scalar(gamma) + mc.derivative(quad * -1, {"X": "A", "b": "beta"})
+    trace_of_inverse = (s * mc.trace(inv, a) + mc.form(b, [inv, a, inv], b)
+                        - mc.form(b, [inv], beta) * 2 + mc.Poly.scalar(gamma))
+    checks["s·D ln det M = s·tr(M⁻¹Ṁ)"] = s * hypothesis + ds - trace_of_inverse
+    for what, difference in checks.items():
+        if not difference.is_zero():
+            return _proved(False, start, what, str(mc.to_sympy(difference)))
+    return _proved(True, start, "symbolic step d → d + 1 in the trace normal form (LDU and block "
+                   "inverse checked; det multiplicative, det of unit block-triangular = 1)")
 
 
 def _concrete_symbols(family, point) -> tuple[dict, dict]:
@@ -328,6 +390,10 @@ def gaussian_rows(sizes: tuple[int, ...] = CHECK_SIZES) -> list[tuple[str, str, 
                      LABEL, routes_agree(quantity)))
     rows.append(("lemma/inverse@d", "D(Σ⁻¹)[A] = −Σ⁻¹AΣ⁻¹ from D(ΣΣ⁻¹) = 0, every d", LABEL,
                  inverse_rule_general()))
+    rows.append(("lemma/quadratic@d", "E[xᵀPx] = tr(PΣ) + μᵀPμ from E[z] = 0, E[zzᵀ] = Σ, every d",
+                 LABEL, quadratic_rule_general()))
+    rows.append(("lemma/logdet@d→d+1", "Jacobi's formula: the induction step d → d + 1 (with "
+                 "lemma/logdet@d=1: every d)", LABEL, jacobi_induction_step()))
     for lemma, statement in LEMMAS.items():
         for d in sizes:
             rows.append((f"lemma/{lemma}@d={d}", f"{statement} at d = {d}", LABEL, lemma_check(lemma, d)))

@@ -117,6 +117,26 @@ def test_inverse_rule_every_d(monkeypatch):
     assert checks.inverse_rule_general.__wrapped__().status != PROVED
 
 
+def test_quadratic_and_jacobi_lemmas_every_d(monkeypatch):
+    """E[xᵀPx] = tr(PΣ) + μᵀPμ and Jacobi's induction step are proved for every d; each fails
+    when its rule is broken (the covariance pairing dropped; the ln det rule tr(X⁻¹A) → tr(XA))."""
+    assert checks.quadratic_rule_general.__wrapped__().status == PROVED
+    assert checks.jacobi_induction_step.__wrapped__().status == PROVED
+    original_expect, original_derivative = mc.expect, mc.derivative
+    monkeypatch.setattr(mc, "expect", lambda poly, z, cov: original_expect(poly, z, cov) * 2)
+    assert checks.quadratic_rule_general.__wrapped__().status == FAILED
+    monkeypatch.setattr(mc, "expect", original_expect)
+
+    def broken(poly, direction):
+        out = original_derivative(poly, direction)
+        if any(f[0] == "logdet" for mono, _ in poly.terms for f in mono):
+            return mc.substitute(out, {("X", -1): mc.mat(("X", 1))})
+        return out
+
+    monkeypatch.setattr(mc, "derivative", broken)
+    assert checks.jacobi_induction_step.__wrapped__().status == FAILED
+
+
 def test_lemma_check_can_fail(monkeypatch):
     """Break the ln det rule (tr(Σ⁻¹A) → tr(ΣA)) and the general routes no longer agree."""
     original = mc.derivative
