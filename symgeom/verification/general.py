@@ -169,9 +169,10 @@ def product_agrees(param: str, d: int, quantity: str) -> Verdict:
 
 def general_rows() -> list[tuple[str, str, str, Verdict]]:
     """(identity, statement, family label, verdict) for every check of every general family."""
+    from symgeom.verification.general_dirichlet import dirichlet_rows
     from symgeom.verification.general_gaussian import gaussian_rows
 
-    return categorical_and_product_rows() + gaussian_rows()
+    return categorical_and_product_rows() + gaussian_rows() + dirichlet_rows()
 
 
 def categorical_and_product_rows() -> list[tuple[str, str, str, Verdict]]:
