@@ -128,7 +128,9 @@ def cached(namespace: str) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            key = stable_key(namespace, args, tuple(sorted(kwargs.items())))
+            # the function's name too: two functions of one namespace may take the same arguments
+            key = stable_key(namespace, fn.__module__, fn.__qualname__, args,
+                             tuple(sorted(kwargs.items())))
             if key in _memory:
                 return _memory[key]
             path = cache_dir() / namespace / f"{key}.pickle"

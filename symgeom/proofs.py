@@ -85,6 +85,8 @@ GENERAL_NOTATION = {
     "categorical": ": index notation, Σ sums and Kronecker deltas δ_ab; each result is also "
                    "shown in the class probabilities pᵢ (p_{1,i}, p_{2,i} at θ₁, θ₂) with "
                    "p_k = 1 − Σ_{i<k} pᵢ",
+    "dirichlet": ": index notation, Σ sums over the k classes and Kronecker deltas δ_ab, "
+                 "α₀ = Σⱼ αⱼ, ψ = digamma",
 }
 
 
@@ -97,9 +99,12 @@ def general_families() -> tuple:
     import sympy as sp
 
     from symgeom.families import Categorical
+    from symgeom.families.dirichlet import Dirichlet
 
     k = sp.Symbol("k", integer=True, positive=True)
-    return tuple(Categorical(k, param) for param in ("probs", "logits"))
+    # a general family leads only a document the catalog has (Dirichlet's, once it is cataloged)
+    return (*(Categorical(k, param) for param in ("probs", "logits")),
+            *(Dirichlet(k, param) for param in ("concentration", "log_concentration")))
 
 
 def general_verdicts(labels: Iterable[str]) -> tuple[tuple[str, str, str], ...]:

@@ -373,6 +373,23 @@ def expansion_coefficients(family: IndexedFamily) -> tuple[sp.Expr, ...]:
 
 
 @cache
+def expansion_coefficients_definition(family: IndexedFamily) -> dict[int, sp.Expr]:
+    """cₙ = −(1/n!) E_θ[dⁿ/dtⁿ log p(x|θ + tΔ)] at t = 0, n = 2, 3, for every k: the second route.
+
+    KL(θ‖θ + tΔ) = E_θ[log p(x|θ)] − E_θ[log p(x|θ + tΔ)] and only the second term depends on t;
+    the log-density is differentiated (its logarithms expanded: every pᵢ(θ) > 0) before the sum
+    over the k outcomes is taken, so nothing is shared with :func:`expansion_coefficients`, which
+    differentiates the summed KL.
+    """
+    here = family.chart.base(None)
+    log_p = sp.expand_log(_log_density(family, None), force=True)
+    moved = log_p.replace(lambda e: isinstance(e, sp.Indexed) and e.base == here,
+                          lambda e: here[e.indices[0]] + T * DELTA[e.indices[0]])
+    return {n: canonical(-_expect(family, sp.diff(moved, T, n).xreplace({T: 0}), None, ())
+                         / sp.factorial(n)) for n in (2, 3)}
+
+
+@cache
 def quadratic_form(family: IndexedFamily) -> sp.Expr:
     """½ΔᵀF(θ)Δ = ½ Σ_a Σ_b Δ_a F_ab Δ_b with the general-k F_ab (Kronecker deltas collapse)."""
     entry = fisher_score_covariance(family).result

@@ -23,24 +23,25 @@ _N = sp.Symbol("n_free", integer=True, nonnegative=True)
 _M = sp.Symbol("m_free", integer=True, nonnegative=True)
 
 
-def _decide(atom: sp.Basic, free: tuple[sp.Symbol, ...]) -> sp.Basic:
-    """A relational or KroneckerDelta in one free index (1 ≤ index ≤ k − 1) and k, decided if possible."""
+def _decide(atom: sp.Basic, free: tuple[sp.Symbol, ...], gap: int = 1) -> sp.Basic:
+    """A relational or KroneckerDelta in one free index (1 ≤ index ≤ k − gap) and k, decided if possible."""
     indices = [s for s in free if s in atom.free_symbols]
     if len(indices) != 1:
         return atom
     (index,) = indices
-    decided = atom.xreplace({index: 1 + _N}).xreplace({K: 2 + _N + _M})
+    decided = atom.xreplace({index: 1 + _N}).xreplace({K: 1 + gap + _N + _M})
     if isinstance(atom, sp.KroneckerDelta):
         return decided if decided.is_number else atom
     return decided if decided in (sp.true, sp.false) else atom
 
 
-def in_range(expr: sp.Expr, free: tuple[sp.Symbol, ...]) -> sp.Expr:
-    """``expr`` with every Piecewise branch and δ(index, k) settled for 1 ≤ index ≤ k − 1."""
+def in_range(expr: sp.Expr, free: tuple[sp.Symbol, ...], gap: int = 1) -> sp.Expr:
+    """``expr`` with every Piecewise branch and δ(index, k) settled for 1 ≤ index ≤ k − gap
+    (gap 1: the free parameters of a one-hot family; gap 0: one parameter per class, Dirichlet)."""
     def settle(e: sp.Basic) -> sp.Basic:
         return e.replace(
             lambda s: isinstance(s, sp.KroneckerDelta | sp.core.relational.Relational),
-            lambda s: _decide(s, free),
+            lambda s: _decide(s, free, gap),
         )
 
     def choose(piecewise: sp.Piecewise) -> sp.Expr:

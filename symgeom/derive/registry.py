@@ -8,6 +8,7 @@ from symgeom.derivation import Derivation
 from symgeom.errors import SymgeomError, UnknownQuantityError
 from symgeom.families.base import Family
 from symgeom.families.general import IndexedFamily
+from symgeom.families.general_dirichlet import GeneralDirichlet
 
 Route = Callable[[Family], Derivation]
 Applies = Callable[[Family], bool]
@@ -64,6 +65,10 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
         from symgeom.derive.general_categorical import ROUTES_BY_QUANTITY
 
         return tuple(ROUTES_BY_QUANTITY.get(quantity, ()))
+    if isinstance(family, GeneralDirichlet):
+        from symgeom.derive.general_dirichlet import ROUTES_BY_QUANTITY as DIRICHLET_ROUTES
+
+        return tuple(DIRICHLET_ROUTES.get(quantity, ()))
     if family is not None and family.general is not None:
         from symgeom.derive.specialized import routes as specialized_routes
 
@@ -78,8 +83,8 @@ def derive(quantity: str, family: Family, route: str | None = None) -> Derivatio
     """The Derivation of ``quantity`` for ``family`` by ``route`` (default: the first registered).
 
     A family past its explicit size (``family.general`` set) specializes the general result; a
-    family of symbolic size (IndexedFamily) gets the general result itself, and the general-d
-    Gaussian (symbolic d) its matrix-notation derivation.
+    family of symbolic size (IndexedFamily, GeneralDirichlet) gets the general result itself, and
+    the general-d Gaussian (symbolic d) its matrix-notation derivation.
     """
     from symgeom.families.general_gaussian import GeneralGaussian
 
@@ -91,6 +96,10 @@ def derive(quantity: str, family: Family, route: str | None = None) -> Derivatio
         from symgeom.derive.general_categorical import derive_general
 
         return derive_general(quantity, family, route)
+    if isinstance(family, GeneralDirichlet):
+        from symgeom.derive.general_dirichlet import derive_general as derive_dirichlet
+
+        return derive_dirichlet(quantity, family, route)
     if not isinstance(family, Family):
         raise SymgeomError(
             f"{quantity}: family must be a symgeom Family such as sg.Gaussian(), "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
@@ -15,10 +16,19 @@ from symgeom.families.base import (
     SimplexSupport,
 )
 
+if TYPE_CHECKING:
+    from symgeom.families.general_dirichlet import GeneralDirichlet
 
-def Dirichlet(k: int, param: str = "concentration") -> Family:  # noqa: N802 - public constructor
+
+def Dirichlet(k: int | sp.Symbol, param: str = "concentration") -> Family | GeneralDirichlet:  # noqa: N802
     """p(x|α) = Γ(Σα)/∏Γ(αᵢ) ∏ xᵢ^{αᵢ−1} on the simplex (x_k = 1 − Σ_{i<k} xᵢ); exponential
-    family with T = (log x₁, …, log x_k), η = α − 1, A(η) = Σ log Γ(ηᵢ+1) − log Γ(Σ(ηᵢ+1))."""
+    family with T = (log x₁, …, log x_k), η = α − 1, A(η) = Σ log Γ(ηᵢ+1) − log Γ(Σ(ηᵢ+1)).
+    A SymPy symbol ``k`` gives the family for every k (symgeom.families.general_dirichlet)."""
+    if isinstance(k, sp.Symbol):
+        from symgeom.families.general_dirichlet import check_symbolic_k, general_dirichlet
+
+        check_symbolic_k(k)
+        return general_dirichlet(param)
     if isinstance(k, bool) or not isinstance(k, int | sp.Integer) or int(k) < 2:
         raise InvalidSizeError(f"Dirichlet k must be an integer >= 2, got k={k!r}")
     return _dirichlet(int(k), param)

@@ -26,6 +26,13 @@ def verify(family: object) -> Report:
         from symgeom.verification.general import general_rows
 
         return Report(tuple(Row(*row) for row in general_rows() if row[2] == family.label))
+    from symgeom.families.general_dirichlet import GeneralDirichlet
+
+    if isinstance(family, GeneralDirichlet):
+        from symgeom.verification.catalog import Row
+        from symgeom.verification.general_dirichlet import dirichlet_rows
+
+        return Report(tuple(Row(*row) for row in dirichlet_rows((family.param,))))
     if not isinstance(family, Family):
         raise SymgeomError(
             f"verify: family must be a symgeom Family such as sg.Gaussian(), got {type(family).__name__}"

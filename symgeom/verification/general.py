@@ -1,5 +1,5 @@
 """Checks of the general-size (symbolic k) results: routes agree for every k (KL, Fisher, entropy;
-for the expansion c₀ = c₁ = 0 and c₂ = ½ΔᵀFΔ), and each general result, specialized to
+for the expansion c₀ = c₁ = 0, c₂ = ½ΔᵀFΔ and c₃ by two routes), and each general result, specialized to
 k = 2…4, equals the derivation that expands that concrete size (expansion: c₂t² + c₃t³).
 
 Verdicts are honest about their kind: two general routes are *proved* equal for every k when
@@ -55,6 +55,14 @@ def expansion_agrees(family: IndexedFamily, order: int) -> Verdict:
     coefficient = general.expansion_coefficients(family)[order]
     expected = general.quadratic_form(family) if order == 2 else sp.Integer(0)
     return _equal_for_every_k(coefficient, expected, family)
+
+
+@cached("general-verdict")
+def third_order_agrees(family: IndexedFamily) -> Verdict:
+    """c₃ of t ↦ KL(θ‖θ + tΔ) for every k by two routes: the Taylor coefficient of the summed KL
+    equals −⅙E_θ[d³/dt³ log p(x|θ + tΔ)] at t = 0 (the log-density differentiated first)."""
+    taylor = general.expansion_coefficients(family)[3]
+    return _equal_for_every_k(taylor, general.expansion_coefficients_definition(family)[3], family)
 
 
 @cached("general-verdict")
@@ -161,9 +169,10 @@ def product_agrees(param: str, d: int, quantity: str) -> Verdict:
 
 def general_rows() -> list[tuple[str, str, str, Verdict]]:
     """(identity, statement, family label, verdict) for every check of every general family."""
+    from symgeom.verification.general_dirichlet import dirichlet_rows
     from symgeom.verification.general_gaussian import gaussian_rows
 
-    return categorical_and_product_rows() + gaussian_rows()
+    return categorical_and_product_rows() + gaussian_rows() + dirichlet_rows()
 
 
 def categorical_and_product_rows() -> list[tuple[str, str, str, Verdict]]:
@@ -180,6 +189,9 @@ def categorical_and_product_rows() -> list[tuple[str, str, str, Verdict]]:
                           f"for every k, c{n} of KL(θ‖θ+tΔ) = "
                           + ("½ΔᵀFΔ with the general-k F" if n == 2 else "0"),
                           family.label, expansion_agrees(family, n)) for n in range(3)]
+                rows.append(("general/expansion_c3",
+                             "for every k, c3 of KL(θ‖θ+tΔ) = −⅙E_θ[d³/dt³ log p(x|θ+tΔ)] at t = 0",
+                             family.label, third_order_agrees(family)))
             for route in table:
                 rows.append((f"general/{quantity}/{route}/printed",
                              "the printed form in p_i and p_k = the derived result, for every k",

@@ -106,6 +106,28 @@ def test_general_entropy_and_expansion_are_proved_for_every_k(param: str) -> Non
         assert expansion_agrees(family, order).status == PROVED, order
 
 
+@pytest.mark.parametrize("param", ["probs", "logits"])
+def test_third_order_coefficient_is_proved_by_two_routes_for_every_k(param: str) -> None:
+    from symgeom.verification.general import third_order_agrees
+
+    family = general_categorical(param)
+    assert third_order_agrees(family).status == PROVED
+    # the second route's c₂ is the Taylor c₂ as well (the same construction, one order lower)
+    definition = general.expansion_coefficients_definition(family)
+    assert general.proved_equal(definition[2], general.expansion_coefficients(family)[2], family)
+
+
+@pytest.mark.parametrize("param", ["probs", "logits"])
+def test_a_wrong_third_order_coefficient_is_not_proved(param: str) -> None:
+    """c₃ off by one term ⅙Σ Δ_j³ (or by a factor): the every-k check must not prove it."""
+    family = general_categorical(param)
+    taylor = general.expansion_coefficients(family)[3]
+    definition = general.expansion_coefficients_definition(family)[3]
+    assert not general.proved_equal(taylor, definition + sp.Sum(general.DELTA[J] ** 3, (J, 1, K - 1)) / 6,
+                                    family)
+    assert not general.proved_equal(taylor, 2 * definition, family)
+
+
 def test_a_wrong_quadratic_form_is_not_proved() -> None:
     family = general_categorical("logits")
     c2 = general.expansion_coefficients(family)[2]

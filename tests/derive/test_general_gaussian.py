@@ -11,7 +11,7 @@ from symgeom.derive import general_gaussian as gg
 from symgeom.derive import matrix_calculus as mc
 from symgeom.errors import InvalidSizeError, UnknownQuantityError
 from symgeom.verification import general_gaussian as checks
-from symgeom.verification.identity import PROVED
+from symgeom.verification.identity import FAILED, PROVED
 
 D = sp.Symbol("d", integer=True, positive=True)
 
@@ -117,6 +117,26 @@ def test_inverse_rule_every_d(monkeypatch):
     assert checks.inverse_rule_general.__wrapped__().status != PROVED
 
 
+def test_quadratic_and_jacobi_lemmas_every_d(monkeypatch):
+    """E[xᵀPx] = tr(PΣ) + μᵀPμ and Jacobi's induction step are proved for every d; each fails
+    when its rule is broken (the covariance pairing dropped; the ln det rule tr(X⁻¹A) → tr(XA))."""
+    assert checks.quadratic_rule_general.__wrapped__().status == PROVED
+    assert checks.jacobi_induction_step.__wrapped__().status == PROVED
+    original_expect, original_derivative = mc.expect, mc.derivative
+    monkeypatch.setattr(mc, "expect", lambda poly, z, cov: original_expect(poly, z, cov) * 2)
+    assert checks.quadratic_rule_general.__wrapped__().status == FAILED
+    monkeypatch.setattr(mc, "expect", original_expect)
+
+    def broken(poly, direction):
+        out = original_derivative(poly, direction)
+        if any(f[0] == "logdet" for mono, _ in poly.terms for f in mono):
+            return mc.substitute(out, {("X", -1): mc.mat(("X", 1))})
+        return out
+
+    monkeypatch.setattr(mc, "derivative", broken)
+    assert checks.jacobi_induction_step.__wrapped__().status == FAILED
+
+
 def test_lemma_check_can_fail(monkeypatch):
     """Break the ln det rule (tr(Σ⁻¹A) → tr(ΣA)) and the general routes no longer agree."""
     original = mc.derivative
@@ -138,10 +158,29 @@ def test_lemma_check_can_fail(monkeypatch):
 @pytest.mark.parametrize("quantity", ["kl", "fisher", "entropy", "expansion"])
 @pytest.mark.parametrize("d", [1, 2, 3])
 def test_specializations_against_concrete_derivations(quantity, d):
-    if quantity == "expansion" and d not in checks.EXPANSION_SIZES:
-        pytest.skip("the d = 3 expansion is only checked numerically within the time limit")
     for route in gg.ROUTES[quantity]:
-        assert checks.specialization_agrees.__wrapped__(quantity, route, d).status == PROVED
+        if quantity == "expansion":
+            assert checks.expansion_exact.__wrapped__(route, d).status == PROVED
+            if d < 3:  # the identity checker agrees where it finishes in its time limit
+                assert checks.specialization_agrees.__wrapped__(quantity, route, d).status == PROVED
+        else:
+            assert checks.specialization_agrees.__wrapped__(quantity, route, d).status == PROVED
+
+
+def test_exact_expansion_comparison_can_fail(monkeypatch):
+    """c₃ off by tr(Σ⁻¹AΣ⁻¹AΣ⁻¹A)/100 (and, apart, c₂ scaled by 2): the ring comparison at d = 2
+    against the concrete expansion must fail."""
+    assert checks.expansion_exact.__wrapped__("taylor", 2).status == PROVED
+    original = gg.routes_poly
+    extra = mc.trace(mc.mat(("Sigma", -1), ("A", 1), ("Sigma", -1), ("A", 1), ("Sigma", -1), ("A", 1)))
+    for n, change in ((3, lambda c: c + extra * sp.Rational(1, 100)), (2, lambda c: c * 2)):
+        def broken(quantity, route, n=n, change=change):
+            out = list(original(quantity, route))
+            out[n] = change(out[n])
+            return tuple(out)
+
+        monkeypatch.setattr(gg, "routes_poly", broken)
+        assert checks.expansion_exact.__wrapped__("taylor", 2).status == FAILED, n
 
 
 def test_verify_of_a_specialized_size_points_to_the_general_rows():

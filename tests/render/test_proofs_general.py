@@ -47,3 +47,32 @@ def test_the_general_document_fits_the_page_at_full_size(categorical_document, t
     assert min(scales(source), default=1.0) >= MIN_SCALE
     log = compile_tex(tmp_path, "categorical", source)
     assert max(overfull(log), default=0.0) <= OVERFULL_TOLERANCE_PT, overfull(log)
+
+
+@pytest.fixture
+def dirichlet_document(monkeypatch: pytest.MonkeyPatch) -> proofs.Document:
+    from symgeom.families.dirichlet import Dirichlet
+
+    monkeypatch.setattr(proofs, "verdicts", lambda fam: ())
+    monkeypatch.setattr(proofs, "general_verdicts", lambda labels: ())
+    (doc,) = proofs.family_documents([Dirichlet(2), Dirichlet(2, "log_concentration")],
+                                     proofs.general_families())
+    return doc
+
+
+def test_the_general_dirichlet_leads_its_document(dirichlet_document) -> None:
+    headings = [heading for heading, _ in dirichlet_document.sections]
+    assert headings[0] == "Results for every k"
+    general = [h for h in headings if "(k=k)" in h]
+    assert len(general) == 8 and "digamma" in dirichlet_document.intro
+    assert all(headings.index(h) < headings.index("Checks at concrete sizes: results (default routes)")
+               for h in general)
+
+
+@pytest.mark.slow
+@needs_pdflatex
+def test_the_general_dirichlet_document_fits_the_page(dirichlet_document, tmp_path) -> None:
+    source = proofs.to_latex(dirichlet_document)
+    assert min(scales(source), default=1.0) >= MIN_SCALE
+    log = compile_tex(tmp_path, "dirichlet", source)
+    assert max(overfull(log), default=0.0) <= OVERFULL_TOLERANCE_PT, overfull(log)
