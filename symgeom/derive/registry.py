@@ -8,6 +8,7 @@ from symgeom.derivation import Derivation
 from symgeom.errors import SymgeomError, UnknownQuantityError
 from symgeom.families.base import Family
 from symgeom.families.general import IndexedFamily
+from symgeom.families.indexed_product import IndexedProduct
 
 Route = Callable[[Family], Derivation]
 Applies = Callable[[Family], bool]
@@ -49,6 +50,10 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
         from symgeom.derive.general_categorical import ROUTES_BY_QUANTITY
 
         return tuple(ROUTES_BY_QUANTITY.get(quantity, ()))
+    if isinstance(family, IndexedProduct):
+        from symgeom.derive.indexed_product import routes as product_routes
+
+        return product_routes(quantity, family)
     if family is not None and family.general is not None:
         from symgeom.derive.specialized import routes as specialized_routes
 
@@ -76,6 +81,10 @@ def derive(quantity: str, family: Family, route: str | None = None) -> Derivatio
         from symgeom.derive.general_categorical import derive_general
 
         return derive_general(quantity, family, route)
+    if isinstance(family, IndexedProduct):
+        from symgeom.derive.indexed_product import derive_general as derive_product
+
+        return derive_product(quantity, family, route)
     if not isinstance(family, Family):
         raise SymgeomError(
             f"{quantity}: family must be a symgeom Family such as sg.Gaussian(), "
