@@ -14,7 +14,7 @@ written for coordinate i) followed by the lemma; the expansion has one more rout
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
 from math import factorial
 
@@ -26,6 +26,14 @@ from symgeom.errors import SymgeomError, UnknownQuantityError
 from symgeom.families.indexed_product import COLUMN, INDEX, ROW, IndexedProduct
 
 ORDER = 3
+
+
+@dataclass(frozen=True, repr=False)
+class ProductDerivation(Derivation):
+    """A general-d product derivation; ``general`` is the family (its torch/JAX functions apply
+    the factor's function to every coordinate)."""
+
+    general: IndexedProduct | None = None
 LEMMA = ("product lemma: the coordinates are independent, log p(x|θ) = Σᵢ log p₁(xᵢ|θᵢ) and xᵢ has "
          "the marginal p₁(·|θᵢ), so by linearity of E")
 _LEMMA_BY_QUANTITY = {
@@ -154,11 +162,12 @@ def derive_product(quantity: str, family: IndexedProduct, route: str | None = No
                 if quantity == "fisher" else f", summed over i = 1, …, {family.size}"),
              lhs=Tex(_symbol(quantity))),
     ]
-    return Derivation(
+    return ProductDerivation(
         quantity=quantity, route=name, family=None,
         title=f"{QUANTITY_TITLES[quantity]} of the multivariate Gaussian for every d "
               f"({family.kind}, `{family.param}`)",
-        symbol_latex=_symbol(quantity), steps=tuple(steps), result=result, arguments=())
+        symbol_latex=_symbol(quantity), steps=tuple(steps), result=result, arguments=(),
+        general=family)
 
 
 def _symbol(quantity: str) -> str:
