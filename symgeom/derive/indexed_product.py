@@ -3,7 +3,7 @@
 Product lemma (stated, and checked against the concrete derivations at d = 1, 2, 3): for
 p(x|θ) = Πᵢ p₁(xᵢ|θᵢ), log p = Σᵢ log p₁(xᵢ|θᵢ) and xᵢ has the marginal p₁(·|θᵢ), so by linearity of E
 
-    KL(θ₁‖θ₂) = Σᵢ KL₁(θ₁ᵢ‖θ₂ᵢ),   H(θ) = Σᵢ H₁(θᵢ),   F(θ) = ⊕ᵢ F₁(θᵢ),
+    KL(θ₁‖θ₂) = Σᵢ KL₁(θ₁ᵢ‖θ₂ᵢ),   H(θ) = Σᵢ H₁(θᵢ),   F(θ) = diag(F₁(θ₁), …, F₁(θ_d)),
     KL(θ‖θ + tΔ) = Σᵢ KL₁(θᵢ‖θᵢ + tΔᵢ)   (every coefficient cₙ adds),
 
 the Fisher matrix block diagonal because the scores of different coordinates are independent with

@@ -54,6 +54,12 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
         from symgeom.derive.indexed_product import routes as product_routes
 
         return product_routes(quantity, family)
+    from symgeom.families.general_gaussian import GeneralGaussian
+
+    if isinstance(family, GeneralGaussian):
+        from symgeom.derive.general_gaussian import ROUTES as MATRIX_ROUTES
+
+        return tuple(MATRIX_ROUTES.get(quantity, ()))
     if family is not None and family.general is not None:
         from symgeom.derive.specialized import routes as specialized_routes
 

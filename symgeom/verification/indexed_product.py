@@ -2,9 +2,9 @@
 
 Verdicts, stated honestly:
 
-* routes for every d: two routes' results are Σᵢ (resp. δ_ab ⊕) of the coordinate's results of the
-  one-dimensional routes; when those (scalar) results are *proved* equal, so are the sums, for every
-  d.  The same for c₂ = ½ΣᵢΔᵢᵀF₁(θᵢ)Δᵢ (c₀ = c₁ = 0 by the same argument);
+* routes for every d: two routes' results are Σᵢ (Fisher: δ_ab times the blocks) of the
+  coordinate's results of the one-dimensional routes; when those (scalar) results are *proved*
+  equal, so are the sums, for every d.  The same for c₂ = ½ΣᵢΔᵢᵀF₁(θᵢ)Δᵢ (c₀ = c₁ = 0 by the same argument);
 * the product lemma (KL and entropy add, F is block diagonal) is used as stated; it is checked by
   specializing the general result to d = 1, 2, 3 against the derivation that expands the
   d-dimensional density (the ordinary identity checker: proved, or says it is only numeric).
