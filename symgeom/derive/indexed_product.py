@@ -59,7 +59,10 @@ def _registry():
 
 
 def routes(quantity: str, family: IndexedProduct) -> tuple[str, ...]:
-    """The factor's routes of ``quantity`` (the expansion also ``definition``), default first."""
+    """The factor's routes of ``quantity`` (the expansion also ``definition``), default first;
+    none for a quantity the product lemma does not cover."""
+    if quantity not in QUANTITY_TITLES:
+        return ()
     _, factor_routes = _registry()
     names = tuple(factor_routes(quantity, family.one))
     if quantity == "expansion" and "definition" not in names:
