@@ -90,7 +90,10 @@ class _Point:
 
     def factor_of(self, name: str) -> Array:
         if name not in self.chol:
-            self.chol[name] = self.xp.linalg.cholesky(self.matrices[name])
+            try:
+                self.chol[name] = self.xp.linalg.cholesky(self.matrices[name])
+            except RuntimeError as error:  # torch's LinAlgError (JAX returns nan instead)
+                raise InvalidParameterError(f"{name} must be symmetric positive definite: {error}") from error
         return self.chol[name]
 
     def word(self, word: tuple) -> Array:
