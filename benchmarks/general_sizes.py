@@ -51,6 +51,16 @@ CASES = {
     "KL + entropy + Fisher, MVN(200, diagonal, mean_logstd)":
         "import symgeom as sg\nfam = sg.MultivariateGaussian(200, 'diagonal', 'mean_logstd')\n"
         "sg.kl(fam).numpy(); sg.entropy(fam).numpy(); sg.fisher(fam).numpy()",
+    "KL + entropy + Fisher, MVN(1000, diagonal, mean_logstd) (general-d product specialized)":
+        "import numpy as np, symgeom as sg\nfam = sg.MultivariateGaussian(1000, 'diagonal', 'mean_logstd')\n"
+        "kl, h, F = sg.kl(fam).numpy(), sg.entropy(fam).numpy(), sg.fisher(fam).numpy()\n"
+        "z = np.zeros(1000)\nkl(z, z, z + 1, z); h(z, z); F(z, z)",
+    "KL + Fisher + entropy + expansion, MVN(symbol d, diagonal), all charts and routes":
+        "import sympy as sp, symgeom as sg\nd = sp.Symbol('d', integer=True, positive=True)\n"
+        "for param in ('mean_var', 'mean_std', 'mean_logstd'):\n"
+        "    fam = sg.MultivariateGaussian(d, 'diagonal', param)\n"
+        "    for q in ('kl', 'fisher', 'entropy', 'expansion'):\n"
+        "        [sg.derive.derive(q, fam, r) for r in sg.routes(q, fam)]",
     "KL + entropy + Fisher, MVN(50, full) (general-d result specialized)":
         "import numpy as np, symgeom as sg\nfam = sg.MultivariateGaussian(50, 'full')\n"
         "kl, h, F = sg.kl(fam).numpy(), sg.entropy(fam).numpy(), sg.fisher(fam).numpy()\n"

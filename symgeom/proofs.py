@@ -87,6 +87,12 @@ GENERAL_NOTATION = {
                    "p_k = 1 − Σ_{i<k} pᵢ",
     "dirichlet": ": index notation, Σ sums over the k classes and Kronecker deltas δ_ab, "
                  "α₀ = Σⱼ αⱼ, ψ = digamma",
+    "multivariate_gaussian": ": matrix notation for full covariance (tr, det, Σ⁻¹; every step "
+                             "in symgeom's trace normal form — linearity, tr(XY) = tr(YX), "
+                             "symmetric letters, Σ⁻¹Σ = I, tr I = d — valid for every d), and "
+                             "index notation Σᵢ for diagonal covariance (d independent "
+                             "coordinates: the one-dimensional derivation and the product lemma "
+                             "KL = Σᵢ KLᵢ, H = Σᵢ Hᵢ, F block diagonal with blocks Fᵢ)",
 }
 
 
@@ -98,12 +104,15 @@ def general_families() -> tuple:
     ``size`` symbol fits here: ``sg.MultivariateGaussian(d)`` with a symbol d, say."""
     import sympy as sp
 
-    from symgeom.families import Categorical
+    from symgeom.families import Categorical, MultivariateGaussian
     from symgeom.families.dirichlet import Dirichlet
 
     k = sp.Symbol("k", integer=True, positive=True)
+    d = sp.Symbol("d", integer=True, positive=True)
+    diagonal = MultivariateGaussian(d, "diagonal")
     # a general family leads only a document the catalog has (Dirichlet's, once it is cataloged)
-    return (*(Categorical(k, param) for param in ("probs", "logits")),
+    return (*(Categorical(k, param) for param in ("probs", "logits")), MultivariateGaussian(d),
+            *(diagonal.with_param(param) for param in diagonal.charts),
             *(Dirichlet(k, param) for param in ("concentration", "log_concentration")))
 
 
@@ -270,30 +279,9 @@ def general_document() -> Document:
     )
 
 
-def general_gaussian_document() -> Document:
-    """The multivariate Gaussian for every d in matrix notation, as a textbook prints it: every
-    route of KL, Fisher, entropy and expansion, then the checks (routes proved for every d, the
-    lemmas and the concrete sizes d = 1, 2, 3) as the identity table."""
-    from symgeom.derive.general_gaussian import ROUTES, derive_general
-    from symgeom.verification.general_gaussian import LABEL, gaussian_rows
-
-    sections = tuple(
-        (f"{QUANTITY_TITLES[quantity]} --- every d", tuple(derive_general(quantity, r) for r in table))
-        for quantity, table in ROUTES.items()
-    )
-    results = ("Results (default routes)", tuple(result_only(derived[0]) for _, derived in sections))
-    rows = tuple((label, f"{identity}: {statement}", verdict.status)
-                 for identity, statement, label, verdict in gaussian_rows())
-    scope = ("Every step is computed in symgeom's trace normal form (linearity, tr(XY) = tr(YX), "
-             "symmetric letters, Σ⁻¹Σ = I, tr I = d), valid for every d. The identity table: routes "
-             "proved equal for every d; the lemmas proved exactly at d = 1, 2, 3 (D(Σ⁻¹) also for every "
-             "d); each general result at d = 1, 2, 3 against the derivation that expands that size.")
-    return Document("multivariate_gaussian_general", "Multivariate Gaussian for every d (matrix notation)",
-                    (results, *sections), rows, (f"`{LABEL}`",), scope)
-
-
-#: Documents of the general-size derivations (symbolic k, d), generated with the full catalog.
-GENERAL_SIZE_DOCUMENTS = (general_gaussian_document,)
+#: Documents of the general-size derivations generated beside the family documents (the general-k
+#: and general-d families lead their family's document instead, see general_families).
+GENERAL_SIZE_DOCUMENTS: tuple = ()
 
 
 # --- rendering ----------------------------------------------------------------------------------

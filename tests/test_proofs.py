@@ -92,20 +92,6 @@ def test_check_detects_a_stale_file(tmp_path, monkeypatch, capsys):
     assert "bernoulli.md" in err and "extra.tex" in err
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
-def test_general_gaussian_document_compiles_without_overfull_lines(tmp_path):
-    doc = proofs.general_gaussian_document()
-    assert all(status == "proved" for _, _, status in doc.verdicts)
-    (tmp_path / "g.tex").write_text(proofs.to_latex(doc))
-    run = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "g.tex"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
-    )
-    assert run.returncode == 0, run.stdout[-2000:]
-    assert "Overfull" not in (tmp_path / "g.log").read_text(errors="replace")
-
-
 def test_identity_names_in_markdown_tables_are_code_not_math():
     """An identity's name (``chart/meaning``, ``kl/routes``) is an identifier: in the Markdown
     identity tables it is a code span, never ``$chart/meaning$`` (italic letters run together)."""

@@ -226,4 +226,12 @@ class BackendFunction:
 
 def compile_backend(derivation: Derivation, backend: str, validate: bool = True) -> BackendFunction:
     """The hook behind ``Derivation.torch()``, ``.jax()`` and ``.array_api()``."""
+    from symgeom.families.general_gaussian import MatrixSpecialization
+
+    size_free = derivation.family is None or isinstance(derivation.family.general, MatrixSpecialization)
+    if size_free and backend in ("torch", "jax"):
+        # general-size results (and concrete sizes that specialize one) read d from the arrays
+        from symgeom.backends.general_forms import compile_general
+
+        return compile_general(derivation, backend, validate)
     return BackendFunction(derivation, backend, validate)

@@ -9,6 +9,7 @@ from symgeom.errors import SymgeomError, UnknownQuantityError
 from symgeom.families.base import Family
 from symgeom.families.general import IndexedFamily
 from symgeom.families.general_dirichlet import GeneralDirichlet
+from symgeom.families.indexed_product import IndexedProduct
 
 Route = Callable[[Family], Derivation]
 Applies = Callable[[Family], bool]
@@ -69,6 +70,16 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
         from symgeom.derive.general_dirichlet import ROUTES_BY_QUANTITY as DIRICHLET_ROUTES
 
         return tuple(DIRICHLET_ROUTES.get(quantity, ()))
+    if isinstance(family, IndexedProduct):
+        from symgeom.derive.indexed_product import routes as product_routes
+
+        return product_routes(quantity, family)
+    from symgeom.families.general_gaussian import GeneralGaussian
+
+    if isinstance(family, GeneralGaussian):
+        from symgeom.derive.general_gaussian import ROUTES as MATRIX_ROUTES
+
+        return tuple(MATRIX_ROUTES.get(quantity, ()))
     if family is not None and family.general is not None:
         from symgeom.derive.specialized import routes as specialized_routes
 
@@ -100,6 +111,10 @@ def derive(quantity: str, family: Family, route: str | None = None) -> Derivatio
         from symgeom.derive.general_dirichlet import derive_general as derive_dirichlet
 
         return derive_dirichlet(quantity, family, route)
+    if isinstance(family, IndexedProduct):
+        from symgeom.derive.indexed_product import derive_general as derive_product
+
+        return derive_product(quantity, family, route)
     if not isinstance(family, Family):
         raise SymgeomError(
             f"{quantity}: family must be a symgeom Family such as sg.Gaussian(), "

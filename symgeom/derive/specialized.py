@@ -39,9 +39,9 @@ def routes(quantity: str, family: Family | None = None) -> tuple[str, ...]:
 
         return tuple(MATRIX_ROUTES.get(quantity, ()))
     if family is not None and isinstance(family.general, Product):
-        from symgeom.derive.registry import routes as registered
+        from symgeom.derive.indexed_product import routes as product_routes
 
-        return registered(quantity, family.general.factor(family.param))
+        return product_routes(quantity, _indexed(family))
     return ROUTES.get(quantity, ())
 
 
@@ -114,51 +114,47 @@ def derive_specialized(quantity: str, family: Family, route: str | None) -> Deri
     )
 
 
+def _indexed(family: Family):
+    """The general-d family (symbol d) of which the concrete product ``family`` is a size."""
+    from symgeom.families.indexed_product import IndexedProduct
+
+    kind = dict(family.size).get("covariance", "product")
+    return IndexedProduct(family.general.factor, sp.Symbol("d", integer=True, positive=True),
+                          family.param, family.parameterization_names, family.name,
+                          f"{family.name} (every d, {kind})", kind)
+
+
 def _product(quantity: str, family: Family, route: str | None) -> Derivation:
-    """d independent copies of a one-dimensional family: KL, entropy and the expansion are the
-    sums of the factor's over the copies, F is the factor's F placed in each copy's block."""
-    from symgeom.derive.registry import derive
+    """d independent copies of a one-dimensional family: the general-d result of the product
+    lemma (symgeom.derive.indexed_product: KL, entropy and the expansion are sums of the factor's
+    over the coordinates, F is block diagonal) with d set; made when read."""
+    from symgeom.derive import indexed_product as product
 
+    indexed = _indexed(family)
+    general = product.derive_product(quantity, indexed, route)
     d = family.general.size
-    factor = family.general.factor(family.param)
-    one = derive(quantity, factor, route)
-    width = len(factor.parameters)
-
-    def renamed(expr: sp.Basic, copy: int) -> sp.Basic:
-        mapping = {}
-        for point in (None, 1, 2):
-            mapping.update({s: family.symbols(point)[j * d + copy]
-                            for j, s in enumerate(factor.symbols(point))})
-        mapping.update({s: family.delta_symbols()[j * d + copy]
-                        for j, s in enumerate(factor.delta_symbols())})
-        return expr.xreplace(mapping)
-
-    if quantity == "fisher":
-        entries = {}
-        for copy in range(d):
-            block = renamed(one.result, copy)
-            for j in range(width):
-                for m in range(width):
-                    entries[j * d + copy, m * d + copy] = block[j, m]
-        n = width * d
-        result = sp.ImmutableMatrix(n, n, lambda r, c: entries.get((r, c), sp.Integer(0)))
-        how = "the score covariance is block diagonal: one block per coordinate"
-    else:
-        result = sp.Add(*[renamed(one.result, copy) for copy in range(d)])
-        how = f"the {quantity} adds over the independent coordinates"
+    width = len(indexed.one.parameters)
     arguments = tuple(
         family.symbols(1) + family.symbols(2) if quantity == "kl" else
-        family.symbols() + family.delta_symbols() + one.arguments[2 * width:]
-        if quantity == "expansion" else family.symbols()
+        family.symbols() + family.delta_symbols() + (T,) if quantity == "expansion"
+        else family.symbols()
     )
-    steps = (
-        Step(one.result, f"the one-dimensional result ({one.route} route) of the {factor.title} "
-             f"family ({factor.param})"),
-        Step(result, f"the d = {d} coordinates are independent, log p = Σᵢ log p₁(xᵢ|θᵢ): {how}"),
-    )
-    return Derivation(
-        quantity=quantity, route=one.route, family=family,
-        title=f"{quantity} of the {family.title} family (`{family.param}`), from d independent "
-              "one-dimensional factors",
-        symbol_latex=one.symbol_latex, steps=steps, result=result, arguments=arguments,
+
+    def make() -> sp.Basic:
+        return product.specialize(quantity, indexed, general.route, family)
+
+    def steps(result: sp.Basic) -> tuple[Step, ...]:
+        return (
+            Step(general.result, f"the general-d result ({general.route} route, derived once for every "
+                 "d by the product lemma; see the general family's derivation)"),
+            Step(result, f"specialize d = {d} (d independent coordinates): coordinate i's parameter j "
+                 f"is this family's parameter j·d + i ({width} per coordinate)"),
+        )
+
+    return DeferredDerivation(
+        quantity=quantity, route=general.route, family=family,
+        title=f"{QUANTITY_NAMES[quantity]} of the {family.title} family (`{family.param}`), "
+              "specialized from the general-d result",
+        symbol_latex=general.symbol_latex, steps=Deferred.Make(steps), result=Deferred.Make(make),
+        arguments=arguments,
     )

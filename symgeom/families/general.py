@@ -150,3 +150,6 @@ class Product:
 
     factor: Callable[[str], object]
     size: int
+    #: The same family at a small explicit size, in a chart: its structure (which stable KL
+    #: kernel applies, which array layout) is this one's, without the size's cost.
+    explicit: Callable[[str], object] | None = None

@@ -59,12 +59,15 @@ class MatrixSpecialization:
 
 
 def general_gaussian(d: sp.Basic, covariance: str = "full", param: str | None = None) -> GeneralGaussian:
-    """The general-d family; d a SymPy symbol that may be a positive integer."""
+    """The general-d family; d a SymPy symbol that may be a positive integer (diagonal covariance:
+    an :class:`~symgeom.families.indexed_product.IndexedProduct` of one-dimensional Gaussians)."""
+    if covariance == "diagonal":
+        from symgeom.families.indexed_product import general_diagonal
+
+        return general_diagonal(d, param)  # type: ignore[return-value]
     if covariance != "full":
-        raise InvalidSizeError(
-            f"MultivariateGaussian with symbolic d={d} is derived for covariance='full' (matrix "
-            f"notation); got covariance={covariance!r}: the diagonal family of every d is d "
-            "independent one-dimensional Gaussians (use a concrete d)"
+        raise InvalidParameterizationError(
+            f"unknown covariance {covariance!r} for multivariate_gaussian; accepted: full, diagonal"
         )
     if not isinstance(d, sp.Symbol) or d.is_integer is False or d.is_positive is False:
         raise InvalidSizeError(

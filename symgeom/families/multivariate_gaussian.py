@@ -6,6 +6,7 @@ from functools import cache
 from itertools import combinations_with_replacement
 
 import sympy as sp
+from sympy.core.parameters import evaluate
 
 from symgeom.errors import InvalidParameterizationError, InvalidSizeError
 from symgeom.families.base import (
@@ -17,7 +18,7 @@ from symgeom.families.base import (
     RealSupport,
 )
 from symgeom.families.gaussian import Gaussian
-from symgeom.families.general import Product
+from symgeom.families.general import LazyTuple, Product
 
 COVARIANCES = ("full", "diagonal")
 
@@ -170,6 +171,14 @@ def _vectors(d: int, scale: str) -> tuple[ArrayArgument, ...]:
 
 @cache
 def _diagonal(d: int, param: str) -> Family:
+    # Past the explicit size the derivations come from the product of one-dimensional factors
+    # (family.general); the expressions here are data only, built unevaluated in O(d).
+    large = d > EXPLICIT_DIAGONAL_D
+    with evaluate(not large):
+        return _diagonal_family(d, param, large)
+
+
+def _diagonal_family(d: int, param: str, large: bool) -> Family:
     xs = tuple(sp.Symbol(f"x{i}", real=True) for i in range(1, d + 1))
     means = _mean_parameters(d)
     variances = _diagonal_parameters(d, "var")
@@ -215,12 +224,26 @@ def _diagonal(d: int, param: str) -> Family:
             ),
         ),
         param=param,
-        moments=(
-            tuple(mu),
-            tuple(tuple(v[i] if i == j else sp.Integer(0) for j in range(d)) for i in range(d)),
-        ),
-        general=Product(Gaussian, d) if d > EXPLICIT_DIAGONAL_D else None,
+        moments=(tuple(mu), _diagonal_covariance(v, large)),
+        general=Product(Gaussian, d, explicit=_small_diagonal) if d > EXPLICIT_DIAGONAL_D else None,
     )
+
+
+def _diagonal_covariance(v: list[sp.Symbol], large: bool) -> tuple:
+    """diag(σ²) as rows; lazily for a large d (d² entries that only a small d reads)."""
+    d = len(v)
+    if not large:
+        return tuple(tuple(v[i] if i == j else sp.Integer(0) for j in range(d)) for i in range(d))
+
+    def row(i: int) -> LazyTuple:
+        return LazyTuple(d, lambda j: v[i] if i == j else sp.Integer(0), ("diagonal-row", d, i))
+
+    return LazyTuple(d, row, ("diagonal-covariance", d))
+
+
+def _small_diagonal(param: str) -> Family:
+    """The diagonal family at d = 2: the structure of every larger diagonal size."""
+    return _diagonal(2, param)
 
 
 def MultivariateGaussian(  # noqa: N802 - a constructor in the public API

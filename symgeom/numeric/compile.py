@@ -318,6 +318,13 @@ def _make(derivation: Derivation) -> _Built:
             f"{derivation.title} is a general (symbolic-size) result: it has no numeric function; "
             "build the family at a concrete size"
         )
+    from symgeom.families.general import Product
+
+    # before reading the result: a product's is made only when read (d terms)
+    if derivation.quantity in ("fisher", "entropy") and isinstance(family.general, Product):
+        from symgeom.numeric.product_forms import built_product_form
+
+        return built_product_form(derivation)
     from symgeom.numeric.matrix_forms import in_matrix_notation
 
     if derivation.quantity != "kl" and in_matrix_notation(derivation.result):

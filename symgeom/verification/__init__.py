@@ -19,9 +19,10 @@ def verify(family: object) -> Report:
     from symgeom.errors import SymgeomError
     from symgeom.families.base import Family
     from symgeom.families.general import IndexedFamily
+    from symgeom.families.indexed_product import IndexedProduct
     from symgeom.verification.catalog import verdicts
 
-    if isinstance(family, IndexedFamily):  # a symbolic size: the general-size identities
+    if isinstance(family, IndexedFamily | IndexedProduct):  # a symbolic size: the general-size identities
         from symgeom.verification.catalog import Row
         from symgeom.verification.general import general_rows
 

@@ -425,14 +425,17 @@ def select(family: str | None = None) -> tuple[Family, ...]:
 
 
 def _extra_rows(name: str) -> list[Row]:
-    """Rows beyond the family × identity grid: "general" (symbolic k, diagonal products),
-    "general_gaussian" (symbolic d), "general_dirichlet" (symbolic k) and "cross" (KL(p‖q))."""
+    """Rows beyond the family × identity grid: "general" (symbolic k), "general_gaussian"
+    (symbolic d, full), "general_diagonal" (symbolic d, diagonal), "general_dirichlet"
+    (symbolic k) and "cross" (KL(p‖q))."""
     if name == "general":
         from symgeom.verification.general import categorical_and_product_rows as rows
     elif name == "general_gaussian":
         from symgeom.verification.general_gaussian import gaussian_rows as rows
     elif name == "general_dirichlet":
         from symgeom.verification.general_dirichlet import dirichlet_rows as rows
+    elif name == "general_diagonal":
+        from symgeom.verification.indexed_product import diagonal_rows as rows
     else:
         from symgeom.verification.cross import cross_rows as rows
     return [Row(*row) for row in rows()]
@@ -490,7 +493,7 @@ def run_verify(family: str | None = None, jobs: int | None = None,
         extra.append("general")
     if family is None or "multivariate_gaussian".startswith(family) or family.startswith(
             "multivariate_gaussian(d=d)"):
-        extra.append("general_gaussian")
+        extra += ["general_gaussian", "general_diagonal"]
     if family is None or "dirichlet".startswith(family) or family.startswith("dirichlet(k=k)"):
         extra.append("general_dirichlet")
     if family is None:

@@ -171,12 +171,14 @@ def general_rows() -> list[tuple[str, str, str, Verdict]]:
     """(identity, statement, family label, verdict) for every check of every general family."""
     from symgeom.verification.general_dirichlet import dirichlet_rows
     from symgeom.verification.general_gaussian import gaussian_rows
+    from symgeom.verification.indexed_product import diagonal_rows
 
-    return categorical_and_product_rows() + gaussian_rows() + dirichlet_rows()
+    return categorical_and_product_rows() + gaussian_rows() + diagonal_rows() + dirichlet_rows()
 
 
 def categorical_and_product_rows() -> list[tuple[str, str, str, Verdict]]:
-    """The general-k Categorical rows and the diagonal-Gaussian product rows."""
+    """The general-k Categorical rows (the diagonal Gaussian's product rows are
+    symgeom.verification.indexed_product.diagonal_rows, its general-d results at d = 1, 2, 3)."""
     rows = []
     for family in GENERAL_FAMILIES:
         for quantity, table in general.ROUTES_BY_QUANTITY.items():
@@ -200,11 +202,4 @@ def categorical_and_product_rows() -> list[tuple[str, str, str, Verdict]]:
                     rows.append((f"general/{quantity}/{route}@k={k}",
                                  f"general-k {quantity} ({route}) at k = {k} = the k = {k} derivation",
                                  family.label, specialization_agrees(family, quantity, route, k)))
-    for param in ("mean_var", "mean_std", "mean_logstd"):
-        for d in (2, 3):
-            for quantity in ("kl", "fisher", "entropy", "expansion"):
-                rows.append((f"product/{quantity}",
-                             "d independent 1-d factors = the explicit d-dimensional derivation",
-                             f"multivariate_gaussian(d={d},diagonal)[{param}]",
-                             product_agrees(param, d, quantity)))
     return rows
