@@ -55,7 +55,9 @@ def _lngamma_source() -> str:
     from symgeom.numeric import lngamma, stirling
 
     text = pathlib.Path(stirling.__file__).read_text()
-    return text.split("from scipy import special\n", 1)[1] + "\n\n" + inspect.getsource(lngamma.lngamma_kl)
+    constants = f"LNGAMMA_CLOSE = {lngamma.LNGAMMA_CLOSE!r}\nLNGAMMA_SWITCH = {lngamma.LNGAMMA_SWITCH!r}\n"
+    body = text.split("from scipy import special\n", 1)[1]
+    return "\n\n".join([body, constants, inspect.getsource(lngamma.lngamma_kl)])
 
 
 def _import(name: str, bound: object) -> str:

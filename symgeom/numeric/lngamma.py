@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import sympy as sp
+from scipy import special
 
 from symgeom.families.base import Family
 from symgeom.numeric.bregman import BregmanKL
@@ -65,9 +66,11 @@ class LnGammaKL(BregmanKL):
     """LnGammaKL(terms, groups): Σₖ cₖ·D_φ(yₖ₂, yₖ₁) + Σ_{cᵢ>0} cᵢ·kl_div(yᵢ₂, yᵢ₁·Zⱼ₂/Zⱼ₁).
 
     ``terms`` is a Tuple of (cₖ, yₖ₁, yₖ₂, yₖ₂ − yₖ₁ in Gaps, j) with j = −1 for a term in no set;
-    ``groups`` a Tuple of (Rⱼ = Zⱼ₂/Zⱼ₁, uⱼ = Rⱼ − 1 with its numerator in Gaps, Zⱼ₁, Zⱼ₂).  A Bregman
-    divergence (hence a BregmanKL, so code that has no printing for it falls back to the derived
-    KL); printed to NumPy as ``lngamma_kl(((c, y₁, y₂, Δy, j), …), ((R, u), …))``.
+    ``groups`` a Tuple of (Rⱼ = Zⱼ₂/Zⱼ₁, uⱼ = Rⱼ − 1 with its numerator in Gaps, Zⱼ₁, Zⱼ₂, W′ⱼ₁,
+    W′ⱼ₂), W′ⱼ the weight of −log Zⱼ in A itself (not from a subtracted lnΓ; 0 for Beta), which
+    the direct textbook form needs.  A Bregman divergence (hence a BregmanKL, so code that has no
+    printing for it falls back to the derived KL); printed to NumPy as
+    ``lngamma_kl(((c, y₁, y₂, Δy, j), …), ((R, u, W′₁, W′₂), …))``.
     """
 
     nargs = 2
@@ -81,7 +84,7 @@ class LnGammaKL(BregmanKL):
                 # kl_div(y₂, y₁R) with log(y₂/(y₁R)) split into logs of the positive y and Z.
                 log_ratio, b = sp.log(y2) - sp.log(y1), y1
                 if j >= 0:
-                    ratio, _, z1, z2 = groups[j]
+                    ratio, _, z1, z2, *_ = groups[j]
                     log_ratio, b = log_ratio - sp.log(z2) + sp.log(z1), y1 * ratio
                 total += c * (y2 * log_ratio - y2 + b)
         return total
@@ -93,31 +96,44 @@ class LnGammaKL(BregmanKL):
         p = printer._print
         terms = ", ".join(f"({p(c)}, {p(y1)}, {p(y2)}, {p(dy)}, {int(j)})"
                           for c, y1, y2, dy, j in self.args[0])
-        groups = ", ".join(f"({p(r)}, {p(u)})" for r, u, *_ in self.args[1])
+        groups = ", ".join(f"({p(r)}, {p(u)}, {p(w1)}, {p(w2)})"
+                           for r, u, _, _, w1, w2 in self.args[1])
         return f"lngamma_kl(({terms},), ({groups}{',' if groups else ''}))"
 
     _pythoncode = _numpycode
 
 
-def lngamma_kl(terms: Sequence[tuple], groups: Sequence[tuple]) -> np.ndarray:
-    """Σₖ cₖ·D_φ(yₖ₂, yₖ₁) + Σ_{cᵢ>0} cᵢ·kl_div(yᵢ₂, yᵢ₁Rⱼ), Rⱼ = Zⱼ₂/Zⱼ₁ = 1 + uⱼ, clipped at 0.
+#: Relative gap of every y below which a block skips the direct form (it would keep < 2 digits).
+LNGAMMA_CLOSE = 1e-3
+#: The direct form is kept where it is at least this fraction of the size of its terms: its error,
+#: ≈ 4ε·(that size), is then below 5·10⁻¹⁴ of the value.
+LNGAMMA_SWITCH = 2e-2
 
-    ``terms``: (c, y₁, y₂, Δy, j) per lnΓ term; ``groups``: (Rⱼ, uⱼ) per set (see
-    :class:`LnGammaKL`).  The kl_div difference is Δy − y₁uⱼ from the exact gaps where |uⱼ| < ½,
-    else y₂ − y₁Rⱼ (Rⱼ itself, not 1 + uⱼ, which loses Rⱼ's digits when Rⱼ ≪ 1).  Evaluated in
-    float64 on cache-sized blocks; float32 inputs give float32.
+
+def lngamma_kl(terms: Sequence[tuple], groups: Sequence[tuple]) -> np.ndarray:
+    """KL from the lnΓ-sum structure (see :class:`LnGammaKL`), clipped at 0.
+
+    ``terms``: (c, y₁, y₂, Δy, j) per lnΓ term; ``groups``: (Rⱼ, uⱼ, W′ⱼ₁, W′ⱼ₂) per set.  First
+    the textbook direct form Σₖ cₖ[lnΓ(yₖ₂) − lnΓ(yₖ₁) − Δyₖψ(yₖ₁)] − Σⱼ[W′ⱼ₂ log Rⱼ − W′ⱼ₁uⱼ],
+    kept where it is at least LNGAMMA_SWITCH of the size of its terms (random far pairs: the cost of the
+    naive formula); elsewhere, and for blocks whose pairs are all within LNGAMMA_CLOSE, the stable form
+    Σₖ cₖ·D_φ(yₖ₂, yₖ₁) + Σ_{cᵢ>0} cᵢ·kl_div(yᵢ₂, yᵢ₁Rⱼ), whose kl_div difference is Δy − y₁uⱼ from
+    the exact gaps where |uⱼ| < ½, else y₂ − y₁Rⱼ (Rⱼ itself, not 1 + uⱼ, which loses Rⱼ's digits
+    when Rⱼ ≪ 1).  Evaluated in float64 on cache-sized blocks; float32 inputs give float32.
     """
-    flat = [x for term in terms for x in term[1:4]] + [x for group in groups for x in group]
+    coefficients = [(float(c), int(j)) for c, *_, j in terms]
+    logs = [k for k, g in enumerate(groups) if not all(np.ndim(w) == 0 and w == 0 for w in g[2:])]
+    flat = ([x for term in terms for x in term[1:4]] + [x for group in groups for x in group[:2]]
+            + [x for k in logs for x in groups[k][2:]])
     arrays = np.broadcast_arrays(*(np.asarray(x) for x in flat))
     dtype = np.result_type(*arrays, np.float32)
     shape = arrays[0].shape
     arrays = [x.astype(np.float64, copy=False).reshape(-1) for x in arrays]
-    coefficients = [(float(c), int(j)) for c, *_, j in terms]
+    n_terms, n_groups = len(coefficients), len(groups)
 
-    def block(*values: np.ndarray) -> np.ndarray:
-        cut = 3 * len(coefficients)
-        ratios, gaps = values[cut::2], values[cut + 1 :: 2]
-        close = [np.abs(u) < 0.5 for u in gaps]
+    def stable(values: list[np.ndarray]) -> np.ndarray:
+        cut = 3 * n_terms
+        ratios, gaps = values[cut : cut + 2 * n_groups : 2], values[cut + 1 : cut + 2 * n_groups : 2]
         total = np.zeros_like(values[0])
         for k, (c, j) in enumerate(coefficients):
             y1, y2, dy = values[3 * k : 3 * k + 3]
@@ -125,14 +141,44 @@ def lngamma_kl(terms: Sequence[tuple], groups: Sequence[tuple]) -> np.ndarray:
             if c > 0:
                 if j >= 0:
                     b = y1 * ratios[j]
-                    part += kl_div(y2, b, np.where(close[j], dy - y1 * gaps[j], y2 - b))
+                    part += kl_div(y2, b, np.where(np.abs(gaps[j]) < 0.5, dy - y1 * gaps[j], y2 - b))
                 else:
                     part += kl_div(y2, y1, dy)
             if c != 1:
                 part *= c
             total += part
+        return total
+
+    def direct(values: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """(direct form, the size of its terms)."""
+        total, size = np.zeros_like(values[0]), np.zeros_like(values[0])
+        for k, (c, _) in enumerate(coefficients):
+            y1, y2, dy = values[3 * k : 3 * k + 3]
+            low, high, psi = special.gammaln(y1), special.gammaln(y2), special.digamma(y1)
+            term = high - low - dy * psi
+            total += c * term if c != 1 else term
+            size += abs(c) * (np.abs(low) + np.abs(high) + np.abs(dy) * (np.abs(psi) + 1))
+        cut = 3 * n_terms + 2 * n_groups
+        for i, k in enumerate(logs):
+            log_ratio, u = np.log(values[3 * n_terms + 2 * k]), values[3 * n_terms + 2 * k + 1]
+            w1, w2 = values[cut + 2 * i], values[cut + 2 * i + 1]
+            total += w1 * u - w2 * log_ratio
+            size += np.abs(w2) * (np.abs(log_ratio) + 1) + np.abs(w1 * u)
+        return total, size
+
+    def block(*values: np.ndarray) -> np.ndarray:
+        gap = np.zeros_like(values[0])
+        for k in range(n_terms):
+            np.maximum(gap, np.abs(values[3 * k + 2]) / values[3 * k], out=gap)
+        if not np.max(gap) > LNGAMMA_CLOSE:
+            out = stable(list(values))
+        else:
+            out, size = direct(values)
+            redo = np.flatnonzero(~(out >= LNGAMMA_SWITCH * size))
+            if redo.size:
+                out[redo] = stable([x[redo] for x in values])
         # Rounding of the subtracted D_φ terms (c < 0) must not make a zero KL negative.
-        return np.maximum(total, 0.0, out=total)
+        return np.maximum(out, 0.0, out=out)
 
     with np.errstate(all="ignore"):
         out = blocked_elements(block, *arrays) if arrays[0].size else np.zeros(0)
@@ -190,6 +236,7 @@ def lngamma_form(family: Family) -> sp.Expr | None:
     if split is None:
         return None
     lngammas, logs = split
+    original = dict(logs)
     for c, y in lngammas:
         if c < 0:
             # c·(y·log y) of a subtracted lnΓ joins the W·log Z terms.
@@ -200,6 +247,8 @@ def lngamma_form(family: Family) -> sp.Expr | None:
     zs = []
     for z, w in logs.items():
         if sp.expand(w) == 0:
+            if sp.expand(original.get(z, 0)) != 0:
+                return None  # a log term of A that no lnΓ set absorbs: not this shape
             continue
         # −W must be the sum of a set of positive terms cᵢyᵢ: solve for the 0/1 indicator.
         target = sp.Matrix(_coefficients(sp.expand(-w), eta))
@@ -232,5 +281,7 @@ def lngamma_form(family: Family) -> sp.Expr | None:
         gap = _gapped(numerator, one, two)
         if gap is None:
             return None
-        groups.append(sp.Tuple(ratio, gap / denominator, z1, z2))
+        weight = -sp.expand(original.get(z, 0))
+        groups.append(sp.Tuple(ratio, gap / denominator, z1, z2, weight.xreplace(at1),
+                               weight.xreplace(at2)))
     return LnGammaKL(sp.Tuple(*terms), sp.Tuple(*groups))
