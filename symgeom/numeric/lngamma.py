@@ -106,8 +106,8 @@ class LnGammaKL(BregmanKL):
 #: Relative gap of every y below which a block skips the direct form (it would keep < 2 digits).
 LNGAMMA_CLOSE = 1e-3
 #: The direct form is kept where it is at least this fraction of the size of its terms: its error,
-#: ≈ 4ε·(that size), is then below 5·10⁻¹⁴ of the value.
-LNGAMMA_SWITCH = 2e-2
+#: ≈ 4ε·(that size), is then below 9·10⁻¹⁴ of the value.
+LNGAMMA_SWITCH = 1e-2
 
 
 def lngamma_kl(terms: Sequence[tuple], groups: Sequence[tuple]) -> np.ndarray:
