@@ -32,7 +32,7 @@ from scipy import special
 
 from symgeom.families.base import Family
 from symgeom.numeric.bregman import BregmanKL
-from symgeom.numeric.kernels import blocked_elements, kl_div
+from symgeom.numeric.kernels import BLOCK, blocked_elements, kl_div
 from symgeom.numeric.stirling import stirling_bregman
 
 
@@ -166,22 +166,32 @@ def lngamma_kl(terms: Sequence[tuple], groups: Sequence[tuple]) -> np.ndarray:
             size += np.abs(w2) * (np.abs(log_ratio) + 1) + np.abs(w1 * u)
         return total, size
 
-    def block(*values: np.ndarray) -> np.ndarray:
-        gap = np.zeros_like(values[0])
-        for k in range(n_terms):
-            np.maximum(gap, np.abs(values[3 * k + 2]) / values[3 * k], out=gap)
-        if not np.max(gap) > LNGAMMA_CLOSE:
-            out = stable(list(values))
-        else:
-            out, size = direct(values)
-            redo = np.flatnonzero(~(out >= LNGAMMA_SWITCH * size))
-            if redo.size:
-                out[redo] = stable([x[redo] for x in values])
-        # Rounding of the subtracted D_φ terms (c < 0) must not make a zero KL negative.
-        return np.maximum(out, 0.0, out=out)
-
+    n = arrays[0].size
+    out = np.empty(n)
+    rejected = []
     with np.errstate(all="ignore"):
-        out = blocked_elements(block, *arrays) if arrays[0].size else np.zeros(0)
+        for start in range(0, n, BLOCK):
+            values = tuple(x[start : start + BLOCK] for x in arrays)
+            gap = np.zeros_like(values[0])
+            for k in range(n_terms):
+                np.maximum(gap, np.abs(values[3 * k + 2]) / values[3 * k], out=gap)
+            if not np.max(gap) > LNGAMMA_CLOSE:
+                rejected.append(np.arange(start, start + values[0].size))
+                continue
+            value, size = direct(values)
+            out[start : start + value.size] = value
+            redo = np.flatnonzero(~(value >= LNGAMMA_SWITCH * size))
+            if redo.size:
+                rejected.append(redo + start)
+        # The stable form once over every rejected pair, gathered: few large calls, not one small
+        # call per block.
+        index = np.concatenate(rejected) if rejected else np.zeros(0, dtype=np.intp)
+        if index.size == n:
+            out = blocked_elements(lambda *v: stable(list(v)), *arrays)
+        elif index.size:
+            out[index] = blocked_elements(lambda *v: stable(list(v)), *(x[index] for x in arrays))
+        # Rounding of the subtracted D_φ terms (c < 0) must not make a zero KL negative.
+        np.maximum(out, 0.0, out=out)
     return out.reshape(shape).astype(dtype, copy=False)[()]
 
 
