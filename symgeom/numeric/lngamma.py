@@ -176,19 +176,17 @@ def lngamma_kl(terms: Sequence[tuple], groups: Sequence[tuple]) -> np.ndarray:
             for k in range(n_terms):
                 np.maximum(gap, np.abs(values[3 * k + 2]) / values[3 * k], out=gap)
             if not np.max(gap) > LNGAMMA_CLOSE:
-                rejected.append(np.arange(start, start + values[0].size))
+                out[start : start + values[0].size] = stable(list(values))
                 continue
             value, size = direct(values)
             out[start : start + value.size] = value
             redo = np.flatnonzero(~(value >= LNGAMMA_SWITCH * size))
             if redo.size:
                 rejected.append(redo + start)
-        # The stable form once over every rejected pair, gathered: few large calls, not one small
-        # call per block.
-        index = np.concatenate(rejected) if rejected else np.zeros(0, dtype=np.intp)
-        if index.size == n:
-            out = blocked_elements(lambda *v: stable(list(v)), *arrays)
-        elif index.size:
+        # The stable form once over every rejected pair of the far blocks, gathered: a few large
+        # calls, not one small call per block.
+        if rejected:
+            index = np.concatenate(rejected)
             out[index] = blocked_elements(lambda *v: stable(list(v)), *(x[index] for x in arrays))
         # Rounding of the subtracted D_φ terms (c < 0) must not make a zero KL negative.
         np.maximum(out, 0.0, out=out)
