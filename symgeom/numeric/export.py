@@ -3,8 +3,8 @@
 ``kl_module(family)`` is the text of a module defining ``kl(θ₁ scalars…, θ₂ scalars…)``: the
 same lambdified stable form as :func:`symgeom.numeric.symbolic.stable_numpy` (so it agrees with
 it bit for bit), preceded by the source of the primitives it calls (kl_div, χ, Bregman remainder,
-log-sum-exp) copied from symgeom.  Arguments are the chart's scalar coordinates, θ₁ then θ₂, in
-the order of ``family.symbols()``; they broadcast.
+log-sum-exp, and the lnΓ-sum form with its D_φ) copied from symgeom.  Arguments are the chart's
+scalar coordinates, θ₁ then θ₂, in the order of ``family.symbols()``; they broadcast.
 """
 
 from __future__ import annotations
@@ -50,6 +50,16 @@ def _special_source() -> str:
     return text.split("from scipy import special\n", 1)[1]
 
 
+def _lngamma_source() -> str:
+    """symgeom/numeric/stirling.py without its docstring and imports, and lngamma_kl."""
+    from symgeom.numeric import lngamma, stirling
+
+    text = pathlib.Path(stirling.__file__).read_text()
+    constants = f"LNGAMMA_CLOSE = {lngamma.LNGAMMA_CLOSE!r}\nLNGAMMA_SWITCH = {lngamma.LNGAMMA_SWITCH!r}\n"
+    body = text.split("from scipy import special\n", 1)[1]
+    return "\n\n".join([body, constants, inspect.getsource(lngamma.lngamma_kl)])
+
+
 def _import(name: str, bound: object) -> str:
     """Import ``name`` from where lambdify bound it: the same routine, so the same bits
     (lambdify's SciPy namespace takes log1p, expm1, … from scipy.special, whose results can differ
@@ -79,7 +89,7 @@ def kl_module(family: Family) -> str:
 
     function = stable_numpy(family)
     source = inspect.getsource(function).replace("def _lambdifygenerated(", "def kl(", 1)
-    provided = {"kl_div", "chi", "bregman_kl", "logsumexp_args", "entr_log", "polygamma"}
+    provided = {"kl_div", "chi", "bregman_kl", "lngamma_kl", "logsumexp_args", "entr_log", "polygamma"}
     numpy_names = sorted(n for n in _names(function.__code__) if n not in provided)
     imports = "\n".join(_import(n, function.__globals__.get(n)) for n in numpy_names)
     args = ", ".join(str(s) for s in family.symbols(1) + family.symbols(2))
@@ -90,10 +100,13 @@ def kl_module(family: Family) -> str:
         '"""\n\n'
         "from __future__ import annotations\n\n"
         "import math\n"
-        "from collections.abc import Callable\n"
+        "from collections.abc import Callable, Sequence\n"
         "from math import factorial\n\n"
         "import numpy as np\n"
         "from scipy import special\n"
         f"{imports}\n"
     )
-    return "\n".join([header, _kernels_source(), _special_source(), _bregman_source(), "", source])
+    parts = [header, _kernels_source(), _special_source(), _bregman_source()]
+    if "lngamma_kl" in _names(function.__code__):
+        parts.append(_lngamma_source())
+    return "\n".join([*parts, "", source])

@@ -125,6 +125,8 @@ def kl_div(
     d = np.asarray(a - b if d is None else d)
     shape = np.broadcast_shapes(np.shape(a), np.shape(b), d.shape, np.shape(log_ratio))
     dtype = np.result_type(a, b, d)
+    if scratch is None and math.prod(shape) > 2 * BLOCK:
+        return _kl_div_blocks(a, b, d, log_ratio, shape, dtype)
     threshold, _ = _series_plan(dtype)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if log_ratio is None:
@@ -157,6 +159,24 @@ def kl_div(
             s_near = np.divide(d_near, total, out=np.zeros_like(total), where=np.not_equal(total, 0))
             out.reshape(-1)[index] = _near_form(d_near, s_near)
         return out
+
+
+def _kl_div_blocks(
+    a: np.ndarray | float,
+    b: np.ndarray | float,
+    d: np.ndarray,
+    log_ratio: np.ndarray | float | None,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+) -> np.ndarray:
+    """kl_div on cache-sized blocks of a large broadcast (the lambdified generic forms call it on
+    whole arrays; its temporaries then stay in cache).  Python scalars are passed through."""
+    parts = [x if x is None or isinstance(x, int | float) else _flat(x, shape) for x in (a, b, d, log_ratio)]
+    out = np.empty(math.prod(shape), dtype)
+    for start in range(0, out.size, BLOCK):
+        block = [x if x is None or isinstance(x, int | float) else x[start : start + BLOCK] for x in parts]
+        out[start : start + BLOCK] = kl_div(*block)
+    return out.reshape(shape)
 
 
 def _unratio(

@@ -21,6 +21,7 @@ from sympy.codegen.cfunctions import expm1
 from symgeom.families.base import Family
 from symgeom.numeric import kernels, special
 from symgeom.numeric.bregman import BregmanKL, bregman_form, bregman_kl
+from symgeom.numeric.lngamma import LnGammaKL, lngamma_kl
 from symgeom.numeric.structure import kl_structure
 
 
@@ -88,6 +89,7 @@ PRIMITIVES: dict[str, tuple[type[sp.Function], Callable[..., object]]] = {
     "kl_div": (KLDiv, kernels.kl_div),
     "chi": (Chi, kernels.chi),
     "bregman_kl": (BregmanKL, bregman_kl),
+    "lngamma_kl": (LnGammaKL, lngamma_kl),
 }
 
 
@@ -140,8 +142,9 @@ def stable_kl(family: Family) -> sp.Expr:
     Softmax families (categorical, Bernoulli): Σ kl_div over the probabilities, or Σ qᵢχ(Δℓᵢ) over
     the log-probabilities of the logits; Gaussians: ½[z² + kl_div(1, σ₁²/σ₂²)] per coordinate, or
     the full-covariance form; a log-partition that is a sum of exponentials and logarithms of
-    affine forms: Σ kl_div (:mod:`symgeom.numeric.separable`); every other exponential family:
-    :class:`BregmanKL` (see :mod:`symgeom.numeric.bregman`).
+    affine forms: Σ kl_div (:mod:`symgeom.numeric.separable`); a signed sum of lnΓ of affine forms
+    and w·log z terms: Σ c·D_φ + Σ kl_div (:mod:`symgeom.numeric.lngamma`); every other
+    exponential family: :class:`BregmanKL` (see :mod:`symgeom.numeric.bregman`).
     """
     if family.exponential_form is None:
         raise NotImplementedError(f"{family.label} is not an exponential family: see expanded_kl")
@@ -160,9 +163,10 @@ def stable_kl(family: Family) -> sp.Expr:
         )
     if shape.kind == "normal_full":
         return _full_gaussian_form(family, one, two, len(family.variables))
+    from symgeom.numeric.lngamma import lngamma_form
     from symgeom.numeric.separable import separable_form
 
-    return separable_form(family) or bregman_form(family)
+    return separable_form(family) or lngamma_form(family) or bregman_form(family)
 
 
 def _full_gaussian_form(family: Family, one: list[sp.Symbol], two: list[sp.Symbol], d: int) -> sp.Expr:
@@ -193,6 +197,7 @@ def stable_numpy(family: Family) -> Callable[..., object]:
         "kl_div": kernels.kl_div,
         "chi": kernels.chi,
         "bregman_kl": bregman_kl,
+        "lngamma_kl": lngamma_kl,
         "polygamma": special.polygamma,
     }
     return sp.lambdify(args, stable_kl(family), modules=[namespace, "scipy", "numpy"])
