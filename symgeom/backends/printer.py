@@ -92,9 +92,9 @@ def special_functions(name: str) -> dict[str, Any]:
 
         return torch_functions()  # torch's own trigamma is good to only ~5e-10
     if name == "jax":
-        import jax.scipy.special as jss
+        from symgeom.backends.special import jax_functions
 
-        return {"gammaln": jss.gammaln, "polygamma": jss.polygamma}
+        return jax_functions()
     import scipy.special as ss
 
     return {"gammaln": ss.gammaln, "polygamma": ss.polygamma}

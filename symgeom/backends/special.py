@@ -114,4 +114,44 @@ def torch_functions() -> dict[str, Callable[..., Array]]:
             return Digamma.apply(x)
         return positive_series(int(n), x)
 
-    return {"gammaln": Gammaln.apply, "polygamma": polygamma}
+    def gammaln(x: Array) -> Array:
+        return Gammaln.apply(x)
+
+    return {"gammaln": _widened(gammaln), "polygamma": _widened(polygamma, 1)}
+
+
+def _widened(function: Callable[..., Array], position: int = 0) -> Callable[..., Array]:
+    """``function`` evaluated in float64 for narrower float arguments, the result cast back (as
+    SciPy's float32 loops do): a float32 log Γ or ψ a few ulp off is amplified up to 100× by the
+    Bregman direct form, which is kept where it cancels less than that."""
+    import torch
+
+    def wide(*args: Array) -> Array:
+        x = args[position]
+        if not isinstance(x, torch.Tensor) or x.dtype == torch.float64 or not x.is_floating_point():
+            return function(*args)
+        widened = (*args[:position], x.to(torch.float64), *args[position + 1 :])
+        return function(*widened).to(x.dtype)
+
+    return wide
+
+
+@cache
+def jax_functions() -> dict[str, Callable[..., Array]]:
+    """``gammaln`` and ``polygamma`` of ``jax.scipy.special``, evaluated in float64 for float32
+    arguments when JAX has float64 enabled (``jax_enable_x64``; otherwise in float32)."""
+    import jax
+    import jax.numpy as jnp
+    import jax.scipy.special as jss
+
+    def widened(function: Callable[..., Array], position: int = 0) -> Callable[..., Array]:
+        def wide(*args: Array) -> Array:
+            x = args[position]
+            if not jax.config.jax_enable_x64 or getattr(x, "dtype", jnp.float64) == jnp.float64:
+                return function(*args)
+            widened_args = (*args[:position], x.astype(jnp.float64), *args[position + 1 :])
+            return function(*widened_args).astype(x.dtype)
+
+        return wide
+
+    return {"gammaln": widened(jss.gammaln), "polygamma": widened(jss.polygamma, 1)}

@@ -78,11 +78,17 @@ def random_point(family: Family, rng: np.random.Generator) -> tuple[float, ...]:
             return theta
 
 
-def pairs(family: Family, count: int = 8, seed: int = 0) -> list[tuple[tuple[float, ...], tuple[float, ...]]]:
-    """``count`` independent random pairs, then ``count`` near pairs at each of DELTAS."""
+#: relative perturbations of float32 near pairs (10⁻⁵ is ~170 float32 ulps)
+DELTAS_FLOAT32 = (1e-3, 1e-4, 1e-5)
+
+
+def pairs(
+    family: Family, count: int = 8, seed: int = 0, deltas: tuple[float, ...] = DELTAS
+) -> list[tuple[tuple[float, ...], tuple[float, ...]]]:
+    """``count`` independent random pairs, then ``count`` near pairs at each of ``deltas``."""
     rng = np.random.default_rng(seed)
     out = [(random_point(family, rng), random_point(family, rng)) for _ in range(count)]
-    for delta in DELTAS:
+    for delta in deltas:
         for _ in range(count):
             theta = random_point(family, rng)
             r = rng.uniform(-1, 1, size=len(theta))
