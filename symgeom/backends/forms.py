@@ -7,7 +7,9 @@ KL that has no exponential-family form, both with cancellation-free differences.
 :func:`bregman_form` is :func:`symgeom.numeric.bregman.bregman_form` with Δ from
 :func:`symgeom.backends.difference.exact_difference` (coordinate by coordinate, around the first
 point), so Δ keeps its relative accuracy for near pairs in every chart, e.g. mean–precision
-(κ₂m₂ − κ₁m₁) and log or logit charts (e^{θ₂} − e^{θ₁}), where a factored b − a keeps only ε/δ.
+(κ₂m₂ − κ₁m₁) and log or logit charts (e^{θ₂} − e^{θ₁}), where a factored b − a keeps only ε/δ;
+∇A and ∇²A that are rational in one e^x with denominators in e^x + 1 are written in σ(±x)
+(:mod:`symgeom.backends.sigmoid`), so a logit chart's remainder stays finite past |θ| = 709.
 :func:`kl_div_form` is :func:`symgeom.numeric.decompose.kl_div_form` tried in the chart first and
 then, where that finds no decomposition (exponentials merged across a log-scale chart), in the
 family's reference chart with the chart map substituted — the same identity at other
@@ -21,6 +23,7 @@ from functools import cache
 import sympy as sp
 
 from symgeom.backends.difference import exact_difference
+from symgeom.backends.sigmoid import sigmoid_form
 from symgeom.families.base import Family
 from symgeom.numeric import decompose
 from symgeom.numeric.bregman import BregmanKL
@@ -52,14 +55,14 @@ def bregman_form(family: Family) -> BregmanKL:
     log_partition = form.log_partition
     gradient = [sp.diff(log_partition, e) for e in eta]
     at1 = dict(zip(eta, e1, strict=True))
-    inner = sp.Add(*[d * g.xreplace(at1) for d, g in zip(delta, gradient, strict=True)])
+    inner = sp.Add(*[d * sigmoid_form(g.xreplace(at1)) for d, g in zip(delta, gradient, strict=True)])
     along = {e: a + t * d for e, a, d in zip(eta, e1, delta, strict=True)}
     # ∇²A simplified in η first (e.g. 4eᵑ/(1 + eᵑ)², not the cancelling 4σ − 4σ²).
     hessian = [[sp.factor(sp.simplify(sp.diff(g, e))) for e in eta] for g in gradient]
     n = len(eta)
-    quadratic = sp.Add(
-        *[delta[i] * delta[j] * hessian[i][j].xreplace(along) for i in range(n) for j in range(n)]
-    )
+    quadratic = sp.Add(*[
+        delta[i] * delta[j] * sigmoid_form(hessian[i][j].xreplace(along)) for i in range(n) for j in range(n)
+    ])
     return BregmanKL(
         log_partition.xreplace(at1), log_partition.xreplace(dict(zip(eta, e2, strict=True))), inner,
         (1 - t) * quadratic, t,
