@@ -68,6 +68,8 @@ def torch_functions() -> dict[str, Callable[..., Array]]:
     class Digamma(torch.autograd.Function):
         """ψ(x), ψ′ from the series."""
 
+        generate_vmap_rule = True
+
         @staticmethod
         def forward(x: Array) -> Array:
             return torch.special.digamma(x)
@@ -89,6 +91,8 @@ def torch_functions() -> dict[str, Callable[..., Array]]:
 
     class Gammaln(torch.autograd.Function):
         """log Γ(x), (log Γ)′ = ψ."""
+
+        generate_vmap_rule = True
 
         @staticmethod
         def forward(x: Array) -> Array:
