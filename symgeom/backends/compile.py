@@ -6,7 +6,10 @@ in float32 and returned in their own dtype), and is differentiable through the d
 of the primitives.  What is printed:
 
 * KL — the stable form ``symgeom.numeric.symbolic.stable_kl(family)`` (sums of kl_div and χ,
-  proved equal to the derived KL); a family whose chart takes one probability or logit vector
+  proved equal to the derived KL), a generic exponential family's Bregman form with its integral
+  remainder and exact differences (:mod:`symgeom.backends.forms`, evaluated by
+  :mod:`symgeom.backends.bregman`), or for a family without an exponential-family form its proved
+  kl_div decomposition; a family whose chart takes one probability or logit vector
   uses the same form written over the vector axis (:mod:`symgeom.backends.vector`), any k;
 * Fisher and entropy — ``derivation.result``, entry by entry (Fisher comes back as (..., n, n)).
 """
@@ -44,6 +47,10 @@ class _Plan:
     source: printer.Source | None
     vector_form: Callable[..., Array] | None
     matrix_shape: tuple[int, int] | None
+    #: whether ``.numpy()`` evaluates the same form (then eager CPU torch may call it, see
+    #: :mod:`symgeom.backends.numpy_route`); not for the forms of :mod:`symgeom.backends.forms`,
+    #: whose exact differences the NumPy side does not have
+    numpy_equivalent: bool = True
 
 
 def _vector_form(family: Family, spec: tuple[Input, ...]) -> Callable[..., Array] | None:
@@ -76,20 +83,14 @@ def plan(derivation: Derivation) -> _Plan:
         form = _vector_form(family, spec)
         if form is not None:
             return _Plan("kl", family, spec, 2, None, form, None)
+        from symgeom.backends.forms import kl_form
         from symgeom.numeric.bregman import BregmanKL
-        from symgeom.numeric.symbolic import expanded_kl, stable_kl
 
-        try:
-            expr = stable_kl(family)
-        except NotImplementedError:
-            expr = expanded_kl(derivation.result)
-        if expr.has(BregmanKL):
-            # The generic Bregman remainder has no array-library form yet: the derived KL itself
-            # (closed form in log Γ, ψ, …), exact but without the near-pair remainder.
-            expr = derivation.result
+        expr = kl_form(family, derivation.result)  # a BregmanKL prints as backends.bregman.bregman_kl
         _refuse_explicit_sums(derivation, expr)
         source = printer.print_source((expr,), tuple(derivation.arguments))
-        return _Plan("kl", family, spec, 2, source, None, None)
+        same = not expr.has(BregmanKL) and family.exponential_form is not None
+        return _Plan("kl", family, spec, 2, source, None, None, numpy_equivalent=same)
     if derivation.quantity in ("fisher", "entropy"):
         result = derivation.result
         if isinstance(result, sp.MatrixBase):
@@ -183,7 +184,7 @@ class BackendFunction:
         ops = self._ops(list(args))
         arrays = self._convert(ops, args)
         out_dtype = arrays[0].dtype
-        if p.quantity == "kl" and numpy_route.usable(ops, arrays):
+        if p.quantity == "kl" and p.numpy_equivalent and numpy_route.usable(ops, arrays):
             if self._numpy is None:
                 self._numpy = self._derivation.numpy(validate=self.validate)
             return numpy_route.call(self._numpy, arrays, ops.xp.result_type(*arrays))

@@ -17,12 +17,13 @@ from __future__ import annotations
 import keyword
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from symgeom.backends.bregman import bregman_kl
 from symgeom.backends.ops import is_number
 from symgeom.errors import UnknownQuantityError
 
@@ -84,15 +85,16 @@ class BackendPrinter(NumPyPrinter):
 
 
 def special_functions(name: str) -> dict[str, Any]:
-    """log Γ and ψ⁽ⁿ⁾ of the backend ``name``: torch.special, jax.scipy.special, else SciPy."""
+    """log Γ and ψ⁽ⁿ⁾ of the backend ``name``: :mod:`symgeom.backends.special` (torch),
+    jax.scipy.special, else SciPy."""
     if name == "torch":
-        import torch
+        from symgeom.backends.special import torch_functions
 
-        return {"gammaln": torch.special.gammaln, "polygamma": torch.special.polygamma}
+        return torch_functions()  # torch's own trigamma is good to only ~5e-10
     if name == "jax":
-        import jax.scipy.special as jss
+        from symgeom.backends.special import jax_functions
 
-        return {"gammaln": jss.gammaln, "polygamma": jss.polygamma}
+        return jax_functions()
     import scipy.special as ss
 
     return {"gammaln": ss.gammaln, "polygamma": ss.polygamma}
@@ -130,6 +132,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
     namespace: dict[str, Any] = {
         "numpy": NamespaceShim(ops.xp),
         "kl_div": ops.kl_div,
+        "bregman_kl": partial(bregman_kl, ops),
         "chi": ops.chi,
         "logsumexp": ops.logsumexp,
         "_stack": lambda *xs: _stack(ops, xs),

@@ -1,0 +1,100 @@
+"""The KL forms the array backends print for families without a softmax, normal or kl_div-sum
+structure: the Bregman divergence with its integral remainder, and kl_div decompositions of a
+KL that has no exponential-family form, both with cancellation-free differences.
+
+    KL(θ₁‖θ₂) = A(η₂) − A(η₁) − Δ·∇A(η₁) = ∫₀¹ (1 − t) Δᵀ∇²A(η₁ + tΔ)Δ dt,   Δ = η(θ₂) − η(θ₁).
+
+:func:`bregman_form` is :func:`symgeom.numeric.bregman.bregman_form` with Δ from
+:func:`symgeom.backends.difference.exact_difference` (coordinate by coordinate, around the first
+point), so Δ keeps its relative accuracy for near pairs in every chart, e.g. mean–precision
+(κ₂m₂ − κ₁m₁) and log or logit charts (e^{θ₂} − e^{θ₁}), where a factored b − a keeps only ε/δ;
+∇A and ∇²A that are rational in one e^x with denominators in e^x + 1 are written in σ(±x)
+(:mod:`symgeom.backends.sigmoid`), so a logit chart's remainder stays finite past |θ| = 709.
+:func:`kl_div_form` is :func:`symgeom.numeric.decompose.kl_div_form` tried in the chart first and
+then, where that finds no decomposition (exponentials merged across a log-scale chart), in the
+family's reference chart with the chart map substituted — the same identity at other
+coordinates, so still proved.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy as sp
+
+from symgeom.backends.difference import exact_difference
+from symgeom.backends.sigmoid import sigmoid_form
+from symgeom.families.base import Family
+from symgeom.numeric import decompose
+from symgeom.numeric.bregman import BregmanKL
+from symgeom.numeric.symbolic import KLDiv, expanded_kl, stable_kl
+
+
+def kl_form(family: Family, derived: sp.Expr) -> sp.Expr:
+    """The KL form printed for ``family``: ``stable_kl`` (softmax, normal and kl_div-sum
+    structures), with a Bregman form replaced by :func:`bregman_form`; without an
+    exponential-family form, :func:`kl_div_form` of the derived KL ``derived``, else the derived
+    KL multiplied out (``expanded_kl``)."""
+    try:
+        form = stable_kl(family)
+    except NotImplementedError:
+        return kl_div_form(family, derived) or expanded_kl(derived)
+    return bregman_form(family) if form.has(BregmanKL) else form
+
+
+@cache
+def bregman_form(family: Family) -> BregmanKL:
+    """KL(θ₁‖θ₂) of ``family`` as a BregmanKL in ``symbols(1) + symbols(2)``, Δ exact."""
+    form = family.exponential_form
+    eta = form.natural_symbols
+    one, two = family.symbols(1), family.symbols(2)
+    e1 = [_simpler(e) for e in family.natural_at(1)]
+    e2 = [e.xreplace(dict(zip(one, two, strict=True))) for e in e1]
+    delta = [exact_difference(e, one, two) for e in e1]
+    t = sp.Symbol("bregman_t", real=True)  # a named symbol: generated source is deterministic
+    log_partition = form.log_partition
+    gradient = [sp.diff(log_partition, e) for e in eta]
+    at1 = dict(zip(eta, e1, strict=True))
+    inner = sp.Add(*[d * sigmoid_form(g.xreplace(at1)) for d, g in zip(delta, gradient, strict=True)])
+    along = {e: a + t * d for e, a, d in zip(eta, e1, delta, strict=True)}
+    # ∇²A simplified in η first (e.g. 4eᵑ/(1 + eᵑ)², not the cancelling 4σ − 4σ²).
+    hessian = [[sp.factor(sp.simplify(sp.diff(g, e))) for e in eta] for g in gradient]
+    n = len(eta)
+    quadratic = sp.Add(*[
+        delta[i] * delta[j] * sigmoid_form(hessian[i][j].xreplace(along)) for i in range(n) for j in range(n)
+    ])
+    return BregmanKL(
+        log_partition.xreplace(at1), log_partition.xreplace(dict(zip(eta, e2, strict=True))), inner,
+        (1 - t) * quadratic, t,
+    )
+
+
+def _simpler(expr: sp.Expr) -> sp.Expr:
+    """``expr`` simplified where that shortens it: a logit chart's η = log(p/(1 − p)) at
+    p = eᶿ/(eᶿ + 1) is θ, whose difference is exact."""
+    candidate = sp.simplify(expr)
+    return candidate if sp.count_ops(candidate) < sp.count_ops(expr) else expr
+
+
+@cache
+def kl_div_form(family: Family, derived: sp.Expr) -> sp.Expr | None:
+    """``derived`` (the KL in the chart's symbols) as a proved sum of kl_div terms, found in the
+    chart or, failing that, in the reference chart with θ_ref(θ) substituted; None if neither."""
+    form = decompose.kl_div_form(derived)
+    if form is not None or family.chart is family.reference:
+        return form
+    from symgeom import kl as derive_kl
+
+    reference = family.with_param(family.reference.name)
+    form = decompose.kl_div_form(derive_kl(reference).result)
+    if form is None:
+        return None
+    substitution = {}
+    for point in (1, 2):
+        values = family.reference_at(point)
+        generic = family.reference.symbols(None)
+        substitution |= {s: values[g] for s, g in zip(reference.symbols(point), generic, strict=True)}
+    # e^{a}/e^{b} as e^{a − b}, so kl_div(1, eʷ) prints its exact expm1(w) and w.
+    return form.xreplace(substitution).replace(
+        lambda e: isinstance(e, KLDiv), lambda e: KLDiv(*(sp.powsimp(a, force=True) for a in e.args))
+    )
