@@ -68,7 +68,8 @@ def _dirichlet(k: int, param: str) -> Family:
         parameterizations=(
             Parameterization("concentration", "concentrations α₁, …, α_k", conc, tuple(alpha)),
             Parameterization("log_concentration", "log concentrations, αᵢ = e^{log αᵢ}", logc,
-                             tuple(sp.exp(c.symbol()) for c in logc)),
+                             tuple(sp.exp(c.symbol()) for c in logc),
+                             from_reference=tuple(sp.log(a) for a in alpha)),
         ),
         param=param,
     )
