@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from symgeom.derive.rational import RationalContext, reduce_rational
@@ -83,6 +85,13 @@ def tidy_rational(expr: sp.Expr, family: Family | None = None) -> sp.Expr:
     large family (see :func:`is_large`), an expanded numerator over a factored denominator."""
     if is_large(family):
         return reduce_rational(expr)
+    return _tidy_small(expr)
+
+
+@functools.lru_cache(maxsize=8192)
+def _tidy_small(expr: sp.Expr) -> sp.Expr:
+    """tidy_rational for a small family; memoized because the routes of one family tidy many of
+    the same entries (the score-covariance and Hessian Fisher, the pull-back and the expansion)."""
     if sp.count_ops(expr) > TIDY_MAX_OPS:
         return expr
     cancelled = sp.cancel(sp.together(expr))

@@ -6,7 +6,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -441,26 +440,58 @@ def _extra_rows(name: str) -> list[Row]:
     return [Row(*row) for row in rows()]
 
 
-def _task(item: Family | str) -> list[Row]:
-    return _extra_rows(item) if isinstance(item, str) else verdicts(item)
+def _task(item: tuple[Family, ...] | str) -> list[Row]:
+    if isinstance(item, str):
+        return _extra_rows(item)
+    return [row for family in item for row in verdicts(family)]
+
+
+def _extra_needs(name: str) -> tuple[Family, ...]:
+    """The concrete families whose derivations the ``name`` rows compare with (they start after
+    those families' tasks, and read the derivations from the cache)."""
+    if name == "general":
+        from symgeom.verification.general import CHECK_SIZES
+
+        return (*(Categorical(k, p) for k in CHECK_SIZES for p in ("probs", "logits")),
+                *(MultivariateGaussian(d, "diagonal", p) for d in (2, 3)
+                  for p in ("mean_var", "mean_std", "mean_logstd")))
+    if name == "general_gaussian":
+        from symgeom.verification.general_gaussian import CHECK_SIZES as SIZES
+
+        return tuple(MultivariateGaussian(d, "full") for d in SIZES)
+    return ()
 
 
 def run_catalog(families: Iterable[Family], jobs: int = 1, extra: Sequence[str] = ()) -> list[Row]:
     """Verdict rows for the families (then the ``extra`` rows, see :func:`_extra_rows`), computed
-    in ``jobs`` processes (fork) when jobs > 1."""
-    items: tuple[Family | str, ...] = (*families, *extra)
+    in ``jobs`` processes (fork) when jobs > 1 (scheduled by symgeom.verification.schedule)."""
+    families = tuple(families)
     if jobs <= 1:
-        return [row for item in items for row in _task(item)]
-    import multiprocessing
+        return [row for item in (*((f,) for f in families), *extra) for row in _task(item)]
+    from symgeom.verification.schedule import run_in_order
 
-    context = multiprocessing.get_context("fork")
-    # The heaviest entries first (largest parameter count; the extra rows count as large), so
-    # the pool ends together.
-    order = sorted(range(len(items)), key=lambda i: -(
-        8 if isinstance(items[i], str) else len(items[i].parameters)))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        results = dict(zip(order, pool.map(_task, [items[i] for i in order])))
-    return [row for i in range(len(items)) for row in results[i]]
+    # One task per family (its charts, reference first), so no two workers derive the reference.
+    groups: dict[Family, list[Family]] = {}
+    for f in families:
+        groups.setdefault(f.with_param(f.reference.name), []).append(f)
+    tasks: list[tuple[Family, ...] | str] = [
+        tuple(sorted(charts, key=lambda f: f.param != f.reference.name))
+        for charts in groups.values()
+    ]
+    task_of = {f: task for task in tasks for f in task}
+    needs = {name: [task_of[f] for f in _extra_needs(name) if f in task_of] for name in extra}
+    tasks += extra
+
+    def weight(task: tuple[Family, ...] | str) -> float:
+        # The largest parameter count (the extra rows count as large), charts breaking ties.
+        if isinstance(task, str):
+            return 8
+        return max(len(f.parameters) for f in task) + len(task) / 10
+
+    results = run_in_order(tasks, _task, jobs, weight, needs)
+    by_family = {f: [row for row in results[task_of[f]] if row.family == f.label] for f in families}
+    return [row for f in families for row in by_family[f]] + [
+        row for name in extra for row in results[name]]
 
 
 def format_table(rows: Sequence[Row]) -> str:
