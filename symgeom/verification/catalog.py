@@ -452,13 +452,21 @@ def _extra_needs(name: str) -> tuple[Family, ...]:
     if name == "general":
         from symgeom.verification.general import CHECK_SIZES
 
-        return (*(Categorical(k, p) for k in CHECK_SIZES for p in ("probs", "logits")),
-                *(MultivariateGaussian(d, "diagonal", p) for d in (2, 3)
-                  for p in ("mean_var", "mean_std", "mean_logstd")))
+        return tuple(Categorical(k, p) for k in CHECK_SIZES for p in ("probs", "logits"))
     if name == "general_gaussian":
         from symgeom.verification.general_gaussian import CHECK_SIZES as SIZES
 
         return tuple(MultivariateGaussian(d, "full") for d in SIZES)
+    if name == "general_diagonal":
+        from symgeom.verification.indexed_product import CHECK_SIZES as SIZES
+
+        return tuple(MultivariateGaussian(d, "diagonal", p) for d in SIZES
+                     for p in ("mean_var", "mean_std", "mean_logstd"))
+    if name == "general_dirichlet":
+        from symgeom.families.dirichlet import Dirichlet
+        from symgeom.verification.general_dirichlet import CHECK_SIZES as SIZES
+
+        return tuple(Dirichlet(k, p) for k in SIZES for p in ("concentration", "log_concentration"))
     return ()
 
 
