@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from symgeom.backends import gaussian_full, numpy_route, printer, validation, vector
+from symgeom.backends import fast_grad, gaussian_full, numpy_route, printer, validation, vector
 from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
 from symgeom.backends.sigmoid import sigmoid_form
 from symgeom.errors import UnknownQuantityError
@@ -182,16 +182,29 @@ class BackendFunction:
             raise TypeError(f"{p.quantity} of {p.family.label} takes {expected} arrays, got {len(args)}")
         ops = self._ops(list(args))
         arrays = self._convert(ops, args)
-        out_dtype = arrays[0].dtype
         if p.quantity == "kl" and numpy_route.usable(ops, arrays):
-            if self._numpy is None:
-                self._numpy = self._derivation.numpy(validate=self.validate)
-            return numpy_route.call(self._numpy, arrays, ops.xp.result_type(*arrays))
+            return self._numpy_kl(ops, *arrays)
+        if p.quantity == "kl" and ops.name == "torch" and fast_grad.usable(arrays):
+            # Forward by the NumPy kernel (it validates), derivatives from the torch primitives.
+            return fast_grad.apply(
+                lambda *a: self._numpy_kl(ops, *a), lambda *a: self._primitives(ops, a, False), arrays
+            )
+        return self._primitives(ops, arrays, self.validate)
+
+    def _numpy_kl(self, ops: Ops, *arrays: Array) -> Array:
+        if self._numpy is None:
+            self._numpy = self._derivation.numpy(validate=self.validate)
+        return numpy_route.call(self._numpy, list(arrays), ops.xp.result_type(*arrays))
+
+    def _primitives(self, ops: Ops, arrays: list[Array] | tuple[Array, ...], validate: bool) -> Array:
+        """The printed form over the backend's primitives (validated when ``validate``)."""
+        p = self._plan
+        out_dtype = arrays[0].dtype
         compute = [widen(ops, a) for a in arrays]
         per = len(p.spec)
         groups = [compute[i * per : (i + 1) * per] for i in range(p.points)]
         mask = None
-        if self.validate:
+        if validate:
             if validation.concrete(ops, compute):
                 for index, group in enumerate(groups):
                     validation.check(ops, p.spec, group, f"_{index + 1}" if p.points > 1 else "")
