@@ -65,17 +65,13 @@ def _g(xp: Any, x: Array, bits: int) -> Array:
     return xp.where(near, series, xp.expm1(x) - x)
 
 
-def _h(xp: Any, u: Array, bits: int) -> Array:
-    """h(u) = log1p(u) − u ≤ 0 (u > −1)."""
-    bound, order = H_SERIES[bits]
-    near = xp.abs(u) < bound
-    s = xp.where(near, u, xp.zeros_like(u))
-    sign = 1.0 if order % 2 else -1.0
-    acc = s * 0 + sign / order
+def _h_series(u: Array, bits: int) -> Array:
+    """Σₙ₌₂..N (−1)^{n+1} uⁿ/n (h(u) = log1p(u) − u for |u| < 0.05)."""
+    order = H_SERIES[bits][1]
+    acc = u * 0 + (1.0 if order % 2 else -1.0) / order
     for n in range(order - 1, 1, -1):
-        acc = acc * s + (1.0 if n % 2 else -1.0) / n
-    safe = xp.where(near, xp.zeros_like(u), u)
-    return xp.where(near, acc * s * s, xp.log1p(safe) - safe)
+        acc = acc * u + (1.0 if n % 2 else -1.0) / n
+    return acc * u * u
 
 
 def prepare(xp: Any, stop: Any, z1: Array, z2: Array) -> tuple[Array, Array, Array, Array, Array]:
@@ -93,9 +89,14 @@ def prepare(xp: Any, stop: Any, z1: Array, z2: Array) -> tuple[Array, Array, Arr
 
 
 def finish(xp: Any, s: Array, m: Array) -> Array:
-    """KL = S + h(S + m), clamped at 0 against rounding (KL ≥ 0: S ≥ 0 ≥ h)."""
+    """KL = S + h(u), u = S + m, near u = 0 (h by its series); log1p(u) − m elsewhere (the same
+    number without S − u cancelling when u is large); clamped at 0 against rounding (S ≥ 0 ≥ h)."""
     bits = _bits(xp, s)
-    return xp.maximum(s + _h(xp, s + m, bits), 0)
+    u = s + m
+    near = xp.abs(u) < H_SERIES[bits][0]
+    series = s + _h_series(xp.where(near, u, xp.zeros_like(u)), bits)
+    direct = xp.log1p(xp.where(near, xp.zeros_like(u), u)) - m
+    return xp.maximum(xp.where(near, series, direct), 0)
 
 
 def expectation_g(xp: Any, w: Array, total: Array, dp: Array, series_only: bool) -> Array:
@@ -158,3 +159,70 @@ def jax_kl() -> Any:
         return kl(z1, z2)
 
     return call
+
+
+def numpy_kl(z1: Array, z2: Array) -> Array:
+    """The same KL on NumPy arrays (float32 or float64, shape (..., k)), evaluated in blocks of
+    rows that stay in cache, with reused buffers; the values of :func:`jax_kl` up to rounding.
+    (What eager CPU torch runs, on zero-copy views: :mod:`symgeom.backends.numpy_route`.)"""
+    import numpy as np
+
+    z1, z2 = np.broadcast_arrays(z1, z2)
+    dtype = np.result_type(z1, z2, np.float32)
+    k = z1.shape[-1]
+    batch = z1.shape[:-1]
+    a_all = np.ascontiguousarray(z1, dtype=dtype).reshape(-1, k)
+    b_all = np.ascontiguousarray(z2, dtype=dtype).reshape(-1, k)
+    rows = a_all.shape[0]
+    out = np.empty(rows, dtype=dtype)
+    if rows == 0 or k == 0:
+        return out.reshape(batch) if k else np.zeros(batch, dtype=dtype)
+    bits = _bits(np, a_all)
+    step = max(1, _BLOCK // k)
+    w, dp, tmp = (np.empty((min(step, rows), k), dtype=dtype) for _ in range(3))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, rows, step):
+            a, b = a_all[start : start + step], b_all[start : start + step]
+            out[start : start + step] = _numpy_rows(np, a, b, w[: len(a)], dp[: len(a)], tmp[: len(a)], bits)
+    return out.reshape(batch)
+
+
+#: Entries per block of rows (three float buffers of this size stay in a 1–2 MB cache).
+_BLOCK = 1 << 16
+
+
+def _numpy_rows(np: Any, a: Array, b: Array, w: Array, dp: Array, tmp: Array, bits: int) -> Array:
+    """KL of a block of rows (see the module docstring), in place on the buffers w, dp, tmp."""
+    np.subtract(a, a.max(axis=-1, keepdims=True), out=w)
+    np.exp(w, out=w)
+    np.subtract(b, a, out=dp)
+    total = w.sum(axis=-1, keepdims=True)
+    c = np.multiply(w, dp, out=tmp).sum(axis=-1, keepdims=True) / total
+    dp -= c
+    m = np.multiply(w, dp, out=tmp).sum(axis=-1, keepdims=True) / total
+    spread = np.abs(dp).max(axis=-1)
+    bound, order = G_SERIES[bits]
+    if spread.max() <= bound:
+        g = tmp
+        g.fill(1.0 / math.factorial(order))
+        for n in range(order - 1, 1, -1):
+            g *= dp
+            g += 1.0 / math.factorial(n)
+        g *= dp
+        g *= dp
+    else:
+        g = _g(np, dp, bits)
+    g *= w
+    s = g.sum(axis=-1, keepdims=True) / total
+    out = finish(np, s, m)[..., 0]
+    far = spread > LIMIT[bits]
+    if far.any():
+        l1 = a[far] - _numpy_logsumexp(np, a[far])
+        l2 = b[far] - _numpy_logsumexp(np, b[far])
+        out[far] = np.maximum(np.sum(np.exp(l1) * (l1 - l2), axis=-1), 0)
+    return out
+
+
+def _numpy_logsumexp(np: Any, z: Array) -> Array:
+    top = z.max(axis=-1, keepdims=True)
+    return np.log(np.exp(z - top).sum(axis=-1, keepdims=True)) + top
