@@ -8,15 +8,22 @@ With p = softmax z₁, d = z₂ − z₁, any row constant c and d′ = d − c,
 an identity for every c.  With c ≈ E_p[d] (so m is a rounding residual), S carries the whole KL
 to first order and h(u) ≈ −u²/2 is a second-order correction; S is a weighted mean of
 non-negative terms, so nothing cancels and the result is ≥ 0 (clamped at 0 against rounding).
-g and h are evaluated by their Taylor series near 0 (no cancellation) and directly elsewhere.
+g is its Taylor series for |x| ≤ 1 (no cancellation) and expm1(x) − x beyond; the KL is
+S + h(u) with h's series for |u| < 0.05 and log1p(u) − m beyond (the same number, without S − u
+cancelling when u is large).
 Expectations are ratios of unnormalized sums with weights w = e^{z₁ − max z₁}: the weights
 never take the rounding of log Σ e^{z₁} (≈ |log Σ e^{z₁}|·ε in every p, the float32 error of a
 log_softmax form), only that of z₁ − max z₁.
 
-Passes over the rows: max z₁; (Σw, Σw·d, max d) for c = Σw·d/Σw; (Σw·g(d′), Σw·d′).  XLA fuses
-each pass into one loop, so nothing of row size is stored.  A row with max d′ beyond
-:data:`LIMIT` (where e^{d′} could overflow) is evaluated instead as Σ p(log p − log q) with
-log-softmaxes (the plain form is accurate there: the KL is large), only when some row needs it.
+Passes over the rows: max z₁ (w); Σw and Σw·d (c = Σw·d/Σw); Σw·g(d′), Σw·d′ and max|d′|.
+Under ``jax.jit`` XLA turns each reduction into one fused loop; what it stores between passes is
+w, d and d′ (where the log-softmax form of distrax stores the two shifted logit arrays).  When
+every |d′| ≤ 1 (a policy update, a KL penalty between nearby models) g is one polynomial; else g
+takes its ``where`` form, chosen for the whole batch (``lax.cond``), so the common case does not
+pay for a branch it does not take.  A row with max|d′| beyond :data:`LIMIT` (where e^{d′} could
+overflow) is evaluated instead as Σ p(log p − log q) with log-softmaxes (accurate there: the KL
+is large), only when some row needs it.  :func:`numpy_kl` is the same computation on NumPy
+arrays in cache-sized blocks of rows (what eager CPU torch runs).
 
 Gradient (derived, not autodiffed through the branches): with y = log(p/q) = log1p(u) − d′,
 
