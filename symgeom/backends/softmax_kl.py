@@ -50,6 +50,11 @@ G_SERIES = {32: (1.0, 11), 64: (1.0, 18)}
 H_SERIES = {32: (0.05, 7), 64: (0.05, 13)}
 #: max d′ beyond which e^{d′} (times k ≤ 10¹²) could overflow: such rows take the plain form.
 LIMIT = {32: 60.0, 64: 600.0}
+#: Entries per block of rows (NumPy: three buffers of this size stay in a 1–2 MB cache; JAX: the
+#: per-block arrays XLA stores between passes).  JAX at 4 096 × 32 000 float32 (2-core CPU):
+#: blocks of 2¹⁸ entries 0.23 s, 2¹⁶ 0.53 s, 2²⁰ 1.35 s, unblocked 2.55 s (distrax's form 1.78 s).
+_BLOCK = 1 << 16
+_JAX_BLOCK = 1 << 18
 
 
 def _bits(xp: Any, x: Array) -> int:
@@ -135,9 +140,25 @@ def jax_kl() -> Any:
             jnp.any(far), lambda: jnp.where(far, jnp.maximum(_plain(z1, z2), 0), out), lambda: out
         )[..., 0]
 
+    def blocked(z1: Array, z2: Array) -> Array:
+        """``value`` over blocks of about :data:`_JAX_BLOCK` entries (``lax.map``): XLA stores
+        w, d, d′ per block, in cache, instead of arrays the size of the batch."""
+        k = z1.shape[-1]
+        batch = z1.shape[:-1]
+        a, b = jnp.reshape(z1, (-1, k)), jnp.reshape(z2, (-1, k))
+        rows = a.shape[0]
+        step = max(1, _JAX_BLOCK // max(k, 1))
+        if rows <= step:
+            return value(z1, z2)
+        pad = (-rows) % step
+        a = jnp.pad(a, ((0, pad), (0, 0))).reshape(-1, step, k)  # zero rows: KL = 0
+        b = jnp.pad(b, ((0, pad), (0, 0))).reshape(-1, step, k)
+        out = jax.lax.map(lambda pair: value(*pair), (a, b))
+        return jnp.reshape(jnp.reshape(out, (-1,))[:rows], batch)
+
     @jax.custom_jvp
     def kl(z1: Array, z2: Array) -> Array:
-        return value(z1, z2)
+        return blocked(z1, z2)
 
     @kl.defjvp
     def _jvp(primals: tuple[Array, Array], tangents: tuple[Array, Array]) -> tuple[Array, Array]:
@@ -194,8 +215,6 @@ def numpy_kl(z1: Array, z2: Array) -> Array:
     return out.reshape(batch)
 
 
-#: Entries per block of rows (three float buffers of this size stay in a 1–2 MB cache).
-_BLOCK = 1 << 16
 
 
 def _numpy_rows(np: Any, a: Array, b: Array, w: Array, dp: Array, tmp: Array, bits: int) -> Array:

@@ -169,3 +169,15 @@ def test_shift_invariance_when_c_is_large():
     assert np.array_equal(moved.astype(np.float64), z2.astype(np.float64) + 3.0)  # exact shift
     for shifted in (numpy_kl(z1, moved), np.asarray(jax.jit(jax_kl())(z1, moved))):
         assert np.max(np.abs(shifted.astype(np.float64) - ref) / ref) <= FLOAT32_BAR
+
+
+def test_jax_blocks_of_rows_with_padding_equal_one_block():
+    """37 rows of 10 000 logits run as lax.map over blocks of 26 rows (the last padded with zero
+    rows); batch shape kept; the same values as the NumPy blocks, up to summation order."""
+    rng = np.random.default_rng(7)
+    z1 = rng.normal(size=(37, 10_000))
+    z2 = z1 + 0.01 * rng.normal(size=z1.shape)
+    ref = categorical_logits(z1, z2)
+    out = jax.jit(jax_kl())(z1.reshape(37, 1, 10_000), z2.reshape(37, 1, 10_000))
+    assert out.shape == (37, 1)
+    np.testing.assert_allclose(np.asarray(out)[:, 0], ref, rtol=1e-12, atol=0)
