@@ -13,6 +13,7 @@ of the primitives.  What is printed:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -237,6 +238,8 @@ class BackendFunction:
         scalars: list[Array] = []
         for group in groups:
             scalars += unpack(p.family, tuple(group))
+        if ops.name == "jax" and p.matrix_shape is None:
+            return _jax_blocks(function, scalars)
         values = function(*scalars)
         like = scalars[0]
         values = [ops.asarray(v, like) if is_number(v) else v for v in values]
@@ -245,6 +248,40 @@ class BackendFunction:
             return values[0]
         stacked = ops.xp.stack(values, axis=-1)
         return ops.xp.reshape(stacked, (*stacked.shape[:-1], *p.matrix_shape))
+
+
+#: Entries per block of a JAX evaluation; at 2²² float32 Gaussian pairs (2-core CPU) blocks of
+#: 2¹⁸ took 141 ms, 2¹⁶ 180 ms, one block 431 ms (distrax's formula 127 ms).
+JAX_BLOCK = 1 << 18
+
+
+def _jax_blocks(function: Callable[..., tuple[Array, ...]], scalars: list[Array]) -> Array:
+    """One printed value over broadcast arrays, in ``lax.map`` blocks of :data:`JAX_BLOCK` entries
+    when larger: XLA then keeps the intermediates of the stable form (branches, series terms) per
+    block, in cache, instead of arrays the size of the batch.  The last block is padded by
+    repeating the last entry (a valid point), and the padding is dropped."""
+    import jax
+    import jax.numpy as jnp
+
+    arrays = jnp.broadcast_arrays(*[jnp.asarray(x) for x in scalars])
+    shape = arrays[0].shape
+    size = math.prod(shape)
+    if size <= JAX_BLOCK:
+        return _jax_value(function, arrays)
+    pad = (-size) % JAX_BLOCK
+    flat = [jnp.pad(jnp.reshape(a, (-1,)), (0, pad), mode="edge").reshape(-1, JAX_BLOCK) for a in arrays]
+
+    out = jax.lax.map(lambda columns: _jax_value(function, list(columns)), tuple(flat))
+    return jnp.reshape(jnp.reshape(out, (-1,))[:size], shape)
+
+
+def _jax_value(function: Callable[..., tuple[Array, ...]], arrays: list[Array]) -> Array:
+    import jax.numpy as jnp
+
+    (value, *_) = function(*arrays)
+    if is_number(value):
+        value = jnp.asarray(value, dtype=arrays[0].dtype)
+    return jnp.broadcast_to(value, arrays[0].shape)
 
 
 def compile_backend(derivation: Derivation, backend: str, validate: bool = True) -> BackendFunction:
