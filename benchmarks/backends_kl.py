@@ -1,6 +1,6 @@
 """KL on torch and JAX: symgeom vs torch.distributions / a plain jitted JAX formula, and accuracy.
 
-Speed (medians of repeated calls, all in one run on one machine):
+Speed (medians of repeated calls, interleaved round by round, all in one run on one machine):
 * Gaussian KL of N pairs: ``sg.kl(sg.Gaussian()).torch()`` vs
   ``torch.distributions.kl_divergence(Normal, Normal)``; ``.jax()`` under ``jax.jit`` vs the
   textbook formula under ``jax.jit`` and vs distrax's Normal–Normal formula
@@ -41,16 +41,24 @@ from symgeom.backends.ops import jax_ops, torch_ops
 from symgeom.numeric import categorical_logits, gaussian_mean_std
 
 
-def median_time(function, repeats: int) -> float:
-    function()
-    times = []
+def _run(function):
+    out = function()
+    if hasattr(out, "block_until_ready"):
+        out.block_until_ready()
+
+
+def median_times(functions: dict, repeats: int) -> dict[str, float]:
+    """Median seconds per function, the functions interleaved round by round (so a change of the
+    shared machine's load during the run falls on all of them alike); one warm-up call each."""
+    for function in functions.values():
+        _run(function)
+    times: dict[str, list[float]] = {name: [] for name in functions}
     for _ in range(repeats):
-        start = time.perf_counter()
-        out = function()
-        if hasattr(out, "block_until_ready"):
-            out.block_until_ready()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, function in functions.items():
+            start = time.perf_counter()
+            _run(function)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def gaussian_speed(n: int, repeats: int) -> None:
@@ -80,16 +88,16 @@ def gaussian_speed(n: int, repeats: int) -> None:
     def backward(function):
         return lambda: torch.autograd.grad(function().sum(), tracked)
 
-    times = {
-        "symgeom torch (validated)": median_time(lambda: ours(*t), repeats),
-        "symgeom torch (validate=False)": median_time(lambda: ours_loose(*t), repeats),
-        "symgeom torch, requires_grad": median_time(lambda: ours(*tracked), repeats),
-        "symgeom torch, forward+backward": median_time(backward(lambda: ours(*tracked)), repeats),
-        "torch.distributions": median_time(peer, repeats),
-        "torch.distributions, requires_grad": median_time(peer_tracked, repeats),
-        "torch.distributions, fwd+bwd": median_time(backward(peer_tracked), repeats),
-        "read-once floor": median_time(floor, repeats),
-    }
+    times = median_times({
+        "symgeom torch (validated)": lambda: ours(*t),
+        "symgeom torch (validate=False)": lambda: ours_loose(*t),
+        "symgeom torch, requires_grad": lambda: ours(*tracked),
+        "symgeom torch, forward+backward": backward(lambda: ours(*tracked)),
+        "torch.distributions": peer,
+        "torch.distributions, requires_grad": peer_tracked,
+        "torch.distributions, fwd+bwd": backward(peer_tracked),
+        "read-once floor": floor,
+    }, repeats)
     j = [jnp.asarray(x) for x in (mu1, s1, mu2, s2)]
     ours_jax = jax.jit(sg.kl(sg.Gaussian()).jax())
 
@@ -104,11 +112,13 @@ def gaussian_speed(n: int, repeats: int) -> None:
 
     floor_jax = jax.jit(lambda *x: [jnp.sum(y) for y in x])
     loose_jax = jax.jit(sg.kl(sg.Gaussian()).jax(validate=False))
-    times["symgeom jax (jit)"] = median_time(lambda: ours_jax(*j), repeats)
-    times["symgeom jax (jit, validate=False)"] = median_time(lambda: loose_jax(*j), repeats)
-    times["plain jax formula (jit)"] = median_time(lambda: plain(*j), repeats)
-    times["distrax formula (jit)"] = median_time(lambda: distrax_formula(*j), repeats)
-    times["jax read-once floor (jit)"] = median_time(lambda: floor_jax(*j)[0], repeats)
+    times |= median_times({
+        "symgeom jax (jit)": lambda: ours_jax(*j),
+        "symgeom jax (jit, validate=False)": lambda: loose_jax(*j),
+        "plain jax formula (jit)": lambda: plain(*j),
+        "distrax formula (jit)": lambda: distrax_formula(*j),
+        "jax read-once floor (jit)": lambda: floor_jax(*j)[0],
+    }, repeats)
     print(f"\nGaussian KL, N = {n:,} pairs (torch float64, jax {j[0].dtype}),"
           f" {torch.get_num_threads()} torch threads")
     for name, value in times.items():
@@ -153,13 +163,13 @@ def categorical_speed(rows: int, k: int, repeats: int) -> None:
         p, q = cat(logits=z1, validate_args=False), cat(logits=z2_tracked, validate_args=False)
         return torch.distributions.kl_divergence(p, q)
 
-    times = {
-        "symgeom torch head": median_time(lambda: head.kl(ops, (z1,), (z2,)), repeats),
-        "symgeom torch head, requires_grad": median_time(lambda: head.kl(ops, (z1,), (z2_tracked,)), repeats),
-        "torch.distributions": median_time(peer, repeats),
-        "torch.distributions, requires_grad": median_time(peer_tracked, repeats),
-        "read-once floor": median_time(lambda: (z1.sum(), z2.sum()), repeats),
-    }
+    times = median_times({
+        "symgeom torch head": lambda: head.kl(ops, (z1,), (z2,)),
+        "symgeom torch head, requires_grad": lambda: head.kl(ops, (z1,), (z2_tracked,)),
+        "torch.distributions": peer,
+        "torch.distributions, requires_grad": peer_tracked,
+        "read-once floor": lambda: (z1.sum(), z2.sum()),
+    }, repeats)
     j1, j2 = jnp.asarray(z1.numpy()), jnp.asarray(z2.numpy())
     jops = jax_ops()
     ours_jax = jax.jit(lambda a, b: head.kl(jops, (a,), (b,)))
@@ -170,9 +180,11 @@ def categorical_speed(rows: int, k: int, repeats: int) -> None:
         return jnp.sum(jnp.exp(la) * (la - lb), axis=-1)
 
     floor_jax = jax.jit(lambda a, b: (jnp.sum(a), jnp.sum(b)))
-    times["symgeom jax head (jit)"] = median_time(lambda: ours_jax(j1, j2), repeats)
-    times["distrax formula (jit)"] = median_time(lambda: distrax_formula(j1, j2), repeats)
-    times["jax read-once floor (jit)"] = median_time(lambda: floor_jax(j1, j2)[0], repeats)
+    times |= median_times({
+        "symgeom jax head (jit)": lambda: ours_jax(j1, j2),
+        "distrax formula (jit)": lambda: distrax_formula(j1, j2),
+        "jax read-once floor (jit)": lambda: floor_jax(j1, j2)[0],
+    }, repeats)
     print(f"\nCategorical logits KL, ({rows:,} × {k:,}) float32, {torch.get_num_threads()} torch threads")
     for name, value in times.items():
         print(f"  {name:32s} {value * 1e3:9.2f} ms")
