@@ -1,24 +1,27 @@
 """KL on torch and JAX: symgeom vs torch.distributions / a plain jitted JAX formula, and accuracy.
 
-Speed (medians of repeated calls, all in one run on one machine):
+Speed (medians of repeated calls, interleaved round by round, all in one run on one machine):
 * Gaussian KL of N pairs: ``sg.kl(sg.Gaussian()).torch()`` vs
   ``torch.distributions.kl_divergence(Normal, Normal)``; ``.jax()`` under ``jax.jit`` vs the
   textbook formula under ``jax.jit`` and vs distrax's Normal–Normal formula
   ½((μ₁−μ₂)/σ₂)² + ½·expm1(2(log σ₁ − log σ₂)) − (log σ₁ − log σ₂) written out under ``jax.jit``
   (distrax itself is not usable with jax 0.10: its TFP substrate fails to import); each against
   the read-once floor (one reduction over every input).  Without autograd, eager CPU torch calls
-  run symgeom's NumPy kernel on the tensors' memory (:mod:`symgeom.backends.numpy_route`); the
-  torch primitives' time is measured too, with inputs that require grad (forward only).
+  run symgeom's NumPy kernel on the tensors' memory (:mod:`symgeom.backends.numpy_route`); with
+  inputs that require grad the forward pass is the same kernel and the backward pass the torch
+  primitives' derivatives (:mod:`symgeom.backends.fast_grad`): forward alone and forward +
+  backward are timed against ``torch.distributions`` with the same inputs.
 * Categorical logits KL of (rows, k) float32 logits: the any-k head
   ``symgeom.torch.CategoricalLogits(k).kl`` vs ``kl_divergence(Categorical(logits=…), …)``, and
   ``symgeom.jax.CategoricalLogits(k).kl`` under ``jax.jit`` vs Σ softmax(z₁)(log_softmax z₁ −
-  log_softmax z₂) under ``jax.jit`` (distrax's formula).
+  log_softmax z₂) under ``jax.jit`` (distrax's formula); both symgeom paths are the fused row
+  form of :mod:`symgeom.backends.softmax_kl` (NumPy blocks on CPU torch, XLA fusions in JAX).
 Accuracy near p ≈ q (one logit moved by 1e-6 / σ and μ moved by 1e-6 relative): max relative error
 and number of negative values against float64 references (symgeom's NumPy kernels in float64,
 themselves checked to 1e-12 against 50-digit mpmath), in float32 and bfloat16, and the float32
 errors next to those of symgeom's NumPy float32 kernels on the same inputs.
 
-Usage: python benchmarks/backends_kl.py [N_gaussian] [rows] [k] [repeats]
+Usage: python benchmarks/backends_kl.py [N_gaussian] [rows] [k] [repeats] [torch_threads] [rows_128k]
 """
 
 from __future__ import annotations
@@ -38,16 +41,24 @@ from symgeom.backends.ops import jax_ops, torch_ops
 from symgeom.numeric import categorical_logits, gaussian_mean_std
 
 
-def median_time(function, repeats: int) -> float:
-    function()
-    times = []
+def _run(function):
+    out = function()
+    if hasattr(out, "block_until_ready"):
+        out.block_until_ready()
+
+
+def median_times(functions: dict, repeats: int) -> dict[str, float]:
+    """Median seconds per function, the functions interleaved round by round (so a change of the
+    shared machine's load during the run falls on all of them alike); one warm-up call each."""
+    for function in functions.values():
+        _run(function)
+    times: dict[str, list[float]] = {name: [] for name in functions}
     for _ in range(repeats):
-        start = time.perf_counter()
-        out = function()
-        if hasattr(out, "block_until_ready"):
-            out.block_until_ready()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, function in functions.items():
+            start = time.perf_counter()
+            _run(function)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def gaussian_speed(n: int, repeats: int) -> None:
@@ -68,13 +79,25 @@ def gaussian_speed(n: int, repeats: int) -> None:
         return [x.sum() for x in t]
 
     tracked = [x.clone().requires_grad_(True) for x in t]
-    times = {
-        "symgeom torch (validated)": median_time(lambda: ours(*t), repeats),
-        "symgeom torch (validate=False)": median_time(lambda: ours_loose(*t), repeats),
-        "symgeom torch, autograd path": median_time(lambda: ours(*tracked), repeats),
-        "torch.distributions": median_time(peer, repeats),
-        "read-once floor": median_time(floor, repeats),
-    }
+
+    def peer_tracked():
+        p = normal(tracked[0], tracked[1], validate_args=False)
+        q = normal(tracked[2], tracked[3], validate_args=False)
+        return torch.distributions.kl_divergence(p, q)
+
+    def backward(function):
+        return lambda: torch.autograd.grad(function().sum(), tracked)
+
+    times = median_times({
+        "symgeom torch (validated)": lambda: ours(*t),
+        "symgeom torch (validate=False)": lambda: ours_loose(*t),
+        "symgeom torch, requires_grad": lambda: ours(*tracked),
+        "symgeom torch, forward+backward": backward(lambda: ours(*tracked)),
+        "torch.distributions": peer,
+        "torch.distributions, requires_grad": peer_tracked,
+        "torch.distributions, fwd+bwd": backward(peer_tracked),
+        "read-once floor": floor,
+    }, repeats)
     j = [jnp.asarray(x) for x in (mu1, s1, mu2, s2)]
     ours_jax = jax.jit(sg.kl(sg.Gaussian()).jax())
 
@@ -89,11 +112,13 @@ def gaussian_speed(n: int, repeats: int) -> None:
 
     floor_jax = jax.jit(lambda *x: [jnp.sum(y) for y in x])
     loose_jax = jax.jit(sg.kl(sg.Gaussian()).jax(validate=False))
-    times["symgeom jax (jit)"] = median_time(lambda: ours_jax(*j), repeats)
-    times["symgeom jax (jit, validate=False)"] = median_time(lambda: loose_jax(*j), repeats)
-    times["plain jax formula (jit)"] = median_time(lambda: plain(*j), repeats)
-    times["distrax formula (jit)"] = median_time(lambda: distrax_formula(*j), repeats)
-    times["jax read-once floor (jit)"] = median_time(lambda: floor_jax(*j)[0], repeats)
+    times |= median_times({
+        "symgeom jax (jit)": lambda: ours_jax(*j),
+        "symgeom jax (jit, validate=False)": lambda: loose_jax(*j),
+        "plain jax formula (jit)": lambda: plain(*j),
+        "distrax formula (jit)": lambda: distrax_formula(*j),
+        "jax read-once floor (jit)": lambda: floor_jax(*j)[0],
+    }, repeats)
     print(f"\nGaussian KL, N = {n:,} pairs (torch float64, jax {j[0].dtype}),"
           f" {torch.get_num_threads()} torch threads")
     for name, value in times.items():
@@ -102,8 +127,10 @@ def gaussian_speed(n: int, repeats: int) -> None:
         "symgeom torch / torch.distributions": ("symgeom torch (validated)", "torch.distributions"),
         "symgeom torch (validate=False) / torch.distributions": (
             "symgeom torch (validate=False)", "torch.distributions"),
-        "symgeom torch autograd path / torch.distributions": (
-            "symgeom torch, autograd path", "torch.distributions"),
+        "symgeom torch requires_grad / torch.distributions (same inputs)": (
+            "symgeom torch, requires_grad", "torch.distributions, requires_grad"),
+        "symgeom torch fwd+bwd / torch.distributions fwd+bwd": (
+            "symgeom torch, forward+backward", "torch.distributions, fwd+bwd"),
         "symgeom torch / read-once floor": ("symgeom torch (validated)", "read-once floor"),
         "torch.distributions / read-once floor": ("torch.distributions", "read-once floor"),
         "symgeom jax / plain jax (jit)": ("symgeom jax (jit)", "plain jax formula (jit)"),
@@ -115,7 +142,7 @@ def gaussian_speed(n: int, repeats: int) -> None:
         "symgeom jax / jax read-once floor": ("symgeom jax (jit)", "jax read-once floor (jit)"),
     }
     for name, (a, b) in ratio.items():
-        print(f"  ratio {name:52s} {times[a] / times[b]:7.2f}")
+        print(f"  ratio {name:64s} {times[a] / times[b]:7.2f}")
 
 
 def categorical_speed(rows: int, k: int, repeats: int) -> None:
@@ -130,11 +157,19 @@ def categorical_speed(rows: int, k: int, repeats: int) -> None:
         p, q = cat(logits=z1, validate_args=False), cat(logits=z2, validate_args=False)
         return torch.distributions.kl_divergence(p, q)
 
-    times = {
-        "symgeom torch head": median_time(lambda: head.kl(ops, (z1,), (z2,)), repeats),
-        "torch.distributions": median_time(peer, repeats),
-        "read-once floor": median_time(lambda: (z1.sum(), z2.sum()), repeats),
-    }
+    z2_tracked = z2.clone().requires_grad_(True)
+
+    def peer_tracked():
+        p, q = cat(logits=z1, validate_args=False), cat(logits=z2_tracked, validate_args=False)
+        return torch.distributions.kl_divergence(p, q)
+
+    times = median_times({
+        "symgeom torch head": lambda: head.kl(ops, (z1,), (z2,)),
+        "symgeom torch head, requires_grad": lambda: head.kl(ops, (z1,), (z2_tracked,)),
+        "torch.distributions": peer,
+        "torch.distributions, requires_grad": peer_tracked,
+        "read-once floor": lambda: (z1.sum(), z2.sum()),
+    }, repeats)
     j1, j2 = jnp.asarray(z1.numpy()), jnp.asarray(z2.numpy())
     jops = jax_ops()
     ours_jax = jax.jit(lambda a, b: head.kl(jops, (a,), (b,)))
@@ -145,20 +180,24 @@ def categorical_speed(rows: int, k: int, repeats: int) -> None:
         return jnp.sum(jnp.exp(la) * (la - lb), axis=-1)
 
     floor_jax = jax.jit(lambda a, b: (jnp.sum(a), jnp.sum(b)))
-    times["symgeom jax head (jit)"] = median_time(lambda: ours_jax(j1, j2), repeats)
-    times["distrax formula (jit)"] = median_time(lambda: distrax_formula(j1, j2), repeats)
-    times["jax read-once floor (jit)"] = median_time(lambda: floor_jax(j1, j2)[0], repeats)
+    times |= median_times({
+        "symgeom jax head (jit)": lambda: ours_jax(j1, j2),
+        "distrax formula (jit)": lambda: distrax_formula(j1, j2),
+        "jax read-once floor (jit)": lambda: floor_jax(j1, j2)[0],
+    }, repeats)
     print(f"\nCategorical logits KL, ({rows:,} × {k:,}) float32, {torch.get_num_threads()} torch threads")
     for name, value in times.items():
         print(f"  {name:32s} {value * 1e3:9.2f} ms")
     for name, (a, b) in {
         "symgeom torch / torch.distributions": ("symgeom torch head", "torch.distributions"),
+        "symgeom torch requires_grad / torch.distributions (same inputs)": (
+            "symgeom torch head, requires_grad", "torch.distributions, requires_grad"),
         "symgeom torch / read-once floor": ("symgeom torch head", "read-once floor"),
         "torch.distributions / read-once floor": ("torch.distributions", "read-once floor"),
         "symgeom jax / distrax formula (jit)": ("symgeom jax head (jit)", "distrax formula (jit)"),
         "symgeom jax / jax read-once floor": ("symgeom jax head (jit)", "jax read-once floor (jit)"),
     }.items():
-        print(f"  ratio {name:52s} {times[a] / times[b]:7.2f}")
+        print(f"  ratio {name:64s} {times[a] / times[b]:7.2f}")
 
 
 def _rel(values: np.ndarray, ref: np.ndarray) -> tuple[float, int]:
@@ -186,7 +225,8 @@ def categorical_accuracy(rows: int, k: int) -> None:
     numpy32 = categorical_logits(z1, z2)
     print(f"\nCategorical logits near p = q, ({rows:,} × {k:,}), one logit moved by ~1e-6")
     for name, values in (("symgeom torch float32", ours), ("symgeom torch float32 (autograd)", tracked),
-                         ("symgeom jax float32 (jit)", jax_out), ("symgeom NumPy float32", numpy32),
+                         ("symgeom jax float32 (jit)", jax_out),
+                         ("symgeom.numeric float32 (log-softmax)", numpy32),
                          ("torch.distributions float32", peer)):
         err, neg = _rel(values, ref)
         print(f"  {name:34s} max rel. error {err:9.2e}, negative in {neg} of {rows}")
@@ -197,9 +237,12 @@ def categorical_accuracy(rows: int, k: int) -> None:
     ref_b = categorical_logits(b1.double().numpy(), b2.double().numpy())
     keep = ref_b > 0
     out_b = head.kl(ops, (b1,), (b2,)).double().numpy()
-    err, neg = _rel(out_b[keep], ref_b[keep])
-    print(f"  {'symgeom torch bfloat16':30s} max rel. error {err:9.2e} (bfloat16 ulp 7.8e-3),"
-          f" negative in {neg}; {int((~keep).sum())} rows equal after rounding to bfloat16")
+    jb = [jnp.asarray(b.float().numpy(), dtype=jnp.bfloat16) for b in (b1, b2)]
+    out_jb = np.asarray(jax_kl(*jb), dtype=np.float64)
+    for name, values in (("symgeom torch bfloat16", out_b), ("symgeom jax bfloat16 (jit)", out_jb)):
+        err, neg = _rel(values[keep], ref_b[keep])
+        print(f"  {name:34s} max rel. error {err:9.2e} (bfloat16 ulp 7.8e-3),"
+              f" negative in {neg}; {int((~keep).sum())} rows equal after rounding to bfloat16")
 
 
 def gaussian_accuracy(n: int) -> None:
@@ -232,9 +275,12 @@ if __name__ == "__main__":
     rows = int(sys.argv[2]) if len(sys.argv) > 2 else 256
     k = int(sys.argv[3]) if len(sys.argv) > 3 else 32_000
     repeats = int(sys.argv[4]) if len(sys.argv) > 4 else 7
+    if len(sys.argv) > 5:
+        torch.set_num_threads(int(sys.argv[5]))
+    rows_128k = int(sys.argv[6]) if len(sys.argv) > 6 else max(1, rows // 4)
     print(f"torch {torch.__version__}, jax {jax.__version__}, torch threads {torch.get_num_threads()}")
     gaussian_speed(n, repeats)
     categorical_speed(rows, k, repeats)
     categorical_accuracy(rows, k)
-    categorical_accuracy(max(1, rows // 4), 128_000)
+    categorical_accuracy(rows_128k, 128_000)
     gaussian_accuracy(100_000)

@@ -3,7 +3,8 @@
 A head's parameters are a tuple of arrays with a leading state axis:
 
 * :class:`CategoricalLogits` — ``(z,)``, z of shape (..., K): all K logits of a softmax (any
-  shift).  KL = Σᵢ kl_div(pᵢ, qᵢ) (:func:`symgeom.backends.vector.categorical_logits`); Fisher in
+  shift).  KL = Σᵢ kl_div(pᵢ, qᵢ) (:func:`symgeom.backends.vector.categorical_logits`; JAX and
+  eager CPU torch evaluate it in three fused row passes, :mod:`symgeom.backends.softmax_kl`); Fisher in
   these K coordinates F = diag(p) − ppᵀ, singular along 1 (shifting every logit leaves the
   distribution unchanged), so F·u = p⊙u − p(pᵀu) is exact and conjugate gradient on the network
   Fisher JᵀFJ needs damping λ > 0 or a right-hand side in its range (a policy gradient is: the
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from symgeom.backends import numpy_route, printer, vector
+from symgeom.backends import fast_grad, numpy_route, printer, softmax_kl, vector
 from symgeom.backends.ops import is_number, widen
 from symgeom.errors import InvalidParameterError
 
@@ -59,11 +60,17 @@ class CategoricalLogits:
         """KL(π_old(·|s)‖π_new(·|s)) per state."""
         self.check(old)
         self.check(new)
-        if numpy_route.usable(ops, [old[0], new[0]]):
-            from symgeom.numeric.kl import categorical_logits
-
-            return numpy_route.call(categorical_logits, [old[0], new[0]], new[0].dtype)
-        out = vector.categorical_logits(ops, widen(ops, old[0]), widen(ops, new[0]))
+        z1, z2 = widen(ops, old[0]), widen(ops, new[0])
+        if numpy_route.usable(ops, [z1, z2]):
+            out = numpy_route.call(softmax_kl.numpy_kl, [z1, z2], z2.dtype)
+        elif ops.name == "torch" and fast_grad.usable([z1, z2]):
+            out = fast_grad.apply(
+                lambda *z: numpy_route.call(softmax_kl.numpy_kl, list(z), z2.dtype),
+                lambda *z: vector.categorical_logits(ops, *z),
+                [z1, z2],
+            )
+        else:
+            out = vector.categorical_logits(ops, z1, z2)
         return _narrow(ops, out, new[0])
 
     def fisher_product(self, ops: Any, params: Params, tangent: Params) -> Params:

@@ -40,6 +40,10 @@ def categorical_logits(ops: Any, z1: Array, z2: Array) -> Array:
     second order in x, so y keeps its relative accuracy when z₁ ≈ z₂); rows with some |xⱼ| ≥ 1
     use yᵢ = ℓᵢ(z₁) − ℓᵢ(z₂).  pᵢ − qᵢ = qᵢ·expm1(yᵢ) for |yᵢ| < ½, else the plain difference.
     """
+    if ops.name == "jax":
+        from symgeom.backends.softmax_kl import jax_kl
+
+        return jax_kl()(z1, z2)
     xp = ops.xp
     l2 = log_softmax(ops, z2)
     q = xp.exp(l2)
