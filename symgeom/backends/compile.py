@@ -52,6 +52,10 @@ class _Plan:
     #: :mod:`symgeom.backends.numpy_route`); not for the forms of :mod:`symgeom.backends.forms`,
     #: whose exact differences the NumPy side does not have
     numpy_equivalent: bool = True
+    #: float32 arrays evaluated in float64 where the namespace has it (torch; JAX with x64) and
+    #: rounded back: the generic forms (Bregman remainder, kl_div sums, special functions) keep
+    #: their float64 error analysis then, and float32 results within about one ulp
+    float64_inside: bool = False
 
 
 def _vector_form(family: Family, spec: tuple[Input, ...]) -> Callable[..., Array] | None:
@@ -86,12 +90,15 @@ def plan(derivation: Derivation) -> _Plan:
             return _Plan("kl", family, spec, 2, None, form, None)
         from symgeom.backends.forms import kl_form
         from symgeom.numeric.bregman import BregmanKL
+        from symgeom.numeric.structure import kl_structure
 
         expr = kl_form(family, derivation.result)  # a BregmanKL prints as backends.bregman.bregman_kl
         _refuse_explicit_sums(derivation, expr)
         source = printer.print_source((expr,), tuple(derivation.arguments))
         same = not expr.has(BregmanKL) and family.exponential_form is not None
-        return _Plan("kl", family, spec, 2, source, None, None, numpy_equivalent=same)
+        generic = family.exponential_form is None or kl_structure(family).kind == "bregman"
+        return _Plan("kl", family, spec, 2, source, None, None, numpy_equivalent=same,
+                     float64_inside=generic)
     if derivation.quantity in ("fisher", "entropy"):
         result = derivation.result
         if isinstance(result, sp.MatrixBase):
@@ -213,6 +220,8 @@ class BackendFunction:
         p = self._plan
         out_dtype = arrays[0].dtype
         compute = [widen(ops, a) for a in arrays]
+        if p.float64_inside and _has_float64(ops) and all(a.dtype == ops.xp.float32 for a in compute):
+            compute = [ops.xp.astype(a, ops.xp.float64) for a in compute]
         per = len(p.spec)
         groups = [compute[i * per : (i + 1) * per] for i in range(p.points)]
         mask = None
@@ -283,6 +292,15 @@ def _jax_value(function: Callable[..., tuple[Array, ...]], arrays: list[Array]) 
     if is_number(value):
         value = jnp.asarray(value, dtype=arrays[0].dtype)
     return jnp.broadcast_to(value, arrays[0].shape)
+
+
+def _has_float64(ops: Ops) -> bool:
+    """Whether the namespace computes in float64 (JAX only with ``jax_enable_x64``)."""
+    if ops.name == "jax":
+        import jax
+
+        return bool(jax.config.jax_enable_x64)
+    return True
 
 
 def compile_backend(derivation: Derivation, backend: str, validate: bool = True) -> BackendFunction:
