@@ -21,6 +21,7 @@ from __future__ import annotations
 from functools import cache
 
 import sympy as sp
+from sympy.codegen.cfunctions import log1p
 
 from symgeom.backends.difference import exact_difference
 from symgeom.backends.sigmoid import sigmoid_form
@@ -63,10 +64,29 @@ def bregman_form(family: Family) -> BregmanKL:
     quadratic = sp.Add(*[
         delta[i] * delta[j] * sigmoid_form(hessian[i][j].xreplace(along)) for i in range(n) for j in range(n)
     ])
-    return BregmanKL(
-        log_partition.xreplace(at1), log_partition.xreplace(dict(zip(eta, e2, strict=True))), inner,
-        (1 - t) * quadratic, t,
-    )
+    parts = (log_partition.xreplace(at1), log_partition.xreplace(dict(zip(eta, e2, strict=True))), inner,
+             (1 - t) * quadratic)
+    return BregmanKL(*(_without_cancellation(p) for p in parts), t)
+
+
+def _without_cancellation(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with log(1 + u) as log1p(u) and cosh(x) − 1 as 2·sinh²(x/2), exact rewrites
+    whose left sides lose all digits for small u, x (a geometric logit chart's ∇²A is
+    1/(2(cosh η − 1)) with η = −log(1 + e^θ) ≈ −e^θ: inf at θ = −26 as written)."""
+
+    def one_plus(e: sp.Expr) -> bool:
+        return isinstance(e, sp.log) and isinstance(e.args[0], sp.Add) and sp.S.One in e.args[0].args
+
+    def cosh_minus_one(e: sp.Expr) -> bool:
+        return (isinstance(e, sp.Add) and len(e.args) == 2 and sp.S.NegativeOne in e.args
+                and any(isinstance(a, sp.cosh) for a in e.args))
+
+    expr = expr.replace(one_plus, lambda e: log1p(e.args[0] - 1))
+    def half_sinh_squared(e: sp.Expr) -> sp.Expr:
+        (x,) = next(a for a in e.args if isinstance(a, sp.cosh)).args
+        return 2 * sp.sinh(x / 2) ** 2
+
+    return expr.replace(cosh_minus_one, half_sinh_squared)
 
 
 def _simpler(expr: sp.Expr) -> sp.Expr:

@@ -124,6 +124,9 @@ def bregman_kl(
         else:
             out[far] = direct
             out[close] = _remainder(integrand, [x[close] for x in arrays], dtype)
+        # Both branches are ≥ 0 when they hold (direct > 0 by the switch, a non-negative
+        # integrand); a negative value means an overflow broke them: unknown, not a number.
+        out[out < 0] = np.nan
     return out.reshape(shape)[()]
 
 
@@ -166,6 +169,11 @@ def _remainder(
             value[steep] = halves
         else:
             direct, bound = (x[steep] for x in fallback)
+            # Where the direct form overflowed (bound inf or nan) it is no bar: the quadrature
+            # must then agree with itself to 10⁻¹², else the value is unknown (nan), never a guess.
+            lost = ~np.isfinite(bound)
+            bound = np.where(lost, 1e-12 * np.abs(halves), bound)
+            direct = np.where(lost, np.nan, direct)
             value[steep] = np.where(np.abs(halves - whole) <= bound, halves, direct)
     return value
 

@@ -19,7 +19,6 @@ import numpy as np
 from symgeom.errors import InvalidParameterError, UnknownQuantityError
 from symgeom.numeric import finite, kernels, special
 from symgeom.numeric import kl as kl_kernels
-from symgeom.numeric.decompose import kl_div_form
 from symgeom.numeric.dilation import rescaled
 from symgeom.numeric.inputs import (
     Input,
@@ -338,7 +337,7 @@ def _make(derivation: Derivation) -> _Built:
             return built
         spec = _named(one, "_1") + _named(one, "_2")
         return _Built(
-            _lambdified(derivation, family, 2, form=_kl_div_or_expanded),
+            _lambdified(derivation, family, 2, form=partial(_kl_div_or_expanded, family)),
             Signature("kl", family.label, spec, "(...)", "lambdified: " + _formula(derivation)),
             2,
         )
@@ -353,10 +352,15 @@ def _make(derivation: Derivation) -> _Built:
     return _Built(_lambdified_flat(derivation), sig, 0)
 
 
-def _kl_div_or_expanded(kl: Any) -> Any:
+def _kl_div_or_expanded(family: Family, kl: Any) -> Any:
     """A KL with no exponential-family form as a proved sum of kl_div terms
-    (:func:`symgeom.numeric.decompose.kl_div_form`), else multiplied out (:func:`expanded_kl`)."""
-    return kl_div_form(kl) or expanded_kl(kl)
+    (:func:`symgeom.numeric.decompose.kl_div_form`), found in the chart or else in the family's
+    reference chart with the chart map substituted (:func:`symgeom.backends.forms.kl_div_form`:
+    a log-scale chart's exponentials merge so that no decomposition is found in the chart itself),
+    else multiplied out (:func:`expanded_kl`)."""
+    from symgeom.backends.forms import kl_div_form as reference_kl_div_form
+
+    return reference_kl_div_form(family, kl) or expanded_kl(kl)
 
 
 def _finite_kernel(family: Family, quantity: str) -> Kernel:

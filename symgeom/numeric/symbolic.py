@@ -20,7 +20,7 @@ from sympy.codegen.cfunctions import expm1
 
 from symgeom.families.base import Family
 from symgeom.numeric import kernels, special
-from symgeom.numeric.bregman import BregmanKL, bregman_form, bregman_kl
+from symgeom.numeric.bregman import BregmanKL, bregman_kl
 from symgeom.numeric.lngamma import LnGammaKL, lngamma_kl
 from symgeom.numeric.structure import kl_structure
 
@@ -163,10 +163,13 @@ def stable_kl(family: Family) -> sp.Expr:
         )
     if shape.kind == "normal_full":
         return _full_gaussian_form(family, one, two, len(family.variables))
+    from symgeom.backends.forms import bregman_form as exact_bregman_form
     from symgeom.numeric.lngamma import lngamma_form
     from symgeom.numeric.separable import separable_form
 
-    return separable_form(family) or lngamma_form(family) or bregman_form(family)
+    # The Bregman form with Δη from exact coordinate-by-coordinate differences (e^{θ₂} − e^{θ₁}
+    # as e^{θ₁}·expm1(θ₂ − θ₁), …) and ∇A, ∇²A in σ(±θ): the one the array backends print.
+    return separable_form(family) or lngamma_form(family) or exact_bregman_form(family)
 
 
 def _full_gaussian_form(family: Family, one: list[sp.Symbol], two: list[sp.Symbol], d: int) -> sp.Expr:
@@ -199,6 +202,7 @@ def stable_numpy(family: Family) -> Callable[..., object]:
         "bregman_kl": bregman_kl,
         "lngamma_kl": lngamma_kl,
         "polygamma": special.polygamma,
+        "sigmoid": kernels.sigmoid,
     }
     return sp.lambdify(args, stable_kl(family), modules=[namespace, "scipy", "numpy"])
 
