@@ -25,8 +25,10 @@ MATH = {
     "→": r"\to", "↦": r"\mapsto", "−": "-", "𝔼": r"\mathbb{E}", "ℝ": r"\mathbb{R}",
     "½": r"\tfrac{1}{2}", "ᵀ": r"^{\top}", "⁻¹": r"^{-1}", "√": r"\sqrt{}", "∑": r"\sum",
     "∫": r"\int", "∏": r"\prod", "⋯": r"\cdots", "∝": r"\propto", "≡": r"\equiv", "⊤": r"\top",
-    "′": "'",
+    "′": "'", "⅓": r"\tfrac{1}{3}", "¼": r"\tfrac{1}{4}", "⅙": r"\tfrac{1}{6}", "⅛": r"\tfrac{1}{8}",
 }
+#: Typography that may also sit inside math (p₁…p_k), as math there.
+MATH_TYPOGRAPHY = {"…": r"\ldots "}
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₍₎ᵢⱼₖₙₓₐₑₘₚₜ", "0123456789+-()ijknxaempt", strict=True))
 _SUPERSCRIPTS = {
     **dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ⁿ", "0123456789+-()n", strict=True)),
@@ -75,8 +77,8 @@ def math_to_latex(math: str) -> str:
     """Inline math as written in a justification, with Unicode symbols turned into commands."""
     out = []
     for char in _scripts(math):
-        if char in MATH:
-            command = MATH[char]
+        if char in MATH or char in MATH_TYPOGRAPHY:
+            command = MATH.get(char) or MATH_TYPOGRAPHY[char]
             out.append(command + (" " if command[-1].isalpha() else ""))
         elif ord(char) < 128:
             out.append(char)
@@ -95,7 +97,7 @@ def _text_char(char: str) -> str:
 
 def _formula(chars: str) -> str:
     """A formula found in prose (see :mod:`symgeom.render.prose`) as LaTeX math."""
-    return formula_to_latex(_scripts(chars), MATH)
+    return formula_to_latex(_scripts(chars), {**MATH, **MATH_TYPOGRAPHY})
 
 
 def _prose(part: str) -> list[tuple[bool, str]]:

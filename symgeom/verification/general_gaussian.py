@@ -392,8 +392,8 @@ def gaussian_rows(sizes: tuple[int, ...] = CHECK_SIZES) -> list[tuple[str, str, 
                  inverse_rule_general()))
     rows.append(("lemma/quadratic@d", "E[xᵀPx] = tr(PΣ) + μᵀPμ from E[z] = 0, E[zzᵀ] = Σ, every d",
                  LABEL, quadratic_rule_general()))
-    rows.append(("lemma/logdet@d→d+1", "Jacobi's formula: the induction step d → d + 1 (with "
-                 "lemma/logdet@d=1: every d)", LABEL, jacobi_induction_step()))
+    rows.append(("lemma/logdet@induction", "Jacobi's formula: the induction step d → d + 1 (with "
+                 "`lemma/logdet@d=1`: every d)", LABEL, jacobi_induction_step()))
     for lemma, statement in LEMMAS.items():
         for d in sizes:
             rows.append((f"lemma/{lemma}@d={d}", f"{statement} at d = {d}", LABEL, lemma_check(lemma, d)))
