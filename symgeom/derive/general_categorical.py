@@ -33,7 +33,6 @@ from symgeom.derive.indexed import (
     specialize_open,
 )
 from symgeom.derive.notation import Remainder, T, Tex
-from symgeom.errors import SymgeomError, UnknownQuantityError
 from symgeom.families.general import LAST, LAST_PROBABILITY, IndexedFamily
 
 #: θ, θ₁, θ₂: each has its own indexed base (symgeom.families.general.IndexedChart.bases).
@@ -442,17 +441,9 @@ ROUTES_BY_QUANTITY = {"kl": KL_ROUTES, "fisher": FISHER_ROUTES, "entropy": ENTRO
 
 def derive_general(quantity: str, family: IndexedFamily, route: str | None = None) -> Derivation:
     """``quantity`` of the general family by ``route`` (default: the first general-k route)."""
-    table = ROUTES_BY_QUANTITY.get(quantity)
-    if table is None:
-        raise UnknownQuantityError(f"{quantity} of {family.label} is not derived for general k; "
-                                   f"accepted: {', '.join(ROUTES_BY_QUANTITY)}")
-    if route is not None and not isinstance(route, str):
-        raise SymgeomError(f"{quantity}: route must be a route name, got {type(route).__name__}")
-    name = next(iter(table)) if route is None else route
-    if name not in table:
-        raise UnknownQuantityError(f"unknown route {name!r} of {quantity} for {family.label}; "
-                                   f"accepted: {', '.join(table)}")
-    return table[name](family)
+    from symgeom.derive.indexed import derive_by_route
+
+    return derive_by_route(ROUTES_BY_QUANTITY, quantity, family, route)
 
 
 def concrete_values(family: IndexedFamily, k: int, symbols: dict[int | None, tuple]) -> dict:

@@ -39,7 +39,7 @@ from symgeom.derive.indexed import (
     specialize_open,
 )
 from symgeom.derive.notation import T, Tex
-from symgeom.errors import SymgeomError, UnknownQuantityError
+from symgeom.errors import SymgeomError
 from symgeom.families.general_dirichlet import GeneralDirichlet
 
 KL_LATEX = r"D_{\mathrm{KL}}\left(p_{\theta_{1}} \,\|\, p_{\theta_{2}}\right)"
@@ -359,17 +359,9 @@ ROUTES_BY_QUANTITY = {
 
 def derive_general(quantity: str, family: GeneralDirichlet, route: str | None = None) -> Derivation:
     """``quantity`` of the general Dirichlet by ``route`` (default: the first general-k route)."""
-    table = ROUTES_BY_QUANTITY.get(quantity)
-    if table is None:
-        raise UnknownQuantityError(f"{quantity} of {family.label} is not derived for general k; "
-                                   f"accepted: {', '.join(ROUTES_BY_QUANTITY)}")
-    if route is not None and not isinstance(route, str):
-        raise SymgeomError(f"{quantity}: route must be a route name, got {type(route).__name__}")
-    name = next(iter(table)) if route is None else route
-    if name not in table:
-        raise UnknownQuantityError(f"unknown route {name!r} of {quantity} for {family.label}; "
-                                   f"accepted: {', '.join(table)}")
-    return table[name](family)
+    from symgeom.derive.indexed import derive_by_route
+
+    return derive_by_route(ROUTES_BY_QUANTITY, quantity, family, route)
 
 
 def _values(family: GeneralDirichlet, symbols: dict[int | None, tuple], deltas: tuple = ()) -> dict:

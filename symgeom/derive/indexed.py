@@ -183,3 +183,22 @@ def rebuild(expr: sp.Basic, first: dict, then: dict) -> sp.Basic:
         return out
 
     return walk(expr)
+
+
+def derive_by_route(table_by_quantity: dict, quantity: str, family: object, route: str | None) -> object:
+    """``table_by_quantity[quantity][route](family)`` for a general-size family, the first route by
+    default, with the clear errors for an unknown quantity, a route that is not a name, an unknown
+    route."""
+    from symgeom.errors import SymgeomError, UnknownQuantityError
+
+    table = table_by_quantity.get(quantity)
+    if table is None:
+        raise UnknownQuantityError(f"{quantity} of {family.label} is not derived for general k; "
+                                   f"accepted: {', '.join(table_by_quantity)}")
+    if route is not None and not isinstance(route, str):
+        raise SymgeomError(f"{quantity}: route must be a route name, got {type(route).__name__}")
+    name = next(iter(table)) if route is None else route
+    if name not in table:
+        raise UnknownQuantityError(f"unknown route {name!r} of {quantity} for {family.label}; "
+                                   f"accepted: {', '.join(table)}")
+    return table[name](family)
