@@ -35,6 +35,8 @@ HALF = sp.Rational(1, 2)
 #: The direction letters of the Bregman route's derivative (printed Δh, ΔΛ).
 DH, DLAMBDA = r"\Delta h", r"\Delta\Lambda"
 T = sp.Symbol("t", real=True)
+#: The order of the expansion KL(θ‖θ+tΔ) = Σ_{n≤ORDER} cₙtⁿ + O(t^{ORDER+1}).
+ORDER = 3
 
 
 def _names(point: int | None) -> tuple[str, str]:
@@ -121,7 +123,7 @@ def _general(quantity: str, route: str, title: str, symbol: str, steps: list[Ste
 
 LEMMA_QUADRATIC = "E[xᵀMx] = tr(MΣ) + μᵀMμ (lemma, proved for every d from E[z] = 0, E[zzᵀ] = Σ, z = x − μ)"
 LEMMA_ISSERLIS = ("E[zᵀPz·zᵀQz] = tr(PΣ)tr(QΣ) + 2tr(PΣQΣ) (lemma: Isserlis, three pairings of four z's; "
-                  "used as stated, checked exactly at d = 1, 2, 3)")
+                  "proved for every d from Stein's identity E[z h(z)] = Σ E[∇h(z)])")
 LEMMA_INVERSE = "D(Σ⁻¹)[A] = −Σ⁻¹AΣ⁻¹ (lemma, proved for every d: differentiate ΣΣ⁻¹ = I)"
 LEMMA_LOGDET = "D(ln det Σ)[A] = tr(Σ⁻¹A) (lemma: Jacobi's formula, proved for every d by induction on d)"
 CALCULUS = "trace normal form: linearity, tr(XY) = tr(YX), symmetric letters, Σ⁻¹Σ = I, tr I = d"
@@ -132,8 +134,7 @@ CALCULUS = "trace normal form: linearity, tr(XY) = tr(YX), symmetric letters, Σ
 def kl_poly(route: str) -> Poly:
     """The derived KL in normal form, by ``route``."""
     if route == "definition":
-        x = lin((1, vec("mu_1")), (1, vec("z")))
-        return expect(log_density(1, x) - log_density(2, x), "z", "Sigma_1")
+        return _expected("kl/definition")
     if route == "bregman":
         a1 = log_partition(1)
         step = derivative(a1, {"h_1": DH, "Lambda_1": DLAMBDA})
@@ -191,19 +192,51 @@ def _log_p_at_x() -> Poly:
     return log_density(None, vec("x"))
 
 
-def _at_sample(poly: Poly) -> Poly:
-    """x = μ + z, then E over z ~ N(0, Σ)."""
-    return expect(mc.substitute(poly, vectors={"x": lin((1, vec("mu")), (1, vec("z")))}), "z", "Sigma")
+def _centred(poly: Poly) -> Poly:
+    """x = μ + z (z ~ N(0, Σ))."""
+    return mc.substitute(poly, vectors={"x": lin((1, vec("mu")), (1, vec("z")))})
+
+
+#: Every expectation the routes take, by name: (integrand in z, z, covariance letter).
+EXPECTATIONS = ("kl/definition", "fisher/score_covariance", "fisher/negative_hessian",
+                "entropy/definition", *(f"expansion/definition/c{n}" for n in range(1, ORDER + 1)))
+
+
+def integrand(name: str) -> tuple[Poly, str, str]:
+    """The integrand of the expectation ``name`` (one of :data:`EXPECTATIONS`), written in
+    z ~ N(0, Σ): log p₁ − log p₂ at x = μ₁ + z; D log p[(a,A)]·D log p[(b,B)];
+    D² log p[(a,A),(b,B)]; log p; Dⁿ log p[Δ, …, Δ] (Δ = (a, A)) at x = μ + z."""
+    if name == "kl/definition":
+        x = lin((1, vec("mu_1")), (1, vec("z")))
+        return log_density(1, x) - log_density(2, x), "z", "Sigma_1"
+    log_p = _log_p_at_x()
+    if name == "fisher/score_covariance":
+        poly = derivative(log_p, DIRECTION_A) * derivative(log_p, DIRECTION_B)
+    elif name == "fisher/negative_hessian":
+        poly = derivative(derivative(log_p, DIRECTION_A), DIRECTION_B)
+    elif name == "entropy/definition":
+        poly = log_p
+    elif name.startswith("expansion/definition/c") and name in EXPECTATIONS:
+        poly = log_p
+        for _ in range(int(name[-1])):
+            poly = derivative(poly, DIRECTION_A)
+    else:
+        raise KeyError(name)
+    return _centred(poly), "z", "Sigma"
+
+
+def _expected(name: str) -> Poly:
+    """E[integrand] by Wick's pairing (:func:`symgeom.derive.matrix_calculus.expect`)."""
+    return expect(*integrand(name))
 
 
 @cache
 def fisher_poly(route: str) -> Poly:
     """F[(a,A),(b,B)] in normal form, by ``route``."""
     if route == "score_covariance":
-        log_p = _log_p_at_x()
-        return _at_sample(derivative(log_p, DIRECTION_A) * derivative(log_p, DIRECTION_B))
+        return _expected("fisher/score_covariance")
     if route == "negative_hessian":
-        return -_at_sample(derivative(derivative(_log_p_at_x(), DIRECTION_A), DIRECTION_B))
+        return -_expected("fisher/negative_hessian")
     if route == "kl_hessian":
         second = derivative(derivative(kl_poly("definition"), {"mu_2": "a", "Sigma_2": "A"}),
                             {"mu_2": "b", "Sigma_2": "B"})
@@ -250,7 +283,7 @@ def fisher_route(route: str) -> Derivation:
 @cache
 def entropy_poly(route: str) -> Poly:
     if route == "definition":
-        return -_at_sample(_log_p_at_x())
+        return -_expected("entropy/definition")
     if route == "log_partition":
         a = log_partition(None)
         euler = derivative(a, {"h": "h", "Lambda": "Lambda"})
@@ -276,7 +309,6 @@ def entropy_route(route: str) -> Derivation:
 
 
 # --- expansion --------------------------------------------------------------------------------------
-ORDER = 3
 
 
 @cache
@@ -290,12 +322,8 @@ def expansion_coefficients(route: str) -> tuple[Poly, ...]:
             current = derivative(current, {"mu_2": "a", "Sigma_2": "A"})
         return tuple(out)
     if route == "definition":
-        current = _log_p_at_x()
-        for n in range(ORDER + 1):
-            term = Poly(()) if n == 0 else -_at_sample(current) * sp.Rational(1, factorial(n))
-            out.append(term)
-            current = derivative(current, DIRECTION_A)
-        return tuple(out)
+        return (Poly(()), *(-_expected(f"expansion/definition/c{n}") * sp.Rational(1, factorial(n))
+                            for n in range(1, ORDER + 1)))
     raise KeyError(route)
 
 

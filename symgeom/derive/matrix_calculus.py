@@ -14,7 +14,8 @@ ln det X⁻¹ = −ln det X.  Two expressions are *proved* equal for every d whe
 the zero normal form.  The calculus rules are the lemmas (stated in
 :mod:`symgeom.derive.general_gaussian`, with their own checks): the directional derivative
 D(X⁻¹)[A] = −X⁻¹AX⁻¹, D(ln det X)[A] = tr(X⁻¹A); the Gaussian expectation over z ~ N(0, Σ) is
-Wick's (Isserlis') pairing, E[z] = 0, E[zzᵀ] = Σ, four z's paired in three ways.
+Wick's (Isserlis') pairing, E[z] = 0, E[zzᵀ] = Σ, four z's paired in three ways (proved for every
+d against Stein's recursion in :mod:`symgeom.verification.gaussian_moments`).
 """
 
 from __future__ import annotations
