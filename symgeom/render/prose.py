@@ -164,7 +164,9 @@ def formula_to_latex(formula: str, unicode_math: dict[str, str]) -> str:
             continue
         if c == "|":
             out.append(r" \mid ")
-        elif c == "Σ" and re.match(r"\s*(?:[A-Za-z(]|_\{)", formula[i + 1 :]):
+        # Σ is a sum before its summand (Σpᵢ, Σ_{i}), a matrix inside a product of letters (PΣQ)
+        elif c == "Σ" and not (i and formula[i - 1].isalpha()) and re.match(r"\s*(?:[A-Za-z(]|_\{)",
+                                                                             formula[i + 1 :]):
             out.append(r"\sum ")
         elif c in unicode_math:
             command = unicode_math[c]

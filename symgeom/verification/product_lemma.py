@@ -188,15 +188,15 @@ def expansion_lemma(family: IndexedProduct) -> Verdict:
 def product_lemma_rows(family: IndexedProduct) -> list[tuple[str, str, str, Verdict]]:
     """(identity, statement, family label, verdict) of the product lemma for every d."""
     return [
-        ("lemma/product/log_density@d", "log Πᵢ p₁(xᵢ|θᵢ) = Σᵢ log p₁(xᵢ|θᵢ), every d", family.label,
+        ("lemma/product/log_density@d", "log ∏ᵢ p₁(xᵢ|θᵢ) = Σᵢ log p₁(xᵢ|θᵢ), every d", family.label,
          log_density_lemma(family)),
         ("lemma/product/marginal@d", "E[g(x_j)] = E₁[g] (Fubini–Tonelli; ∫p₁ = 1), every d", family.label,
          marginal_lemma(family)),
-        ("lemma/product/kl@d", "KL = Σᵢ KL₁ (the log-ratio a Sum, E by coordinate), every d", family.label,
-         additive_lemma(family, "kl")),
+        ("lemma/product/kl@d", "KL = Σᵢ KL₁ (the log-ratio a sum over coordinates, E by coordinate), "
+         "every d", family.label, additive_lemma(family, "kl")),
         ("lemma/product/entropy@d", "H = Σᵢ H₁, every d", family.label, additive_lemma(family, "entropy")),
-        ("lemma/product/fisher@d", "F = diag(F₁(θ₁), …, F₁(θ_d)) (Hessian δ_ab, E₁[score] = 0), every d",
-         family.label, fisher_lemma(family)),
+        ("lemma/product/fisher@d", "F block diagonal, blocks F₁(θᵢ) (the Hessian δ_ab times the "
+         "coordinate's; the score has mean 0), every d", family.label, fisher_lemma(family)),
         ("lemma/product/expansion@d", "every cₙ of KL(θ‖θ+tΔ) adds over the coordinates, every d",
          family.label, expansion_lemma(family)),
     ]
