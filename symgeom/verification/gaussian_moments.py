@@ -13,7 +13,8 @@ compared in the trace normal form, whose rewrites hold for every d:
   form (:func:`stein_score`).
 * **Stein's recursion** (:func:`stein_expect`): for a factor zᵀWv of a monomial with the rest g,
   E[zᵀWv·g] = Σ_ab Σ_ab E[∂_b((Wv)_a g)] = E[D_{ΣWv} g] + [v = z]·tr(ΣW)E[g]; each step removes two
-  z's, E[c] = c for z-free c (the density normalizes).  Nothing here pairs anything.
+  z's, E[c] = c for z-free c (the density normalizes: row ``lemma/normalization@d``).  Nothing
+  here pairs anything.
 * **Isserlis** (:func:`isserlis_closed_forms`): the recursion gives E[zᵀPz·zᵀQz] =
   tr(PΣ)tr(QΣ) + 2tr(PΣQΣ), E[zᵀPz] = tr(PΣ), E[uᵀz·vᵀz] = uᵀΣv, E of four vectors' products the
   three pairings, odd products 0 — for symbolic letters P, Q, u, v, …, so for every d.
@@ -21,8 +22,14 @@ compared in the trace normal form, whose rewrites hold for every d:
   general-d routes hand to Wick's pairing (``general_gaussian.EXPECTATIONS``) has the same
   expectation by Stein's recursion, in the normal form.
 
-Assumed (cited): integration by parts on ℝᵈ with vanishing boundary terms, and that the density
-integrates to 1 (E[1] = 1).
+* **Normalization** (:func:`normalization`), E[1] = 1 for every d: x = μ + Su with S = Σ^{1/2}
+  symmetric positive definite (SS = Σ), dx = det S du; log p(μ + Su) + ln det S = −½uᵀu − (d/2)ln 2π
+  in the normal form (Σ⁻¹ = S⁻¹S⁻¹, ln det Σ = 2 ln det S); log ∏ᵢ e^{−uᵢ²/2} = Σᵢ(−uᵢ²/2) = −½uᵀu and
+  ∏ᵢ₌₁ᵈ ∫e^{−uᵢ²/2}duᵢ = (2π)^{d/2} exactly (SymPy, symbolic d).
+
+Assumed (cited): integration by parts on ℝᵈ with vanishing boundary terms; the symmetric square
+root of Σ (spectral theorem), the change of variables formula, det(PQ) = det P det Q, and
+Fubini–Tonelli (∫ of a product of functions of separate coordinates = the product of integrals).
 """
 
 from __future__ import annotations
@@ -30,10 +37,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import sympy as sp
+
 from symgeom.cache import cached
 from symgeom.derive import general_gaussian as gg
 from symgeom.derive import matrix_calculus as mc
-from symgeom.derive.matrix_calculus import Monomial, Poly, form, mat, trace, vec
+from symgeom.derive.matrix_calculus import D, Monomial, Poly, form, lin, logdet, mat, trace, vec
 from symgeom.verification.identity import FAILED, PROVED, Verdict
 
 #: The direction letter of Stein's derivative (replaced at once by ΣWv; no letter is named so).
@@ -176,12 +185,42 @@ def derivation_expectations(rule: Rule = stein_expect, wick: Rule = mc.expect) -
                    f"≤ {order}), Wick's pairing = Stein's recursion in the trace normal form")
 
 
+@cached("general-verdict")
+def normalization() -> Verdict:
+    """∫ p(x|μ,Σ) dx = 1 for every d (module docstring): the change of variables x = μ + Su in the
+    normal form, then the standard normal integral as a Product of d one-dimensional integrals."""
+    start = time.perf_counter()
+    x = lin((1, vec("mu")), (1, vec("u", ("S", 1))))
+    log_p = mc.substitute(gg.log_density(None, x), {("Sigma", -1): mat(("S", -1), ("S", -1))},
+                          logdets={"Sigma": logdet("S") * 2})
+    standard = form(vec("u"), [], vec("u")) * -gg.HALF + Poly.scalar(-D * sp.log(2 * sp.pi) / 2)
+    failures = []
+    if not mc.proved_equal(log_p + logdet("S"), standard):
+        failures.append("log p(μ + Su) + ln det S = −½uᵀu − (d/2) ln 2π")
+    i, v = sp.Symbol("i", integer=True, positive=True), sp.Symbol("v", real=True)
+    u = sp.IndexedBase("u", real=True)
+    exponent = sp.expand_log(sp.log(sp.Product(sp.exp(-u[i] ** 2 / 2), (i, 1, D))))
+    if not (isinstance(exponent, sp.Sum) and exponent.limits == ((i, 1, D),)
+            and exponent.function == -u[i] ** 2 / 2):
+        failures.append("log ∏ᵢ exp(−uᵢ²/2) = Σᵢ −uᵢ²/2")
+    one = sp.integrate(sp.exp(-v ** 2 / 2), (v, -sp.oo, sp.oo))
+    total = sp.Product(one, (i, 1, D)).doit()
+    if sp.simplify(total * sp.exp(-D * sp.log(2 * sp.pi) / 2)) != 1:
+        failures.append(f"∏ᵢ ∫exp(−uᵢ²/2)duᵢ = (2π)^(d/2) ({total})")
+    if failures:
+        return _proved(False, start, "; ".join(failures))
+    return _proved(True, start, "symbolic for every d: x = μ + Σ^(1/2)u in the trace normal form, "
+                   "∏ᵢ ∫exp(−uᵢ²/2)duᵢ = (2π)^(d/2) exact; change of variables and Fubini–Tonelli cited")
+
+
 LABEL = "multivariate_gaussian(d=d,full)[mean_cov]"
 
 
 def moment_rows() -> list[tuple[str, str, str, Verdict]]:
     """(identity, statement, family label, verdict) of the Gaussian moment lemmas for every d."""
     return [
+        ("lemma/normalization@d", "∫ p(x|μ,Σ) dx = 1, every d (x = μ + Σ^(1/2)u, then d one-dimensional "
+         "integrals; change of variables and Fubini–Tonelli cited)", LABEL, normalization()),
         ("lemma/stein@d", "Stein: E[z·h(z)] = Σ·E[∇h(z)], z = x − μ, every d (score −Σ⁻¹z in normal "
          "form; integration by parts on ℝᵈ cited)", LABEL, stein_score()),
         ("lemma/isserlis@d", "Isserlis from Stein's recursion, every d: E[zᵀPz·zᵀQz] = tr(PΣ)tr(QΣ) + "

@@ -11,9 +11,9 @@ from symgeom.verification.identity import FAILED, PROVED
 
 def test_moment_lemmas_proved_for_every_d():
     rows = {identity: verdict for identity, _, _, verdict in gm.moment_rows()}
-    assert set(rows) == {"lemma/stein@d", "lemma/isserlis@d", "lemma/expectations@d"}
-    for verdict in (gm.stein_score.__wrapped__(), gm.isserlis_closed_forms.__wrapped__(),
-                    gm.derivation_expectations.__wrapped__()):
+    assert set(rows) == {"lemma/normalization@d", "lemma/stein@d", "lemma/isserlis@d", "lemma/expectations@d"}
+    for verdict in (gm.normalization.__wrapped__(), gm.stein_score.__wrapped__(),
+                    gm.isserlis_closed_forms.__wrapped__(), gm.derivation_expectations.__wrapped__()):
         assert verdict.status == PROVED, verdict
         assert "every d" in verdict.method
 
@@ -93,3 +93,13 @@ def test_a_wrong_score_fails(monkeypatch):
 
     monkeypatch.setattr(gg, "log_density", wrong)
     assert gm.stein_score.__wrapped__().status == FAILED
+
+
+def test_a_wrong_normalizing_constant_fails(monkeypatch):
+    """(2π)^(−d) instead of (2π)^(−d/2), or ln det Σ without its ½: ∫p ≠ 1."""
+    original = gg.log_density
+    monkeypatch.setattr(gg, "log_density", lambda point, x: original(point, x)
+                        + mc.Poly.scalar(-mc.D * gm.sp.log(2 * gm.sp.pi) / 2))
+    assert gm.normalization.__wrapped__().status == FAILED
+    monkeypatch.setattr(gg, "log_density", lambda point, x: original(point, x) - mc.logdet("Sigma") * gg.HALF)
+    assert gm.normalization.__wrapped__().status == FAILED
