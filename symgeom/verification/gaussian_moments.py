@@ -7,7 +7,7 @@ compared in the trace normal form, whose rewrites hold for every d:
 
 * **Stein's identity** E[z·h(z)] = Σ·E[∇h(z)] for polynomial h, every d.  Argument:
   0 = ∫ ∂_b(h p) dx (integration by parts on ℝᵈ: Fubini and the one-dimensional fundamental
-  theorem of calculus, h·p → 0 at infinity since p decays like exp(−½λ_min|x|²) — *cited*, not
+  theorem of calculus, h·p → 0 at infinity since p ≤ c·exp(−|x − μ|²/2λ_max), λ_max of Σ — *cited*, not
   checked), and ∂_b log p = −(Σ⁻¹z)_b, so E[∇h] = Σ⁻¹E[z h].  The score part is checked here: the
   directional derivative D_w log p(μ + z) = −wᵀΣ⁻¹z, and D_{Σu} log p = −uᵀz, both in the normal
   form (:func:`stein_score`).
