@@ -393,7 +393,8 @@ def gaussian_rows(sizes: tuple[int, ...] = CHECK_SIZES) -> list[tuple[str, str, 
                      LABEL, routes_agree(quantity)))
     rows.append(("lemma/inverse@d", "D(Σ⁻¹)[A] = −Σ⁻¹AΣ⁻¹ from D(ΣΣ⁻¹) = 0, every d", LABEL,
                  inverse_rule_general()))
-    rows.append(("lemma/quadratic@d", "E[xᵀPx] = tr(PΣ) + μᵀPμ from E[z] = 0, E[zzᵀ] = Σ, every d",
+    rows.append(("lemma/quadratic@d", "E[xᵀPx] = tr(PΣ) + μᵀPμ from E[z] = 0, E[zzᵀ] = Σ "
+                 "(`lemma/isserlis@d`), every d",
                  LABEL, quadratic_rule_general()))
     rows += moment_rows()
     rows.append(("lemma/logdet@induction", "Jacobi's formula: the induction step d → d + 1 (with "
