@@ -218,7 +218,7 @@ def integrand(name: str) -> tuple[Poly, str, str]:
         poly = log_p
     elif name.startswith("expansion/definition/c") and name in EXPECTATIONS:
         poly = log_p
-        for _ in range(int(name[-1])):
+        for _ in range(int(name.removeprefix("expansion/definition/c"))):
             poly = derivative(poly, DIRECTION_A)
     else:
         raise KeyError(name)
@@ -309,8 +309,6 @@ def entropy_route(route: str) -> Derivation:
 
 
 # --- expansion --------------------------------------------------------------------------------------
-
-
 @cache
 def expansion_coefficients(route: str) -> tuple[Poly, ...]:
     """(c₀, …, c₃) of KL(θ‖θ+tΔ), Δ = (a, A), by ``route``."""
