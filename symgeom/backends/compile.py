@@ -24,7 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from symgeom.backends import fast_grad, gaussian_full, numpy_route, printer, softmax_kl, validation, vector
+from symgeom.backends import (
+    derived_grad,
+    fast_grad,
+    gaussian_full,
+    numpy_route,
+    printer,
+    softmax_kl,
+    validation,
+    vector,
+)
 from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
 from symgeom.backends.sigmoid import sigmoid_form
 from symgeom.errors import UnknownQuantityError
@@ -56,6 +65,9 @@ class _Plan:
     #: rounded back: the generic forms (Bregman remainder, kl_div sums, special functions) keep
     #: their float64 error analysis then, and float32 results within about one ulp
     float64_inside: bool = False
+    #: the printed KL expression (its derived gradient serves eager CPU torch's backward,
+    #: :mod:`symgeom.backends.derived_grad`)
+    stable_form: sp.Expr | None = None
 
 
 def _vector_form(family: Family, spec: tuple[Input, ...]) -> Callable[..., Array] | None:
@@ -98,7 +110,7 @@ def plan(derivation: Derivation) -> _Plan:
         same = not expr.has(BregmanKL) and family.exponential_form is not None
         generic = family.exponential_form is None or kl_structure(family).kind == "bregman"
         return _Plan("kl", family, spec, 2, source, None, None, numpy_equivalent=same,
-                     float64_inside=generic)
+                     float64_inside=generic, stable_form=expr)
     if derivation.quantity in ("fisher", "entropy"):
         result = derivation.result
         if isinstance(result, sp.MatrixBase):
@@ -196,9 +208,17 @@ class BackendFunction:
         if p.quantity == "kl" and p.numpy_equivalent and ops.name == "torch" and fast_grad.usable(arrays):
             # Forward by the NumPy kernel (it validates), derivatives from the torch primitives.
             return fast_grad.apply(
-                lambda *a: self._numpy_kl(ops, *a), lambda *a: self._primitives(ops, a, False), arrays
+                lambda *a: self._numpy_kl(ops, *a), lambda *a: self._primitives(ops, a, False), arrays,
+                self._derived_gradient(),
             )
         return self._primitives(ops, arrays, self.validate)
+
+    def _derived_gradient(self) -> derived_grad.Gradient | None:
+        """The printed form's derived gradient in NumPy blocks, where it has one."""
+        p = self._plan
+        if p.stable_form is None:
+            return None
+        return derived_grad.gradient_for(p.family, p.points, p.stable_form, tuple(self._derivation.arguments))
 
     def _numpy_kl(self, ops: Ops, *arrays: Array) -> Array:
         p = self._plan
