@@ -10,10 +10,13 @@ their derivative, so
     ∂KL/∂θ = the derived partials of kl_div, χ, logsumexp chained through the printed stable form,
 
 exactly the gradient of the primitive route (same derived partials, no branch of a ``where``
-differentiated, 0 and not nan at p = q).  The recomputation is made of differentiable torch
-operations and is recorded when a graph is asked for (``create_graph=True``), so double backward
-and Hessians work.  Forward-mode AD (dual tensors) and ``torch.func`` transforms take the
-primitive route, which has a jvp.
+differentiated, 0 and not nan at p = q).  Where the printed form has a derived gradient
+(:mod:`symgeom.backends.derived_grad`: the same chain written symbolically and run by NumPy in
+blocks) and no graph is asked for, the backward evaluates that instead of recomputing the value
+(2.3× → 0.66× ``torch.distributions``' forward + backward at 10⁷ Gaussian pairs).  The
+recomputation is made of differentiable torch operations and is recorded when a graph is asked
+for (``create_graph=True``), so double backward and Hessians work.  Forward-mode AD (dual
+tensors) and ``torch.func`` transforms take the primitive route, which has a jvp.
 """
 
 from __future__ import annotations
