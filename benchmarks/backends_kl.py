@@ -21,23 +21,25 @@ and number of negative values against float64 references (symgeom's NumPy kernel
 themselves checked to 1e-12 against 50-digit mpmath), in float32 and bfloat16, and the float32
 errors next to those of symgeom's NumPy float32 kernels on the same inputs.
 
+Each part runs in a process of its own (torch speed, JAX speed, accuracy), one after the other:
+the JAX timings are then not taken in a process where torch has run (its thread pool, gigabytes
+of freed tensors), and no part's memory state leaks into the next.  Ratios compare timings of one
+part, whose functions are interleaved round by round.
+
 Usage: python benchmarks/backends_kl.py [N_gaussian] [rows] [k] [repeats] [torch_threads] [rows_128k]
 """
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
 import sys
 import time
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import torch
 
 import symgeom as sg
-import symgeom.torch as st
-from symgeom.backends.ops import jax_ops, torch_ops
 from symgeom.numeric import categorical_logits, gaussian_mean_std
 
 
@@ -61,11 +63,25 @@ def median_times(functions: dict, repeats: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def gaussian_speed(n: int, repeats: int) -> None:
+def _gaussian_inputs(n: int) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(0)
     mu1, mu2 = rng.normal(size=n), rng.normal(size=n)
     s1, s2 = rng.uniform(0.5, 2, size=n), rng.uniform(0.5, 2, size=n)
-    t = [torch.as_tensor(x) for x in (mu1, s1, mu2, s2)]
+    return mu1, s1, mu2, s2
+
+
+def _report(title: str, times: dict[str, float], ratios: dict[str, tuple[str, str]]) -> None:
+    print(title)
+    for name, value in times.items():
+        print(f"  {name:32s} {value * 1e3:9.2f} ms")
+    for name, (a, b) in ratios.items():
+        print(f"  ratio {name:64s} {times[a] / times[b]:7.2f}")
+
+
+def gaussian_speed_torch(n: int, repeats: int) -> None:
+    import torch
+
+    t = [torch.as_tensor(x) for x in _gaussian_inputs(n)]
     ours = sg.kl(sg.Gaussian()).torch()
     ours_loose = sg.kl(sg.Gaussian()).torch(validate=False)
     normal = torch.distributions.Normal
@@ -98,7 +114,25 @@ def gaussian_speed(n: int, repeats: int) -> None:
         "torch.distributions, fwd+bwd": backward(peer_tracked),
         "read-once floor": floor,
     }, repeats)
-    j = [jnp.asarray(x) for x in (mu1, s1, mu2, s2)]
+    title = f"\nGaussian KL, N = {n:,} pairs (torch float64), {torch.get_num_threads()} torch threads"
+    _report(title, times, {
+        "symgeom torch / torch.distributions": ("symgeom torch (validated)", "torch.distributions"),
+        "symgeom torch (validate=False) / torch.distributions": (
+            "symgeom torch (validate=False)", "torch.distributions"),
+        "symgeom torch requires_grad / torch.distributions (same inputs)": (
+            "symgeom torch, requires_grad", "torch.distributions, requires_grad"),
+        "symgeom torch fwd+bwd / torch.distributions fwd+bwd": (
+            "symgeom torch, forward+backward", "torch.distributions, fwd+bwd"),
+        "symgeom torch / read-once floor": ("symgeom torch (validated)", "read-once floor"),
+        "torch.distributions / read-once floor": ("torch.distributions", "read-once floor"),
+    })
+
+
+def gaussian_speed_jax(n: int, repeats: int) -> None:
+    import jax
+    import jax.numpy as jnp
+
+    j = [jnp.asarray(x) for x in _gaussian_inputs(n)]
     ours_jax = jax.jit(sg.kl(sg.Gaussian()).jax())
 
     @jax.jit
@@ -112,27 +146,14 @@ def gaussian_speed(n: int, repeats: int) -> None:
 
     floor_jax = jax.jit(lambda *x: [jnp.sum(y) for y in x])
     loose_jax = jax.jit(sg.kl(sg.Gaussian()).jax(validate=False))
-    times |= median_times({
+    times = median_times({
         "symgeom jax (jit)": lambda: ours_jax(*j),
         "symgeom jax (jit, validate=False)": lambda: loose_jax(*j),
         "plain jax formula (jit)": lambda: plain(*j),
         "distrax formula (jit)": lambda: distrax_formula(*j),
         "jax read-once floor (jit)": lambda: floor_jax(*j)[0],
     }, repeats)
-    print(f"\nGaussian KL, N = {n:,} pairs (torch float64, jax {j[0].dtype}),"
-          f" {torch.get_num_threads()} torch threads")
-    for name, value in times.items():
-        print(f"  {name:32s} {value * 1e3:9.2f} ms")
-    ratio = {
-        "symgeom torch / torch.distributions": ("symgeom torch (validated)", "torch.distributions"),
-        "symgeom torch (validate=False) / torch.distributions": (
-            "symgeom torch (validate=False)", "torch.distributions"),
-        "symgeom torch requires_grad / torch.distributions (same inputs)": (
-            "symgeom torch, requires_grad", "torch.distributions, requires_grad"),
-        "symgeom torch fwd+bwd / torch.distributions fwd+bwd": (
-            "symgeom torch, forward+backward", "torch.distributions, fwd+bwd"),
-        "symgeom torch / read-once floor": ("symgeom torch (validated)", "read-once floor"),
-        "torch.distributions / read-once floor": ("torch.distributions", "read-once floor"),
+    _report(f"\nGaussian KL, N = {n:,} pairs (jax {j[0].dtype})", times, {
         "symgeom jax / plain jax (jit)": ("symgeom jax (jit)", "plain jax formula (jit)"),
         "symgeom jax (validate=False) / plain jax (jit)": (
             "symgeom jax (jit, validate=False)", "plain jax formula (jit)"),
@@ -140,15 +161,22 @@ def gaussian_speed(n: int, repeats: int) -> None:
         "symgeom jax (validate=False) / distrax formula (jit)": (
             "symgeom jax (jit, validate=False)", "distrax formula (jit)"),
         "symgeom jax / jax read-once floor": ("symgeom jax (jit)", "jax read-once floor (jit)"),
-    }
-    for name, (a, b) in ratio.items():
-        print(f"  ratio {name:64s} {times[a] / times[b]:7.2f}")
+    })
 
 
-def categorical_speed(rows: int, k: int, repeats: int) -> None:
-    gen = torch.Generator().manual_seed(0)
-    z1 = torch.randn(rows, k, generator=gen)
-    z2 = z1 + 0.1 * torch.randn(rows, k, generator=gen)
+def _logits(rows: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    z1 = rng.standard_normal((rows, k), dtype=np.float32)
+    return z1, z1 + np.float32(0.1) * rng.standard_normal((rows, k), dtype=np.float32)
+
+
+def categorical_speed_torch(rows: int, k: int, repeats: int) -> None:
+    import torch
+
+    import symgeom.torch as st
+    from symgeom.backends.ops import torch_ops
+
+    z1, z2 = (torch.from_numpy(z) for z in _logits(rows, k))
     head = st.CategoricalLogits(k)
     ops = torch_ops()
     cat = torch.distributions.Categorical
@@ -170,7 +198,25 @@ def categorical_speed(rows: int, k: int, repeats: int) -> None:
         "torch.distributions, requires_grad": peer_tracked,
         "read-once floor": lambda: (z1.sum(), z2.sum()),
     }, repeats)
-    j1, j2 = jnp.asarray(z1.numpy()), jnp.asarray(z2.numpy())
+    _report(f"\nCategorical logits KL, ({rows:,} × {k:,}) float32, {torch.get_num_threads()} torch threads",
+            times, {
+        "symgeom torch / torch.distributions": ("symgeom torch head", "torch.distributions"),
+        "symgeom torch requires_grad / torch.distributions (same inputs)": (
+            "symgeom torch head, requires_grad", "torch.distributions, requires_grad"),
+        "symgeom torch / read-once floor": ("symgeom torch head", "read-once floor"),
+        "torch.distributions / read-once floor": ("torch.distributions", "read-once floor"),
+    })
+
+
+def categorical_speed_jax(rows: int, k: int, repeats: int) -> None:
+    import jax
+    import jax.numpy as jnp
+
+    import symgeom.jax as sj
+    from symgeom.backends.ops import jax_ops
+
+    j1, j2 = (jnp.asarray(z) for z in _logits(rows, k))
+    head = sj.CategoricalLogits(k)
     jops = jax_ops()
     ours_jax = jax.jit(lambda a, b: head.kl(jops, (a,), (b,)))
 
@@ -180,24 +226,15 @@ def categorical_speed(rows: int, k: int, repeats: int) -> None:
         return jnp.sum(jnp.exp(la) * (la - lb), axis=-1)
 
     floor_jax = jax.jit(lambda a, b: (jnp.sum(a), jnp.sum(b)))
-    times |= median_times({
+    times = median_times({
         "symgeom jax head (jit)": lambda: ours_jax(j1, j2),
         "distrax formula (jit)": lambda: distrax_formula(j1, j2),
         "jax read-once floor (jit)": lambda: floor_jax(j1, j2)[0],
     }, repeats)
-    print(f"\nCategorical logits KL, ({rows:,} × {k:,}) float32, {torch.get_num_threads()} torch threads")
-    for name, value in times.items():
-        print(f"  {name:32s} {value * 1e3:9.2f} ms")
-    for name, (a, b) in {
-        "symgeom torch / torch.distributions": ("symgeom torch head", "torch.distributions"),
-        "symgeom torch requires_grad / torch.distributions (same inputs)": (
-            "symgeom torch head, requires_grad", "torch.distributions, requires_grad"),
-        "symgeom torch / read-once floor": ("symgeom torch head", "read-once floor"),
-        "torch.distributions / read-once floor": ("torch.distributions", "read-once floor"),
+    _report(f"\nCategorical logits KL, ({rows:,} × {k:,}) float32, JAX", times, {
         "symgeom jax / distrax formula (jit)": ("symgeom jax head (jit)", "distrax formula (jit)"),
         "symgeom jax / jax read-once floor": ("symgeom jax head (jit)", "jax read-once floor (jit)"),
-    }.items():
-        print(f"  ratio {name:64s} {times[a] / times[b]:7.2f}")
+    })
 
 
 def _rel(values: np.ndarray, ref: np.ndarray) -> tuple[float, int]:
@@ -206,6 +243,13 @@ def _rel(values: np.ndarray, ref: np.ndarray) -> tuple[float, int]:
 
 
 def categorical_accuracy(rows: int, k: int) -> None:
+    import jax
+    import jax.numpy as jnp
+    import torch
+
+    import symgeom.torch as st
+    from symgeom.backends.ops import jax_ops, torch_ops
+
     rng = np.random.default_rng(1)
     z1 = rng.normal(size=(rows, k)).astype(np.float32)
     z2 = z1.copy()
@@ -246,6 +290,10 @@ def categorical_accuracy(rows: int, k: int) -> None:
 
 
 def gaussian_accuracy(n: int) -> None:
+    import jax
+    import jax.numpy as jnp
+    import torch
+
     rng = np.random.default_rng(2)
     mu1 = rng.normal(size=n).astype(np.float32)
     s1 = rng.uniform(0.5, 2, size=n).astype(np.float32)
@@ -270,17 +318,43 @@ def gaussian_accuracy(n: int) -> None:
         print(f"  {name:34s} max rel. error {err:9.2e}, negative in {neg}")
 
 
+PARTS = ("gaussian-torch", "gaussian-jax", "categorical-torch", "categorical-jax", "accuracy")
+
+
+def run_part(part: str, argv: list[str]) -> None:
+    n = int(argv[0]) if len(argv) > 0 else 1_000_000
+    rows = int(argv[1]) if len(argv) > 1 else 256
+    k = int(argv[2]) if len(argv) > 2 else 32_000
+    repeats = int(argv[3]) if len(argv) > 3 else 7
+    rows_128k = int(argv[5]) if len(argv) > 5 else max(1, rows // 4)
+    if part.endswith("torch") or part == "accuracy":
+        import torch
+
+        if len(argv) > 4:
+            torch.set_num_threads(int(argv[4]))
+    if part == "gaussian-torch":
+        gaussian_speed_torch(n, repeats)
+    elif part == "gaussian-jax":
+        gaussian_speed_jax(n, repeats)
+    elif part == "categorical-torch":
+        categorical_speed_torch(rows, k, repeats)
+    elif part == "categorical-jax":
+        categorical_speed_jax(rows, k, repeats)
+    else:
+        categorical_accuracy(rows, k)
+        categorical_accuracy(rows_128k, 128_000)
+        gaussian_accuracy(100_000)
+
+
 if __name__ == "__main__":
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    rows = int(sys.argv[2]) if len(sys.argv) > 2 else 256
-    k = int(sys.argv[3]) if len(sys.argv) > 3 else 32_000
-    repeats = int(sys.argv[4]) if len(sys.argv) > 4 else 7
-    if len(sys.argv) > 5:
-        torch.set_num_threads(int(sys.argv[5]))
-    rows_128k = int(sys.argv[6]) if len(sys.argv) > 6 else max(1, rows // 4)
-    print(f"torch {torch.__version__}, jax {jax.__version__}, torch threads {torch.get_num_threads()}")
-    gaussian_speed(n, repeats)
-    categorical_speed(rows, k, repeats)
-    categorical_accuracy(rows, k)
-    categorical_accuracy(rows_128k, 128_000)
-    gaussian_accuracy(100_000)
+    if len(sys.argv) > 1 and sys.argv[1] == "--part":
+        run_part(sys.argv[2], sys.argv[3:])
+    else:
+        import jax
+        import torch
+
+        print(f"torch {torch.__version__}, jax {jax.__version__}; each part in its own process")
+        for part in PARTS:
+            sys.stdout.flush()
+            subprocess.run([sys.executable, __file__, "--part", part, *sys.argv[1:]], check=True,
+                           env=os.environ.copy())

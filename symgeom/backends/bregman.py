@@ -14,7 +14,10 @@ shapes (``jax.jit``, ``vmap``, ``torch.compile``):
   that bound is already below 10⁻¹² of it, the direct value is kept.
 
 All 2 + 24 + 48 nodes are evaluated in one call of the printed integrand along a leading node
-axis.  Gradients are those of the selected branch (autodiff through printed, cancellation-free
+axis, chunk by chunk of CHUNK entries of the batch in eager torch, NumPy and the other eager
+namespaces, so the 74 node values take 74 × CHUNK entries rather than 74 × the batch (under
+``jax.jit`` the printed form already runs in blocks, see :mod:`symgeom.backends.compile`).
+Gradients are those of the selected branch (autodiff through printed, cancellation-free
 expressions: the remainder's integrand is a product of exact differences and ∇²A, its derivative
 has no cancellation either).  So that no discarded branch can put 0·∞ = nan into a gradient, each
 branch sees its unselected entries with θ₂ replaced by θ₁: the direct form at close pairs, the
@@ -36,6 +39,9 @@ Array = Any
 #: All quadrature nodes in one list: the 2-node rule, 24 nodes on [0, 1], 24 on each half.
 _NODES = np.concatenate([_TWO[0], _T, _T_HALVES])
 _SPANS = (slice(0, 2), slice(2, 26), slice(26, 74))
+#: Batch entries per chunk: the node values of one chunk (74 × 2¹⁴ float64, 9.7 MB) and their
+#: temporaries stay far below the size of a large batch.
+CHUNK = 1 << 14
 
 
 def bregman_kl(
@@ -60,6 +66,43 @@ def bregman_kl(
         value = bregman_kl(ops, direct_terms, integrand, widened, pairs)
         return xp.astype(value, like.dtype)
     arrays = xp.broadcast_arrays(*[ops.asarray(a, like) if is_number(a) else a for a in args])
+    shape = tuple(arrays[0].shape)
+    size = int(np.prod(shape))
+    if size <= CHUNK or not _chunked(ops, like):
+        return _bregman(ops, direct_terms, integrand, arrays, pairs, like)
+    flat = [xp.reshape(a, (-1,)) for a in arrays]
+    parts = [
+        _bregman(ops, direct_terms, integrand, [a[start : start + CHUNK] for a in flat], pairs, like)
+        for start in range(0, size, CHUNK)
+    ]
+    return xp.reshape(xp.concat(parts), shape)
+
+
+def _chunked(ops: Ops, like: Array) -> bool:
+    """Chunks for eager namespaces; JAX evaluates printed forms in blocks already (compile.py) and
+    a Python loop would unroll under ``jit`` (and ``torch.compile``); Dask arrays are evaluated
+    chunk by chunk by Dask."""
+    if ops.name == "jax":
+        return False
+    if ops.name == "torch":
+        import torch
+
+        return not torch.compiler.is_compiling()
+    import array_api_compat
+
+    return not array_api_compat.is_dask_array(like)
+
+
+def _bregman(
+    ops: Ops,
+    direct_terms: Callable[..., tuple[Array, Array, Array]],
+    integrand: Callable[..., Array],
+    arrays: list[Array],
+    pairs: tuple[tuple[int, int], ...],
+    like: Array,
+) -> Array:
+    """:func:`bregman_kl` on broadcast arrays of one chunk."""
+    xp = ops.xp
     eps = float(np.finfo(np.float64 if arrays[0].dtype == xp.float64 else np.float32).eps)
     close = xp.zeros(arrays[0].shape, dtype=xp.bool) if not pairs else None
     for i, j in pairs:

@@ -19,12 +19,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from symgeom.backends import fast_grad, gaussian_full, numpy_route, printer, softmax_kl, validation, vector
+from symgeom.backends import (
+    derived_grad,
+    fast_grad,
+    gaussian_full,
+    numpy_route,
+    printer,
+    softmax_kl,
+    validation,
+    vector,
+)
 from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
 from symgeom.backends.sigmoid import sigmoid_form
 from symgeom.errors import UnknownQuantityError
@@ -56,6 +65,9 @@ class _Plan:
     #: rounded back: the generic forms (Bregman remainder, kl_div sums, special functions) keep
     #: their float64 error analysis then, and float32 results within about one ulp
     float64_inside: bool = False
+    #: the printed KL expression (its derived gradient serves eager CPU torch's backward,
+    #: :mod:`symgeom.backends.derived_grad`)
+    stable_form: sp.Expr | None = None
 
 
 def _vector_form(family: Family, spec: tuple[Input, ...]) -> Callable[..., Array] | None:
@@ -98,7 +110,7 @@ def plan(derivation: Derivation) -> _Plan:
         same = not expr.has(BregmanKL) and family.exponential_form is not None
         generic = family.exponential_form is None or kl_structure(family).kind == "bregman"
         return _Plan("kl", family, spec, 2, source, None, None, numpy_equivalent=same,
-                     float64_inside=generic)
+                     float64_inside=generic, stable_form=expr)
     if derivation.quantity in ("fisher", "entropy"):
         result = derivation.result
         if isinstance(result, sp.MatrixBase):
@@ -196,9 +208,17 @@ class BackendFunction:
         if p.quantity == "kl" and p.numpy_equivalent and ops.name == "torch" and fast_grad.usable(arrays):
             # Forward by the NumPy kernel (it validates), derivatives from the torch primitives.
             return fast_grad.apply(
-                lambda *a: self._numpy_kl(ops, *a), lambda *a: self._primitives(ops, a, False), arrays
+                lambda *a: self._numpy_kl(ops, *a), lambda *a: self._primitives(ops, a, False), arrays,
+                self._derived_gradient(),
             )
         return self._primitives(ops, arrays, self.validate)
+
+    def _derived_gradient(self) -> derived_grad.Gradient | None:
+        """The printed form's derived gradient in NumPy blocks, where it has one."""
+        p = self._plan
+        if p.stable_form is None:
+            return None
+        return derived_grad.gradient_for(p.family, p.points, p.stable_form, tuple(self._derivation.arguments))
 
     def _numpy_kl(self, ops: Ops, *arrays: Array) -> Array:
         p = self._plan
@@ -224,21 +244,32 @@ class BackendFunction:
             compute = [ops.xp.astype(a, ops.xp.float64) for a in compute]
         per = len(p.spec)
         groups = [compute[i * per : (i + 1) * per] for i in range(p.points)]
-        mask = None
+        mask = invalid = None
         if validate:
             if validation.concrete(ops, compute):
                 for index, group in enumerate(groups):
                     validation.check(ops, p.spec, group, f"_{index + 1}" if p.points > 1 else "")
+            elif self._blocked_jax(ops):
+                # scalar arguments only: the printed function's arguments are the groups' arrays
+                invalid = partial(validation.invalid_mask, ops, p.spec * p.points)
             else:
                 masks = [validation.invalid_mask(ops, p.spec, g) for g in groups]
                 mask = masks[0] if len(masks) == 1 else masks[0] | masks[1]
-        out = self._evaluate(ops, groups)
+        out = self._evaluate(ops, groups, invalid)
         if mask is not None:
             nan = ops.asarray(float("nan"), out)
             out = ops.xp.where(mask[(...,) + (None,) * (out.ndim - mask.ndim)], nan, out)
         return out if out.dtype == out_dtype else ops.xp.astype(out, out_dtype)
 
-    def _evaluate(self, ops: Ops, groups: list[list[Array]]) -> Array:
+    def _blocked_jax(self, ops: Ops) -> bool:
+        """Whether JAX evaluates the printed form in blocks over scalar arguments only."""
+        p = self._plan
+        return (ops.name == "jax" and p.vector_form is None and p.matrix_shape is None
+                and all(i.kind == "scalar" for i in p.spec))
+
+    def _evaluate(
+        self, ops: Ops, groups: list[list[Array]], invalid: Callable[[list[Array]], Array] | None = None
+    ) -> Array:
         p = self._plan
         if p.vector_form is not None:
             return p.vector_form(ops, *[a for g in groups for a in g])
@@ -249,7 +280,7 @@ class BackendFunction:
         for group in groups:
             scalars += unpack(p.family, tuple(group))
         if ops.name == "jax" and p.matrix_shape is None:
-            return _jax_blocks(function, scalars)
+            return _jax_blocks(function, scalars, invalid)
         values = function(*scalars)
         like = scalars[0]
         values = [ops.asarray(v, like) if is_number(v) else v for v in values]
@@ -265,11 +296,20 @@ class BackendFunction:
 JAX_BLOCK = 1 << 18
 
 
-def _jax_blocks(function: Callable[..., tuple[Array, ...]], scalars: list[Array]) -> Array:
-    """One printed value over broadcast arrays, in ``lax.map`` blocks of :data:`JAX_BLOCK` entries
-    when larger: XLA then keeps the intermediates of the stable form (branches, series terms) per
-    block, in cache, instead of arrays the size of the batch.  The last block is padded by
-    repeating the last entry (a valid point), and the padding is dropped."""
+def _jax_blocks(
+    function: Callable[..., tuple[Array, ...]],
+    scalars: list[Array],
+    invalid: Callable[[list[Array]], Array] | None = None,
+) -> Array:
+    """One printed value over broadcast arrays, in blocks of :data:`JAX_BLOCK` entries when
+    larger: XLA then keeps the intermediates of the stable form (branches, series terms) per
+    block, in cache, instead of arrays the size of the batch.  A ``fori_loop`` reads each block
+    with ``dynamic_slice`` from the inputs and writes it with ``dynamic_update_slice`` into the
+    output (in place); the last block starts at size − JAX_BLOCK, overlapping the one before it
+    (its entries are computed twice, the same values), so no input is sliced or padded into a
+    copy (a ``lax.map`` over ``x[:whole].reshape(-1, B)`` or over a padded copy took 2–3× the
+    time).  ``invalid(arrays)``, when given, marks the entries to return as nan; it is evaluated
+    in each block (fused with the value instead of another pass over the batch)."""
     import jax
     import jax.numpy as jnp
 
@@ -277,21 +317,36 @@ def _jax_blocks(function: Callable[..., tuple[Array, ...]], scalars: list[Array]
     shape = arrays[0].shape
     size = math.prod(shape)
     if size <= JAX_BLOCK:
-        return _jax_value(function, arrays)
-    pad = (-size) % JAX_BLOCK
-    flat = [jnp.pad(jnp.reshape(a, (-1,)), (0, pad), mode="edge").reshape(-1, JAX_BLOCK) for a in arrays]
+        return _jax_value(function, arrays, invalid)
+    flat = [jnp.reshape(a, (-1,)) for a in arrays]
 
-    out = jax.lax.map(lambda columns: _jax_value(function, list(columns)), tuple(flat))
-    return jnp.reshape(jnp.reshape(out, (-1,))[:size], shape)
+    def block(start: Array) -> Array:
+        columns = [jax.lax.dynamic_slice(x, (start,), (JAX_BLOCK,)) for x in flat]
+        return _jax_value(function, columns, invalid)
+
+    def body(index: Array, out: Array) -> Array:
+        start = jnp.minimum(index * JAX_BLOCK, size - JAX_BLOCK)
+        return jax.lax.dynamic_update_slice(out, block(start), (start,))
+
+    dtype = jax.eval_shape(block, 0).dtype
+    out = jax.lax.fori_loop(0, -(-size // JAX_BLOCK), body, jnp.zeros(size, dtype))
+    return jnp.reshape(out, shape)
 
 
-def _jax_value(function: Callable[..., tuple[Array, ...]], arrays: list[Array]) -> Array:
+def _jax_value(
+    function: Callable[..., tuple[Array, ...]],
+    arrays: list[Array],
+    invalid: Callable[[list[Array]], Array] | None = None,
+) -> Array:
     import jax.numpy as jnp
 
     (value, *_) = function(*arrays)
     if is_number(value):
         value = jnp.asarray(value, dtype=arrays[0].dtype)
-    return jnp.broadcast_to(value, arrays[0].shape)
+    value = jnp.broadcast_to(value, arrays[0].shape)
+    if invalid is not None:
+        value = jnp.where(invalid(arrays), jnp.nan, value)
+    return value
 
 
 def _has_float64(ops: Ops) -> bool:

@@ -65,63 +65,48 @@ def torch_functions() -> dict[str, Callable[..., Array]]:
         series = polygamma_series(n, torch.where(ok, x, torch.ones_like(x)))
         return torch.where(ok, series, torch.special.polygamma(n, x.detach()))
 
-    class Digamma(torch.autograd.Function):
-        """ψ(x), ψ′ from the series."""
-
-        generate_vmap_rule = True
-
-        @staticmethod
-        def forward(x: Array) -> Array:
-            return torch.special.digamma(x)
-
-        @staticmethod
-        def setup_context(ctx: Any, inputs: tuple[Array, ...], output: Array) -> None:
-            ctx.save_for_backward(*inputs)
-            ctx.save_for_forward(*inputs)
-
-        @staticmethod
-        def backward(ctx: Any, g: Array) -> Array:
-            (x,) = ctx.saved_tensors
-            return g * positive_series(1, x)
-
-        @staticmethod
-        def jvp(ctx: Any, t: Array) -> Array:
-            (x,) = ctx.saved_tensors
-            return t * positive_series(1, x)
-
-    class Gammaln(torch.autograd.Function):
-        """log Γ(x), (log Γ)′ = ψ."""
-
-        generate_vmap_rule = True
-
-        @staticmethod
-        def forward(x: Array) -> Array:
-            return torch.special.gammaln(x)
-
-        @staticmethod
-        def setup_context(ctx: Any, inputs: tuple[Array, ...], output: Array) -> None:
-            ctx.save_for_backward(*inputs)
-            ctx.save_for_forward(*inputs)
-
-        @staticmethod
-        def backward(ctx: Any, g: Array) -> Array:
-            (x,) = ctx.saved_tensors
-            return g * Digamma.apply(x)
-
-        @staticmethod
-        def jvp(ctx: Any, t: Array) -> Array:
-            (x,) = ctx.saved_tensors
-            return t * Digamma.apply(x)
+    digamma = _with_derivative("Digamma", torch.special.digamma, lambda x: positive_series(1, x))
+    gammaln = _with_derivative("Gammaln", torch.special.gammaln, lambda x: digamma(x))
 
     def polygamma(n: int, x: Array) -> Array:
         if n == 0:
-            return Digamma.apply(x)
+            return digamma(x)
         return positive_series(int(n), x)
 
-    def gammaln(x: Array) -> Array:
-        return Gammaln.apply(x)
-
     return {"gammaln": _widened(gammaln), "polygamma": _widened(polygamma, 1)}
+
+
+def _with_derivative(
+    name: str, value: Callable[[Array], Array], derivative: Callable[[Array], Array]
+) -> Callable[[Array], Array]:
+    """``value`` as a ``torch.autograd.Function`` whose backward and jvp multiply by
+    ``derivative(x)`` (itself differentiable, so double backward and Hessians follow it)."""
+    import torch
+
+    def forward(x: Array) -> Array:  # a Python function: autograd reads its signature
+        return value(x)
+
+    def setup_context(ctx: Any, inputs: tuple[Array, ...], output: Array) -> None:
+        ctx.save_for_backward(*inputs)
+        ctx.save_for_forward(*inputs)
+
+    def backward(ctx: Any, g: Array) -> Array:
+        (x,) = ctx.saved_tensors
+        return g * derivative(x)
+
+    def jvp(ctx: Any, t: Array) -> Array:
+        (x,) = ctx.saved_tensors
+        return t * derivative(x)
+
+    function = type(name, (torch.autograd.Function,), {
+        "__doc__": f"{name}: the value, and the derived derivative in backward and jvp.",
+        "generate_vmap_rule": True,
+        "forward": staticmethod(forward),
+        "setup_context": staticmethod(setup_context),
+        "backward": staticmethod(backward),
+        "jvp": staticmethod(jvp),
+    })
+    return function.apply
 
 
 def _widened(function: Callable[..., Array], position: int = 0) -> Callable[..., Array]:
