@@ -159,5 +159,5 @@ def test_bad_shapes_are_refused() -> None:
         sg.kl(sg.MultivariateGaussian(D)).torch()(np.zeros(2), np.eye(3), np.zeros(2), np.eye(2))
     with pytest.raises(sg.SymgeomError, match="same trailing length"):
         sg.kl(sg.MultivariateGaussian(D, "diagonal")).jax()(np.zeros(2), np.ones(3), np.zeros(2), np.ones(2))
-    with pytest.raises(sg.SymgeomError, match="Sigma must be symmetric positive definite"):
+    with pytest.raises(sg.SymgeomError, match="Sigma must be finite, symmetric and positive definite"):
         sg.entropy(sg.MultivariateGaussian(D)).torch()(np.zeros(2), -np.eye(2))
