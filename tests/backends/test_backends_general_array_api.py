@@ -140,3 +140,34 @@ def test_dtype_kept_and_the_expansion_refused_clearly() -> None:
     assert out.dtype == np.float32 and out == pytest.approx(1.0, rel=1e-6)  # ½‖μ₂ − μ₁‖² at Σ = I
     with pytest.raises(sg.SymgeomError, match="'expansion' is not printed"):
         sg.expansion(sg.MultivariateGaussian(D)).array_api()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("library", ["torch", "cupy"])
+def test_gpu_arrays_keep_their_device(library: str) -> None:
+    """General-d KL, entropy, Fisher (full and diagonal) on CUDA arrays: computed there, equal to
+    NumPy's (float64: the same rounding budget as on the CPU)."""
+    xp = torch if library == "torch" else pytest.importorskip("cupy")
+    rng = np.random.default_rng(3)
+    d = 7
+    m1, s1, m2, s2 = rng.normal(size=(3, d)), _spd(rng, d, 3), rng.normal(size=(3, d)), _spd(rng, d, 3)
+    scale = rng.uniform(0.5, 2.0, size=(3, d))
+    full = (("kl", (m1, s1, m2, s2)), ("entropy", (m1, s1)), ("fisher", (m1, s1)))
+    diagonal = (("kl", (m1, scale, m2, scale[::-1].copy())), ("entropy", (m1, scale)),
+                ("fisher", (m1, scale)))
+    cases = [(sg.MultivariateGaussian(D), full),
+             (sg.MultivariateGaussian(D, "diagonal", "mean_std"), diagonal)]
+    for family, quantities in cases:
+        for quantity, args in quantities:
+            derivation = getattr(sg, quantity)(family)
+            on_device = [torch.as_tensor(a, device="cuda") if library == "torch" else xp.asarray(a)
+                         for a in args]
+            out = derivation.array_api()(*on_device)
+            if library == "torch":
+                assert out.device.type == "cuda"
+                out = out.cpu().numpy()
+            else:
+                assert isinstance(out, xp.ndarray)
+                out = xp.asnumpy(out)
+            _close(out, derivation.numpy()(*args))
