@@ -66,6 +66,21 @@ def test_routes_and_c2_proved_for_every_d(param: str) -> None:
         assert checks.routes_agree(family, quantity).status == PROVED, quantity
     for route in product.routes("expansion", family):
         assert checks.quadratic_term(family, route).status == PROVED, route
+        assert checks.cubic_term(family, route).status == PROVED, route
+
+
+def test_a_wrong_c3_fails_the_every_d_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The t³ coefficient off by a factor 3/2 is not the factor's (3∇F − T)/12."""
+    family = sg.MultivariateGaussian(D, "diagonal", "mean_logstd")
+    real = product.coordinate
+
+    def bent(quantity, fam, route):
+        one, series = real(quantity, fam, route)
+        c3 = sp.Poly(sp.expand(series), product.T).coeff_monomial(product.T**3)
+        return one, series + c3 * product.T**3 / 2
+
+    monkeypatch.setattr(product, "coordinate", bent)
+    assert checks.cubic_term.__wrapped__(family, "definition").status == FAILED
 
 
 @pytest.mark.parametrize("param", CHARTS)
