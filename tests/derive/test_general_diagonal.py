@@ -16,7 +16,7 @@ from symgeom.verification.identity import FAILED, PROVED, check_identity
 from symgeom.verification.sampling import family_sampler
 
 D = sp.Symbol("d", integer=True, positive=True)
-CHARTS = ("mean_var", "mean_std", "mean_logstd")
+CHARTS = ("mean_var", "mean_std", "mean_logstd", "natural")
 
 
 @pytest.mark.parametrize("param", CHARTS)
@@ -125,8 +125,8 @@ def test_verify_of_the_general_family_lists_its_rows() -> None:
 
 
 def test_refusals() -> None:
-    with pytest.raises(sg.SymgeomError, match=r"unknown parameterization 'natural'.*mean_logstd"):
-        sg.MultivariateGaussian(D, "diagonal", "natural")
+    with pytest.raises(sg.SymgeomError, match=r"'expectation'.*mean_logstd, natural"):
+        sg.MultivariateGaussian(D, "diagonal", "expectation")
     with pytest.raises(sg.SymgeomError, match="unknown route 'nope'"):
         sg.kl(sg.MultivariateGaussian(D, "diagonal"), "nope")
 
@@ -166,3 +166,55 @@ def test_d_1000_compiles_without_expanding() -> None:
                                rtol=1e-15)
     assert np.count_nonzero(matrix) == 2000
     assert seconds < 60  # the issue's 10 s is for an unloaded machine; see benchmarks
+
+
+
+@pytest.mark.parametrize("d", [2, 4, 12])
+def test_natural_chart_is_the_mean_var_chart_in_eta(d: int) -> None:
+    """The natural chart at (η₁ᵢ, η₂ᵢ) = (μᵢ/σᵢ², −1/(2σᵢ²)): KL and entropy are the mean_var values
+    (the same distributions); the Fisher is the pull-back JᵀF_var J, J = ∂(μ, σ²)/∂η, written
+    out per coordinate.  For symbolic d and for d = 2, 4 (expanded) and 12 (specialized)."""
+    rng = np.random.default_rng(d)
+    mu1, mu2 = rng.normal(size=(2, 3, d))
+    var1, var2 = rng.uniform(0.5, 2.0, size=(2, 3, d))
+    theta1, theta2 = (mu1 / var1, -0.5 / var1), (mu2 / var2, -0.5 / var2)
+    mean_var = sg.MultivariateGaussian(d, "diagonal", "mean_var")
+    kl = sg.kl(mean_var).numpy()(mu1, var1, mu2, var2)
+    entropy = sg.entropy(mean_var).numpy()(mu1, var1)
+    # ∂μ/∂η₁ = σ², ∂μ/∂η₂ = 2μσ², ∂σ²/∂η₁ = 0, ∂σ²/∂η₂ = 2σ⁴; F_var = diag(1/σ², 1/(2σ⁴)):
+    # F_η = [[σ², 2μσ²], [2μσ², 4μ²σ² + 2σ⁴]] per coordinate, parameter j of coordinate i at j·d + i
+    blocks = ((var1, 2 * mu1 * var1), (2 * mu1 * var1, 4 * mu1**2 * var1 + 2 * var1**2))
+    fisher = np.zeros((3, 2 * d, 2 * d))
+    for j in range(2):
+        for m in range(2):
+            for i in range(d):
+                fisher[:, j * d + i, m * d + i] = blocks[j][m][:, i]
+    for family in (sg.MultivariateGaussian(D, "diagonal", "natural"),
+                   sg.MultivariateGaussian(d, "diagonal", "natural")):
+        np.testing.assert_allclose(sg.kl(family).numpy()(*theta1, *theta2), kl, rtol=1e-12)
+        np.testing.assert_allclose(sg.entropy(family).numpy()(*theta1), entropy, rtol=1e-12)
+        np.testing.assert_allclose(sg.fisher(family).numpy()(*theta1), fisher, rtol=1e-12, atol=1e-12)
+
+
+def test_score_covariance_keeps_the_denominators_of_the_moments() -> None:
+    """The natural chart's moments are rational, σ² = −1/(2η₂): the score-covariance Fisher of the
+    expanded d = 3 family (polynomial-ring route) equals the negative Hessian's.  Dropping the
+    moments' denominators (the bug this guards: F₁₁ came out −1/2 instead of −1/(2η₂)) fails."""
+    from symgeom.derive import expectation
+    from symgeom.derive.fisher import fisher_negative_hessian, fisher_score_covariance
+
+    family = sg.MultivariateGaussian(3, "diagonal", "natural")
+    reference = fisher_negative_hessian(family).result
+    assert sp.simplify(fisher_score_covariance.__wrapped__(family).result - reference) == sp.zeros(6, 6)
+    real = expectation._moment_fraction
+
+    def numerator_only(context, mean, cov, powers):
+        moment = real(context, mean, cov, powers)
+        return type(moment)(context, moment.numerator, ())
+
+    expectation._moment_fraction = numerator_only
+    try:
+        broken = fisher_score_covariance.__wrapped__(family).result
+    finally:
+        expectation._moment_fraction = real
+    assert sp.simplify(broken - reference) != sp.zeros(6, 6)
