@@ -62,11 +62,12 @@ def test_full_covariance_matches_numpy_of_the_concrete_size(namespace: str, d: i
 
 
 @pytest.mark.parametrize("namespace", NAMESPACES)
-@pytest.mark.parametrize("param", ["mean_var", "mean_std", "mean_logstd"])
+@pytest.mark.parametrize("param", ["mean_var", "mean_std", "mean_logstd", "natural"])
 @pytest.mark.parametrize("d", SIZES)
 def test_diagonal_matches_numpy_of_the_concrete_size(namespace: str, param: str, d: int) -> None:
     rng = np.random.default_rng(d)
-    scale = rng.normal(size=(3, d)) * 0.5 if param == "mean_logstd" else rng.uniform(0.5, 2.0, size=(3, d))
+    scale = {"mean_logstd": rng.normal(size=(3, d)) * 0.5,
+             "natural": -rng.uniform(0.25, 1.0, size=(3, d))}.get(param, rng.uniform(0.5, 2.0, size=(3, d)))
     theta1, theta2 = (rng.normal(size=(3, d)), scale), (rng.normal(size=(3, d)), scale[::-1].copy())
     general = sg.MultivariateGaussian(D, "diagonal", param)
     concrete = sg.MultivariateGaussian(d, "diagonal", param)
