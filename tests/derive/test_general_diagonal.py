@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -218,3 +219,15 @@ def test_score_covariance_keeps_the_denominators_of_the_moments() -> None:
     finally:
         expectation._moment_fraction = real
     assert sp.simplify(broken - reference) != sp.zeros(6, 6)
+
+
+def test_natural_chart_prints_one_subscript_list() -> None:
+    """η₂ of coordinate i at point 1 prints η_{1,2,i} (the concrete η_{2,i} at point 1), its
+    displacement (Δη_{2,i}) as one symbol; never a subscript on a subscripted group."""
+    family = sg.MultivariateGaussian(D, "diagonal", "natural")
+    kl, expansion = sg.kl(family).latex(), sg.expansion(family).latex()
+    assert r"\eta_{1,2,i}" in kl and r"\eta_{2,2,i}" in kl
+    assert r"{\Delta \eta_{2,i}}^{2}" in expansion and r"\eta_{2,i}" in expansion
+    assert not re.search(r"\{\\eta_\{\d\}\}_", kl + expansion) and "None" not in kl + expansion
+    concrete = sg.MultivariateGaussian(2, "diagonal", "natural")
+    assert concrete.latex_names()[concrete.symbols(1)[3]] == r"\eta_{1,2,2}"
