@@ -218,3 +218,11 @@ def test_expansion_c3_check_can_fail(monkeypatch):
     real_quadratic = checks.quadratic_form
     monkeypatch.setattr(checks, "quadratic_form", lambda: real_quadratic() * sp.Rational(1, 2))
     assert checks.expansion_terms_agree.__wrapped__(2).status == FAILED
+
+
+def test_verify_of_the_general_family_lists_its_rows():
+    report = sg.verify(sg.MultivariateGaussian(D))
+    names = {row.identity for row in report}
+    assert {"general/kl_routes", "general/expansion_c2", "general/expansion_c3",
+            "lemma/logdet@induction", "general/expansion/taylor@d=3"} <= names
+    assert all(row.verdict.status == PROVED for row in report)
