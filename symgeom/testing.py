@@ -79,7 +79,7 @@ def catalog() -> tuple[Family, ...]:
         Categorical(3, "logits"),
         *(Gaussian(p) for p in ("mean_std", "mean_var", "natural", "mean_logstd")),
         MultivariateGaussian(2),
-        *(MultivariateGaussian(2, "diagonal", p) for p in ("mean_var", "mean_std", "mean_logstd")),
+        *(MultivariateGaussian(2, "diagonal", p) for p in ("mean_var", "mean_std", "mean_logstd", "natural")),
     )
 
 

@@ -363,7 +363,7 @@ def compile_backend(derivation: Derivation, backend: str, validate: bool = True)
     from symgeom.families.general_gaussian import MatrixSpecialization
 
     size_free = derivation.family is None or isinstance(derivation.family.general, MatrixSpecialization)
-    if size_free and backend in ("torch", "jax"):
+    if size_free and backend in ("torch", "jax", "array_api"):
         # general-size results (and concrete sizes that specialize one) read d from the arrays
         from symgeom.backends.general_forms import compile_general
 

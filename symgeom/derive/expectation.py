@@ -552,15 +552,24 @@ def expect_fraction(
             rest[i] = 0
         grouped.setdefault(powers, {})[tuple(rest)] = coefficient
     total = context.ring.zero
+    rational = None  # the terms whose moment has a denominator (σ² = −1/(2η₂) in natural coordinates)
     for powers in sorted(grouped):
-        moment = _moment_polynomial(context, mean, cov, powers)
-        total += context.ring.from_dict(grouped[powers]) * moment
-    return Fraction(context, total, f.denominator)
+        moment = _moment_fraction(context, mean, cov, powers)
+        if not moment.denominator:
+            total += context.ring.from_dict(grouped[powers]) * moment.numerator
+            continue
+        term = Fraction(context, context.ring.from_dict(grouped[powers]), ()) * moment
+        rational = term if rational is None else rational + term
+    if rational is None:
+        return Fraction(context, total, f.denominator)
+    return (Fraction(context, total, ()) + rational) * Fraction(context, context.ring.one, f.denominator)
 
 
-def _moment_polynomial(context: RationalContext, mean: tuple, cov: tuple, powers: tuple[int, ...]):
+def _moment_fraction(context: RationalContext, mean: tuple, cov: tuple, powers: tuple[int, ...]) -> Fraction:
+    """E[xᵖ] (or E[zᵖ]) as a Fraction: a polynomial in the moments, whose own denominators (the
+    moments of a chart such as η, where σ² = −1/(2η₂)) are kept."""
     key = ("moment", mean, cov, powers)
     known = context.memo.get(key)
     if known is None:
-        known = context.memo[key] = context.convert(gaussian_moment(mean, cov, powers)).numerator
+        known = context.memo[key] = context.convert(gaussian_moment(mean, cov, powers))
     return known

@@ -78,8 +78,20 @@ def _diagonal_parameters(d: int, kind: str) -> tuple[Parameter, ...]:
             Parameter(f"sigma{i}", rf"\sigma_{{{i}}}", f"standard deviation of x{i}", lower=0.0)
             for i in range(1, d + 1)
         )
+    if kind == "logstd":
+        return tuple(
+            Parameter(f"log_sigma{i}", rf"\log\sigma_{{{i}}}", f"log standard deviation of x{i}")
+            for i in range(1, d + 1)
+        )
+    # natural parameters of coordinate i: η₁ᵢ = μᵢ/σᵢ² and η₂ᵢ = −1/(2σᵢ²) < 0 (the names say
+    # the coordinate after x: eta1_x11 is never eta11, the x₁x₁ coordinate of the full family)
+    if kind == "eta1":
+        return tuple(
+            Parameter(f"eta1_x{i}", rf"\eta_{{1,{i}}}", f"natural parameter η₁ = μ/σ² of x{i}")
+            for i in range(1, d + 1)
+        )
     return tuple(
-        Parameter(f"log_sigma{i}", rf"\log\sigma_{{{i}}}", f"log standard deviation of x{i}")
+        Parameter(f"eta2_x{i}", rf"\eta_{{2,{i}}}", f"natural parameter η₂ = −1/(2σ²) of x{i}", upper=0.0)
         for i in range(1, d + 1)
     )
 
@@ -184,6 +196,7 @@ def _diagonal_family(d: int, param: str, large: bool) -> Family:
     variances = _diagonal_parameters(d, "var")
     stds = _diagonal_parameters(d, "std")
     logstds = _diagonal_parameters(d, "logstd")
+    eta1s, eta2s = _diagonal_parameters(d, "eta1"), _diagonal_parameters(d, "eta2")
     mu = [m.symbol() for m in means]
     v = [s.symbol() for s in variances]
     log_density = sp.Add(
@@ -221,6 +234,15 @@ def _diagonal_family(d: int, param: str, large: bool) -> Family:
                 tuple(mu) + tuple(sp.exp(2 * s.symbol()) for s in logstds),
                 from_reference=tuple(mu) + tuple(sp.log(vi) / 2 for vi in v),
                 arrays=_vectors(d, "log_sigma"),
+            ),
+            Parameterization(
+                "natural",
+                "natural parameters η₁ᵢ = μᵢ/σᵢ², η₂ᵢ = −1/(2σᵢ²) of each coordinate",
+                eta1s + eta2s,
+                tuple(-a.symbol() / (2 * b.symbol()) for a, b in zip(eta1s, eta2s))
+                + tuple(-1 / (2 * b.symbol()) for b in eta2s),
+                from_reference=tuple(m / vi for m, vi in zip(mu, v)) + tuple(-1 / (2 * vi) for vi in v),
+                arrays=(ArrayArgument("eta1", d, "vector"), ArrayArgument("eta2", d, "vector")),
             ),
         ),
         param=param,

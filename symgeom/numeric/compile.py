@@ -271,8 +271,13 @@ def _build(derivation: Derivation) -> _Built:
     return built
 
 
-def compile_derivation(derivation: Derivation, validate: bool = True) -> CompiledFunction:
+def compile_derivation(derivation: Derivation,
+                        validate: bool = True) -> CompiledFunction | Callable[..., Any]:
     """The hook behind ``Derivation.numpy()``: a stable, broadcasting NumPy function, built once."""
+    if derivation.family is None and _general_d(derivation):
+        from symgeom.backends.general_forms import compile_general
+
+        return compile_general(derivation, "numpy", validate)
     if derivation.family is None:
         raise UnknownQuantityError(
             f"{derivation.title} has no numeric function: its size is symbolic; build a concrete "
@@ -280,6 +285,14 @@ def compile_derivation(derivation: Derivation, validate: bool = True) -> Compile
         )
     built = _build(derivation)
     return CompiledFunction(derivation.family, built.kernel, built.signature, built.points, validate)
+
+
+def _general_d(derivation: Derivation) -> bool:
+    """A symbolic-d Gaussian result (a product of coordinates, or in matrix notation): NumPy
+    evaluates it for arrays of any d (:mod:`symgeom.backends.general_forms`)."""
+    from symgeom.numeric.matrix_forms import in_matrix_notation
+
+    return getattr(derivation, "general", None) is not None or in_matrix_notation(derivation.result)
 
 
 def _named(spec: tuple[Input, ...], suffix: str) -> tuple[Input, ...]:

@@ -320,6 +320,7 @@ _DIAGONAL = {
     "mean_var": _gaussian_mean_var,
     "mean_std": _gaussian_mean_std,
     "mean_logstd": _gaussian_mean_logstd,
+    "natural": _gaussian_natural,
 }
 
 

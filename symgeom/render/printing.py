@@ -14,6 +14,9 @@ from sympy.printing.str import StrPrinter
 #: An indexed base named for a point of KL(θ₁‖θ₂), ``p_1`` or ``zeta_2``: (stem, point).
 POINT_BASE = re.compile(r"^(?P<stem>.+)_(?P<point>[12])$")
 
+#: An indexed base whose name is a braced subscripted symbol, ``{\eta_{2}}`` or ``\Delta {\eta_{2}}``.
+SUBSCRIPTED_BASE = re.compile(r"(?P<prefix>\\Delta\s*)?\{(?P<base>\\?[A-Za-z]+)_\{(?P<sub>[^{}]*)\}\}")
+
 #: Undefined functions printed as an expectation: E(f) → 𝔼[f], E_1(f) → 𝔼_{θ₁}[f].
 EXPECTATION = re.compile(r"^E(?:_(\w+))?$")
 
@@ -73,13 +76,20 @@ class DerivationLatexPrinter(LatexPrinter):
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:  # noqa: N802
         """The base of a point of KL indexed by j, ``p_1[j]``, is p_{1,j}: the point is the first
-        subscript, as :func:`symgeom.families.base.point_latex` writes concrete coordinates."""
+        subscript, as :func:`symgeom.families.base.point_latex` writes concrete coordinates.  A
+        base that is itself subscripted, ``{η_{2}}`` (the coordinate η₂ of a factor), takes the
+        index after its own subscript: η_{2,i}, η_{1,2,i} at point 1, Δη_{2,i}."""
         match = POINT_BASE.match(expr.base.name)
+        indices = ",".join(self._print(i) for i in expr.indices)
+        stem, point = (match["stem"], match["point"] + ",") if match else (expr.base.name, "")
+        scripted = SUBSCRIPTED_BASE.fullmatch(stem)
+        if scripted is not None:
+            tex = f"{scripted['base']}_{{{point}{scripted['sub']},{indices}}}"
+            # Δη_{2,i} is one symbol: braced, so that a power reads (Δη_{2,i})², not Δ(η_{2,i}²)
+            return f"{{\\Delta {tex}}}" if scripted["prefix"] else tex
         if match is None:
             return super()._print_Indexed(expr)
-        stem = self._print(sp.Symbol(match["stem"]))
-        indices = ",".join(self._print(i) for i in expr.indices)
-        return f"{stem}_{{{match['point']},{indices}}}"
+        return f"{self._print(sp.Symbol(stem))}_{{{point}{indices}}}"
 
     def _print_Pow(self, expr: sp.Pow) -> str:  # noqa: N802
         base, exp = expr.args

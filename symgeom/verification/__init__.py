@@ -28,7 +28,13 @@ def verify(family: object) -> Report:
 
         return Report(tuple(Row(*row) for row in general_rows() if row[2] == family.label))
     from symgeom.families.general_dirichlet import GeneralDirichlet
+    from symgeom.families.general_gaussian import GeneralGaussian, MatrixSpecialization
 
+    if isinstance(family, GeneralGaussian):  # symbolic d, full covariance: the matrix-notation rows
+        from symgeom.verification.catalog import Row
+        from symgeom.verification.general_gaussian import gaussian_rows
+
+        return Report(tuple(Row(*row) for row in gaussian_rows()))
     if isinstance(family, GeneralDirichlet):
         from symgeom.verification.catalog import Row
         from symgeom.verification.general_dirichlet import dirichlet_rows
@@ -38,8 +44,6 @@ def verify(family: object) -> Report:
         raise SymgeomError(
             f"verify: family must be a symgeom Family such as sg.Gaussian(), got {type(family).__name__}"
         )
-    from symgeom.families.general_gaussian import MatrixSpecialization
-
     if isinstance(family.general, MatrixSpecialization):
         raise SymgeomError(
             f"verify: {family.label} specializes the general-d matrix result, which is checked once "

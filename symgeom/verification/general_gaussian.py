@@ -59,6 +59,44 @@ def routes_agree(quantity: str) -> Verdict:
                    "symmetry, Σ⁻¹Σ = I, tr I = d)")
 
 
+#: The direction Δ = (a, A) of the expansion KL(θ‖θ + tΔ) on (μ, Σ).
+ALONG = {"mu": "a", "Sigma": "A"}
+
+
+def quadratic_form() -> mc.Poly:
+    """F[Δ, Δ] = aᵀΣ⁻¹a + ½tr(Σ⁻¹AΣ⁻¹A): the general-d Fisher (score-covariance route) at b = a, B = A."""
+    return mc.substitute(gg.fisher_poly("score_covariance"), {("B", 1): mc.mat(("A", 1))}, {"b": mc.vec("a")})
+
+
+def skewness() -> mc.Poly:
+    """T[Δ,Δ,Δ] = E[(D log p[Δ])³] over x = μ + z, z ~ N(0, Σ) (Wick pairing of up to six z's)."""
+    score = mc.substitute(mc.derivative(gg.log_density(None, mc.vec("x")), ALONG),
+                          vectors={"x": mc.lin((1, mc.vec("mu")), (1, mc.vec("z")))})
+    return mc.expect(score * score * score, "z", "Sigma")
+
+
+def cubic_form() -> mc.Poly:
+    """(3∇F[Δ,Δ,Δ] − T[Δ,Δ,Δ])/12, ∇F[Δ,Δ,Δ] the derivative of F[Δ,Δ] along Δ (Amari–Chentsov)."""
+    return (mc.derivative(quadratic_form(), ALONG) * 3 - skewness()) * sp.Rational(1, 12)
+
+
+@cached("general-verdict")
+def expansion_terms_agree(order: int) -> Verdict:
+    """For every route and every d: c₀ = c₁ = 0 and c₂ = ½F[Δ,Δ] (``order`` 2), or
+    c₃ = (3∇F[Δ,Δ,Δ] − T[Δ,Δ,Δ])/12 (``order`` 3), in the trace normal form."""
+    start = time.perf_counter()
+    expected = {2: [mc.ZERO, mc.ZERO, quadratic_form() * sp.Rational(1, 2)], 3: [cubic_form()]}[order]
+    for route in gg.ROUTES["expansion"]:
+        coefficients = gg.routes_poly("expansion", route)
+        got = coefficients[:3] if order == 2 else coefficients[3:4]
+        for n, (a, b) in enumerate(zip(got, expected, strict=True)):
+            if not mc.proved_equal(a, b):
+                return _proved(False, start, f"{route}: c{n if order == 2 else 3}", str(mc.to_sympy(a - b)))
+    what = ("c₀ = c₁ = 0 and c₂ = ½F[Δ,Δ]" if order == 2 else
+            "c₃ = (3∇F[Δ,Δ,Δ] − T[Δ,Δ,Δ])/12, T by Wick pairing of six z's")
+    return _proved(True, start, f"symbolic for every d, each route: {what} in the trace normal form")
+
+
 # --- explicit matrices ----------------------------------------------------------------------------
 def _symmetric(name: str, d: int) -> sp.Matrix:
     return sp.Matrix(d, d, lambda i, j: sp.Symbol(f"{name}{min(i, j) + 1}{max(i, j) + 1}", real=True))
@@ -391,6 +429,10 @@ def gaussian_rows(sizes: tuple[int, ...] = CHECK_SIZES) -> list[tuple[str, str, 
     for quantity in ROUTE_QUANTITIES:
         rows.append((f"general/{quantity}_routes", f"the general-d {quantity} routes agree for every d",
                      LABEL, routes_agree(quantity)))
+    rows.append(("general/expansion_c2", "for every d, each expansion route: c₀ = c₁ = 0, c₂ = ½F[Δ,Δ] "
+                 "(F the general-d Fisher bilinear form)", LABEL, expansion_terms_agree(2)))
+    rows.append(("general/expansion_c3", "for every d, each expansion route: c₃ = (3∇F[Δ,Δ,Δ] − "
+                 "T[Δ,Δ,Δ])/12, T = E[(D log p[Δ])³]", LABEL, expansion_terms_agree(3)))
     rows.append(("lemma/inverse@d", "D(Σ⁻¹)[A] = −Σ⁻¹AΣ⁻¹ from D(ΣΣ⁻¹) = 0, every d", LABEL,
                  inverse_rule_general()))
     rows.append(("lemma/quadratic@d", "E[xᵀPx] = tr(PΣ) + μᵀPμ from E[z] = 0, E[zzᵀ] = Σ "

@@ -78,6 +78,20 @@ def quadratic_term(family: IndexedProduct, route: str) -> Verdict:
 
 
 @cached("general-verdict")
+def cubic_term(family: IndexedProduct, route: str) -> Verdict:
+    """c₃ = Σᵢ(3∇F₁[Δᵢ,Δᵢ,Δᵢ] − T₁[Δᵢ,Δᵢ,Δᵢ])/12 in the expansion of ``route``: per coordinate
+    the t³ coefficient equals the factor's Amari–Chentsov form (its Fisher's derivative along Δ
+    and its skewness tensor E[(sᵀΔ)³], :func:`symgeom.derive.expansion.expansion_terms`)."""
+    from symgeom.derive.expansion import expansion_terms
+
+    start = time.perf_counter()
+    _, series = product.coordinate("expansion", family, route)
+    c3 = sp.Poly(sp.expand(series), product.T).coeff_monomial(product.T**3)
+    verdict = _check(c3, expansion_terms(family.one).cubic_form, family.one)
+    return _every_d([verdict], start, "per coordinate c₃ = (3∇F₁ − T₁)[Δᵢ,Δᵢ,Δᵢ]/12, so for the sums")
+
+
+@cached("general-verdict")
 def specialization_agrees(family: IndexedProduct, quantity: str, d: int) -> Verdict:
     """The general result (default route) at d equals the derivation that expands size d."""
     from symgeom.derive.registry import derive
@@ -106,6 +120,9 @@ def diagonal_rows(sizes: tuple[int, ...] = CHECK_SIZES) -> list[tuple[str, str, 
             rows.append((f"general/expansion/{route}/c2",
                          "for every d, c0 = c1 = 0 and c2 = ½ΔᵀFΔ with the block-diagonal F",
                          family.label, quadratic_term(family, route)))
+            rows.append((f"general/expansion/{route}/c3",
+                         "for every d, c3 = (3∇F[Δ,Δ,Δ] − T[Δ,Δ,Δ])/12 summed over the coordinates",
+                         family.label, cubic_term(family, route)))
         for quantity in QUANTITIES:
             for d in sizes:
                 rows.append((f"general/{quantity}@d={d}",

@@ -28,6 +28,7 @@ POINT = {  # one valid point per (family, chart) of the catalog, in family.param
     ("multivariate_gaussian", "mean_var"): (0.1, -0.2, 2.0, 0.5),
     ("multivariate_gaussian", "mean_std"): (0.1, -0.2, 1.5, 0.5),
     ("multivariate_gaussian", "mean_logstd"): (0.1, -0.2, 0.4, -0.5),
+    ("multivariate_gaussian", "natural"): (0.05, -0.4, -0.25, -1.0),
 }
 #: Charts whose KL the gradient checks below cover: the full-covariance Gaussian (Cholesky form)
 #: takes a matrix argument these per-scalar mpmath gradients do not unpack; its values are checked

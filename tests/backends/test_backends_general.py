@@ -128,13 +128,14 @@ def test_jax_grad_matches_finite_differences() -> None:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("param", ["mean_var", "mean_std", "mean_logstd"])
+@pytest.mark.parametrize("param", ["mean_var", "mean_std", "mean_logstd", "natural"])
 @pytest.mark.parametrize("d", SIZES)
 def test_diagonal_matches_numpy_of_the_concrete_size(backend: str, param: str, d: int) -> None:
     general = sg.MultivariateGaussian(D, "diagonal", param)
     concrete = sg.MultivariateGaussian(d, "diagonal", param)
     rng = np.random.default_rng(d)
-    scale = {"mean_logstd": rng.normal(size=(3, d)) * 0.5}.get(param, rng.uniform(0.5, 2.0, size=(3, d)))
+    scale = {"mean_logstd": rng.normal(size=(3, d)) * 0.5,
+             "natural": -rng.uniform(0.25, 1.0, size=(3, d))}.get(param, rng.uniform(0.5, 2.0, size=(3, d)))
     theta1, theta2 = (rng.normal(size=(3, d)), scale), (rng.normal(size=(3, d)), scale[::-1].copy())
     kl = getattr(sg.kl(general), backend)()
     np.testing.assert_allclose(_as_numpy(kl(*theta1, *theta2)), sg.kl(concrete).numpy()(*theta1, *theta2),
@@ -159,5 +160,5 @@ def test_bad_shapes_are_refused() -> None:
         sg.kl(sg.MultivariateGaussian(D)).torch()(np.zeros(2), np.eye(3), np.zeros(2), np.eye(2))
     with pytest.raises(sg.SymgeomError, match="same trailing length"):
         sg.kl(sg.MultivariateGaussian(D, "diagonal")).jax()(np.zeros(2), np.ones(3), np.zeros(2), np.ones(2))
-    with pytest.raises(sg.SymgeomError, match="Sigma must be symmetric positive definite"):
+    with pytest.raises(sg.SymgeomError, match="Sigma must be finite, symmetric and positive definite"):
         sg.entropy(sg.MultivariateGaussian(D)).torch()(np.zeros(2), -np.eye(2))

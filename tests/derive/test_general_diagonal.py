@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -16,7 +17,7 @@ from symgeom.verification.identity import FAILED, PROVED, check_identity
 from symgeom.verification.sampling import family_sampler
 
 D = sp.Symbol("d", integer=True, positive=True)
-CHARTS = ("mean_var", "mean_std", "mean_logstd")
+CHARTS = ("mean_var", "mean_std", "mean_logstd", "natural")
 
 
 @pytest.mark.parametrize("param", CHARTS)
@@ -66,6 +67,21 @@ def test_routes_and_c2_proved_for_every_d(param: str) -> None:
         assert checks.routes_agree(family, quantity).status == PROVED, quantity
     for route in product.routes("expansion", family):
         assert checks.quadratic_term(family, route).status == PROVED, route
+        assert checks.cubic_term(family, route).status == PROVED, route
+
+
+def test_a_wrong_c3_fails_the_every_d_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The t³ coefficient off by a factor 3/2 is not the factor's (3∇F − T)/12."""
+    family = sg.MultivariateGaussian(D, "diagonal", "mean_logstd")
+    real = product.coordinate
+
+    def bent(quantity, fam, route):
+        one, series = real(quantity, fam, route)
+        c3 = sp.Poly(sp.expand(series), product.T).coeff_monomial(product.T**3)
+        return one, series + c3 * product.T**3 / 2
+
+    monkeypatch.setattr(product, "coordinate", bent)
+    assert checks.cubic_term.__wrapped__(family, "definition").status == FAILED
 
 
 @pytest.mark.parametrize("param", CHARTS)
@@ -110,8 +126,8 @@ def test_verify_of_the_general_family_lists_its_rows() -> None:
 
 
 def test_refusals() -> None:
-    with pytest.raises(sg.SymgeomError, match=r"unknown parameterization 'natural'.*mean_logstd"):
-        sg.MultivariateGaussian(D, "diagonal", "natural")
+    with pytest.raises(sg.SymgeomError, match=r"'expectation'.*mean_logstd, natural"):
+        sg.MultivariateGaussian(D, "diagonal", "expectation")
     with pytest.raises(sg.SymgeomError, match="unknown route 'nope'"):
         sg.kl(sg.MultivariateGaussian(D, "diagonal"), "nope")
 
@@ -151,3 +167,67 @@ def test_d_1000_compiles_without_expanding() -> None:
                                rtol=1e-15)
     assert np.count_nonzero(matrix) == 2000
     assert seconds < 60  # the issue's 10 s is for an unloaded machine; see benchmarks
+
+
+
+@pytest.mark.parametrize("d", [2, 4, 12])
+def test_natural_chart_is_the_mean_var_chart_in_eta(d: int) -> None:
+    """The natural chart at (η₁ᵢ, η₂ᵢ) = (μᵢ/σᵢ², −1/(2σᵢ²)): KL and entropy are the mean_var values
+    (the same distributions); the Fisher is the pull-back JᵀF_var J, J = ∂(μ, σ²)/∂η, written
+    out per coordinate.  For symbolic d and for d = 2, 4 (expanded) and 12 (specialized)."""
+    rng = np.random.default_rng(d)
+    mu1, mu2 = rng.normal(size=(2, 3, d))
+    var1, var2 = rng.uniform(0.5, 2.0, size=(2, 3, d))
+    theta1, theta2 = (mu1 / var1, -0.5 / var1), (mu2 / var2, -0.5 / var2)
+    mean_var = sg.MultivariateGaussian(d, "diagonal", "mean_var")
+    kl = sg.kl(mean_var).numpy()(mu1, var1, mu2, var2)
+    entropy = sg.entropy(mean_var).numpy()(mu1, var1)
+    # ∂μ/∂η₁ = σ², ∂μ/∂η₂ = 2μσ², ∂σ²/∂η₁ = 0, ∂σ²/∂η₂ = 2σ⁴; F_var = diag(1/σ², 1/(2σ⁴)):
+    # F_η = [[σ², 2μσ²], [2μσ², 4μ²σ² + 2σ⁴]] per coordinate, parameter j of coordinate i at j·d + i
+    blocks = ((var1, 2 * mu1 * var1), (2 * mu1 * var1, 4 * mu1**2 * var1 + 2 * var1**2))
+    fisher = np.zeros((3, 2 * d, 2 * d))
+    for j in range(2):
+        for m in range(2):
+            for i in range(d):
+                fisher[:, j * d + i, m * d + i] = blocks[j][m][:, i]
+    for family in (sg.MultivariateGaussian(D, "diagonal", "natural"),
+                   sg.MultivariateGaussian(d, "diagonal", "natural")):
+        np.testing.assert_allclose(sg.kl(family).numpy()(*theta1, *theta2), kl, rtol=1e-12)
+        np.testing.assert_allclose(sg.entropy(family).numpy()(*theta1), entropy, rtol=1e-12)
+        np.testing.assert_allclose(sg.fisher(family).numpy()(*theta1), fisher, rtol=1e-12, atol=1e-12)
+
+
+def test_score_covariance_keeps_the_denominators_of_the_moments() -> None:
+    """The natural chart's moments are rational, σ² = −1/(2η₂): the score-covariance Fisher of the
+    expanded d = 3 family (polynomial-ring route) equals the negative Hessian's.  Dropping the
+    moments' denominators (the bug this guards: F₁₁ came out −1/2 instead of −1/(2η₂)) fails."""
+    from symgeom.derive import expectation
+    from symgeom.derive.fisher import fisher_negative_hessian, fisher_score_covariance
+
+    family = sg.MultivariateGaussian(3, "diagonal", "natural")
+    reference = fisher_negative_hessian(family).result
+    assert sp.simplify(fisher_score_covariance.__wrapped__(family).result - reference) == sp.zeros(6, 6)
+    real = expectation._moment_fraction
+
+    def numerator_only(context, mean, cov, powers):
+        moment = real(context, mean, cov, powers)
+        return type(moment)(context, moment.numerator, ())
+
+    expectation._moment_fraction = numerator_only
+    try:
+        broken = fisher_score_covariance.__wrapped__(family).result
+    finally:
+        expectation._moment_fraction = real
+    assert sp.simplify(broken - reference) != sp.zeros(6, 6)
+
+
+def test_natural_chart_prints_one_subscript_list() -> None:
+    """η₂ of coordinate i at point 1 prints η_{1,2,i} (the concrete η_{2,i} at point 1), its
+    displacement (Δη_{2,i}) as one symbol; never a subscript on a subscripted group."""
+    family = sg.MultivariateGaussian(D, "diagonal", "natural")
+    kl, expansion = sg.kl(family).latex(), sg.expansion(family).latex()
+    assert r"\eta_{1,2,i}" in kl and r"\eta_{2,2,i}" in kl
+    assert r"{\Delta \eta_{2,i}}^{2}" in expansion and r"\eta_{2,i}" in expansion
+    assert not re.search(r"\{\\eta_\{\d\}\}_", kl + expansion) and "None" not in kl + expansion
+    concrete = sg.MultivariateGaussian(2, "diagonal", "natural")
+    assert concrete.latex_names()[concrete.symbols(1)[3]] == r"\eta_{1,2,2}"

@@ -73,8 +73,8 @@ def test_front_door_refusals():
         sg.MultivariateGaussian(201, "full")
     with pytest.raises(UnknownQuantityError, match="unknown route"):
         sg.kl(sg.MultivariateGaussian(D), "nope")
-    with pytest.raises(UnknownQuantityError, match="no numeric function"):
-        sg.kl(sg.MultivariateGaussian(D)).numpy()
+    with pytest.raises(UnknownQuantityError, match="'expansion' is not printed for array backends"):
+        sg.expansion(sg.MultivariateGaussian(D)).numpy()
 
 
 def test_specialized_equals_explicit_numerically_at_d2():
@@ -195,3 +195,34 @@ def test_backends_refuse_the_expansion_at_once():
             sg.expansion(family).torch()
     with pytest.raises(UnknownQuantityError, match="no compiled function"):
         sg.expansion(fam).numpy()
+
+
+def test_expansion_c2_and_c3_by_the_fisher_and_skewness_for_every_d():
+    """c₂ = ½F[Δ,Δ] and c₃ = (3∇F[Δ,Δ,Δ] − T[Δ,Δ,Δ])/12 for each expansion route, in normal form;
+    T[Δ,Δ,Δ] = 3aᵀΣ⁻¹AΣ⁻¹a + tr((Σ⁻¹A)³), the Gaussian's skewness tensor along Δ."""
+    assert checks.expansion_terms_agree(2).status == PROVED
+    assert checks.expansion_terms_agree(3).status == PROVED
+    sigma, a, big_a = gg._m("Sigma"), gg._v("a"), gg._m("A")
+    textbook = (3 * mc.Form(a, sigma.I, big_a, sigma.I, a)
+                + mc.Tr(big_a, sigma.I, big_a, sigma.I, big_a, sigma.I))
+    assert mc.proved_equal(checks.skewness(), mc.from_sympy(textbook))
+
+
+def test_expansion_c3_check_can_fail(monkeypatch):
+    """A skewness tensor off by a factor (the cube taken as a square times 2) fails the c₃ row,
+    and a Fisher form off by ½ fails the c₂ row."""
+    real = checks.skewness
+    monkeypatch.setattr(checks, "skewness", lambda: real() * 2)
+    assert checks.expansion_terms_agree.__wrapped__(3).status == FAILED
+    monkeypatch.setattr(checks, "skewness", real)
+    real_quadratic = checks.quadratic_form
+    monkeypatch.setattr(checks, "quadratic_form", lambda: real_quadratic() * sp.Rational(1, 2))
+    assert checks.expansion_terms_agree.__wrapped__(2).status == FAILED
+
+
+def test_verify_of_the_general_family_lists_its_rows():
+    report = sg.verify(sg.MultivariateGaussian(D))
+    names = {row.identity for row in report}
+    assert {"general/kl_routes", "general/expansion_c2", "general/expansion_c3",
+            "lemma/logdet@induction", "general/expansion/taylor@d=3"} <= names
+    assert all(row.verdict.status == PROVED for row in report)

@@ -37,7 +37,7 @@ def test_every_parameterization_of_the_design_exists():
     assert sg.Categorical(5).parameterization_names == ("probs", "logits")
     assert sg.Gaussian().parameterization_names == ("mean_std", "mean_var", "natural", "mean_logstd")
     assert sg.MultivariateGaussian(3, "diagonal").parameterization_names == (
-        "mean_var", "mean_std", "mean_logstd")
+        "mean_var", "mean_std", "mean_logstd", "natural")
     assert len(sg.Categorical(7, "logits").parameters) == 6
     assert len(sg.MultivariateGaussian(3).parameters) == 3 + 6
 

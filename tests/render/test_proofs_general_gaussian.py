@@ -25,7 +25,7 @@ def test_general_d_families_lead_the_multivariate_document() -> None:
     d = sp.Symbol("d", integer=True, positive=True)
     labels = {fam.label for fam in proofs.general_families()}
     assert sg.MultivariateGaussian(d).label in labels
-    charts = ("mean_var", "mean_std", "mean_logstd")
+    charts = ("mean_var", "mean_std", "mean_logstd", "natural")
     assert {f"multivariate_gaussian(d=d,diagonal)[{p}]" for p in charts} <= labels
     assert proofs.GENERAL_SIZE_DOCUMENTS == ()  # no separate multivariate_gaussian_general any more
 
@@ -36,7 +36,7 @@ def test_the_general_results_come_first(gaussian_document) -> None:
     assert headings[0] == "Results for every d"
     general = [h for h in headings if "(d=d," in h]
     checks = headings.index("Checks at concrete sizes: results (default routes)")
-    assert len(general) == 16 and all(headings.index(h) < checks for h in general)
+    assert len(general) == 20 and all(headings.index(h) < checks for h in general)
     assert "textbook" in gaussian_document.intro and "matrix notation" in gaussian_document.intro
     markdown = proofs.to_markdown(gaussian_document)
     assert r"\operatorname{tr}\left(\Sigma_{2}^{-1} \Sigma_{1}\right)" in markdown
