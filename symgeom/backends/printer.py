@@ -137,6 +137,8 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "logsumexp": ops.logsumexp,
         "_stack": lambda *xs: _stack(ops, xs),
         "sigmoid": _sigmoid(ops),
+        "softplus": ops.primitive("softplus"),
+        "softplus_diff": ops.primitive("softplus_diff"),
         **special_functions(ops.name),
     }
     exec(compile(source.text, "<symgeom.backends>", "exec"), namespace)

@@ -203,6 +203,8 @@ def stable_numpy(family: Family) -> Callable[..., object]:
         "lngamma_kl": lngamma_kl,
         "polygamma": special.polygamma,
         "sigmoid": kernels.sigmoid,
+        "softplus": kernels.softplus,
+        "softplus_diff": kernels.softplus_diff,
     }
     return sp.lambdify(args, stable_kl(family), modules=[namespace, "scipy", "numpy"])
 
