@@ -148,3 +148,18 @@ def logit_charts() -> list[Family]:
     """The logit charts among FAMILIES (Binomial, geometric, negative binomial: log-partitions
     n·log(1 + e^θ) and −r·log σ(θ))."""
     return [f for f in FAMILIES if f.chart.name == "logit"]
+
+
+def subnormal_step(family: Family, case: Pair) -> bool:
+    """Whether the natural parameters of the pair differ by less than the smallest normal float64
+    (η = −log(1 + e^θ) ≈ −e^θ at θ = −700 moves by e^θ·Δθ ≈ 10⁻³¹⁶ for Δθ = 7e-12): there Δη
+    itself has fewer than 52 bits, and so has the Bregman remainder, an integral in η."""
+    eta = sp.lambdify(family.symbols(1), list(family.natural_at(1)), "mpmath")
+    with mp.workdps(LOGIT_DPS):
+        a, b = (eta(*(mp.mpf(v) for v in point)) for point in case)
+        return any(abs(y - x) < np.finfo(np.float64).tiny for x, y in zip(a, b, strict=True))
+
+
+def logit_cases(family: Family, subnormal: bool = False) -> list[Pair]:
+    """:func:`logit_pairs` whose natural step is normal (or, with ``subnormal``, the others)."""
+    return [c for c in logit_pairs() if subnormal_step(family, c) == subnormal]

@@ -22,7 +22,10 @@ from bregman_cases import (  # noqa: E402
     DELTAS_FLOAT32,
     FAMILIES,
     IDS,
+    LOGIT_DPS,
     columns,
+    logit_cases,
+    logit_charts,
     pairs,
     random_point,
     reference,
@@ -37,6 +40,7 @@ CASES = [f if f.label in FAST else pytest.param(f, marks=pytest.mark.slow) for f
 EXPONENTIAL = [c for c, f in zip(CASES, FAMILIES, strict=True) if f.exponential_form is not None]
 EXPONENTIAL_IDS = [f.label for f in FAMILIES if f.exponential_form is not None]
 FLOAT32_ULPS = 100 * float(np.finfo(np.float32).eps)
+TINY = float(np.finfo(np.float64).tiny)
 
 
 @pytest.mark.parametrize("family", CASES, ids=IDS)
@@ -99,3 +103,28 @@ def test_hessian_at_equal_points_is_the_fisher_matrix(family):
     )
     fisher = sg.fisher(family).numpy()(*theta)
     np.testing.assert_allclose(np.asarray(hessian), fisher, rtol=1e-10, atol=1e-12 * np.max(np.abs(fisher)))
+
+
+#: measured, not yet understood: under XLA the η = −softplus(θ) charts' values at (700, 700 ± ½)
+#: (KL ≈ 1e-305) are off by up to 4e-3, and the Binomial gradient misses the 1e-10 bar
+JAX_OPEN = pytest.mark.xfail(strict=True, reason="XLA: values at θ = 700 ± ½ / Binomial gradient (issue 12)")
+
+
+@pytest.mark.parametrize(
+    "family", [pytest.param(f, marks=JAX_OPEN) for f in logit_charts()], ids=lambda f: f.label
+)
+def test_logit_charts_over_the_whole_float64_range(family):
+    """Issue 12: logits ±700 under ``jax.jit`` and ``jax.grad`` (bars of the torch test).  XLA on
+    CPU flushes subnormal results to zero, so values and gradients below the smallest normal
+    float64 are held to it absolutely (measured: 1.3e-308 where the true KL is 4e-317)."""
+    cases = logit_cases(family)
+    ref, ref_grad = reference(family, cases, dps=LOGIT_DPS)
+    arrays = [jnp.asarray(a) for a in columns([a for a, _ in cases]) + columns([b for _, b in cases])]
+    kl = sg.kl(family).jax()
+    value = np.asarray(jax.jit(kl)(*arrays))
+    assert np.all(value >= 0)
+    np.testing.assert_array_less(np.abs(value - ref), 1e-12 * ref + TINY)
+    grads = jax.jit(jax.grad(lambda *x: jnp.sum(kl(*x)), argnums=tuple(range(len(arrays)))))(*arrays)
+    ours = np.stack([np.asarray(g) for g in grads], axis=-1)
+    error = np.max(np.abs(ours - ref_grad), axis=-1)
+    assert np.all(error <= 1e-10 * np.max(np.abs(ref_grad), axis=-1) + TINY), error

@@ -25,8 +25,8 @@ from bregman_cases import (
     IDS,
     LOGIT_DPS,
     columns,
+    logit_cases,
     logit_charts,
-    logit_pairs,
     pairs,
     reference,
     scalar_chart,
@@ -84,7 +84,7 @@ def test_logit_charts_over_the_whole_float64_range(family):
     softplus that holds for every θ and differences of softplus without cancellation.  Values
     below the smallest normal float keep ≤ 1e-12 relative error only down to it: the floor is
     4 ulps of subnormal (2⁻¹⁰⁷²)."""
-    cases = [c for c in logit_pairs() if not _subnormal_step(family, c)]
+    cases = logit_cases(family)
     _assert_logit_cases(family, cases)
 
 
@@ -98,26 +98,14 @@ def _assert_logit_cases(family, cases):
     assert not bad.any(), (int(bad.sum()), cases[worst], got[worst], ref[worst])
 
 
-def _subnormal_step(family, case) -> bool:
-    """Whether the natural parameters of the pair differ by less than the smallest normal float64
-    (η = −log(1 + e^θ) ≈ −e^θ at θ = −700 moves by e^θ·Δθ ≈ 10⁻³¹⁶ for Δθ = 7e-12)."""
-    import mpmath as mp
-    import sympy as sp
-
-    eta = sp.lambdify(family.symbols(1), list(family.natural_at(1)), "mpmath")
-    with mp.workdps(LOGIT_DPS):
-        a, b = (eta(*(mp.mpf(v) for v in point)) for point in case)
-        return any(abs(y - x) < np.finfo(np.float64).tiny for x, y in zip(a, b, strict=True))
-
-
 @pytest.mark.xfail(strict=True, reason=(
     "the Bregman remainder is an integral in η; where Δη is subnormal (negative binomial logits near "
     "−700, Δθ ≲ 1e-8) Δη itself has fewer than 52 bits: measured up to 5.5e-9 relative error"
 ))
 @pytest.mark.parametrize(
     "family",
-    [f for f in logit_charts() if any(_subnormal_step(f, c) for c in logit_pairs())],
+    [f for f in logit_charts() if logit_cases(f, subnormal=True)],
     ids=lambda f: f.label,
 )
 def test_logit_pairs_whose_natural_step_is_subnormal(family):
-    _assert_logit_cases(family, [c for c in logit_pairs() if _subnormal_step(family, c)])
+    _assert_logit_cases(family, logit_cases(family, subnormal=True))
