@@ -72,8 +72,8 @@ def test_logit_chart_pairs_with_a_small_success_probability(family):
     ref, _ = reference(family, cases)
     got = _numpy_kl(family, cases)
     assert np.all(np.abs(got - ref) <= 1e-12 * ref), (got, ref)
-    # Not yet: far pairs there take the direct form, whose A = −log1p(−1/(e^θ + 1)) loses
-    # ε/e^θ (4e-11 at (−12, −12.5)); it needs a softplus primitive (see the report of issue 12).
+    # Far pairs there (4e-11 at (−12, −12.5) with A = −log1p(−1/(e^θ + 1))) are covered by
+    # test_logit_charts_over_the_whole_float64_range, with A = softplus(−θ).
 
 
 @pytest.mark.parametrize("family", [*logit_charts(), sg.Bernoulli("logit")], ids=lambda f: f.label)
