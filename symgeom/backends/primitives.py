@@ -11,6 +11,7 @@ namespaces (NumPy, CuPy, Dask) call ``value`` directly.  The partials are derive
     softplus(x) = log(1 + eˣ):           softplus′(x) = σ(x)
     softplus_diff(a, d) = softplus(a + d) − softplus(a):
                                          ∂a = σ(a + d) − σ(a) = −σ(a + d)σ(−a)·expm1(−d),   ∂d = σ(a + d)
+    ratio(a, b) = a/b:                   ∂a = 1/b,   ∂b = −(a/b)/b
 
 so the gradient is as accurate as the value (no cancellation: log(a/b) = log1p(d/b) near a = b,
 and −d/b uses the exact difference d), it is 0, not nan, at a = b, and no branch of the value's
@@ -172,6 +173,16 @@ def softplus_diff_partials(xp: Namespace, a: Array, d: Array) -> tuple[Array | N
     return xp.where(small, near, far), rise
 
 
+def ratio_value(xp: Namespace, a: Array, b: Array) -> Array:
+    """a/b."""
+    return a / b
+
+
+def ratio_partials(xp: Namespace, a: Array, b: Array) -> tuple[Array | None, ...]:
+    """(1/b, −(a/b)/b): the quotient first, so a tiny b does not overflow as b⁻² would."""
+    return 1 / b, -(a / b) / b
+
+
 @dataclass(frozen=True)
 class Primitive:
     """A stable function with derived partials; ``reduces`` when it sums over the last axis."""
@@ -189,4 +200,5 @@ PRIMITIVES: dict[str, Primitive] = {
     "logsumexp": Primitive("logsumexp", logsumexp_value, logsumexp_partials, reduces=True),
     "softplus": Primitive("softplus", softplus_value, softplus_partials),
     "softplus_diff": Primitive("softplus_diff", softplus_diff_value, softplus_diff_partials),
+    "ratio": Primitive("ratio", ratio_value, ratio_partials),
 }

@@ -139,6 +139,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "sigmoid": _sigmoid(ops),
         "softplus": ops.primitive("softplus"),
         "softplus_diff": ops.primitive("softplus_diff"),
+        "ratio": ops.primitive("ratio"),
         **special_functions(ops.name),
     }
     exec(compile(source.text, "<symgeom.backends>", "exec"), namespace)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
-from sympy.codegen.cfunctions import log1p
+from sympy.codegen.cfunctions import expm1, log1p
 
 from symgeom.families.base import Family
 
@@ -103,19 +103,51 @@ class Square(sp.Function):
     _pythoncode = _numpycode
 
 
+class Ratio(sp.Function):
+    """Ratio(a, b) = a/b, printed as ``ratio(a, b)``: the array backends differentiate it with the
+    partials (1/b, −(a/b)/b), where JAX's own rule for a/b forms b⁻², which overflows for
+    |b| < 10⁻¹⁵⁴ (a remainder's 1/sinh(η/2) at η ≈ −10⁻³⁰⁴) and turns the gradient into nan."""
+
+    nargs = 2
+
+    def _eval_rewrite_as_log(self, a: sp.Expr, b: sp.Expr, **kwargs: object) -> sp.Expr:
+        return a / b
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        a, b = (printer._print(x) for x in self.args)
+        return rf"\frac{{{a}}}{{{b}}}"
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        a, b = (printer._print(x) for x in self.args)
+        return f"ratio({a}, {b})"
+
+    _pythoncode = _numpycode
+
+
 def squared_ratio(delta: sp.Expr, hessian: sp.Expr) -> sp.Expr:
     """Δ²·H with the factors b⁻²ᵐ of H (a Hessian that blows up like 1/sinh²) squared together
-    with Δ: c·Square(Δ·b⁻ᵐ); Δ²·H when H has none."""
-    root, rest = [], []
+    with Δ: c·Square(Δ·b⁻ᵐ); Δ²·H when H has none.
+
+    Under the square 1/sinh y is written 2e^{−|y|}/(−expm1(−2|y|)) (= 1/|sinh y|): its value is the
+    same, and its derivative has no factor of the size of sinh y, so reverse-mode autodiff does
+    not multiply an underflowed −Δ/sinh²y by cosh y (torch: ∂KL/∂θ lost its e^{−θ} term at θ = 700).
+    The quotient is a :class:`Ratio`.
+    """
+    numerator, denominator, rest = [delta], [], []
     for factor in sp.Mul.make_args(hessian):
         base, exponent = factor.as_base_exp()
         if exponent.is_Integer and exponent < 0 and exponent % 2 == 0:
-            root.append(base ** (exponent // 2))
+            power = -int(exponent) // 2
+            if isinstance(base, sp.sinh):
+                size = sp.Abs(base.args[0])
+                numerator.append((2 * sp.exp(-size)) ** power)
+                base = -expm1(-2 * size)
+            denominator.append(base**power)
         else:
             rest.append(factor)
-    if not root:
+    if not denominator:
         return delta**2 * hessian
-    return sp.Mul(*rest) * Square(delta * sp.Mul(*root))
+    return sp.Mul(*rest) * Square(Ratio(sp.Mul(*numerator), sp.Mul(*denominator)))
 
 
 def bregman_kl(

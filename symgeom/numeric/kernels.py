@@ -348,3 +348,8 @@ def softplus_diff(a: np.ndarray, d: np.ndarray) -> np.ndarray:
             mirrored = d[far] + (softplus(-bf) - softplus(-af))
             out[far] = np.where(positive, mirrored, softplus(bf) - softplus(af))
     return out[()]
+
+
+def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a/b (a primitive only so that the array backends can differentiate it as (1/b, −(a/b)/b))."""
+    return np.divide(a, b)

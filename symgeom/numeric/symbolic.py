@@ -205,6 +205,7 @@ def stable_numpy(family: Family) -> Callable[..., object]:
         "sigmoid": kernels.sigmoid,
         "softplus": kernels.softplus,
         "softplus_diff": kernels.softplus_diff,
+        "ratio": kernels.ratio,
     }
     return sp.lambdify(args, stable_kl(family), modules=[namespace, "scipy", "numpy"])
 

@@ -131,17 +131,7 @@ def test_gradcheck_and_gradgradcheck(family):
         assert torch.autograd.gradgradcheck(kl, inputs, eps=1e-6, atol=1e-5, rtol=1e-4)
 
 
-#: measured, not yet understood: the gradient at (θ₁, θ₂) = (700, 700 ± ½) (KL ≈ 1e-305, close
-#: pairs, so the remainder) is off by ~15% for the η = −softplus(θ) charts; values are within 1e-12
-GRADIENT_OPEN = pytest.mark.xfail(strict=True, reason="gradient at θ = 700, Δθ = ±0.5 off by ~15%")
-
-
-@pytest.mark.parametrize(
-    "family",
-    [pytest.param(f, marks=GRADIENT_OPEN) if f.label.startswith(("geometric", "negative")) else f
-     for f in logit_charts()],
-    ids=lambda f: f.label,
-)
+@pytest.mark.parametrize("family", logit_charts(), ids=lambda f: f.label)
 def test_logit_charts_over_the_whole_float64_range(family):
     """Issue 12: logits ±700 (tests/numeric/test_numeric_chart_accuracy.py) through the printed
     softplus primitives; values ≤ 1e-12 relative (4 subnormal ulps below the normal range) and
