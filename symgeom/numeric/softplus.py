@@ -133,3 +133,25 @@ def softplus_form(expr: sp.Expr) -> sp.Expr:
 
 def _argument(e: sp.Basic) -> sp.Expr:
     return e.args[0] if isinstance(e, sp.log) else 1 + e.args[0]
+
+
+def softplus_merged(expr: sp.Expr) -> sp.Expr:
+    """:func:`softplus_form` of ``expr``, multiplied out, with every pair c·softplus(x) − c·x merged
+    into c·softplus(−x) (softplus(x) − x = softplus(−x)): a geometric entropy
+    −θ + (1 + e^{−θ})·log(1 + e^θ) becomes softplus(−θ) + e^{−θ}·softplus(θ), a sum of positive
+    terms, where −θ + softplus(θ) loses every digit for θ ≫ 0.  ``expr`` unchanged without softplus."""
+    form = softplus_form(expr)
+    if not form.has(Softplus):
+        return expr
+    terms = list(sp.Add.make_args(sp.expand(form)))
+    for i, term in enumerate(terms):
+        c, rest = term.as_coeff_Mul()
+        if not isinstance(rest, Softplus):
+            continue
+        (x,) = rest.args
+        partner = sp.expand(-c * x)
+        for j, other in enumerate(terms):
+            if j != i and other == partner:
+                terms[i], terms[j] = c * Softplus(-x), sp.S.Zero
+                break
+    return sp.Add(*terms)
