@@ -117,9 +117,14 @@ def _bregman(
             out[j] = xp.where(mask, arrays[i], arrays[j])
         return out
 
-    a1, a2, inner = (ops.asarray(v, like) if is_number(v) else v for v in direct_terms(*collapsed(close)))
-    direct = a2 - a1 - inner
-    scale = xp.abs(a1) + xp.abs(a2) + xp.abs(inner)
+    terms = [ops.asarray(v, like) if is_number(v) else v for v in direct_terms(*collapsed(close))]
+    direct, scale = _direct(xp, terms[:3])
+    if len(terms) == 6:
+        # A second exact triple (A − an affine function of η): the one that cancels less.
+        mirrored, mirrored_scale = _direct(xp, terms[3:])
+        better = mirrored * scale > direct * mirrored_scale
+        direct = xp.where(better, mirrored, direct)
+        scale = xp.where(better, mirrored_scale, scale)
     take_direct = ~close & (direct > SWITCH * scale)
     bound = 4 * eps * scale
 
@@ -137,6 +142,12 @@ def _bregman(
     unresolved = fallback & ~(xp.abs(halves - whole) <= bound)
     remainder = xp.where(steep, xp.where(settled | unresolved, direct, halves), two)
     return xp.where(take_direct, direct, remainder)
+
+
+def _direct(xp: Any, terms: list[Array]) -> tuple[Array, Array]:
+    """(A₂ − A₁ − g, |A₁| + |A₂| + |g|)."""
+    a1, a2, inner = terms
+    return a2 - a1 - inner, xp.abs(a1) + xp.abs(a2) + xp.abs(inner)
 
 
 def _float64_for_float32(ops: Ops, like: Array) -> Any:

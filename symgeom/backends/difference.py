@@ -7,7 +7,7 @@ carried through the expression by exact rules, each the difference written aroun
     Δx = x₂ − x₁,   Δ(u + v) = Δu + Δv,   Δ(uv) = u₂Δv + v₁Δu,   Δ(c·u) = cΔu,
     Δ(1/u) = −Δu/(u₁u₂),   Δ(uⁿ) = Δu·Σₖ u₂ᵏu₁ⁿ⁻¹⁻ᵏ, Δ(u⁻ⁿ) = −Δ(uⁿ)/(u₁u₂)ⁿ (n = 2, 3, …),
       Δ(uᶜ) = u₁ᶜ·expm1(c·log1p(Δu/u₁)),
-    Δ(eᵘ) = e^{u₁}·expm1(Δu),   Δ(log u) = log1p(Δu/u₁),
+    Δ(eᵘ) = e^{u₁}·expm1(Δu),   Δ(log u) = log1p(Δu/u₁),   Δ softplus(u) = softplus_diff(u₁, Δu),
 
 so the result is a product of Δx (exact for near pairs, by Sterbenz) and factors evaluated at the
 two points: e.g. κ₂m₂ − κ₁m₁ = κ₂(m₂ − m₁) + m₁(κ₂ − κ₁), and log(1 + e^{θ₂}) − log(1 + e^{θ₁}) =
@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
+
+from symgeom.numeric.softplus import Softplus, SoftplusDiff
 
 
 def exact_difference(expr: sp.Expr, old: Sequence[sp.Symbol], new: Sequence[sp.Symbol]) -> sp.Expr:
@@ -73,4 +75,7 @@ def _delta(e: sp.Expr, x1: sp.Symbol, x2: sp.Symbol) -> sp.Expr:
     if isinstance(e, sp.log):
         (u,) = e.args
         return log1p(_delta(u, x1, x2) / u)
+    if isinstance(e, Softplus):
+        (u,) = e.args
+        return SoftplusDiff(u, _delta(u, x1, x2))
     return at2 - e

@@ -27,7 +27,8 @@ from symgeom.backends.difference import exact_difference
 from symgeom.backends.sigmoid import sigmoid_form
 from symgeom.families.base import Family
 from symgeom.numeric import decompose
-from symgeom.numeric.bregman import BregmanKL
+from symgeom.numeric.bregman import BregmanKL, squared_ratio
+from symgeom.numeric.softplus import Softplus, softplus_form
 from symgeom.numeric.symbolic import KLDiv, expanded_kl, stable_kl
 
 
@@ -50,23 +51,57 @@ def bregman_form(family: Family) -> BregmanKL:
     eta = form.natural_symbols
     one, two = family.symbols(1), family.symbols(2)
     e1 = [_simpler(e) for e in family.natural_at(1)]
-    e2 = [e.xreplace(dict(zip(one, two, strict=True))) for e in e1]
-    delta = [exact_difference(e, one, two) for e in e1]
+    # η₁ with its logarithms of 1 + e^θ as softplus (−softplus(θ) for a negative binomial's
+    # η = log(1 − p)): the point η₁ + tΔ of the remainder and Δ keep their digits for every θ.
+    s1 = [softplus_form(e) for e in e1]
+    delta = [exact_difference(e, one, two) for e in s1]
     t = sp.Symbol("bregman_t", real=True)  # a named symbol: generated source is deterministic
     log_partition = form.log_partition
     gradient = [sp.diff(log_partition, e) for e in eta]
     at1 = dict(zip(eta, e1, strict=True))
     inner = sp.Add(*[d * sigmoid_form(g.xreplace(at1)) for d, g in zip(delta, gradient, strict=True)])
-    along = {e: a + t * d for e, a, d in zip(eta, e1, delta, strict=True)}
+    along = {e: a + t * d for e, a, d in zip(eta, s1, delta, strict=True)}
     # ∇²A simplified in η first (e.g. 4eᵑ/(1 + eᵑ)², not the cancelling 4σ − 4σ²).
     hessian = [[sp.factor(sp.simplify(sp.diff(g, e))) for e in eta] for g in gradient]
     n = len(eta)
-    quadratic = sp.Add(*[
-        delta[i] * delta[j] * sigmoid_form(hessian[i][j].xreplace(along)) for i in range(n) for j in range(n)
+    if n == 1:
+        # Δ and 1/sinh(η/2) of a geometric chart at θ = −700 are 10⁻³⁰⁴ and 10³⁰⁴: squared apart
+        # they under- and overflow, their ratio squared is the integrand.
+        entry = _without_cancellation(sigmoid_form(hessian[0][0].xreplace(along)))
+        quadratic = squared_ratio(delta[0], entry)
+    else:
+        quadratic = sp.Add(*[
+            delta[i] * delta[j] * sigmoid_form(hessian[i][j].xreplace(along))
+            for i in range(n) for j in range(n)
+        ])
+    a1 = softplus_form(log_partition.xreplace(at1))
+    parts = (a1, a1.xreplace(dict(zip(one, two, strict=True))), inner, (1 - t) * quadratic)
+    mirror = _mirrored_terms(softplus_form(log_partition), eta, s1, delta, one, two)
+    return BregmanKL(*(_without_cancellation(p) for p in parts), t,
+                     *(_without_cancellation(p) for p in mirror))
+
+
+def _mirrored_terms(
+    log_partition: sp.Expr, eta: tuple[sp.Symbol, ...], s1: list[sp.Expr], delta: list[sp.Expr],
+    one: tuple[sp.Symbol, ...], two: tuple[sp.Symbol, ...],
+) -> tuple[sp.Expr, ...]:
+    """(A′₁, A′₂, g′) of A′ = A − (its part affine in η) after softplus(u) = u + softplus(−u), or ()
+    when A has no softplus.  The Bregman divergence of A′ is that of A; n·softplus(η) becomes
+    n·softplus(−η), whose direct form does not cancel for two large logits (A₂ − A₁ ≈ nΔ ≈ g)."""
+    if not log_partition.has(Softplus):
+        return ()
+    reflected = sp.expand(log_partition.replace(
+        lambda e: isinstance(e, Softplus), lambda e: e.args[0] + Softplus(-e.args[0])
+    ))
+    affine = sp.Add(*[
+        term for term in sp.Add.make_args(reflected)
+        if not term.has(Softplus) and term.is_polynomial(*eta) and sp.Poly(term, *eta).total_degree() <= 1
     ])
-    parts = (log_partition.xreplace(at1), log_partition.xreplace(dict(zip(eta, e2, strict=True))), inner,
-             (1 - t) * quadratic)
-    return BregmanKL(*(_without_cancellation(p) for p in parts), t)
+    rest = reflected - affine
+    at1 = dict(zip(eta, s1, strict=True))
+    a1 = rest.xreplace(at1)
+    inner = sp.Add(*[d * sp.diff(rest, e).xreplace(at1) for d, e in zip(delta, eta, strict=True)])
+    return a1, a1.xreplace(dict(zip(one, two, strict=True))), inner
 
 
 def _without_cancellation(expr: sp.Expr) -> sp.Expr:

@@ -8,6 +8,10 @@ namespaces (NumPy, CuPy, Dask) call ``value`` directly.  The partials are derive
     kl_div(a, b) = a·log(a/b) − a + b:   ∂a = log(a/b),   ∂b = 1 − a/b = −d/b    (d = a − b)
     χ(y) = y·eʸ − eʸ + 1:                χ′(y) = y·eʸ
     logsumexp(z) = log Σᵢ e^{zᵢ}:        ∂zᵢ = softmax(z)ᵢ
+    softplus(x) = log(1 + eˣ):           softplus′(x) = σ(x)
+    softplus_diff(a, d) = softplus(a + d) − softplus(a):
+                                         ∂a = σ(a + d) − σ(a) = −σ(a + d)σ(−a)·expm1(−d),   ∂d = σ(a + d)
+    ratio(a, b) = a/b:                   ∂a = 1/b,   ∂b = −(a/b)/b
 
 so the gradient is as accurate as the value (no cancellation: log(a/b) = log1p(d/b) near a = b,
 and −d/b uses the exact difference d), it is 0, not nan, at a = b, and no branch of the value's
@@ -113,6 +117,72 @@ def logsumexp_partials(xp: Namespace, z: Array) -> tuple[Array | None, ...]:
     return (xp.exp(z - logsumexp_value(xp, z)[..., None]),)
 
 
+def sigmoid_value(xp: Namespace, x: Array) -> Array:
+    """σ(x) = 1/(1 + e⁻ˣ) from e = e^{−|x|} ≤ 1: 1/(1 + e) for x ≥ 0, e/(1 + e) below."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def softplus_value(xp: Namespace, x: Array) -> Array:
+    """softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}): no overflow, ≤ 2 ulps for every x
+    (eˣ's own digits for x ≪ 0, where log(1 + eˣ) as written rounds to log 1 = 0)."""
+    return xp.maximum(x, xp.zeros_like(x)) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def softplus_partials(xp: Namespace, x: Array) -> tuple[Array | None, ...]:
+    """softplus′(x) = σ(x)."""
+    return (sigmoid_value(xp, x),)
+
+
+def softplus_diff_value(xp: Namespace, a: Array, d: Array) -> Array:
+    """softplus(a + d) − softplus(a) for the exact step d, without cancellation.
+
+    |d| ≤ 1: log1p(σ(a)·expm1(d)) for d ≥ 0 and −log1p(σ(a + d)·expm1(−d)) for d < 0 (the
+    identity 1 + σ(a)(eᵈ − 1) = (1 + e^{a+d})/(1 + eᵃ); the log1p argument is ≥ 0, every factor
+    is relatively exact, so the difference keeps the relative accuracy of d).  |d| > 1: the two
+    softplus values, which differ by more than the rounding of either (for a, a + d ≤ 0 they are
+    eˣ-like and differ by a factor ≥ e^{|d|σ}, so at most a factor 1/(1 − e⁻¹) cancels); when both
+    points are ≥ 0, by softplus(x) = x + softplus(−x), d + [softplus(−a − d) − softplus(−a)], a sum
+    of d and a term of at most half its size.
+    """
+    b = a + d
+    small = xp.abs(d) <= 1
+    step = xp.where(small, d, xp.zeros_like(d))
+    rising = xp.log1p(sigmoid_value(xp, a) * xp.expm1(step))
+    falling = -xp.log1p(sigmoid_value(xp, b) * xp.expm1(-step))
+    near = xp.where(d >= 0, rising, falling)
+    positive = (a >= 0) & (b >= 0)
+    far = xp.where(
+        positive,
+        d + (softplus_value(xp, -b) - softplus_value(xp, -a)),
+        softplus_value(xp, b) - softplus_value(xp, a),
+    )
+    return xp.where(small, near, far)
+
+
+def softplus_diff_partials(xp: Namespace, a: Array, d: Array) -> tuple[Array | None, ...]:
+    """(∂a, ∂d) = (σ(a + d) − σ(a), σ(a + d)); the first as −σ(a + d)σ(−a)·expm1(−d) (exact) for
+    |d| ≤ 1, else as the difference of the two σ that are ≤ ½ on average (σ(−a) − σ(−a − d)
+    where a + (a + d) ≥ 0), which differ by more than their rounding."""
+    b = a + d
+    rise = sigmoid_value(xp, b)
+    small = xp.abs(d) <= 1
+    step = xp.where(small, d, xp.zeros_like(d))
+    near = -rise * sigmoid_value(xp, -a) * xp.expm1(-step)
+    far = xp.where(a + b >= 0, sigmoid_value(xp, -a) - sigmoid_value(xp, -b), rise - sigmoid_value(xp, a))
+    return xp.where(small, near, far), rise
+
+
+def ratio_value(xp: Namespace, a: Array, b: Array) -> Array:
+    """a/b."""
+    return a / b
+
+
+def ratio_partials(xp: Namespace, a: Array, b: Array) -> tuple[Array | None, ...]:
+    """(1/b, −(a/b)/b): the quotient first, so a tiny b does not overflow as b⁻² would."""
+    return 1 / b, -(a / b) / b
+
+
 @dataclass(frozen=True)
 class Primitive:
     """A stable function with derived partials; ``reduces`` when it sums over the last axis."""
@@ -128,4 +198,7 @@ PRIMITIVES: dict[str, Primitive] = {
     "kl_div": Primitive("kl_div", kl_div_value, kl_div_partials),
     "chi": Primitive("chi", chi_value, chi_partials),
     "logsumexp": Primitive("logsumexp", logsumexp_value, logsumexp_partials, reduces=True),
+    "softplus": Primitive("softplus", softplus_value, softplus_partials),
+    "softplus_diff": Primitive("softplus_diff", softplus_diff_value, softplus_diff_partials),
+    "ratio": Primitive("ratio", ratio_value, ratio_partials),
 }

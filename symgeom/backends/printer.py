@@ -137,6 +137,9 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "logsumexp": ops.logsumexp,
         "_stack": lambda *xs: _stack(ops, xs),
         "sigmoid": _sigmoid(ops),
+        "softplus": ops.primitive("softplus"),
+        "softplus_diff": ops.primitive("softplus_diff"),
+        "ratio": ops.primitive("ratio"),
         **special_functions(ops.name),
     }
     exec(compile(source.text, "<symgeom.backends>", "exec"), namespace)

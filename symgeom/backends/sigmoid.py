@@ -7,8 +7,8 @@ s + u = 1, a rational R(t) becomes a homogeneous rational function of (s, u); ev
 is 1, and when what is left has only s and u (powers) in its denominator the entry is printed as
 that product: e^θ/(e^θ + 1)² = s·u = σ(θ)σ(−θ), exact for every θ (σ is computed without
 overflow by each backend: ``torch.sigmoid``, ``jax.nn.sigmoid``, 1/(1 + e^{−x}) elsewhere).
-Anything else (an e^x inside a log, a denominator other than powers of e^x + 1, a plain power of
-e^x) is left as it is.
+A Laurent polynomial in e^x is printed cancelled (e^{−θ}, not 1/((1 − 1/(e^θ + 1))(e^θ + 1))).
+Anything else (an e^x inside a log, a denominator other than powers of e^x + 1) is left as it is.
 """
 
 from __future__ import annotations
@@ -47,7 +47,10 @@ def sigmoid_form(expr: sp.Expr) -> sp.Expr:
     if in_t.free_symbols & x.free_symbols or not in_t.is_rational_function(t):
         return expr
     if sp.Poly(sp.fraction(sp.cancel(in_t))[1], t).is_monomial:
-        return expr  # a Laurent polynomial in e^x (e^{−2 log σ}): nothing to gain
+        # A Laurent polynomial in e^x: its cancelled form, e^{−θ} rather than
+        # 1/((1 − 1/(e^θ + 1))(e^θ + 1)), which is 1/0 once e^θ/(e^θ + 1) rounds to 0 (θ < −37).
+        cancelled = sp.expand(sp.cancel(in_t)).xreplace({t: sp.exp(x)})
+        return cancelled if sp.count_ops(cancelled) < sp.count_ops(expr) else expr
     s, u = sp.Dummy("s", positive=True), sp.Dummy("u", positive=True)
     numerator, denominator = sp.fraction(sp.factor(sp.cancel(in_t.subs(t, s / u))))
     parts = []

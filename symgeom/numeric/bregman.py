@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
-from sympy.codegen.cfunctions import log1p
+from sympy.codegen.cfunctions import expm1, log1p
 
 from symgeom.families.base import Family
 
@@ -48,10 +48,12 @@ class BregmanKL(sp.Function):
 
     Printed to NumPy as ``bregman_kl(lambda θ…: (A₁, A₂, g), lambda t, θ…: f, (θ…,), pairs)``
     with ``pairs`` the positions of (θᵢ₁, θᵢ₂) among the arguments, so the direct form is only
-    evaluated at the pairs that are not close.
+    evaluated at the pairs that are not close.  Three more arguments (A′₁, A′₂, g′) are the direct
+    terms of A′ = A − (an affine function of η), the same divergence (softplus(η) − η =
+    softplus(−η)); each pair takes the direct form that cancels less.
     """
 
-    nargs = 5
+    nargs = (5, 8)
 
     def _eval_rewrite_as_log(self, a1: sp.Expr, a2: sp.Expr, inner: sp.Expr, *rest: sp.Expr,
                              **kwargs: object) -> sp.Expr:
@@ -62,8 +64,8 @@ class BregmanKL(sp.Function):
         return rf"\left({a2} - {a1} - {inner}\right)"
 
     def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
-        a1, a2, inner, integrand, t = self.args
-        free = sorted(set().union(*(e.free_symbols for e in self.args[:4])) - {t}, key=str)
+        a1, a2, inner, integrand, t, *mirror = self.args
+        free = sorted(set().union(*(e.free_symbols for e in self.args if e != t)) - {t}, key=str)
         names = ", ".join(printer._print(x) for x in free)
         position = {x.name: i for i, x in enumerate(free)}
         pairs = tuple(
@@ -71,11 +73,81 @@ class BregmanKL(sp.Function):
             for i, x in enumerate(free)
             if x.name.endswith("_1") and x.name[:-2] + "_2" in position
         )
-        a1, a2, inner, body, t = (printer._print(x) for x in (a1, a2, inner, integrand, t))
-        return (f"bregman_kl(lambda {names}: ({a1}, {a2}, {inner}), lambda {t}, {names}: {body}, "
+        a1, a2, inner, body, t, *mirror = (printer._print(x) for x in (a1, a2, inner, integrand, t, *mirror))
+        direct = ", ".join([a1, a2, inner, *mirror])
+        return (f"bregman_kl(lambda {names}: ({direct}), lambda {t}, {names}: {body}, "
                 f"({names},), {pairs!r})")
 
     _pythoncode = _numpycode
+
+
+class Square(sp.Function):
+    """Square(x) = x², printed as (x)**2 so that x is formed before it is squared: Δ²/(4 sinh²y)
+    as Square(Δ/sinh y)/4 stays finite where Δ and sinh y both underflow when squared (SymPy
+    distributes (Δ/sinh y)**2 into Δ²·sinh⁻²y)."""
+
+    nargs = 1
+
+    def _eval_rewrite_as_log(self, x: sp.Expr, **kwargs: object) -> sp.Expr:
+        return x**2
+
+    def _eval_is_nonnegative(self) -> bool | None:
+        return True if self.args[0].is_extended_real else None
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        return rf"\left({printer._print(self.args[0])}\right)^{{2}}"
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        return f"({printer._print(self.args[0])})**2"
+
+    _pythoncode = _numpycode
+
+
+class Ratio(sp.Function):
+    """Ratio(a, b) = a/b, printed as ``ratio(a, b)``: the array backends differentiate it with the
+    partials (1/b, −(a/b)/b), where JAX's own rule for a/b forms b⁻², which overflows for
+    |b| < 10⁻¹⁵⁴ (a remainder's 1/sinh(η/2) at η ≈ −10⁻³⁰⁴) and turns the gradient into nan."""
+
+    nargs = 2
+
+    def _eval_rewrite_as_log(self, a: sp.Expr, b: sp.Expr, **kwargs: object) -> sp.Expr:
+        return a / b
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        a, b = (printer._print(x) for x in self.args)
+        return rf"\frac{{{a}}}{{{b}}}"
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        a, b = (printer._print(x) for x in self.args)
+        return f"ratio({a}, {b})"
+
+    _pythoncode = _numpycode
+
+
+def squared_ratio(delta: sp.Expr, hessian: sp.Expr) -> sp.Expr:
+    """Δ²·H with the factors b⁻²ᵐ of H (a Hessian that blows up like 1/sinh²) squared together
+    with Δ: c·Square(Δ·b⁻ᵐ); Δ²·H when H has none.
+
+    Under the square 1/sinh y is written 2e^{−|y|}/(−expm1(−2|y|)) (= 1/|sinh y|): its value is the
+    same, and its derivative has no factor of the size of sinh y, so reverse-mode autodiff does
+    not multiply an underflowed −Δ/sinh²y by cosh y (torch: ∂KL/∂θ lost its e^{−θ} term at θ = 700).
+    The quotient is a :class:`Ratio`.
+    """
+    numerator, denominator, rest = [delta], [], []
+    for factor in sp.Mul.make_args(hessian):
+        base, exponent = factor.as_base_exp()
+        if exponent.is_Integer and exponent < 0 and exponent % 2 == 0:
+            power = -int(exponent) // 2
+            if isinstance(base, sp.sinh):
+                size = sp.Abs(base.args[0])
+                numerator.append((2 * sp.exp(-size)) ** power)
+                base = -expm1(-2 * size)
+            denominator.append(base**power)
+        else:
+            rest.append(factor)
+    if not denominator:
+        return delta**2 * hessian
+    return sp.Mul(*rest) * Square(Ratio(sp.Mul(*numerator), sp.Mul(*denominator)))
 
 
 def bregman_kl(
@@ -110,9 +182,7 @@ def bregman_kl(
         far = ~close
         every = not np.any(close)
         subset = arrays if every else [x[far] for x in arrays]
-        a1, a2, inner = (np.asarray(x, dtype=dtype) for x in np.broadcast_arrays(*direct_terms(*subset)))
-        direct = np.asarray(a2 - a1 - inner, dtype=dtype)
-        scale = np.abs(a1) + np.abs(a2) + np.abs(inner)
+        direct, scale = _direct(direct_terms(*subset), dtype)
         near = ~(direct > SWITCH * scale)
         if np.any(near):
             # The direct form's own error, ≈ 4ε·(|A₁| + |A₂| + |g|), is the bar the quadrature
@@ -128,6 +198,23 @@ def bregman_kl(
         # integrand); a negative value means an overflow broke them: unknown, not a number.
         out[out < 0] = np.nan
     return out.reshape(shape)[()]
+
+
+def _direct(terms: tuple[np.ndarray, ...], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(A₂ − A₁ − g, |A₁| + |A₂| + |g|) of the triple (A₁, A₂, g), or of the one of two triples
+    whose direct value is the larger fraction of its terms (it cancels less)."""
+    arrays = [np.asarray(x, dtype=dtype) for x in np.broadcast_arrays(*terms)]
+    a1, a2, inner = arrays[:3]
+    direct = np.asarray(a2 - a1 - inner, dtype=dtype)
+    scale = np.abs(a1) + np.abs(a2) + np.abs(inner)
+    if len(arrays) == 6:
+        b1, b2, other = arrays[3:]
+        mirrored = np.asarray(b2 - b1 - other, dtype=dtype)
+        mirrored_scale = np.abs(b1) + np.abs(b2) + np.abs(other)
+        better = mirrored * scale > direct * mirrored_scale
+        direct = np.where(better, mirrored, direct)
+        scale = np.where(better, mirrored_scale, scale)
+    return direct, scale
 
 
 def _remainder(

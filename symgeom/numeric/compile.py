@@ -425,11 +425,17 @@ def _entry_functions(
     """
     import sympy as sp
 
+    from symgeom.backends.sigmoid import sigmoid_form
     from symgeom.numeric.explicit_sums import explicit_sum_function
+    from symgeom.numeric.softplus import softplus_merged
     from symgeom.numeric.zerolog import with_zero_logs
 
     result = derivation.result if form is None else form(derivation.result)
-    entries = list(result) if isinstance(result, sp.MatrixBase) else [result]
+    # Logarithms of 1 + e^θ as softplus (symgeom.numeric.softplus) and rational functions of one
+    # e^θ in σ(±θ) (symgeom.backends.sigmoid): logit charts' entropies and Fisher matrices keep
+    # their digits for every θ instead of rounding log(1 + e^{−700}) to 0 or e^{1400} to inf.
+    entries = [softplus_merged(sigmoid_form(e))
+               for e in (list(result) if isinstance(result, sp.MatrixBase) else [result])]
     shape = tuple(result.shape) if isinstance(result, sp.MatrixBase) else ()
     arguments = derivation.arguments
     explicit = {i: explicit_sum_function(e, arguments) for i, e in enumerate(entries) if e.has(sp.Sum)}
@@ -437,7 +443,8 @@ def _entry_functions(
     joint = sp.lambdify(
         arguments,
         [with_zero_logs(entries[i]) for i in plain],
-        modules=[{"kl_div": kernels.kl_div, "polygamma": special.polygamma}, *MODULES],
+        modules=[{"kl_div": kernels.kl_div, "polygamma": special.polygamma, "softplus": kernels.softplus,
+                  "sigmoid": kernels.sigmoid}, *MODULES],
         # kl_div(a, b) prints the exact difference factor(a − b) it needs; common subexpressions
         # would hand it b = x₀ and so d = 1 − x₀, rounded.
         cse=not any(e.has(KLDiv) for e in entries),

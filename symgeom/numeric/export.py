@@ -34,6 +34,7 @@ def _bregman_source() -> str:
         "_T, _W = _rule()\n_TWO = _rule(2)\n"
         "_T_HALVES, _W_HALVES = np.concatenate([_T / 2, 0.5 + _T / 2]), np.concatenate([_W / 2, _W / 2])\n",
         inspect.getsource(bregman.bregman_kl),
+        inspect.getsource(bregman._direct),
         inspect.getsource(bregman._remainder),
         inspect.getsource(bregman._quadrature),
         inspect.getsource(finite.logsumexp_args),
@@ -90,7 +91,7 @@ def kl_module(family: Family) -> str:
     function = stable_numpy(family)
     source = inspect.getsource(function).replace("def _lambdifygenerated(", "def kl(", 1)
     provided = {"kl_div", "chi", "bregman_kl", "lngamma_kl", "logsumexp_args", "entr_log", "polygamma",
-                "sigmoid"}
+                "sigmoid", "softplus", "softplus_diff", "ratio"}
     numpy_names = sorted(n for n in _names(function.__code__) if n not in provided)
     imports = "\n".join(_import(n, function.__globals__.get(n)) for n in numpy_names)
     args = ", ".join(str(s) for s in family.symbols(1) + family.symbols(2))

@@ -314,3 +314,42 @@ def blocked_elements(
             observe(block)
         out[start : start + BLOCK] = function(*block)
     return out.reshape(shape)
+
+
+def softplus(x: np.ndarray) -> np.ndarray:
+    """softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}): no overflow, a few ulps for every x
+    (for x ≪ 0 it is eˣ to its own digits, where log(1 + eˣ) as written rounds to 0)."""
+    x = np.asarray(x)
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def softplus_diff(a: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """softplus(a + d) − softplus(a) for the exact step d, without cancellation.
+
+    |d| ≤ 1: log1p(σ(a)·expm1(d)) for d ≥ 0, −log1p(σ(a + d)·expm1(−d)) for d < 0 (1 + σ(a)(eᵈ − 1)
+    = (1 + e^{a+d})/(1 + eᵃ); the argument of log1p is ≥ 0 and a product of relatively exact
+    factors).  |d| > 1: the difference of the two softplus values, which then cancels at most a
+    factor 1/(1 − e⁻¹); where both points are ≥ 0, as d + [softplus(−a − d) − softplus(−a)]
+    (softplus(x) = x + softplus(−x)), so large equal-signed logits do not cancel their size.
+    """
+    a, d = np.broadcast_arrays(np.asarray(a), np.asarray(d))
+    b = a + d
+    with np.errstate(over="ignore", invalid="ignore"):
+        step = np.where(np.abs(d) <= 1, d, 0)
+        out = np.where(
+            d >= 0,
+            np.log1p(sigmoid(a) * np.expm1(step)),
+            -np.log1p(sigmoid(b) * np.expm1(-step)),
+        )
+        far = ~(np.abs(d) <= 1)
+        if far.any():
+            af, bf = a[far], b[far]
+            positive = (af >= 0) & (bf >= 0)
+            mirrored = d[far] + (softplus(-bf) - softplus(-af))
+            out[far] = np.where(positive, mirrored, softplus(bf) - softplus(af))
+    return out[()]
+
+
+def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a/b (a primitive only so that the array backends can differentiate it as (1/b, −(a/b)/b))."""
+    return np.divide(a, b)

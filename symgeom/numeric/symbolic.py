@@ -203,6 +203,9 @@ def stable_numpy(family: Family) -> Callable[..., object]:
         "lngamma_kl": lngamma_kl,
         "polygamma": special.polygamma,
         "sigmoid": kernels.sigmoid,
+        "softplus": kernels.softplus,
+        "softplus_diff": kernels.softplus_diff,
+        "ratio": kernels.ratio,
     }
     return sp.lambdify(args, stable_kl(family), modules=[namespace, "scipy", "numpy"])
 

@@ -113,11 +113,11 @@ def _reference_functions(family: Family) -> tuple[object, object]:
 Pair = tuple[tuple[float, ...], tuple[float, ...]]
 
 
-def reference(family: Family, pairs_: list[Pair]) -> tuple[np.ndarray, np.ndarray]:
-    """(KL, ∇KL w.r.t. θ₁ then θ₂) of the derived result at 120 digits, one row per pair."""
+def reference(family: Family, pairs_: list[Pair], dps: int = DPS) -> tuple[np.ndarray, np.ndarray]:
+    """(KL, ∇KL w.r.t. θ₁ then θ₂) of the derived result at ``dps`` digits, one row per pair."""
     value, gradient = _reference_functions(family)
     values, gradients = [], []
-    with mp.workdps(DPS):
+    with mp.workdps(dps):
         for a, b in pairs_:
             args = [mp.mpf(float(v)) for v in (*a, *b)]
             values.append(float(value(*args)))
@@ -127,3 +127,39 @@ def reference(family: Family, pairs_: list[Pair]) -> tuple[np.ndarray, np.ndarra
 
 def scalar_chart(family: Family) -> bool:
     return all(a.form == "scalar" for a in family.chart.array_arguments)
+
+
+#: logits of the issue's range: log(1 + e^θ) at θ = −700 is e^{−700} ≈ 10^{−304} next to 1, so
+#: the derived KL (differences of such logarithms) cancels ~600 digits there: LOGIT_DPS keeps 400.
+LOGITS = (-700.0, -300.0, -40.0, -12.0, 12.0, 40.0, 300.0, 700.0)
+LOGIT_DPS = 1000
+
+
+def logit_pairs(deltas: tuple[float, ...] = DELTAS) -> list[Pair]:
+    """Every ordered pair of LOGITS, each logit against θ ± ½ and θ + 2, and near pairs
+    θ·(1 + δ) at ``deltas`` (alternating in sign)."""
+    out = [((a,), (b,)) for a in LOGITS for b in LOGITS if a != b]
+    out += [((a,), (a + s,)) for a in LOGITS for s in (0.5, -0.5, 2.0)]
+    out += [((a,), (a * (1 + d * (-1) ** i),)) for a in LOGITS for i, d in enumerate(deltas)]
+    return out
+
+
+def logit_charts() -> list[Family]:
+    """The logit charts among FAMILIES (Binomial, geometric, negative binomial: log-partitions
+    n·log(1 + e^θ) and −r·log σ(θ))."""
+    return [f for f in FAMILIES if f.chart.name == "logit"]
+
+
+def subnormal_step(family: Family, case: Pair) -> bool:
+    """Whether the natural parameters of the pair differ by less than the smallest normal float64
+    (η = −log(1 + e^θ) ≈ −e^θ at θ = −700 moves by e^θ·Δθ ≈ 10⁻³¹⁶ for Δθ = 7e-12): there Δη
+    itself has fewer than 52 bits, and so has the Bregman remainder, an integral in η."""
+    eta = sp.lambdify(family.symbols(1), list(family.natural_at(1)), "mpmath")
+    with mp.workdps(LOGIT_DPS):
+        a, b = (eta(*(mp.mpf(v) for v in point)) for point in case)
+        return any(abs(y - x) < np.finfo(np.float64).tiny for x, y in zip(a, b, strict=True))
+
+
+def logit_cases(family: Family, subnormal: bool = False) -> list[Pair]:
+    """:func:`logit_pairs` whose natural step is normal (or, with ``subnormal``, the others)."""
+    return [c for c in logit_pairs() if subnormal_step(family, c) == subnormal]

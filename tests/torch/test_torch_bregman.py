@@ -25,7 +25,10 @@ from bregman_cases import (  # noqa: E402
     DELTAS_FLOAT32,
     FAMILIES,
     IDS,
+    LOGIT_DPS,
     columns,
+    logit_cases,
+    logit_charts,
     pairs,
     random_point,
     reference,
@@ -42,6 +45,7 @@ CASES = [f if f.label in FAST else pytest.param(f, marks=pytest.mark.slow) for f
 EXPONENTIAL = [c for c, f in zip(CASES, FAMILIES, strict=True) if f.exponential_form is not None]
 EXPONENTIAL_IDS = [f.label for f in FAMILIES if f.exponential_form is not None]
 FLOAT32_ULPS = 100 * float(np.finfo(np.float32).eps)
+TINY = float(np.finfo(np.float64).tiny)
 
 
 def _tensors(arrays, grad=False):
@@ -125,3 +129,23 @@ def test_gradcheck_and_gradgradcheck(family):
         inputs = tuple(torch.tensor([v], dtype=torch.float64, requires_grad=True) for v in (*first, *second))
         assert torch.autograd.gradcheck(kl, inputs, eps=1e-7, atol=1e-7, rtol=1e-5)
         assert torch.autograd.gradgradcheck(kl, inputs, eps=1e-6, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("family", logit_charts(), ids=lambda f: f.label)
+def test_logit_charts_over_the_whole_float64_range(family):
+    """Issue 12: logits ±700 (tests/numeric/test_numeric_chart_accuracy.py) through the printed
+    softplus primitives; values ≤ 1e-12 relative (4 subnormal ulps below the normal range) and
+    never negative, gradients ≤ 1e-10 of the largest partial (absolutely ≤ the smallest normal
+    float64 where they are subnormal: a chain of subnormal products keeps few bits)."""
+    cases = logit_cases(family)
+    ref, ref_grad = reference(family, cases, dps=LOGIT_DPS)
+    one, two = columns([a for a, _ in cases]), columns([b for _, b in cases])
+    inputs = _tensors(one + two, grad=True)
+    value = sg.kl(family).torch()(*inputs)
+    grads = torch.autograd.grad(value.sum(), inputs)
+    got = value.detach().numpy()
+    assert np.all(got >= 0)
+    np.testing.assert_array_less(np.abs(got - ref), 1e-12 * ref + 2.0**-1072)
+    ours = np.stack([g.numpy() for g in grads], axis=-1)
+    error = np.max(np.abs(ours - ref_grad), axis=-1)
+    assert np.all(error <= 1e-10 * np.max(np.abs(ref_grad), axis=-1) + TINY), error

@@ -1,0 +1,157 @@
+"""softplus(x) = log(1 + eˣ) and its exact differences as SymPy primitives, and the rewrite that
+finds them in derived expressions.
+
+A logit chart's log-partition is a logarithm of a rational function of one eˣ: n·log(1 + e^θ)
+(Binomial), −r·log(1 − 1/(e^θ + 1)) (negative binomial).  As written these lose every digit of
+e^θ next to 1 for θ ≪ 0 and overflow for θ > 709.  Every such logarithm whose argument factors as
+c·Eᵏ(E + 1)ᵐ with E = eˣ is
+
+    log(c·Eᵏ(E + 1)ᵐ) = log c + k·x + m·softplus(x) = log c + (k + m)·x + m·softplus(−x),
+
+and :func:`softplus_form` writes it so (the second form when k + m = 0, so log σ(x) = −softplus(−x)
+does not cancel x against softplus(x) for x ≫ 0).  Differences of such terms between two points
+are :class:`SoftplusDiff` (a, d) = softplus(a + d) − softplus(a) with the exact step d (see
+:func:`symgeom.numeric.kernels.softplus_diff`).  Both rewrite back to logarithms
+(``expr.rewrite(sp.log)``), so the forms that use them are proved equal to the derived ones.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.codegen.cfunctions import log1p
+
+from symgeom.backends.sigmoid import Sigmoid
+
+
+class Softplus(sp.Function):
+    """softplus(x) = log(1 + eˣ) (> 0), printed as the backend's overflow-free ``softplus``."""
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return Sigmoid(self.args[0])
+
+    def _eval_rewrite_as_log(self, x: sp.Expr, **kwargs: object) -> sp.Expr:
+        return sp.log(1 + sp.exp(x))
+
+    def _eval_is_positive(self) -> bool | None:
+        return True if self.args[0].is_extended_real else None
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        return rf"\log\left(1 + e^{{{printer._print(self.args[0])}}}\right)"
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        return f"softplus({printer._print(self.args[0])})"
+
+    _pythoncode = _numpycode
+
+
+class SoftplusDiff(sp.Function):
+    """SoftplusDiff(a, d) = softplus(a + d) − softplus(a), d the exact step (printed as
+    ``softplus_diff(a, d)``: no cancellation when d is small against a)."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, a: sp.Expr, d: sp.Expr) -> sp.Expr | None:
+        if d == 0:
+            return sp.S.Zero
+        return None
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        a, d = self.args
+        return Sigmoid(a + d) - Sigmoid(a) if argindex == 1 else Sigmoid(a + d)
+
+    def _eval_rewrite_as_log(self, a: sp.Expr, d: sp.Expr, **kwargs: object) -> sp.Expr:
+        return sp.log(1 + sp.exp(a + d)) - sp.log(1 + sp.exp(a))
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        a, d = (printer._print(x) for x in self.args)
+        return rf"\log\frac{{1 + e^{{{a} + {d}}}}}{{1 + e^{{{a}}}}}"
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        a, d = (printer._print(x) for x in self.args)
+        return f"softplus_diff({a}, {d})"
+
+    _pythoncode = _numpycode
+
+
+def _one_exponential(u: sp.Expr) -> tuple[sp.Expr, sp.Dummy, sp.Expr] | None:
+    """(x, E, u as a rational function of E = eˣ) when u is one, else None."""
+    exps = u.atoms(sp.exp)
+    if not exps:
+        return None
+    split = [e.args[0].as_coeff_Mul() for e in exps]
+    rests = {rest for _, rest in split}
+    if len(rests) != 1 or not all(c.is_Integer for c, _ in split):
+        return None
+    (rest,) = rests
+    step = sp.igcd(*[int(c) for c, _ in split]) if len(split) > 1 else abs(int(split[0][0]))
+    x = step * rest
+    t = sp.Dummy("E", positive=True)
+    in_t = u.xreplace({e: t ** (int(c) // step) for e, (c, _) in zip(exps, split, strict=True)})
+    if in_t.free_symbols & x.free_symbols or not in_t.is_rational_function(t):
+        return None
+    return x, t, in_t
+
+
+def _softplus_log(u: sp.Expr) -> sp.Expr | None:
+    """log u as log c + k·x + m·softplus(±x) when u = c·Eᵏ(E + 1)ᵐ, c > 0, m ≠ 0; else None."""
+    found = _one_exponential(u)
+    if found is None:
+        return None
+    x, t, in_t = found
+    k = m = 0
+    coefficient = sp.S.One
+    for part, sign in zip(sp.fraction(sp.cancel(in_t)), (1, -1), strict=True):
+        scale, factors = sp.factor_list(part, t)
+        coefficient *= scale**sign
+        for factor, power in factors:
+            if factor == t:
+                k += sign * power
+            elif sp.expand(factor - t - 1) == 0:
+                m += sign * power
+            else:
+                return None
+    if m == 0 or not coefficient.is_positive:
+        return None
+    head = sp.log(coefficient) if coefficient != 1 else sp.S.Zero
+    if k + m == 0:
+        return head + m * Softplus(-x)
+    return head + k * x + m * Softplus(x)
+
+
+def softplus_form(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every log(u) and log1p(u − 1) whose argument u is c·Eᵏ(E + 1)ᵐ in one E = eˣ
+    written with :class:`Softplus` (module docstring); anything else unchanged."""
+
+    def rewritable(e: sp.Basic) -> bool:
+        return isinstance(e, sp.log | log1p) and _softplus_log(_argument(e)) is not None
+
+    return expr.replace(rewritable, lambda e: _softplus_log(_argument(e)))
+
+
+def _argument(e: sp.Basic) -> sp.Expr:
+    return e.args[0] if isinstance(e, sp.log) else 1 + e.args[0]
+
+
+def softplus_merged(expr: sp.Expr) -> sp.Expr:
+    """:func:`softplus_form` of ``expr``, multiplied out, with every pair c·softplus(x) − c·x merged
+    into c·softplus(−x) (softplus(x) − x = softplus(−x)): a geometric entropy
+    −θ + (1 + e^{−θ})·log(1 + e^θ) becomes softplus(−θ) + e^{−θ}·softplus(θ), a sum of positive
+    terms, where −θ + softplus(θ) loses every digit for θ ≫ 0.  ``expr`` unchanged without softplus."""
+    form = softplus_form(expr)
+    if not form.has(Softplus):
+        return expr
+    terms = list(sp.Add.make_args(sp.expand(form)))
+    for i, term in enumerate(terms):
+        c, rest = term.as_coeff_Mul()
+        if not isinstance(rest, Softplus):
+            continue
+        (x,) = rest.args
+        partner = sp.expand(-c * x)
+        for j, other in enumerate(terms):
+            if j != i and other == partner:
+                terms[i], terms[j] = c * Softplus(-x), sp.S.Zero
+                break
+    return sp.Add(*terms)
