@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import inspect
 import os
 import pickle
 import tempfile
@@ -77,7 +78,20 @@ def _stable_repr(value: Any) -> str:
         if value.__dataclass_params__.frozen:
             _REPRS[id(value)] = (value, text)
         return text
-    return repr(value)
+    name = _function_name(value)
+    return repr(value) if name is None else name
+
+
+def _function_name(value: Any) -> str | None:
+    """``module.qualname`` of a module-level function (a family constructor held by a general-size
+    family), whose repr would carry its address and so differ in every process; None for anything
+    else (lambdas and local functions keep their repr: never a false hit, only a miss)."""
+    if not (inspect.isfunction(value) or inspect.isfunction(getattr(value, "__wrapped__", None))):
+        return None  # bound methods (their instance is not in the name), objects, classes
+    module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+        return None
+    return f"function:{module}.{qualname}"
 
 
 #: An entry on disk: this tag, the SHA-256 of the pickle, then the pickle itself.

@@ -11,11 +11,36 @@ from symgeom.families.base import Family, Point
 
 
 def tidy_logs(expr: sp.Expr) -> sp.Expr:
-    """Cancel and factor every log argument, then split logs SymPy can show are of positive factors."""
-    expr = expr.replace(
-        lambda e: isinstance(e, sp.log), lambda e: sp.log(sp.factor(sp.cancel(e.args[0])))
-    )
-    return sp.expand_log(expr, deep=True)
+    """Cancel and factor every log argument, then split logs SymPy can show are of positive factors.
+
+    Only log nodes change (log is the only node ``expand_log`` rewrites), so each distinct log is
+    tidied once (memoized: det Σ₁, p₁ … recur across routes and identities) and put back by
+    ``xreplace``, instead of rebuilding and re-walking the whole expression twice; logs nested in
+    log arguments take the general bottom-up path.
+    """
+    logs = expr.atoms(sp.log)
+    if not logs:
+        return expr
+    if any(log.args[0].has(sp.log) for log in logs):
+        expr = expr.replace(lambda e: isinstance(e, sp.log), lambda e: sp.log(_factored(e.args[0])))
+        return sp.expand_log(expr, deep=True)
+    # A log that neither step changes is left out, so that (as in ``replace``) the nodes above
+    # it are not rebuilt: an unevaluated product in a derivation step keeps its order.
+    tidied = {log: _tidy_log(log) for log in logs}
+    return expr.xreplace({log: new for log, (new, changed) in tidied.items() if changed})
+
+
+@functools.lru_cache(maxsize=8192)
+def _factored(argument: sp.Expr) -> sp.Expr:
+    return sp.factor(sp.cancel(argument))
+
+
+@functools.lru_cache(maxsize=8192)
+def _tidy_log(log: sp.log) -> tuple[sp.Expr, bool]:
+    """(the tidy form of ``log``, whether factoring or splitting changed anything)."""
+    factored = sp.log(_factored(log.args[0]))
+    split = sp.expand_log(factored, deep=True)
+    return split, factored != log or split != log
 
 
 def looks_negative(expr: sp.Expr) -> bool:
