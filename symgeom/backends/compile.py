@@ -267,8 +267,9 @@ JAX_BLOCK = 1 << 18
 
 def _jax_blocks(function: Callable[..., tuple[Array, ...]], scalars: list[Array]) -> Array:
     """One printed value over broadcast arrays, in ``lax.map`` blocks of :data:`JAX_BLOCK` entries
-    when larger: XLA then keeps the intermediates of the stable form (branches, series terms) per
-    block, in cache, instead of arrays the size of the batch.  The last block is padded by
+    when larger and on the CPU (:func:`symgeom.backends.placement.jax_blocks`): XLA then keeps
+    the intermediates of the stable form (branches, series terms) per block, in cache, instead of
+    arrays the size of the batch.  The last block is padded by
     repeating the last entry (a valid point), and the padding is dropped."""
     import jax
     import jax.numpy as jnp
@@ -276,7 +277,9 @@ def _jax_blocks(function: Callable[..., tuple[Array, ...]], scalars: list[Array]
     arrays = jnp.broadcast_arrays(*[jnp.asarray(x) for x in scalars])
     shape = arrays[0].shape
     size = math.prod(shape)
-    if size <= JAX_BLOCK:
+    from symgeom.backends import placement
+
+    if size <= JAX_BLOCK or not placement.jax_blocks(*arrays):
         return _jax_value(function, arrays)
     pad = (-size) % JAX_BLOCK
     flat = [jnp.pad(jnp.reshape(a, (-1,)), (0, pad), mode="edge").reshape(-1, JAX_BLOCK) for a in arrays]
