@@ -191,6 +191,11 @@ class BackendFunction:
             raise TypeError(f"{p.quantity} of {p.family.label} takes {expected} arrays, got {len(args)}")
         ops = self._ops(list(args))
         arrays = self._convert(ops, args)
+        if ops.name == "torch" and p.source is not None:
+            from symgeom.backends import torch_compile, torch_printed
+
+            if torch_compile.wanted(*arrays):  # CUDA: one compiled function, one host read
+                return torch_printed.evaluate(self, arrays)
         if p.quantity == "kl" and p.numpy_equivalent and numpy_route.usable(ops, arrays):
             return self._numpy_kl(ops, *arrays)
         if p.quantity == "kl" and p.numpy_equivalent and ops.name == "torch" and fast_grad.usable(arrays):

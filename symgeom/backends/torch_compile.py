@@ -78,11 +78,19 @@ def call(key: Any, function: Callable[..., Any], *args: Any) -> Any:
 
     if disabled() or torch.compiler.is_compiling() or key in _FAILED:
         return function(*args)
-    compiled = _COMPILED.get(key)
+    device = next((a.device.type for a in args if isinstance(a, torch.Tensor)), "cpu")
+    compiled = _COMPILED.get((key, device))
     if compiled is None:
-        compiled = _COMPILED[key] = torch.compile(function, dynamic=True)
+        # inductor's vectorized C++ (the CPU, tests) mistypes frexp's exponents and computes
+        # expm1 as exp − 1: scalar loops there; CUDA gets Triton's kernels.
+        options = {"cpp.simdlen": 1} if device == "cpu" else None
+        compiled = _COMPILED[(key, device)] = torch.compile(function, dynamic=True, options=options)
     try:
-        return compiled(*args)
+        with warnings.catch_warnings():
+            # printer.bind and the special functions are cached pure functions: tracing through
+            # the cache wrapper is what we want
+            warnings.filterwarnings("ignore", message=".*functools.lru_cache", category=UserWarning)
+            return compiled(*args)
     except Exception as error:  # any compiler failure: the same values, eagerly
         from symgeom.errors import SymgeomError
 
