@@ -88,15 +88,20 @@ def forward_rows(z1: Array, z2: Array) -> tuple[Array, ...]:
     return out, top, total, c, s + m, shift, far
 
 
-def gradient_rows(z1: Array, z2: Array, rows: tuple[Array, ...], grad: Array) -> tuple[Array, Array]:
-    """(grad·∂KL/∂z₁, grad·∂KL/∂z₂) in one pass from the row values of :func:`forward_rows`."""
+def gradient_rows(
+    z1: Array, z2: Array, rows: tuple[Array, ...], grad: Array, need: tuple[bool, bool]
+) -> tuple[Array | None, Array | None]:
+    """(grad·∂KL/∂z₁, grad·∂KL/∂z₂) in one pass from the row values of :func:`forward_rows`
+    (None where ``need`` says no: a compiled kernel then neither computes nor writes it)."""
     xp = _xp()
     out, top, total, c, u, shift, far = rows
     p = xp.exp(z1 - top) / total
     d = z2 - z1
     y = xp.where(far, shift - d, xp.log1p(xp.where(far, xp.zeros_like(u), u)) - (d - c))
     gp = grad[..., None] * p
-    return gp * (y - out[..., None]), gp * _expm1(-y, softmax_kl._bits(xp, z1))
+    dz1 = gp * (y - out[..., None]) if need[0] else None
+    dz2 = gp * _expm1(-y, softmax_kl._bits(xp, z1)) if need[1] else None
+    return dz1, dz2
 
 
 def _gradient_graph(z1: Array, z2: Array, out: Array, grad: Array) -> tuple[Array, Array]:
@@ -131,14 +136,14 @@ def _function() -> Any:
         @staticmethod
         def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
             z1, z2, *rows = ctx.saved_tensors
+            need = tuple(ctx.needs_input_grad)
             if torch.is_grad_enabled():
                 dz1, dz2 = _gradient_graph(z1, z2, rows[0], grad)  # rows[0]: this output
             else:
                 dz1, dz2 = torch_compile.call(
-                    "softmax_kl.backward", gradient_rows, z1, z2, tuple(rows), grad
+                    ("softmax_kl.backward", need), gradient_rows, z1, z2, tuple(rows), grad, need
                 )
-            need1, need2 = ctx.needs_input_grad
-            return (dz1 if need1 else None), (dz2 if need2 else None)
+            return (dz1 if need[0] else None), (dz2 if need[1] else None)
 
     return SoftmaxKL
 
