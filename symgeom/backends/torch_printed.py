@@ -19,8 +19,10 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from symgeom.backends import torch_compile, validation
-from symgeom.backends.ops import torch_ops
+from symgeom.backends import printer, torch_compile, validation
+from symgeom.backends.ops import Ops, torch_ops, widen
+from symgeom.backends.primitives import Primitive
+from symgeom.numeric.inputs import unpack
 
 if TYPE_CHECKING:
     from symgeom.backends.compile import BackendFunction
@@ -28,22 +30,91 @@ if TYPE_CHECKING:
 Array = Any
 
 
-def _body(function: BackendFunction, validate: bool) -> Any:
-    """(value, any entry invalid) of ``function`` as one traceable function of the arrays."""
-    ops = torch_ops()
-    plan = function._plan
+class _TracedOps(Ops):
+    """The torch primitives as ``torch.compile`` traces them: each a ``torch.autograd.Function``
+    whose backward applies the derived partials (the eager ones also carry a forward-mode jvp and
+    a signature without ctx, which Dynamo cannot trace: it would split the graph at every
+    primitive); Python numbers become 0-d tensors (never inspected with ``hasattr``)."""
 
-    def body(*arrays: Array) -> tuple[Array, Array]:
-        out = function._primitives(ops, arrays, False)
+    def _common(self, *args: Array) -> list[Array]:
+        import torch
+
+        like = next(a for a in args if isinstance(a, torch.Tensor))
+        return [a if isinstance(a, torch.Tensor) else torch.full((), a, dtype=like.dtype, device=like.device)
+                for a in args]
+
+
+def _traced_wrap(prim: Primitive) -> Any:
+    import torch
+    from array_api_compat import torch as xp
+
+    def chain(g: Array, p: Array) -> Array:
+        return (g[..., None] if prim.reduces else g) * p
+
+    class TracedPrimitive(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, *args: Array) -> Array:
+            ctx.save_for_backward(*args)
+            return prim.value(xp, *args)
+
+        @staticmethod
+        def backward(ctx: Any, g: Array) -> tuple[Array | None, ...]:
+            args = ctx.saved_tensors
+            partials = prim.partials(xp, *args)
+            return tuple(None if p is None else _sum_to(chain(g, p), a.shape)
+                         for a, p in zip(args, partials, strict=True))
+
+    return TracedPrimitive.apply
+
+
+def _sum_to(grad: Array, shape: tuple[int, ...]) -> Array:
+    return grad if tuple(grad.shape) == tuple(shape) else grad.sum_to_size(shape)
+
+
+@cache
+def _traced_ops() -> Ops:
+    from array_api_compat import torch as xp
+
+    return _TracedOps("torch", xp, _traced_wrap)
+
+
+def _body(function: BackendFunction, validate: bool) -> Any:
+    """(value, any entry invalid) of ``function`` as one traceable function of the arrays: the
+    printed source bound here, eagerly (binding builds the special functions' classes)."""
+    import torch
+
+    ops = _traced_ops()
+    plan = function._plan
+    bound = printer.bind(plan.source, ops)
+    per = len(plan.spec)
+
+    def body(*arrays: Array) -> tuple[Array, Array | None]:
+        out_dtype = arrays[0].dtype
+        compute = [widen(ops, a) for a in arrays]
+        if plan.float64_inside and all(a.dtype == torch.float32 for a in compute):
+            compute = [a.to(torch.float64) for a in compute]
+        groups = [compute[i * per : (i + 1) * per] for i in range(plan.points)]
+        scalars: list[Array] = []
+        for group in groups:
+            scalars += unpack(plan.family, tuple(group))
+        like = scalars[0]
+        full = {"dtype": like.dtype, "device": like.device}
+        values = [v if isinstance(v, torch.Tensor) else torch.full((), v, **full)
+                  for v in bound(*scalars)]  # a constant entry (a Fisher's 0) is a number
+        values = list(torch.broadcast_tensors(*values, *scalars)[: len(values)])
+        if plan.matrix_shape is None:
+            out = values[0]
+        else:
+            stacked = torch.stack(values, dim=-1)
+            out = stacked.reshape(*stacked.shape[:-1], *plan.matrix_shape)
+        out = out.to(out_dtype)
         if not validate:
             return out, None
-        per = len(plan.spec)
         bad = None
-        for index in range(plan.points):
-            mask = validation.invalid_mask(ops, plan.spec, list(arrays[index * per : (index + 1) * per]))
+        for group in groups:
+            mask = validation.invalid_mask(ops, plan.spec, group)
             if mask is not None:
-                mask = ops.xp.any(mask)
-                bad = mask if bad is None else bad | mask
+                bad = torch.any(mask) if bad is None else bad | torch.any(mask)
         return out, bad
 
     return body

@@ -26,18 +26,45 @@ being this function's output (so its derivative is this rule again).
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
+
+import torch
 
 from symgeom.backends import softmax_kl, torch_compile
 
 Array = Any
 
 
-def _xp() -> Any:
-    from array_api_compat import torch as xp
+class _Torch:
+    """The few namespace functions softmax_kl's helpers call, as plain torch operations (the
+    array-api-compat wrappers call ``torch.result_type``, at which Dynamo splits the graph)."""
 
-    return xp
+    _torch = torch
+
+    float64 = _torch.float64
+    abs = staticmethod(_torch.abs)
+    where = staticmethod(_torch.where)
+    zeros_like = staticmethod(_torch.zeros_like)
+    exp = staticmethod(_torch.exp)
+    expm1 = staticmethod(_torch.expm1)
+    log = staticmethod(_torch.log)
+    log1p = staticmethod(_torch.log1p)
+
+    @staticmethod
+    def maximum(x: Array, y: Any) -> Array:
+        return x.clamp(min=y) if isinstance(y, int | float) else _Torch._torch.maximum(x, y)
+
+    @staticmethod
+    def max(x: Array, axis: int, keepdims: bool = False) -> Array:
+        return x.amax(dim=axis, keepdim=keepdims)
+
+    @staticmethod
+    def sum(x: Array, axis: int, keepdims: bool = False) -> Array:
+        return x.sum(dim=axis, keepdim=keepdims)
+
+
+def _xp() -> Any:
+    return _Torch
 
 
 def _same(x: Array) -> Array:
@@ -48,7 +75,6 @@ def _mean(w: Array, x: Array | None, total: Array) -> Array:
     """Σw·x/Σw over the last axis (Σw when ``total`` is None), float32 accumulated in float64: a
     compiled reduction adds sequentially per lane (inductor's C++ kernels: k/8 terms per lane),
     whose float32 rounding reached 5e-6 of the KL at k = 3 000; in float64 it costs no pass."""
-    import torch
 
     terms = w if x is None else w * x
     out = torch.sum(terms, dim=-1, keepdim=True, dtype=torch.float64)
@@ -67,7 +93,6 @@ def forward_rows(z1: Array, z2: Array) -> tuple[Array, ...]:
     """(KL, max z₁, Σw, c, u, logsumexp z₂ − logsumexp z₁, far) per row (row values keep their
     axis, the KL does not): the passes of ``softmax_kl.prepare`` and ``expectation_g`` with
     float64 accumulation, then ``softmax_kl.finish``."""
-    import torch
 
     xp = _xp()
     bits = softmax_kl._bits(xp, z1)
@@ -107,7 +132,6 @@ def gradient_rows(
 def _gradient_graph(z1: Array, z2: Array, out: Array, grad: Array) -> tuple[Array, Array]:
     """The same rule from differentiable operations on z₁, z₂ (the row constants carry no
     derivative: the KL does not depend on them), for double backward."""
-    import torch
 
     xp = _xp()
     bits = softmax_kl._bits(xp, z1)
@@ -122,37 +146,33 @@ def _gradient_graph(z1: Array, z2: Array, out: Array, grad: Array) -> tuple[Arra
     return gp * (y - out[..., None]), gp * xp.expm1(-y)
 
 
-@cache
-def _function() -> Any:
-    import torch
+class SoftmaxKL(torch.autograd.Function):
+    """(z₁, z₂) ↦ KL per row; see the module docstring (defined at import: a class built
+    inside a traced call would split an outer ``torch.compile``'s graph)."""
 
-    class SoftmaxKL(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx: Any, z1: Array, z2: Array) -> Array:
-            rows = torch_compile.call("softmax_kl.forward", forward_rows, z1, z2)
-            ctx.save_for_backward(z1, z2, *rows)
-            return rows[0]
+    @staticmethod
+    def forward(ctx: Any, z1: Array, z2: Array) -> Array:
+        rows = torch_compile.call("softmax_kl.forward", forward_rows, z1, z2)
+        ctx.save_for_backward(z1, z2, *rows)
+        return rows[0]
 
-        @staticmethod
-        def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
-            z1, z2, *rows = ctx.saved_tensors
-            need = tuple(ctx.needs_input_grad)
-            if torch.is_grad_enabled():
-                dz1, dz2 = _gradient_graph(z1, z2, rows[0], grad)  # rows[0]: this output
-            else:
-                dz1, dz2 = torch_compile.call(
-                    ("softmax_kl.backward", need), gradient_rows, z1, z2, tuple(rows), grad, need
-                )
-            return (dz1 if need[0] else None), (dz2 if need[1] else None)
-
-    return SoftmaxKL
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
+        z1, z2, *rows = ctx.saved_tensors
+        need = tuple(ctx.needs_input_grad)
+        if torch.is_grad_enabled():
+            dz1, dz2 = _gradient_graph(z1, z2, rows[0], grad)  # rows[0]: this output
+        else:
+            dz1, dz2 = torch_compile.call(
+                ("softmax_kl.backward", need), gradient_rows, z1, z2, tuple(rows), grad, need
+            )
+        return (dz1 if need[0] else None), (dz2 if need[1] else None)
 
 
 def kl(z1: Array, z2: Array) -> Array:
     """KL(softmax z₁‖softmax z₂) over the last axis (float32 or float64 tensors, broadcast)."""
-    import torch
 
     z1, z2 = torch.broadcast_tensors(z1, z2)
     if z1.shape[-1] == 0 or z1.numel() == 0:
         return torch.zeros(z1.shape[:-1], dtype=z1.dtype, device=z1.device)
-    return _function().apply(z1.contiguous(), z2.contiguous())
+    return SoftmaxKL.apply(z1.contiguous(), z2.contiguous())

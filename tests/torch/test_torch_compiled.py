@@ -193,3 +193,24 @@ def test_compiled_fisher_and_entropy_equal_eager(forced, monkeypatch):
     assert f.shape == (64, 2, 2)
     torch.testing.assert_close(f, fisher(mu, sigma), rtol=1e-14, atol=0)
     torch.testing.assert_close(h, entropy(mu, sigma), rtol=1e-14, atol=0)
+
+
+def test_compiled_functions_are_one_graph_each():
+    """Dynamo traces each compiled function whole (a graph break would split the fused kernels
+    into separate passes and Python steps): the printed Gaussian KL with its validity flag, the
+    softmax KL's forward and backward passes."""
+    from symgeom.backends import torch_printed
+
+    def breaks(function, *args):
+        torch._dynamo.reset()
+        return torch._dynamo.explain(function)(*args).graph_break_count
+
+    n = torch.ones(16, dtype=torch.float64)
+    body = torch_printed._body(sg.kl(sg.Gaussian()).torch(), True)
+    assert breaks(body, n, n, n, n) == 0
+    fisher = torch_printed._body(sg.fisher(sg.Gaussian()).torch(), True)
+    assert breaks(fisher, n, n) == 0
+    z = torch.randn(4, 7)
+    assert breaks(torch_softmax_kl.forward_rows, z, z) == 0
+    rows = torch_softmax_kl.forward_rows(z, z)
+    assert breaks(torch_softmax_kl.gradient_rows, z, z, rows, torch.ones(4), (True, True)) == 0
