@@ -3,12 +3,13 @@
 Eager, :meth:`BackendFunction._primitives` runs the printed stable form op by op (dozens of
 kernels at 10⁷ Gaussian pairs) and validates each argument with a reduction read back to the
 host.  For the tensors :func:`symgeom.backends.torch_compile.wanted` picks, the printed form over
-the generic primitives (``where`` forms, no host reads) and the combined validity of every
-argument are one ``torch.compile``d function; the host reads one boolean, and only when it says
-some entry is invalid does the eager check run to raise the error naming the argument.
+the generic primitives (``where`` forms, no host reads) and the validity of every argument are
+one ``torch.compile``d function: entries with an invalid input become nan, and the host reads
+one boolean, "some output is nan" (a reduction over the output, not over every input again);
+only then does the eager check run, to raise the error naming the argument.
 
-Gradients: the forward pass runs without a graph; the backward pass evaluates the compiled
-function again with autograd (one fused forward and one fused backward kernel set: the derived
+Gradients: the forward pass records the compiled function's graph (one fused forward kernel
+set, saving what its backward needs) and the backward pass differentiates it (the derived
 partials of the primitives, as eagerly).  Where a graph of the gradient is asked for
 (``create_graph=True``) the backward pass recomputes eagerly instead, so double backward works
 (compiled graphs do not differentiate twice).
@@ -107,15 +108,18 @@ def _body(function: BackendFunction, validate: bool) -> Any:
         else:
             stacked = torch.stack(values, dim=-1)
             out = stacked.reshape(*stacked.shape[:-1], *plan.matrix_shape)
-        out = out.to(out_dtype)
-        if not validate:
-            return out, None
-        bad = None
-        for group in groups:
-            mask = validation.invalid_mask(ops, plan.spec, group)
+        if validate:
+            mask = None
+            for group in groups:
+                bad = validation.invalid_mask(ops, plan.spec, group)
+                mask = bad if mask is None else mask | bad
             if mask is not None:
-                bad = torch.any(mask) if bad is None else bad | torch.any(mask)
-        return out, bad
+                mask = mask[(...,) + (None,) * (out.ndim - mask.ndim)]
+                out = torch.where(mask, torch.full((), float("nan"), **full), out)
+        out = out.to(out_dtype)
+        # One flag from the output (nan where an input is invalid): the reduction reads the
+        # output the kernel writes anyway, not every input again.
+        return out, (torch.isnan(out).any() if validate else None)
 
     return body
 
@@ -126,9 +130,15 @@ def _key(function: BackendFunction, validate: bool) -> tuple[str, int, bool]:
 
 def _value(function: BackendFunction, arrays: list[Array], validate: bool) -> Array:
     out, bad = torch_compile.call(_key(function, validate), _body(function, validate), *arrays)
-    if bad is not None and bool(bad):  # the one host read
-        function._primitives(torch_ops(), arrays, True)  # raises, naming the argument
+    _raise_if_invalid(function, arrays, bad)
     return out
+
+
+def _raise_if_invalid(function: BackendFunction, arrays: list[Array], bad: Array | None) -> None:
+    """The one host read; where the output has a nan, the eager check names the invalid
+    argument (it raises; a nan from valid inputs, if a form ever gave one, is returned)."""
+    if bad is not None and bool(bad):
+        function._primitives(torch_ops(), [a.detach() for a in arrays], True)
 
 
 def evaluate(function: BackendFunction, arrays: list[Array]) -> Array:
@@ -147,27 +157,33 @@ def _gradient_function() -> Any:
     class CompiledPrinted(torch.autograd.Function):
         @staticmethod
         def forward(ctx: Any, function: BackendFunction, *arrays: Array) -> Array:
+            # The compiled graph is recorded here and differentiated in backward: one fused
+            # forward (saving what its backward needs), one fused backward, no recomputation.
             ctx.function = function
             ctx.save_for_backward(*arrays)
-            return _value(function, list(arrays), function.validate)
+            ctx.wanted = [i for i, need in enumerate(ctx.needs_input_grad[1:]) if need]
+            with torch.enable_grad():
+                ctx.leaves = [a.detach().requires_grad_(i in ctx.wanted) for i, a in enumerate(arrays)]
+                key = _key(function, function.validate)
+                out, bad = torch_compile.call(key, _body(function, function.validate), *ctx.leaves)
+            _raise_if_invalid(function, list(arrays), bad)
+            ctx.graph = out
+            return out.detach()
 
         @staticmethod
         def backward(ctx: Any, grad: Array) -> tuple[Array | None, ...]:
-            function = ctx.function
+            function, wanted = ctx.function, ctx.wanted
             arrays = ctx.saved_tensors
-            wanted = [i for i, need in enumerate(ctx.needs_input_grad[1:]) if need]
             create = torch.is_grad_enabled()
-            with torch.enable_grad():
-                if create:
-                    leaves = list(arrays)
-                    out = function._primitives(torch_ops(), leaves, False)
-                else:
-                    leaves = [a.detach().requires_grad_(i in wanted) for i, a in enumerate(arrays)]
-                    key = _key(function, False)
-                    out, _ = torch_compile.call(key, _body(function, False), *leaves)
-                found = torch.autograd.grad(
-                    out, [leaves[i] for i in wanted], grad, create_graph=create, allow_unused=True
-                )
+            if create:  # compiled graphs do not differentiate twice: the eager primitives do
+                with torch.enable_grad():
+                    leaves, out = list(arrays), function._primitives(torch_ops(), list(arrays), False)
+            else:
+                leaves, out = ctx.leaves, ctx.graph
+            found = torch.autograd.grad(  # retain: the outer graph may be run backward again
+                out, [leaves[i] for i in wanted], grad, create_graph=create, retain_graph=True,
+                allow_unused=True,
+            )
             result: list[Array | None] = [None] * (1 + len(arrays))
             for i, g in zip(wanted, found, strict=True):
                 result[1 + i] = torch.zeros_like(arrays[i]) if g is None else g

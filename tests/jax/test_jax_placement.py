@@ -44,4 +44,8 @@ def test_blocks_only_on_the_cpu(monkeypatch, backend, blocked):
 
 
 def test_concrete_arrays_answer_with_their_own_devices():
-    assert placement.jax_blocks(jnp.ones(3))  # this machine's arrays live on the CPU
+    """An array placed on the CPU is blocked; one on an accelerator, where there is one, is not."""
+    assert placement.jax_blocks(jax.device_put(jnp.ones(3), jax.devices("cpu")[0]))
+    accelerators = [d for d in jax.devices() if d.platform != "cpu"]
+    if accelerators:
+        assert not placement.jax_blocks(jax.device_put(jnp.ones(3), accelerators[0]))

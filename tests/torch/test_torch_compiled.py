@@ -170,6 +170,8 @@ def test_compiled_printed_kl_values_gradients_validation(forced, monkeypatch):
     bad[3][17] = -1.0
     with pytest.raises(InvalidParameterError, match="sigma_2"):
         kl(*bad)
+    with pytest.raises(InvalidParameterError, match="sigma_2"):  # the recorded (autograd) route
+        kl(*[a.requires_grad_() for a in bad])
 
     tracked = [a.clone().requires_grad_() for a in args]
     grads = torch.autograd.grad(kl(*tracked).sum(), tracked, create_graph=True)
@@ -181,6 +183,13 @@ def test_compiled_printed_kl_values_gradients_validation(forced, monkeypatch):
     for mine, peer in zip(grads, grads_eager, strict=True):
         torch.testing.assert_close(mine, peer, rtol=1e-13, atol=0)
     torch.testing.assert_close(hess, hess_eager, rtol=1e-13, atol=0)
+    monkeypatch.setattr(torch_compile, "FORCE", True)
+    out = kl(*tracked)  # first-order backward through the recorded compiled graph, run twice
+    first = torch.autograd.grad(out.sum(), tracked, retain_graph=True)
+    second = torch.autograd.grad(out.sum(), tracked)
+    for a, b, peer in zip(first, second, grads_eager, strict=True):
+        torch.testing.assert_close(a, peer.detach(), rtol=1e-13, atol=0)
+        torch.testing.assert_close(b, a, rtol=0, atol=0)
 
 
 @pytest.mark.slow
