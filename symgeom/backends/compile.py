@@ -203,6 +203,11 @@ class BackendFunction:
             raise TypeError(f"{p.quantity} of {p.family.label} takes {expected} arrays, got {len(args)}")
         ops = self._ops(list(args))
         arrays = self._convert(ops, args)
+        if ops.name == "torch" and p.source is not None:
+            from symgeom.backends import torch_compile, torch_printed
+
+            if torch_compile.wanted(*arrays):  # CUDA: one compiled function, one host read
+                return torch_printed.evaluate(self, arrays)
         if p.quantity == "kl" and p.numpy_equivalent and numpy_route.usable(ops, arrays):
             return self._numpy_kl(ops, *arrays)
         if p.quantity == "kl" and p.numpy_equivalent and ops.name == "torch" and fast_grad.usable(arrays):
@@ -301,22 +306,25 @@ def _jax_blocks(
     scalars: list[Array],
     invalid: Callable[[list[Array]], Array] | None = None,
 ) -> Array:
-    """One printed value over broadcast arrays, in blocks of :data:`JAX_BLOCK` entries when
-    larger: XLA then keeps the intermediates of the stable form (branches, series terms) per
-    block, in cache, instead of arrays the size of the batch.  A ``fori_loop`` reads each block
-    with ``dynamic_slice`` from the inputs and writes it with ``dynamic_update_slice`` into the
-    output (in place); the last block starts at size − JAX_BLOCK, overlapping the one before it
-    (its entries are computed twice, the same values), so no input is sliced or padded into a
-    copy (a ``lax.map`` over ``x[:whole].reshape(-1, B)`` or over a padded copy took 2–3× the
-    time).  ``invalid(arrays)``, when given, marks the entries to return as nan; it is evaluated
-    in each block (fused with the value instead of another pass over the batch)."""
+    """One printed value over broadcast arrays, in blocks of :data:`JAX_BLOCK` entries when larger and
+    on the CPU (:func:`symgeom.backends.placement.jax_blocks`; on a GPU the blocks would run one
+    after another): XLA then keeps the intermediates of the stable form (branches, series terms)
+    per block, in cache, instead of arrays the size of the batch. A ``fori_loop`` reads each
+    block with ``dynamic_slice`` from the inputs and writes it with ``dynamic_update_slice``
+    into the output (in place); the last block starts at size − JAX_BLOCK, overlapping the one
+    before it (its entries are computed twice, the same values), so no input is sliced or padded
+    into a copy (a ``lax.map`` over ``x[:whole].reshape(-1, B)`` or over a padded copy took 2–3×
+    the time). ``invalid(arrays)``, when given, marks the entries to return as nan; it is
+    evaluated in each block (fused with the value instead of another pass over the batch)."""
     import jax
     import jax.numpy as jnp
 
     arrays = jnp.broadcast_arrays(*[jnp.asarray(x) for x in scalars])
     shape = arrays[0].shape
     size = math.prod(shape)
-    if size <= JAX_BLOCK:
+    from symgeom.backends import placement
+
+    if size <= JAX_BLOCK or not placement.jax_blocks(*arrays):
         return _jax_value(function, arrays, invalid)
     flat = [jnp.reshape(a, (-1,)) for a in arrays]
 

@@ -39,6 +39,8 @@ import math
 from functools import cache
 from typing import Any
 
+from symgeom.backends import placement
+
 Array = Any
 
 #: |x| up to which g(x) = eˣ − 1 − x is evaluated by its Taylor series Σₙ₌₂..N xⁿ/n!: at |x| = 1
@@ -141,14 +143,15 @@ def jax_kl() -> Any:
         )[..., 0]
 
     def blocked(z1: Array, z2: Array) -> Array:
-        """``value`` over blocks of about :data:`_JAX_BLOCK` entries (``lax.map``): XLA stores
-        w, d, d′ per block, in cache, instead of arrays the size of the batch."""
+        """``value`` over blocks of about :data:`_JAX_BLOCK` entries (``lax.map``) on the CPU:
+        XLA stores w, d, d′ per block, in cache, instead of arrays the size of the batch (on a
+        GPU the blocks would run one after another: :mod:`symgeom.backends.placement`)."""
         k = z1.shape[-1]
         batch = z1.shape[:-1]
         a, b = jnp.reshape(z1, (-1, k)), jnp.reshape(z2, (-1, k))
         rows = a.shape[0]
         step = max(1, _JAX_BLOCK // max(k, 1))
-        if rows <= step:
+        if rows <= step or not placement.jax_blocks(z1, z2):
             return value(z1, z2)
         pad = (-rows) % step
         a = jnp.pad(a, ((0, pad), (0, 0))).reshape(-1, step, k)  # zero rows: KL = 0
