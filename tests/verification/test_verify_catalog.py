@@ -22,9 +22,10 @@ def test_catalog_covers_every_family_and_chart():
                    sg.Beta("mean_precision"), sg.Binomial(4, "logit"), sg.Geometric("logit"),
                    sg.NegativeBinomial(3), sg.Laplace("loc_logscale"),
                    sg.Categorical(5, "logits"), sg.MultivariateGaussian(4, "diagonal", "mean_logstd"),
+                   sg.MultivariateGaussian(4, "diagonal", "natural"),
                    sg.Dirichlet(2), sg.Dirichlet(3, "log_concentration")):
         assert family.label in labels
-    assert len(catalog.CATALOG) == len(labels) == 51
+    assert len(catalog.CATALOG) == len(labels) == 52
 
 
 @pytest.mark.parametrize("family", LIGHT, ids=lambda f: f.label)
