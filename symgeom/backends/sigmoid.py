@@ -30,22 +30,32 @@ class Sigmoid(sp.Function):
         return f"sigmoid({printer._print(self.args[0])})"  # type: ignore[attr-defined]
 
 
-def sigmoid_form(expr: sp.Expr) -> sp.Expr:
-    """``expr`` in σ(x), σ(−x) when it is a rational function of one e^x (see the module doc)."""
+def one_exponential(expr: sp.Expr, name: str = "t") -> tuple[sp.Expr, sp.Dummy, sp.Expr] | None:
+    """(x, t, ``expr`` as a rational function of t = eˣ) when ``expr`` is a rational function of
+    one exponential eˣ (its exponentials are e^{c·x} with integer c; x = gcd(c)·rest), else None."""
     exps = expr.atoms(sp.exp)
     if not exps:
-        return expr
+        return None
     split = [e.args[0].as_coeff_Mul() for e in exps]
     rests = {rest for _, rest in split}
     if len(rests) != 1 or not all(c.is_Integer for c, _ in split):
-        return expr
+        return None
     (rest,) = rests
     step = math.gcd(*[int(c) for c, _ in split])
     x = step * rest
-    t = sp.Dummy("t", positive=True)
+    t = sp.Dummy(name, positive=True)
     in_t = expr.xreplace({e: t ** (int(c) // step) for e, (c, _) in zip(exps, split, strict=True)})
     if in_t.free_symbols & x.free_symbols or not in_t.is_rational_function(t):
+        return None
+    return x, t, in_t
+
+
+def sigmoid_form(expr: sp.Expr) -> sp.Expr:
+    """``expr`` in σ(x), σ(−x) when it is a rational function of one e^x (see the module doc)."""
+    found = one_exponential(expr)
+    if found is None:
         return expr
+    x, t, in_t = found
     if sp.Poly(sp.fraction(sp.cancel(in_t))[1], t).is_monomial:
         # A Laurent polynomial in e^x: its cancelled form, e^{−θ} rather than
         # 1/((1 − 1/(e^θ + 1))(e^θ + 1)), which is 1/0 once e^θ/(e^θ + 1) rounds to 0 (θ < −37).

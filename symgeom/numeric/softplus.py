@@ -20,7 +20,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
-from symgeom.backends.sigmoid import Sigmoid
+from symgeom.backends.sigmoid import Sigmoid, one_exponential
 
 
 class Softplus(sp.Function):
@@ -76,28 +76,9 @@ class SoftplusDiff(sp.Function):
     _pythoncode = _numpycode
 
 
-def _one_exponential(u: sp.Expr) -> tuple[sp.Expr, sp.Dummy, sp.Expr] | None:
-    """(x, E, u as a rational function of E = eˣ) when u is one, else None."""
-    exps = u.atoms(sp.exp)
-    if not exps:
-        return None
-    split = [e.args[0].as_coeff_Mul() for e in exps]
-    rests = {rest for _, rest in split}
-    if len(rests) != 1 or not all(c.is_Integer for c, _ in split):
-        return None
-    (rest,) = rests
-    step = sp.igcd(*[int(c) for c, _ in split]) if len(split) > 1 else abs(int(split[0][0]))
-    x = step * rest
-    t = sp.Dummy("E", positive=True)
-    in_t = u.xreplace({e: t ** (int(c) // step) for e, (c, _) in zip(exps, split, strict=True)})
-    if in_t.free_symbols & x.free_symbols or not in_t.is_rational_function(t):
-        return None
-    return x, t, in_t
-
-
 def _softplus_log(u: sp.Expr) -> sp.Expr | None:
     """log u as log c + k·x + m·softplus(±x) when u = c·Eᵏ(E + 1)ᵐ, c > 0, m ≠ 0; else None."""
-    found = _one_exponential(u)
+    found = one_exponential(u, "E")
     if found is None:
         return None
     x, t, in_t = found
