@@ -12,6 +12,9 @@ namespaces (NumPy, CuPy, Dask) call ``value`` directly.  The partials are derive
     softplus_diff(a, d) = softplus(a + d) − softplus(a):
                                          ∂a = σ(a + d) − σ(a) = −σ(a + d)σ(−a)·expm1(−d),   ∂d = σ(a + d)
     ratio(a, b) = a/b:                   ∂a = 1/b,   ∂b = −(a/b)/b
+    softplus_diff_scaled(a, d) = q = softplus_diff(a, d)/σ(a):
+                                         ∂a = σ(−a)(−r·expm1(−d) − q),   ∂d = r = σ(a + d)/σ(a)
+    scaled_ratio(x, s, b) = x·s/b:       ∂x = s/b,   ∂s = x/b,   ∂b = −(x/b)(s/b)
 
 so the gradient is as accurate as the value (no cancellation: log(a/b) = log1p(d/b) near a = b,
 and −d/b uses the exact difference d), it is 0, not nan, at a = b, and no branch of the value's
@@ -183,6 +186,54 @@ def ratio_partials(xp: Namespace, a: Array, b: Array) -> tuple[Array | None, ...
     return 1 / b, -(a / b) / b
 
 
+def softplus_diff_scaled_value(xp: Namespace, a: Array, d: Array) -> Array:
+    """(softplus(a + d) − softplus(a))/σ(a): expm1(d)·log1p(x)/x, x = σ(a)·expm1(d), for |d| ≤ 1
+    (log1p(x)/x = 1 for |x| < 10⁻¹⁷), softplus_diff(a, d)/σ(a) beyond."""
+    small = xp.abs(d) <= 1
+    e = xp.expm1(xp.where(small, d, xp.zeros_like(d)))
+    x = sigmoid_value(xp, a) * e
+    # log1p(x)/x = 1 − x/2 + … is 1 to the last bit for |x| < 10⁻¹⁷, where x may be subnormal
+    # (a vectorized log1p need not be exact there: torch's was off by 7e-12) or flushed to 0.
+    tiny = xp.abs(x) < 1e-17
+    safe = xp.where(tiny, xp.ones_like(x), x)
+    near = e * xp.where(tiny, xp.ones_like(x), xp.log1p(safe) / safe)
+    far = softplus_diff_value(xp, a, d) / sigmoid_value(xp, a)
+    return xp.where(small, near, far)
+
+
+def softplus_diff_scaled_partials(xp: Namespace, a: Array, d: Array) -> tuple[Array | None, ...]:
+    """q = softplus_diff(a, d)/σ(a): (∂a, ∂d) = (σ(−a)·(−r·expm1(−d) − q), r), r = σ(a + d)/σ(a)
+    (from ∂a softplus_diff = σ(a + d) − σ(a) = −σ(a + d)σ(−a)·expm1(−d) and σ′(a)/σ(a) = σ(−a))."""
+    r = sigmoid_value(xp, a + d) / sigmoid_value(xp, a)
+    q = softplus_diff_scaled_value(xp, a, d)
+    return sigmoid_value(xp, -a) * (-r * xp.expm1(-d) - q), r
+
+
+def _ldexp(xp: Namespace, m: Array, e: Array) -> Array:
+    """m·2ᵉ for a float m and an integer e, in two halves so that neither power over- or underflows
+    where the product is a normal number."""
+    e = xp.astype(e, m.dtype)
+    half = xp.floor(e / 2)
+    return m * 2.0**half * 2.0 ** (e - half)
+
+
+def scaled_ratio_value(xp: Namespace, x: Array, s: Array, b: Array) -> Array:
+    """x·s/b on mantissas and exponents: mₓmₛ/m_b·2^{eₓ + eₛ − e_b} (no product x·s below the
+    normal range is formed); namespaces without ``frexp``: x·(s/b)."""
+    frexp = getattr(xp, "frexp", None)
+    if frexp is None:
+        return x * (s / b)
+    mx, ex = frexp(x)
+    ms, es = frexp(s)
+    mb, eb = frexp(b)
+    return _ldexp(xp, mx * ms / mb, ex + es - eb)
+
+
+def scaled_ratio_partials(xp: Namespace, x: Array, s: Array, b: Array) -> tuple[Array | None, ...]:
+    """(s/b, x/b, −(x/b)(s/b)): quotients first, each of the size of the true partial."""
+    return s / b, x / b, -(x / b) * (s / b)
+
+
 @dataclass(frozen=True)
 class Primitive:
     """A stable function with derived partials; ``reduces`` when it sums over the last axis."""
@@ -201,4 +252,7 @@ PRIMITIVES: dict[str, Primitive] = {
     "softplus": Primitive("softplus", softplus_value, softplus_partials),
     "softplus_diff": Primitive("softplus_diff", softplus_diff_value, softplus_diff_partials),
     "ratio": Primitive("ratio", ratio_value, ratio_partials),
+    "softplus_diff_scaled": Primitive("softplus_diff_scaled", softplus_diff_scaled_value,
+                                      softplus_diff_scaled_partials),
+    "scaled_ratio": Primitive("scaled_ratio", scaled_ratio_value, scaled_ratio_partials),
 }

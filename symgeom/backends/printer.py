@@ -140,6 +140,8 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "softplus": ops.primitive("softplus"),
         "softplus_diff": ops.primitive("softplus_diff"),
         "ratio": ops.primitive("ratio"),
+        "softplus_diff_scaled": ops.primitive("softplus_diff_scaled"),
+        "scaled_ratio": ops.primitive("scaled_ratio"),
         **special_functions(ops.name),
     }
     exec(compile(source.text, "<symgeom.backends>", "exec"), namespace)

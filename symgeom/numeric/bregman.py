@@ -124,6 +124,44 @@ class Ratio(sp.Function):
     _pythoncode = _numpycode
 
 
+class ScaledRatio(sp.Function):
+    """ScaledRatio(x, s, b) = x·s/b, printed as ``scaled_ratio(x, s, b)``: evaluated on mantissas
+    and exponents (x = mₓ2^{eₓ}, …: mₓmₛ/m_b·2^{eₓ + eₛ − e_b}), so a product x·s below the normal
+    float range (a natural step σ(θ)·Δθ ≈ 10⁻³¹³ at θ = −700) is never formed and rounded to a
+    subnormal number of few bits; only the quotient, a normal number there, is."""
+
+    nargs = 3
+
+    def _eval_rewrite_as_log(self, x: sp.Expr, s: sp.Expr, b: sp.Expr, **kwargs: object) -> sp.Expr:
+        return x * s / b
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        x, s, b = (printer._print(a) for a in self.args)
+        return rf"\frac{{{x} \cdot {s}}}{{{b}}}"
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        x, s, b = (printer._print(a) for a in self.args)
+        return f"scaled_ratio({x}, {s}, {b})"
+
+    _pythoncode = _numpycode
+
+
+def _scale_apart(factors: list[sp.Expr]) -> tuple[list[sp.Expr], sp.Expr | None]:
+    """(the other factors, the scale) with the scale of the first factor of the step that carries
+    one taken apart: SoftplusDiff(a, d) = σ(a)·ScaledSoftplusDiff(a, d), and e^{u₁} of
+    Δ(eᵘ) = e^{u₁}·expm1(Δu); ``factors`` unchanged and None when none does."""
+    from symgeom.backends.sigmoid import Sigmoid
+    from symgeom.numeric.softplus import ScaledSoftplusDiff, SoftplusDiff
+
+    for i, factor in enumerate(factors):
+        rest = factors[:i] + factors[i + 1 :]
+        if isinstance(factor, SoftplusDiff):
+            return [*rest, ScaledSoftplusDiff(*factor.args)], Sigmoid(factor.args[0])
+        if isinstance(factor, sp.exp) and any(isinstance(f, expm1) for f in rest):
+            return rest, factor
+    return factors, None
+
+
 def squared_ratio(delta: sp.Expr, hessian: sp.Expr) -> sp.Expr:
     """Δ²·H with the factors b⁻²ᵐ of H (a Hessian that blows up like 1/sinh²) squared together
     with Δ: c·Square(Δ·b⁻ᵐ); Δ²·H when H has none.
@@ -131,7 +169,8 @@ def squared_ratio(delta: sp.Expr, hessian: sp.Expr) -> sp.Expr:
     Under the square 1/sinh y is written 2e^{−|y|}/(−expm1(−2|y|)) (= 1/|sinh y|): its value is the
     same, and its derivative has no factor of the size of sinh y, so reverse-mode autodiff does
     not multiply an underflowed −Δ/sinh²y by cosh y (torch: ∂KL/∂θ lost its e^{−θ} term at θ = 700).
-    The quotient is a :class:`Ratio`.
+    The quotient is a :class:`Ratio`, or a :class:`ScaledRatio` when Δ carries a scale of its own
+    (:func:`_scale_apart`), so Δ is never rounded below the normal range before the division.
     """
     numerator, denominator, rest = [delta], [], []
     for factor in sp.Mul.make_args(hessian):
@@ -147,6 +186,12 @@ def squared_ratio(delta: sp.Expr, hessian: sp.Expr) -> sp.Expr:
             rest.append(factor)
     if not denominator:
         return delta**2 * hessian
+    step, scale = _scale_apart(list(sp.Mul.make_args(delta)))
+    if scale is not None:
+        # The step's own scale (σ(θ₁) of a softplus difference) is kept apart until divided by
+        # the denominator, where it is of its size: Δ·b⁻ᵐ is normal where Δ is not.
+        quotient = ScaledRatio(sp.Mul(*step, *numerator[1:]), scale, sp.Mul(*denominator))
+        return sp.Mul(*rest) * Square(quotient)
     return sp.Mul(*rest) * Square(Ratio(sp.Mul(*numerator), sp.Mul(*denominator)))
 
 

@@ -350,6 +350,37 @@ def softplus_diff(a: np.ndarray, d: np.ndarray) -> np.ndarray:
     return out[()]
 
 
+def softplus_diff_scaled(a: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """(softplus(a + d) − softplus(a))/σ(a) without forming the difference itself.
+
+    |d| ≤ 1: expm1(d)·log1p(x)/x with x = σ(a)·expm1(d) ≥ −0.64 (log1p(x)/x = 1 for |x| < 10⁻¹⁷,
+    where x may be subnormal): a product of relatively exact factors of the size of d, for every a.
+    |d| > 1: softplus_diff(a, d)/σ(a).
+    """
+    a, d = np.broadcast_arrays(np.asarray(a), np.asarray(d))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        small = np.abs(d) <= 1
+        e = np.expm1(np.where(small, d, 0))
+        x = sigmoid(a) * e
+        # log1p(x)/x = 1 − x/2 + … is 1 to the last bit for |x| < 10⁻¹⁷ (x may be subnormal).
+        tiny = np.abs(x) < 1e-17
+        near = e * np.where(tiny, 1, np.log1p(x) / np.where(tiny, 1, x))
+        far = ~small
+        if far.any():
+            near = np.where(far, softplus_diff(a, d) / sigmoid(a), near)
+    return near[()]
+
+
+def scaled_ratio(x: np.ndarray, s: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x·s/b from mantissas and exponents (x = mₓ·2^{eₓ}, …): mₓmₛ/m_b·2^{eₓ + eₛ − e_b}, so the
+    product x·s is never rounded below the normal range (or above it) before the division."""
+    mx, ex = np.frexp(x)
+    ms, es = np.frexp(s)
+    mb, eb = np.frexp(b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.ldexp(mx * ms / mb, ex + es - eb)[()]
+
+
 def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a/b (a primitive only so that the array backends can differentiate it as (1/b, −(a/b)/b))."""
     return np.divide(a, b)

@@ -76,6 +76,35 @@ class SoftplusDiff(sp.Function):
     _pythoncode = _numpycode
 
 
+class ScaledSoftplusDiff(sp.Function):
+    """ScaledSoftplusDiff(a, d) = (softplus(a + d) − softplus(a))/σ(a), printed as
+    ``softplus_diff_scaled(a, d)``: for |d| ≤ 1 it is expm1(d)·L(x), x = σ(a)·expm1(d),
+    L(x) = log1p(x)/x, a number of the size of d even where σ(a)·d is below the normal float
+    range (a geometric logit's natural step at θ = −700), so SoftplusDiff(a, d) = σ(a)·this keeps
+    its two factors apart for :class:`symgeom.numeric.bregman.ScaledRatio`."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, a: sp.Expr, d: sp.Expr) -> sp.Expr | None:
+        if d == 0:
+            return sp.S.Zero
+        return None
+
+    def _eval_rewrite_as_log(self, a: sp.Expr, d: sp.Expr, **kwargs: object) -> sp.Expr:
+        return (sp.log(1 + sp.exp(a + d)) - sp.log(1 + sp.exp(a))) * (1 + sp.exp(-a))
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        a, d = (printer._print(x) for x in self.args)
+        return rf"\left(1 + e^{{-{a}}}\right)\log\frac{{1 + e^{{{a} + {d}}}}}{{1 + e^{{{a}}}}}"
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        a, d = (printer._print(x) for x in self.args)
+        return f"softplus_diff_scaled({a}, {d})"
+
+    _pythoncode = _numpycode
+
+
 def _softplus_log(u: sp.Expr) -> sp.Expr | None:
     """log u as log c + k·x + m·softplus(±x) when u = c·Eᵏ(E + 1)ᵐ, c > 0, m ≠ 0; else None."""
     found = one_exponential(u, "E")

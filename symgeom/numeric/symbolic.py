@@ -206,6 +206,8 @@ def stable_numpy(family: Family) -> Callable[..., object]:
         "softplus": kernels.softplus,
         "softplus_diff": kernels.softplus_diff,
         "ratio": kernels.ratio,
+        "softplus_diff_scaled": kernels.softplus_diff_scaled,
+        "scaled_ratio": kernels.scaled_ratio,
     }
     return sp.lambdify(args, stable_kl(family), modules=[namespace, "scipy", "numpy"])
 
