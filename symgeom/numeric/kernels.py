@@ -120,6 +120,12 @@ def kl_div(
     so that the direct form, which needs r anyway, pays for no extra pass; a block whose ratios
     are all near 1 never takes a logarithm.
     """
+    if (log_ratio is None and scratch is None and type(a) is np.ndarray and type(b) is np.ndarray
+            and type(d) is np.ndarray and a.shape == b.shape == d.shape and a.dtype == b.dtype == d.dtype
+            and a.dtype in _PLANS and 0 < a.size <= 2 * BLOCK):
+        out = _kl_div_block(a, b, d)
+        if out is not None:
+            return out
     # Python scalars stay weakly typed, so kl_div(1.0, w) keeps w's float32.
     a, b = (x if isinstance(x, int | float) else np.asarray(x) for x in (a, b))
     d = np.asarray(a - b if d is None else d)
@@ -159,6 +165,30 @@ def kl_div(
             s_near = np.divide(d_near, total, out=np.zeros_like(total), where=np.not_equal(total, 0))
             out.reshape(-1)[index] = _near_form(d_near, s_near)
         return out
+
+
+def _kl_div_block(a: np.ndarray, b: np.ndarray, d: np.ndarray) -> np.ndarray | None:
+    """:func:`kl_div` of one block of equally shaped arrays with a, b > 0 finite and a/b finite
+    and non-zero (None otherwise, for the general path): the same branches with fewer passes
+    and calls (the lambdified forms call kl_div block by block)."""
+    threshold, _ = _PLANS[a.dtype]
+    bound = _ratio_bound(threshold)
+    with np.errstate(all="ignore"):
+        ratio = np.divide(a, b)
+        low, high = ratio.min(), ratio.max()
+        if bound < low and high < 1 / bound:
+            return _near_form(d, d / (a + b), max(_s_of(low), _s_of(high)))
+        if not (low > 0 and high < np.inf):
+            return None
+        log_ratio = np.log(ratio, out=ratio)
+        out = np.multiply(a, log_ratio)
+        out -= d
+        index = np.flatnonzero(np.abs(log_ratio, out=log_ratio) < _log_bound(threshold))
+        if index.size:
+            d_near = d.reshape(-1)[index]
+            total = a.reshape(-1)[index] + b.reshape(-1)[index]
+            out.reshape(-1)[index] = _near_form(d_near, d_near / total)
+    return out
 
 
 def _kl_div_blocks(
