@@ -128,7 +128,11 @@ def _log_ratio(a: Array, b: Array, d: Array) -> Array:
 
 @cache
 def _compiled(source: str) -> Callable[..., tuple[Array, ...]]:
-    namespace: dict[str, Any] = {"numpy": np, "log_ratio": _log_ratio}
+    from symgeom.numeric import kernels
+
+    # A gradient may hold the primitives' values themselves (∂/∂θ₁ of e^{θ₁}·kl_div(1, e^{θ₂−θ₁})).
+    namespace: dict[str, Any] = {"numpy": np, "log_ratio": _log_ratio, "kl_div": kernels.kl_div,
+                                 "chi": kernels.chi}
     exec(compile(source, "<symgeom.backends.derived_grad>", "exec"), namespace)
     return namespace["_gradient"]
 

@@ -28,8 +28,8 @@ from symgeom.backends.sigmoid import sigmoid_form
 from symgeom.families.base import Family
 from symgeom.numeric import decompose
 from symgeom.numeric.bregman import BregmanKL, squared_ratio
-from symgeom.numeric.softplus import Softplus, softplus_form
-from symgeom.numeric.symbolic import KLDiv, expanded_kl, stable_kl
+from symgeom.numeric.softplus import Softplus, softplus_form, softplus_merged
+from symgeom.numeric.symbolic import Chi, KLDiv, expanded_kl, stable_kl
 
 
 def kl_form(family: Family, derived: sp.Expr) -> sp.Expr:
@@ -41,7 +41,31 @@ def kl_form(family: Family, derived: sp.Expr) -> sp.Expr:
         form = stable_kl(family)
     except NotImplementedError:
         return kl_div_form(family, derived) or expanded_kl(derived)
-    return bregman_form(family) if form.has(BregmanKL) else form
+    if form.has(BregmanKL):
+        return bregman_form(family)
+    return exact_log_ratios(form, family.symbols(1), family.symbols(2)) if form.has(Chi) else form
+
+
+def exact_log_ratios(form: sp.Expr, one: tuple[sp.Symbol, ...], two: tuple[sp.Symbol, ...]) -> sp.Expr:
+    """A logit form Σ w·χ(ℓ(θ₁) − ℓ(θ₂)) with each log-ratio written as −Δℓ by exact differences
+    (ℓ with its softplus merged: log σ(θ) = −softplus(−θ)) and each weight in σ(±θ): the
+    difference of two rounded log-probabilities kept ε·|ℓ|/|Δℓ| of its digits (Bernoulli logits
+    1.5 and 1.5(1 + 10⁻⁵) in float32: 2.5e-4 off), and e^θ/(e^θ + 1) overflows past |θ| = 88 in
+    float32.  A χ argument that is not such a difference is left as it is."""
+    to_two = dict(zip(one, two, strict=True))
+
+    def rebuild(chi: Chi) -> Chi:
+        (arg,) = chi.args
+        first = sp.Add(*[t for t in sp.Add.make_args(arg) if not t.free_symbols & set(two)])
+        if sp.expand(arg - first + first.xreplace(to_two)) != 0:
+            return chi
+        return Chi(-exact_difference(softplus_merged(first), one, two))
+
+    terms = []
+    for term in sp.Add.make_args(form.replace(lambda e: isinstance(e, Chi), rebuild)):
+        weight, rest = term.as_independent(Chi, as_Add=False)
+        terms.append(sigmoid_form(weight) * rest)
+    return sp.Add(*terms)
 
 
 @cache

@@ -179,10 +179,10 @@ def jax_kl() -> Any:
         return out, jnp.sum(dz1 * t1, axis=-1) + jnp.sum(dz2 * t2, axis=-1)
 
     def _log_ratio(z1: Array, z2: Array) -> Array:
-        return jax.nn.log_softmax(z1, axis=-1) - jax.nn.log_softmax(z2, axis=-1)
+        return log_softmax(jnp, z1) - log_softmax(jnp, z2)
 
     def _plain(z1: Array, z2: Array) -> Array:
-        """Σ p(log p − log q) with log-softmaxes (rows with a large KL, where it is accurate)."""
+        """Σ p(log p − log q) with log-softmaxes (rows where some class moves far)."""
         return jnp.sum(jax.nn.softmax(z1, axis=-1) * _log_ratio(z1, z2), axis=-1, keepdims=True)
 
     def call(z1: Array, z2: Array) -> Array:
@@ -246,12 +246,19 @@ def _numpy_rows(np: Any, a: Array, b: Array, w: Array, dp: Array, tmp: Array, bi
     out = finish(np, s, m)[..., 0]
     far = spread > LIMIT[bits]
     if far.any():
-        l1 = a[far] - _numpy_logsumexp(np, a[far])
-        l2 = b[far] - _numpy_logsumexp(np, b[far])
+        l1, l2 = log_softmax(np, a[far]), log_softmax(np, b[far])
         out[far] = np.maximum(np.sum(np.exp(l1) * (l1 - l2), axis=-1), 0)
     return out
 
 
-def _numpy_logsumexp(np: Any, z: Array) -> Array:
-    top = z.max(axis=-1, keepdims=True)
-    return np.log(np.exp(z - top).sum(axis=-1, keepdims=True)) + top
+def log_softmax(xp: Any, z: Array) -> Array:
+    """ℓᵢ = (zᵢ − max z) − log1p(Σ_{j ≠ j*} e^{z_j − max z}) over the last axis, j* the first
+    maximum.  z − logsumexp(z) rounds the dominant class's ℓ to a multiple of ε·|logsumexp z|
+    (ℓ = −7.6e-6 at z = (−1.5, 12, 0) lost 6 % of its digits in float32: 1 900 ulps of a KL of
+    5e-4); here it is −log1p of a sum of small terms, to its own relative accuracy."""
+    top = xp.max(z, axis=-1, keepdims=True)
+    shifted = z - top
+    first = xp.argmax(z, axis=-1, keepdims=True)
+    classes = xp.reshape(xp.arange(z.shape[-1]), (1,) * (z.ndim - 1) + (z.shape[-1],))
+    others = xp.where(classes == first, xp.zeros_like(shifted), xp.exp(shifted))
+    return shifted - xp.log1p(xp.sum(others, axis=-1, keepdims=True))

@@ -15,8 +15,11 @@ Array = Any
 
 
 def log_softmax(ops: Any, z: Array) -> Array:
-    """ℓᵢ = zᵢ − logsumexp(z)."""
-    return z - ops.logsumexp(z)[..., None]
+    """ℓᵢ = zᵢ − logsumexp(z), with the dominant class's ℓ to its own relative accuracy
+    (:func:`symgeom.backends.softmax_kl.log_softmax`)."""
+    from symgeom.backends.softmax_kl import log_softmax as accurate
+
+    return accurate(ops.xp, z)
 
 
 def categorical_probs(ops: Any, p: Array, q: Array) -> Array:

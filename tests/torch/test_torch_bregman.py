@@ -174,3 +174,17 @@ def test_logit_pairs_whose_natural_step_is_subnormal(family):
     ours = np.stack([g.numpy() for g in grads], axis=-1)
     error = np.max(np.abs(ours - ref_grad), axis=-1)
     assert np.all(error <= 1e-10 * np.max(np.abs(ref_grad), axis=-1)), error
+
+
+def test_derived_gradient_that_holds_a_primitive_value():
+    """∂/∂θ₁ of the Poisson log-rate form e^{θ₁}·kl_div(1, e^{θ₂−θ₁}) holds kl_div itself: the
+    derived-gradient backward of eager CPU torch raised NameError 'kl_div' (its namespace had
+    only log_ratio)."""
+    family = sg.Poisson().with_param("log_rate")
+    cases = pairs(family, count=4)
+    _, ref_grad = reference(family, cases)
+    inputs = _tensors(columns([a for a, _ in cases]) + columns([b for _, b in cases]), grad=True)
+    grads = torch.autograd.grad(sg.kl(family).torch()(*inputs).sum(), inputs)
+    ours = np.stack([g.numpy() for g in grads], axis=-1)
+    error = np.max(np.abs(ours - ref_grad), axis=-1)
+    assert np.all(error <= 1e-10 * np.max(np.abs(ref_grad), axis=-1)), error
