@@ -173,6 +173,19 @@ def softplus_diff_partials(xp: Namespace, a: Array, d: Array) -> tuple[Array | N
     return xp.where(small, near, far), rise
 
 
+def logit_entropy_value(xp: Namespace, x: Array) -> Array:
+    """h(x) = softplus(x) − x·σ(x) = softplus(−|x|) + |x|·σ(−|x|) (h is even): two non-negative
+    terms, a few ulps for every x."""
+    a = xp.abs(x)
+    e = xp.exp(-a)
+    return xp.log1p(e) + a * e / (1 + e)
+
+
+def logit_entropy_partials(xp: Namespace, x: Array) -> tuple[Array | None, ...]:
+    """h′(x) = −x·σ(x)·σ(−x)."""
+    return (-x * sigmoid_value(xp, x) * sigmoid_value(xp, -x),)
+
+
 def ratio_value(xp: Namespace, a: Array, b: Array) -> Array:
     """a/b."""
     return a / b
@@ -201,4 +214,5 @@ PRIMITIVES: dict[str, Primitive] = {
     "softplus": Primitive("softplus", softplus_value, softplus_partials),
     "softplus_diff": Primitive("softplus_diff", softplus_diff_value, softplus_diff_partials),
     "ratio": Primitive("ratio", ratio_value, ratio_partials),
+    "logit_entropy": Primitive("logit_entropy", logit_entropy_value, logit_entropy_partials),
 }

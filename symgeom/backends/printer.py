@@ -139,6 +139,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "sigmoid": _sigmoid(ops),
         "softplus": ops.primitive("softplus"),
         "softplus_diff": ops.primitive("softplus_diff"),
+        "logit_entropy": ops.primitive("logit_entropy"),
         "ratio": ops.primitive("ratio"),
         **special_functions(ops.name),
     }
