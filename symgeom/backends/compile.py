@@ -38,6 +38,7 @@ from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, wi
 from symgeom.backends.sigmoid import sigmoid_form
 from symgeom.errors import UnknownQuantityError
 from symgeom.numeric.inputs import Input, inputs, unpack
+from symgeom.numeric.softplus import softplus_merged
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -118,7 +119,8 @@ def plan(derivation: Derivation) -> _Plan:
         else:
             entries, shape = (result,), None
         _refuse_explicit_sums(derivation, result)
-        entries = tuple(sigmoid_form(e) for e in entries)
+        # the same rewrite as .numpy()'s entries (symgeom.numeric.compile._entry_functions)
+        entries = tuple(softplus_merged(sigmoid_form(e)) for e in entries)
         source = printer.print_source(entries, tuple(derivation.arguments))
         return _Plan(derivation.quantity, family, spec, 1, source, None, shape)
     raise UnknownQuantityError(

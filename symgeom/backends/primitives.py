@@ -176,6 +176,19 @@ def softplus_diff_partials(xp: Namespace, a: Array, d: Array) -> tuple[Array | N
     return xp.where(small, near, far), rise
 
 
+def logit_entropy_value(xp: Namespace, x: Array) -> Array:
+    """h(x) = softplus(x) − x·σ(x) = softplus(−|x|) + |x|·σ(−|x|) (h is even): two non-negative
+    terms, a few ulps for every x."""
+    a = xp.abs(x)
+    e = xp.exp(-a)
+    return xp.log1p(e) + a * e / (1 + e)
+
+
+def logit_entropy_partials(xp: Namespace, x: Array) -> tuple[Array | None, ...]:
+    """h′(x) = −x·σ(x)·σ(−x)."""
+    return (-x * sigmoid_value(xp, x) * sigmoid_value(xp, -x),)
+
+
 def ratio_value(xp: Namespace, a: Array, b: Array) -> Array:
     """a/b."""
     return a / b
@@ -255,4 +268,5 @@ PRIMITIVES: dict[str, Primitive] = {
     "softplus_diff_scaled": Primitive("softplus_diff_scaled", softplus_diff_scaled_value,
                                       softplus_diff_scaled_partials),
     "scaled_ratio": Primitive("scaled_ratio", scaled_ratio_value, scaled_ratio_partials),
+    "logit_entropy": Primitive("logit_entropy", logit_entropy_value, logit_entropy_partials),
 }

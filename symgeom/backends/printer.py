@@ -139,6 +139,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "sigmoid": _sigmoid(ops),
         "softplus": ops.primitive("softplus"),
         "softplus_diff": ops.primitive("softplus_diff"),
+        "logit_entropy": ops.primitive("logit_entropy"),
         "ratio": ops.primitive("ratio"),
         "softplus_diff_scaled": ops.primitive("softplus_diff_scaled"),
         "scaled_ratio": ops.primitive("scaled_ratio"),

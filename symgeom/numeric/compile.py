@@ -460,7 +460,7 @@ def _entry_functions(
         arguments,
         [with_zero_logs(entries[i]) for i in plain],
         modules=[{"kl_div": kernels.kl_div, "polygamma": special.polygamma, "softplus": kernels.softplus,
-                  "sigmoid": kernels.sigmoid}, *MODULES],
+                  "sigmoid": kernels.sigmoid, "logit_entropy": kernels.logit_entropy}, *MODULES],
         # kl_div(a, b) prints the exact difference factor(a − b) it needs; common subexpressions
         # would hand it b = x₀ and so d = 1 − x₀, rounded.
         cse=not any(e.has(KLDiv) for e in entries),

@@ -8,6 +8,11 @@ binomial masses times log x! or log C(x+r−1, x): the mass ratio λ/(x+1) or (1
 decreases and so does the ratio of the log-factor), the tail is bounded by the geometric series
 Σ_{x>m} t(x) ≤ t(m+1)/(1 − ρ(m+1)).  Summation stops when that bound is below
 ``rtol``·|partial sum| (and ``atol``): the returned value is within that bound of the exact sum.
+
+Term by term takes about as many terms as the mean of the mass.  Where the summand is a
+negative-binomial-type mass times Σⱼ wⱼ log(x + aⱼ) (:mod:`symgeom.numeric.log_moments`, recognized
+from the summand) and the mean exceeds :data:`INTEGRAL_ABOVE`, the sum is the Frullani integral of
+that module instead, with its own stated bound: any mean (a negative binomial entropy at θ = −700).
 """
 
 from __future__ import annotations
@@ -17,8 +22,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import sympy as sp
 
+from symgeom.numeric import kernels
+from symgeom.numeric.log_moments import LogMoment, log_moment
+from symgeom.numeric.softplus import softplus_form
+
 #: Hard stop: a sum that has not met its tail bound after this many terms is an error, not a guess.
 MAX_TERMS = 1_000_000
+#: Means above which a recognized log-moment is integrated (≈ 10³ nodes) rather than summed (≈ mean terms).
+INTEGRAL_ABOVE = 1000.0
 
 
 def _log_gamma_form(expr: sp.Expr) -> sp.Expr:
@@ -49,7 +60,9 @@ def _term_parts(summand: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, sp.Expr]:
         return e.replace(lambda a: isinstance(a, sp.log) and isinstance(a.args[0], sp.gamma),
                          lambda a: sp.loggamma(a.args[0].args[0]))
 
-    return log_gamma(log_mass), log_gamma(_log_gamma_form(g))
+    # log(1 − e^θ/(e^θ + 1)) = −softplus(θ): as written 1 − σ(θ) rounds to 0 for θ > 37 and x·log 0
+    # is nan even at x = 0
+    return softplus_form(log_gamma(log_mass)), log_gamma(_log_gamma_form(g))
 
 
 def explicit_sum_function(
@@ -61,7 +74,7 @@ def explicit_sum_function(
     holders = [sp.Dummy(f"S{i}") for i in range(len(sums))]
     outer = sp.lambdify((*arguments, *holders), expr.xreplace(dict(zip(sums, holders))),
                         modules=["scipy", "numpy"])
-    terms = []
+    terms, moments = [], []
     for s in sums:
         (x, low, high), = s.limits
         if low != 0 or high != sp.oo:
@@ -69,14 +82,35 @@ def explicit_sum_function(
         # a plain real counter: SymPy turns log Γ of an integer symbol back into log(Γ(·))
         k = sp.Dummy("k", positive=True)
         log_mass, g = _term_parts(s.function.xreplace({x: k}), k)
-        terms.append(sp.lambdify((k, *arguments), (log_mass, g), modules=["scipy", "numpy"]))
+        terms.append(sp.lambdify((k, *arguments), (log_mass, g),
+                                 modules=[{"softplus": kernels.softplus}, "scipy", "numpy"]))
+        moments.append(log_moment(s.function, x, arguments))
 
     def evaluate(*values: np.ndarray) -> np.ndarray:
         arrays = np.broadcast_arrays(*[np.asarray(v, dtype=float) for v in values])
-        totals = [_sum(term, arrays, rtol, atol) for term in terms]
+        totals = [_sum_or_integral(term, moment, arrays, rtol, atol)
+                  for term, moment in zip(terms, moments, strict=True)]
         return np.asarray(outer(*arrays, *totals), dtype=float)
 
     return evaluate
+
+
+def _sum_or_integral(
+    term: Callable, moment: LogMoment | None, arrays: list[np.ndarray], rtol: float, atol: float
+) -> np.ndarray:
+    """Term by term where the mean is at most :data:`INTEGRAL_ABOVE` (or no log-moment form was
+    recognized), the log-moment integral elsewhere."""
+    if moment is None or not arrays:
+        return _sum(term, arrays, rtol, atol)
+    with np.errstate(invalid="ignore"):
+        large = ~(moment.mean(*arrays) <= INTEGRAL_ABOVE)
+    if not large.any():
+        return _sum(term, arrays, rtol, atol)
+    out = np.empty(arrays[0].shape)
+    out[large] = moment(*[a[large] for a in arrays], rtol=rtol)
+    if not large.all():
+        out[~large] = _sum(term, [a[~large] for a in arrays], rtol, atol)
+    return out
 
 
 def _sum(term: Callable, arrays: list[np.ndarray], rtol: float, atol: float) -> np.ndarray:

@@ -56,14 +56,17 @@ class Entr(sp.Function):
 
 
 def logsumexp_args(*args: np.ndarray) -> np.ndarray:
-    """log Σᵢ e^{aᵢ} of broadcast arrays, shifted by the maximum."""
+    """log Σᵢ e^{aᵢ} of broadcast arrays = m + log1p(Σ_{i≠i*} e^{aᵢ−m}), m = a_{i*} the (first)
+    maximum: the other terms keep their digits where 1 + Σ would round them away (log σ(700) =
+    −LSE(0, −700) = −e^{−700}, not 0); ±inf and nan maxima are returned as they are."""
     arrays = np.broadcast_arrays(*(np.asarray(a) for a in args))
     dtype = np.result_type(*arrays, np.float32)
-    top = np.max(arrays, axis=0).astype(dtype, copy=False)
-    top = np.where(np.isfinite(top), top, 0)
+    peak = np.max(arrays, axis=0).astype(dtype, copy=False)
+    top = np.where(np.isfinite(peak), peak, 0)
+    first = np.argmax(arrays, axis=0)
     with np.errstate(under="ignore"):
-        total = sum(np.exp(a - top) for a in arrays)
-    return np.log(total) + top
+        rest = sum(np.where(first == i, 0, np.exp(a - top)) for i, a in enumerate(arrays))
+    return np.where(np.isfinite(peak), np.log1p(rest) + top, peak)
 
 
 def entr_log(p: np.ndarray, ell: np.ndarray) -> np.ndarray:

@@ -353,6 +353,15 @@ def softplus(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
+def logit_entropy(x: np.ndarray) -> np.ndarray:
+    """h(x) = softplus(x) − x·σ(x), the binary entropy at probability σ(x), as the sum of two
+    non-negative terms softplus(−|x|) + |x|·σ(−|x|) (h is even): a few ulps for every x, where
+    softplus(x) − x·σ(x) as written loses every digit for x ≫ 0."""
+    a = np.abs(np.asarray(x))
+    e = np.exp(-a)
+    return np.log1p(e) + a * e / (1 + e)
+
+
 def softplus_diff(a: np.ndarray, d: np.ndarray) -> np.ndarray:
     """softplus(a + d) − softplus(a) for the exact step d, without cancellation.
 

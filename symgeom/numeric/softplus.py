@@ -20,7 +20,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
-from symgeom.backends.sigmoid import Sigmoid, one_exponential
+from symgeom.backends.sigmoid import Sigmoid, one_exponential, sigmoid_form
 
 
 class Softplus(sp.Function):
@@ -105,6 +105,39 @@ class ScaledSoftplusDiff(sp.Function):
     _pythoncode = _numpycode
 
 
+class LogitEntropy(sp.Function):
+    """h(x) = softplus(x) − x·σ(x) (> 0, even), the binary entropy at probability σ(x), printed as
+    ``logit_entropy``: softplus(−|x|) + |x|·σ(−|x|), two non-negative terms, where the form as
+    written loses every digit for x ≫ 0 (n·h(θ) is the Binomial(n) logit entropy less E[log C])."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x: sp.Expr) -> sp.Expr | None:
+        if x.could_extract_minus_sign():
+            return cls(-x)
+        return None
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        x = self.args[0]
+        return -x * Sigmoid(x) * Sigmoid(-x)
+
+    def _eval_rewrite_as_log(self, x: sp.Expr, **kwargs: object) -> sp.Expr:
+        return sp.log(1 + sp.exp(x)) - x * sp.exp(x) / (1 + sp.exp(x))
+
+    def _eval_is_positive(self) -> bool | None:
+        return True if self.args[0].is_extended_real else None
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        x = printer._print(self.args[0])
+        return rf"\left(\log\left(1 + e^{{{x}}}\right) - \frac{{{x}\,e^{{{x}}}}}{{1 + e^{{{x}}}}}\right)"
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        return f"logit_entropy({printer._print(self.args[0])})"
+
+    _pythoncode = _numpycode
+
+
 def _softplus_log(u: sp.Expr) -> sp.Expr | None:
     """log u as log c + k·x + m·softplus(±x) when u = c·Eᵏ(E + 1)ᵐ, c > 0, m ≠ 0; else None."""
     found = one_exponential(u, "E")
@@ -146,22 +179,43 @@ def _argument(e: sp.Basic) -> sp.Expr:
 
 
 def softplus_merged(expr: sp.Expr) -> sp.Expr:
-    """:func:`softplus_form` of ``expr``, multiplied out, with every pair c·softplus(x) − c·x merged
-    into c·softplus(−x) (softplus(x) − x = softplus(−x)): a geometric entropy
-    −θ + (1 + e^{−θ})·log(1 + e^θ) becomes softplus(−θ) + e^{−θ}·softplus(θ), a sum of positive
-    terms, where −θ + softplus(θ) loses every digit for θ ≫ 0.  ``expr`` unchanged without softplus."""
+    """:func:`softplus_form` of ``expr``, multiplied out, each term's factors that are a rational
+    function of one eˣ in σ(±x) (:func:`~symgeom.backends.sigmoid.sigmoid_form`), and two kinds of
+    pairs merged into one term of non-negative parts:
+
+    * c·softplus(x) − c·x·σ(x) → c·h(x) (:class:`LogitEntropy`): a Binomial(n) logit entropy
+      −nθσ(θ) + n·log(1 + e^θ) − E[log C(n, x)] becomes n·h(θ) − Σₓ C(n, x)σ(θ)ˣσ(−θ)ⁿ⁻ˣ log C(n, x),
+      where −nθσ(θ) + n·softplus(θ) cancels to nothing (0 at θ = 40, nan at 300: e^{4θ} overflows);
+    * c·softplus(x) − c·x → c·softplus(−x) (softplus(x) − x = softplus(−x)): a geometric entropy
+      −θ + (1 + e^{−θ})·log(1 + e^θ) becomes softplus(−θ) + e^{−θ}·softplus(θ), a sum of positive
+      terms, where −θ + softplus(θ) loses every digit for θ ≫ 0.
+
+    ``expr`` unchanged without softplus."""
     form = softplus_form(expr)
     if not form.has(Softplus):
         return expr
-    terms = list(sp.Add.make_args(sp.expand(form)))
-    for i, term in enumerate(terms):
-        c, rest = term.as_coeff_Mul()
-        if not isinstance(rest, Softplus):
-            continue
-        (x,) = rest.args
-        partner = sp.expand(-c * x)
-        for j, other in enumerate(terms):
-            if j != i and other == partner:
-                terms[i], terms[j] = c * Softplus(-x), sp.S.Zero
-                break
+    terms = [_sigmoid_factors(term) for term in sp.Add.make_args(sp.expand(form))]
+    for partner_of in (lambda c, x: sp.expand(-c * x * Sigmoid(x)), lambda c, x: sp.expand(-c * x)):
+        for i, term in enumerate(terms):
+            c, rest = term.as_coeff_Mul()
+            if not isinstance(rest, Softplus):
+                continue
+            (x,) = rest.args
+            partner = partner_of(c, x)
+            for j, other in enumerate(terms):
+                if j != i and other == partner:
+                    merged = LogitEntropy(x) if partner.has(Sigmoid) else Softplus(-x)
+                    terms[i], terms[j] = c * merged, sp.S.Zero
+                    break
     return sp.Add(*terms)
+
+
+def _sigmoid_factors(term: sp.Expr) -> sp.Expr:
+    """``term`` with the product of its factors that hold an exponential written in σ(±x) where
+    that product is a rational function of one eˣ with denominator (eˣ + 1)ᵐ; else unchanged."""
+    factors = sp.Mul.make_args(term)
+    exponential = [f for f in factors if f.has(sp.exp)]
+    if not exponential:
+        return term
+    rest = [f for f in factors if not f.has(sp.exp)]
+    return sp.Mul(*rest) * sigmoid_form(sp.Mul(*exponential))
