@@ -45,3 +45,18 @@ def test_float32_fisher_within_100_ulps(family):
     got = sg.fisher(family).torch()(*[torch.from_numpy(a) for a in arrays])
     assert got.dtype == torch.float32
     assert not bad_entries(got.numpy(), ref, nonnegative=False).any()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.label)
+def test_float32_kl_within_100_ulps_on_cuda(family):
+    """The same bar on a CUDA device (the compiled route; Categorical logits take the fused rows
+    of symgeom.backends.torch_softmax_kl, whose far rows are lse(z₂) − lse(z₁) − E_p[z₂ − z₁])."""
+    one, two, ref = kl_cases(family)
+    value = sg.kl(family).torch()(*[torch.tensor(a, device="cuda") for a in one + two])
+    assert value.dtype == torch.float32 and value.device.type == "cuda"
+    got = value.cpu().numpy()
+    bad = bad_entries(got, ref, nonnegative=True)
+    cases = pairs(family)
+    assert not bad.any(), [(cases[i], got[i], ref[i]) for i in np.flatnonzero(bad)][:5]
