@@ -35,7 +35,7 @@ from symgeom.backends import (
     vector,
 )
 from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
-from symgeom.backends.sigmoid import sigmoid_form
+from symgeom.backends.sigmoid import sigmoid_form, softmax_form
 from symgeom.errors import UnknownQuantityError
 from symgeom.numeric.inputs import Input, inputs, unpack
 from symgeom.numeric.softplus import softplus_merged
@@ -120,7 +120,10 @@ def plan(derivation: Derivation) -> _Plan:
             entries, shape = (result,), None
         _refuse_explicit_sums(derivation, result)
         # the same rewrite as .numpy()'s entries (symgeom.numeric.compile._entry_functions)
-        entries = tuple(softplus_merged(sigmoid_form(e)) for e in entries)
+        entries = tuple(sigmoid_form(e) for e in entries)
+        if derivation.quantity == "fisher":
+            entries = tuple(softmax_form(e) for e in entries)
+        entries = tuple(softplus_merged(e) for e in entries)
         source = printer.print_source(entries, tuple(derivation.arguments))
         return _Plan(derivation.quantity, family, spec, 1, source, None, shape)
     raise UnknownQuantityError(

@@ -74,3 +74,39 @@ def sigmoid_form(expr: sp.Expr) -> sp.Expr:
                 return expr
             parts.append(factor ** (sign * power))
     return sp.Mul(*parts).xreplace({s: Sigmoid(x), u: Sigmoid(-x)})
+
+
+def softmax_form(expr: sp.Expr) -> sp.Expr:
+    """``expr`` in the softmax probabilities pᵢ = e^{zᵢ − L}, p₀ = e^{−L}, L = log(1 + Σⱼ e^{zⱼ}),
+    when it is a rational function of several e^{zᵢ} (zᵢ symbols) that is homogeneous of degree 0
+    in (1, e^{z₁}, …) — a Categorical-logits Fisher entry e^{z₁}(e^{z₂} + 1)/(e^{z₁} + e^{z₂} + 1)²
+    is p₁(p₂ + p₀)/(p₀ + p₁ + p₂)² — else unchanged.  The same value; every pᵢ ≤ 1, where e^{2z}
+    overflows past z = 44 in float32 (355 in float64) and the entry came out 0 or nan."""
+    exps = sorted(expr.atoms(sp.exp), key=str)
+    if len(exps) < 2 or not all(e.args[0].is_Symbol for e in exps):
+        return expr
+    ts = [sp.Dummy(f"t{i}", positive=True) for i in range(len(exps))]
+    rational = sp.cancel(expr.xreplace(dict(zip(exps, ts, strict=True))))
+    if rational.free_symbols - set(ts) or not rational.is_rational_function(*ts):
+        return expr
+    numerator, denominator = (sp.Poly(part, *ts) for part in sp.fraction(rational))
+    if numerator.is_zero or numerator.total_degree() != denominator.total_degree():
+        return expr
+    t0 = sp.Dummy("t0", positive=True)
+    total = LogOnePlusExp(*(e.args[0] for e in exps))
+    probabilities = {t0: sp.exp(-total)}
+    probabilities |= {t: sp.exp(e.args[0] - total) for t, e in zip(ts, exps, strict=True)}
+    homogeneous = [sp.factor(p.homogenize(t0).as_expr()).xreplace(probabilities)
+                   for p in (numerator, denominator)]
+    return homogeneous[0] / homogeneous[1]
+
+
+class LogOnePlusExp(sp.Function):
+    """log(1 + Σᵢ e^{zᵢ}), printed as the overflow-free log-sum-exp of (0, z₁, …) (a function of
+    its own so that e^{z − L} is not evaluated back into e^z/(1 + Σ e^{zᵢ}))."""
+
+    def _eval_rewrite_as_log(self, *zs: sp.Expr, **kwargs: object) -> sp.Expr:
+        return sp.log(1 + sp.Add(*(sp.exp(z) for z in zs)))
+
+    def _numpycode(self, printer: object) -> str:
+        return printer._print(sp.log(1 + sp.Add(*(sp.exp(z) for z in self.args))))  # type: ignore[attr-defined]

@@ -147,18 +147,16 @@ class ScaledRatio(sp.Function):
 
 
 def _scale_apart(factors: list[sp.Expr]) -> tuple[list[sp.Expr], sp.Expr | None]:
-    """(the other factors, the scale) with the scale of the first factor of the step that carries
-    one taken apart: SoftplusDiff(a, d) = σ(a)·ScaledSoftplusDiff(a, d), and e^{u₁} of
-    Δ(eᵘ) = e^{u₁}·expm1(Δu); ``factors`` unchanged and None when none does."""
+    """(the other factors, the scale) with the scale of the step's first softplus difference
+    taken apart, SoftplusDiff(a, d) = σ(a)·ScaledSoftplusDiff(a, d); ``factors`` unchanged and
+    None without one."""
     from symgeom.backends.sigmoid import Sigmoid
     from symgeom.numeric.softplus import ScaledSoftplusDiff, SoftplusDiff
 
     for i, factor in enumerate(factors):
-        rest = factors[:i] + factors[i + 1 :]
         if isinstance(factor, SoftplusDiff):
+            rest = factors[:i] + factors[i + 1 :]
             return [*rest, ScaledSoftplusDiff(*factor.args)], Sigmoid(factor.args[0])
-        if isinstance(factor, sp.exp) and any(isinstance(f, expm1) for f in rest):
-            return rest, factor
     return factors, None
 
 

@@ -21,8 +21,6 @@ from logit_float32_cases import bad_entries, families, kl_cases, pairs, point_ca
 import symgeom as sg  # noqa: E402
 
 FAMILIES = families()
-#: see tests/torch/test_torch_logit_float32.py
-OPEN_FISHER = {"categorical(k=3)[logits]"}
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.label)
@@ -36,12 +34,7 @@ def test_float32_kl_within_100_ulps(family):
     assert not bad.any(), [(cases[i], got[i], ref[i]) for i in np.flatnonzero(bad)][:5]
 
 
-@pytest.mark.parametrize(
-    "family",
-    [pytest.param(f, marks=pytest.mark.xfail(strict=True, reason="e^{2·80} overflows float32"))
-     if f.label in OPEN_FISHER else f for f in FAMILIES],
-    ids=lambda f: f.label,
-)
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.label)
 def test_float32_fisher_within_100_ulps(family):
     arrays, ref = point_cases(family, "fisher")
     got = jax.jit(sg.fisher(family).jax())(*[jnp.asarray(a) for a in arrays])

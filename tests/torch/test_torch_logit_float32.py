@@ -2,7 +2,10 @@
 up to ±80: the bars of tests/numeric/test_numeric_logit_float32.py.  Before the dominant class's
 log-probability was taken as −log1p of the others (backends.softmax_kl.log_softmax), Categorical(3)
 far pairs with a class at logit 80 were 1 900 ulps off; before Bernoulli log-ratios were exact
-differences (backends.forms.exact_log_ratios), near pairs at logit 1.5 were 2 000 ulps off."""
+differences (backends.forms.exact_log_ratios), near pairs at logit 1.5 were 2 000 ulps off;
+before the printed Fisher entries were written in softmax probabilities (backends.sigmoid.
+softmax_form), the Categorical(3)-logits Fisher e^{z₁}(e^{z₂} + 1)/(e^{z₁} + e^{z₂} + 1)² squared
+e^{80} (inf in float32) and came out 0 for 8e-35 at z = (1.5, 80, 0)."""
 
 from __future__ import annotations
 
@@ -21,9 +24,6 @@ from logit_float32_cases import bad_entries, families, kl_cases, pairs, point_ca
 import symgeom as sg  # noqa: E402
 
 FAMILIES = families()
-#: the printed Categorical(3)-logits Fisher e^{z₁}(e^{z₂} + 1)/(e^{z₁} + e^{z₂} + 1)² squares
-#: e^{80} (inf in float32): 0 instead of 8e-35 at z = (1.5, 80, 0)
-OPEN_FISHER = {"categorical(k=3)[logits]"}
 
 
 @pytest.mark.parametrize("grad", [False, True], ids=["values", "autograd"])
@@ -39,14 +39,24 @@ def test_float32_kl_within_100_ulps(family, grad):
     assert not bad.any(), [(cases[i], got[i], ref[i]) for i in np.flatnonzero(bad)][:5]
 
 
-@pytest.mark.parametrize(
-    "family",
-    [pytest.param(f, marks=pytest.mark.xfail(strict=True, reason="e^{2·80} overflows float32"))
-     if f.label in OPEN_FISHER else f for f in FAMILIES],
-    ids=lambda f: f.label,
-)
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.label)
 def test_float32_fisher_within_100_ulps(family):
     arrays, ref = point_cases(family, "fisher")
     got = sg.fisher(family).torch()(*[torch.from_numpy(a) for a in arrays])
     assert got.dtype == torch.float32
     assert not bad_entries(got.numpy(), ref, nonnegative=False).any()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.label)
+def test_float32_kl_within_100_ulps_on_cuda(family):
+    """The same bar on a CUDA device (the compiled route; Categorical logits take the fused rows
+    of symgeom.backends.torch_softmax_kl, whose far rows are lse(z₂) − lse(z₁) − E_p[z₂ − z₁])."""
+    one, two, ref = kl_cases(family)
+    value = sg.kl(family).torch()(*[torch.tensor(a, device="cuda") for a in one + two])
+    assert value.dtype == torch.float32 and value.device.type == "cuda"
+    got = value.cpu().numpy()
+    bad = bad_entries(got, ref, nonnegative=True)
+    cases = pairs(family)
+    assert not bad.any(), [(cases[i], got[i], ref[i]) for i in np.flatnonzero(bad)][:5]
