@@ -23,6 +23,8 @@ import sympy as sp
 from sympy.polys.domains import QQ
 from sympy.polys.rings import PolyElement, PolyRing, ring
 
+from symgeom.derive.modular import nonzero_mod_prime
+
 
 class RationalContext:
     """A polynomial ring ℚ[symbols, atoms] and the factor base of its fractions' denominators."""
@@ -38,6 +40,9 @@ class RationalContext:
         self._factorizations: dict[tuple, tuple[object, dict[int, int]]] = {}
         #: Polynomials a caller derives once per context (e.g. Gaussian moments).
         self.memo: dict[object, PolyElement] = {}
+        #: convert(expr) of compound expressions without substitution: a subexpression such as
+        #: 1/det Σ recurs in hundreds of terms of one sum and across the identities of a family.
+        self._converted: dict[sp.Expr, Fraction] = {}
 
     @classmethod
     def for_expressions(
@@ -61,9 +66,15 @@ class RationalContext:
     def constant(self, value: int | sp.Rational) -> Fraction:
         return Fraction(self, self.ring(QQ.convert(sp.Rational(value))), ())
 
-    def convert(self, expr: sp.Expr, values: dict[sp.Symbol, Fraction] | None = None) -> Fraction:
+    def convert(
+        self, expr: sp.Expr, values: dict[sp.Symbol, Fraction] | None = None,
+        memo: dict[sp.Expr, Fraction] | None = None,
+    ) -> Fraction:
         """expr as a Fraction, with ``values`` substituted for some symbols (composition).
 
+        Each compound subexpression is converted once: without ``values`` the context remembers
+        it (the result depends on the expression only); with ``values``, once per call, or once
+        across the calls that pass the same ``memo`` (always with the same ``values``).
         Raises ValueError for a part that is neither rational nor one of the context's atoms.
         """
         expr = sp.sympify(expr)
@@ -71,15 +82,26 @@ class RationalContext:
             if expr in values:
                 return values[expr]
             if isinstance(expr, sp.Add | sp.Mul | sp.Pow) and expr.free_symbols & values.keys():
-                return self._convert_compound(expr, values)
+                memo = {} if memo is None else memo
+                known = memo.get(expr)
+                if known is None:
+                    known = memo[expr] = self._convert_compound(expr, values, memo)
+                return known
+            values = None  # values enter through sums, products and powers only: none here
         if expr in self.generators:
             return self.polynomial(self.generators[expr])
         if expr.is_Rational:
             return self.constant(expr)
-        return self._convert_compound(expr, values)
+        known = self._converted.get(expr)
+        if known is None:
+            known = self._converted[expr] = self._convert_compound(expr, None, None)
+        return known
 
-    def _convert_compound(self, expr: sp.Expr, values: dict[sp.Symbol, Fraction] | None) -> Fraction:
-        convert = self.convert if not values else (lambda e: self.convert(e, values))
+    def _convert_compound(
+        self, expr: sp.Expr, values: dict[sp.Symbol, Fraction] | None,
+        memo: dict[sp.Expr, Fraction] | None,
+    ) -> Fraction:
+        convert = self.convert if not values else (lambda e: self.convert(e, values, memo))
         if isinstance(expr, sp.Add):
             return reduce(lambda a, b: a + b, (convert(a) for a in expr.args))
         if isinstance(expr, sp.Mul):
@@ -398,6 +420,8 @@ def is_rational_zero(expr: sp.Expr) -> bool:
     expr = sp.sympify(expr)
     if expr == 0:
         return True
+    if nonzero_mod_prime(expr):
+        return False  # certainly not 0: no need for the exact arithmetic (see derive.modular)
     context = RationalContext.for_expressions([expr])
     return context.convert(expr).is_zero
 
