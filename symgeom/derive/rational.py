@@ -16,11 +16,13 @@ value of those atoms — a sound proof of an identity.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from functools import lru_cache, reduce
 
 import sympy as sp
 from sympy.polys.domains import QQ
+from sympy.polys.orderings import lex
 from sympy.polys.rings import PolyElement, PolyRing, ring
 
 from symgeom.derive.modular import nonzero_mod_prime
@@ -310,8 +312,8 @@ class Fraction:
         for index, k in self.denominator:
             factor = self.context.factors[index]
             while k:
-                quotient, remainder = numerator.div(factor)
-                if remainder:
+                quotient = _exact_quotient(numerator, factor)
+                if quotient is None:
                     break
                 numerator, k = quotient, k - 1
             if k:
@@ -391,6 +393,69 @@ class Fraction:
         numerator = self.context._to_expr(reduced.numerator)
         denominator = sp.Mul(*[self.context.factor_expr(i) ** k for i, k in reduced.denominator])
         return numerator / denominator
+
+
+def _exact_quotient(poly: PolyElement, factor: PolyElement) -> PolyElement | None:
+    """poly / factor when factor divides poly, else None.
+
+    The division algorithm, with two savings over ``PolyElement.div``: it stops at the first
+    leading term that the leading term of ``factor`` does not divide (while the rest is a multiple
+    of ``factor`` its leading term is that of ``factor`` times another, so such a term shows a
+    remainder, which need not be computed), and it finds each leading term in a heap instead of
+    scanning every term (lex order: the larger exponent tuple; the rest's new terms are all
+    smaller than the term just removed, because the order is compatible with multiplication).
+    """
+    ring = poly.ring
+    if ring.order != lex or not ring.domain.is_Field:
+        return _exact_quotient_by_scanning(poly, factor)
+    head = factor.leading_expv()
+    lead = factor[head]
+    terms = list(factor.items())
+    rest = dict(poly)
+    heap = [tuple(-e for e in monomial) for monomial in rest]
+    heapq.heapify(heap)
+    quotient = {}
+    quo = ring.domain.quo
+    while heap:
+        monomial = tuple(-e for e in heapq.heappop(heap))
+        coefficient = rest.get(monomial)
+        if not coefficient:
+            continue  # an entry for a term that has since cancelled
+        shift = tuple(a - b for a, b in zip(monomial, head))
+        if min(shift) < 0:
+            return None
+        c = quo(coefficient, lead)
+        quotient[shift] = c
+        for m, fc in terms:
+            target = tuple(a + b for a, b in zip(m, shift))
+            value = rest.get(target)
+            if value is None:
+                rest[target] = -c * fc
+                heapq.heappush(heap, tuple(-e for e in target))
+            else:
+                value = value - c * fc
+                if value:
+                    rest[target] = value
+                else:
+                    del rest[target]
+    return ring.from_dict(quotient) if quotient else ring.zero
+
+
+def _exact_quotient_by_scanning(poly: PolyElement, factor: PolyElement) -> PolyElement | None:
+    """:func:`_exact_quotient` for any order and domain, scanning for each leading term."""
+    divide = poly._term_div()
+    head = factor.leading_expv()
+    leading = (head, factor[head])
+    quotient = poly.ring.zero
+    rest = poly.copy()
+    while rest:
+        expv = rest.leading_expv()
+        term = divide((expv, rest[expv]), leading)
+        if term is None:
+            return None
+        quotient = quotient._iadd_monom(term)
+        rest = rest._iadd_poly_monom(factor, (term[0], -term[1]))
+    return quotient
 
 
 def _sorted(powers: dict[int, int]) -> Powers:

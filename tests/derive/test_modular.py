@@ -1,14 +1,17 @@
 """The mod-P certificate of non-zero: it never calls a zero rational function non-zero, it reads
-atoms as the factor-base context does, and it catches the differences that are not zero."""
+atoms as the factor-base context does, and it catches the differences that are not zero; and the
+exact division that brings factor-base fractions to lowest terms."""
 
 from __future__ import annotations
 
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sympy.polys.domains import QQ
+from sympy.polys.rings import ring
 
 from symgeom.derive.modular import nonzero_mod_prime
-from symgeom.derive.rational import RationalContext
+from symgeom.derive.rational import RationalContext, _exact_quotient
 
 x, y, z = sp.symbols("x y z", positive=True)
 a, b = sp.symbols("a b", real=True)
@@ -56,3 +59,27 @@ def test_an_inverted_zero_is_no_conclusion() -> None:
     # 1/(x − x·1) has no value: the certificate says "unknown", never "non-zero"
     vanishing = sp.Add(x, -x, evaluate=False)
     assert not nonzero_mod_prime(sp.Pow(vanishing, -1, evaluate=False))
+
+
+# --- exact division (lowest terms of the factor-base fractions) -------------------------------
+_R, _u, _v, _w = ring("u v w", QQ)
+_TERMS = [_u, _v, _w, _u * _v, _v**2, _w * _u**2, _R(3), _R(QQ(1, 2))]
+
+
+@st.composite
+def polynomials(draw: st.DrawFn):
+    chosen = draw(st.lists(st.sampled_from(_TERMS), min_size=1, max_size=4))
+    signs = draw(st.lists(st.sampled_from([-2, -1, 1, 3]), min_size=len(chosen), max_size=len(chosen)))
+    return sum((c * t for c, t in zip(signs, chosen)), _R.zero)
+
+
+@settings(max_examples=60, deadline=None)
+@given(polynomials(), polynomials(), polynomials())
+def test_exact_quotient_agrees_with_division(p, f, r) -> None:
+    if not f:
+        return
+    if p:
+        assert _exact_quotient(p * f, f) == p
+    quotient, remainder = (p * f + r).div(f)
+    found = _exact_quotient(p * f + r, f)
+    assert found == (quotient if not remainder else None)
