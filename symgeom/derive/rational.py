@@ -402,43 +402,74 @@ def _exact_quotient(poly: PolyElement, factor: PolyElement) -> PolyElement | Non
     leading term that the leading term of ``factor`` does not divide (while the rest is a multiple
     of ``factor`` its leading term is that of ``factor`` times another, so such a term shows a
     remainder, which need not be computed), and it finds each leading term in a heap instead of
-    scanning every term (lex order: the larger exponent tuple; the rest's new terms are all
-    smaller than the term just removed, because the order is compatible with multiplication).
+    scanning every term (lex order: the rest's new terms are all smaller than the term just
+    removed, because the order is compatible with multiplication).  Exponent vectors are packed
+    into one integer each (first generator in the highest field), so that multiplying monomials
+    is an addition and lex order the order of integers; each field has a guard bit, so that a
+    difference of two packed vectors is one subtraction, negative in some field exactly when that
+    field's guard bit is cleared.
     """
     ring = poly.ring
     if ring.order != lex or not ring.domain.is_Field:
         return _exact_quotient_by_scanning(poly, factor)
+    if not poly:
+        return ring.zero
+    n = ring.ngens
+    # every exponent met is below the sum of the two total degrees, so below the guard bit
+    bound = max(map(sum, poly.keys())) + max(map(sum, factor.keys())) + 1
+    width = bound.bit_length() + 1
+    guard = sum(1 << (width * (i + 1) - 1) for i in range(n))
+
+    def pack(monomial: tuple[int, ...]) -> int:
+        value = 0
+        for e in monomial:
+            value = (value << width) | e
+        return value
+
+    mask = (1 << width) - 1
+
+    def unpack(value: int) -> tuple[int, ...]:
+        out = []
+        for _ in range(n):
+            out.append(value & mask)
+            value >>= width
+        return tuple(reversed(out))
+
     head = factor.leading_expv()
     lead = factor[head]
-    terms = list(factor.items())
-    rest = dict(poly)
-    heap = [tuple(-e for e in monomial) for monomial in rest]
+    packed_head = pack(head)
+    terms = [(pack(m), c) for m, c in factor.items()]
+    rest = {pack(m): c for m, c in poly.items()}
+    heap = [-m for m in rest]
     heapq.heapify(heap)
     quotient = {}
     quo = ring.domain.quo
     while heap:
-        monomial = tuple(-e for e in heapq.heappop(heap))
+        monomial = -heapq.heappop(heap)
         coefficient = rest.get(monomial)
         if not coefficient:
             continue  # an entry for a term that has since cancelled
-        shift = tuple(a - b for a, b in zip(monomial, head))
-        if min(shift) < 0:
+        difference = (monomial | guard) - packed_head
+        if difference & guard != guard:
             return None
+        shift = difference - guard
         c = quo(coefficient, lead)
         quotient[shift] = c
         for m, fc in terms:
-            target = tuple(a + b for a, b in zip(m, shift))
+            target = m + shift
             value = rest.get(target)
             if value is None:
                 rest[target] = -c * fc
-                heapq.heappush(heap, tuple(-e for e in target))
+                heapq.heappush(heap, -target)
             else:
                 value = value - c * fc
                 if value:
                     rest[target] = value
                 else:
                     del rest[target]
-    return ring.from_dict(quotient) if quotient else ring.zero
+    if not quotient:
+        return ring.zero
+    return ring.from_dict({unpack(m): c for m, c in quotient.items()})
 
 
 def _exact_quotient_by_scanning(poly: PolyElement, factor: PolyElement) -> PolyElement | None:
