@@ -11,7 +11,7 @@ from sympy.polys.domains import QQ
 from sympy.polys.rings import ring
 
 from symgeom.derive.modular import nonzero_mod_prime
-from symgeom.derive.rational import RationalContext, _exact_quotient
+from symgeom.derive.rational import RationalContext, _exact_quotient, _irreducible_by_degree_one
 
 x, y, z = sp.symbols("x y z", positive=True)
 a, b = sp.symbols("a b", real=True)
@@ -83,3 +83,15 @@ def test_exact_quotient_agrees_with_division(p, f, r) -> None:
     quotient, remainder = (p * f + r).div(f)
     found = _exact_quotient(p * f + r, f)
     assert found == (quotient if not remainder else None)
+
+
+def test_a_degree_one_irreducibility_certificate_is_never_wrong() -> None:
+    _, u, v, w = ring("u v w", QQ)
+    assert _irreducible_by_degree_one(u * v + w)            # a = v, b = w: coprime
+    assert _irreducible_by_degree_one(u * v * w - v**2 + 1)
+    assert not _irreducible_by_degree_one(u * v + v * w)    # v·(u + w)
+    assert not _irreducible_by_degree_one(u**2 - v**2)            # no variable of degree 1
+    for poly in (u * v + w, u * w**2 + v * w + w, (u + 1) * (v + w), u * v**2 - u + v**2 - 1):
+        factors = poly.factor_list()[1]
+        if _irreducible_by_degree_one(poly):
+            assert len(factors) == 1 and factors[0][1] == 1
