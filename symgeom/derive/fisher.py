@@ -240,8 +240,13 @@ def _log_partition_fractions(family: Family) -> tuple[sp.Matrix, sp.Matrix, dict
     natural = [context.convert(e) for e in family.natural_at()]
     values = dict(zip(eta, natural))
     m, n = len(eta), len(theta)
+    # ∂ⱼ(∂ᵢA) from the m first derivatives: sp.diff(A, ηᵢ, ηⱼ) would tidy every second derivative
+    # with factor_terms (seconds for the 3-d Gaussian); the fractions come out in lowest terms
+    # either way, and subexpressions shared by the entries are converted once (one memo).
+    first = [sp.diff(form.log_partition, e) for e in eta]
+    memo: dict = {}
     second = {
-        (i, j): context.convert(sp.diff(form.log_partition, eta[i], eta[j]), values)
+        (i, j): context.convert(sp.diff(first[i], eta[j]), values, memo)
         for i in range(m) for j in range(i, m)
     }
     hessian = {**second, **{(j, i): h for (i, j), h in second.items()}}

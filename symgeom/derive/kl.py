@@ -190,9 +190,11 @@ def _bregman_by_fractions(family: Family, gradient: list[sp.Expr]) -> sp.Expr:
     first = dict(zip(eta, (context.convert(n) for n in family.natural_at(1))))
     second = dict(zip(eta, (context.convert(n) for n in family.natural_at(2))))
     rational, logs = _log_terms(form.log_partition)
-    total = context.convert(rational, second) - context.convert(rational, first)
+    at_first, at_second = {}, {}  # each point's conversions share their subexpressions (det Λ)
+    total = (context.convert(rational, second, at_second)
+             - context.convert(rational, first, at_first))
     for e, g in zip(eta, gradient):
-        total = total - (second[e] - first[e]) * context.convert(g, first)
-    pieces = [c * (sp.log(context.convert(g, second).as_expr())
-                   - sp.log(context.convert(g, first).as_expr())) for c, g in logs]
+        total = total - (second[e] - first[e]) * context.convert(g, first, at_first)
+    pieces = [c * (sp.log(context.convert(g, second, at_second).as_expr())
+                   - sp.log(context.convert(g, first, at_first).as_expr())) for c, g in logs]
     return total.as_expr() + sp.Add(*pieces)

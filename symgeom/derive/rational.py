@@ -16,12 +16,16 @@ value of those atoms — a sound proof of an identity.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from functools import lru_cache, reduce
 
 import sympy as sp
 from sympy.polys.domains import QQ
+from sympy.polys.orderings import lex
 from sympy.polys.rings import PolyElement, PolyRing, ring
+
+from symgeom.derive.modular import nonzero_mod_prime
 
 
 class RationalContext:
@@ -38,6 +42,9 @@ class RationalContext:
         self._factorizations: dict[tuple, tuple[object, dict[int, int]]] = {}
         #: Polynomials a caller derives once per context (e.g. Gaussian moments).
         self.memo: dict[object, PolyElement] = {}
+        #: convert(expr) of compound expressions without substitution: a subexpression such as
+        #: 1/det Σ recurs in hundreds of terms of one sum and across the identities of a family.
+        self._converted: dict[sp.Expr, Fraction] = {}
 
     @classmethod
     def for_expressions(
@@ -61,9 +68,15 @@ class RationalContext:
     def constant(self, value: int | sp.Rational) -> Fraction:
         return Fraction(self, self.ring(QQ.convert(sp.Rational(value))), ())
 
-    def convert(self, expr: sp.Expr, values: dict[sp.Symbol, Fraction] | None = None) -> Fraction:
+    def convert(
+        self, expr: sp.Expr, values: dict[sp.Symbol, Fraction] | None = None,
+        memo: dict[sp.Expr, Fraction] | None = None,
+    ) -> Fraction:
         """expr as a Fraction, with ``values`` substituted for some symbols (composition).
 
+        Each compound subexpression is converted once: without ``values`` the context remembers
+        it (the result depends on the expression only); with ``values``, once per call, or once
+        across the calls that pass the same ``memo`` (always with the same ``values``).
         Raises ValueError for a part that is neither rational nor one of the context's atoms.
         """
         expr = sp.sympify(expr)
@@ -71,15 +84,26 @@ class RationalContext:
             if expr in values:
                 return values[expr]
             if isinstance(expr, sp.Add | sp.Mul | sp.Pow) and expr.free_symbols & values.keys():
-                return self._convert_compound(expr, values)
+                memo = {} if memo is None else memo
+                known = memo.get(expr)
+                if known is None:
+                    known = memo[expr] = self._convert_compound(expr, values, memo)
+                return known
+            values = None  # values enter through sums, products and powers only: none here
         if expr in self.generators:
             return self.polynomial(self.generators[expr])
         if expr.is_Rational:
             return self.constant(expr)
-        return self._convert_compound(expr, values)
+        known = self._converted.get(expr)
+        if known is None:
+            known = self._converted[expr] = self._convert_compound(expr, None, None)
+        return known
 
-    def _convert_compound(self, expr: sp.Expr, values: dict[sp.Symbol, Fraction] | None) -> Fraction:
-        convert = self.convert if not values else (lambda e: self.convert(e, values))
+    def _convert_compound(
+        self, expr: sp.Expr, values: dict[sp.Symbol, Fraction] | None,
+        memo: dict[sp.Expr, Fraction] | None,
+    ) -> Fraction:
+        convert = self.convert if not values else (lambda e: self.convert(e, values, memo))
         if isinstance(expr, sp.Add):
             return reduce(lambda a, b: a + b, (convert(a) for a in expr.args))
         if isinstance(expr, sp.Mul):
@@ -122,6 +146,8 @@ class RationalContext:
         """poly = scale·∏ factors[i]^k as (scale, {i: k}); memoized (1/det Σ recurs thousands of times)."""
         key = tuple(sorted(poly.items()))
         known = self._factorizations.get(key)
+        if known is None and _irreducible_by_degree_one(poly):
+            known = self._factorizations[key] = (poly.LC, {self.factor_index(poly.monic()): 1})
         if known is None:
             scale, factors = poly.factor_list()
             powers: dict[int, int] = {}
@@ -288,8 +314,8 @@ class Fraction:
         for index, k in self.denominator:
             factor = self.context.factors[index]
             while k:
-                quotient, remainder = numerator.div(factor)
-                if remainder:
+                quotient = _exact_quotient(numerator, factor)
+                if quotient is None:
                     break
                 numerator, k = quotient, k - 1
             if k:
@@ -371,6 +397,115 @@ class Fraction:
         return numerator / denominator
 
 
+def _exact_quotient(poly: PolyElement, factor: PolyElement) -> PolyElement | None:
+    """poly / factor when factor divides poly, else None.
+
+    The division algorithm, with two savings over ``PolyElement.div``: it stops at the first
+    leading term that the leading term of ``factor`` does not divide (while the rest is a multiple
+    of ``factor`` its leading term is that of ``factor`` times another, so such a term shows a
+    remainder, which need not be computed), and it finds each leading term in a heap instead of
+    scanning every term (lex order: the rest's new terms are all smaller than the term just
+    removed, because the order is compatible with multiplication).  Exponent vectors are packed
+    into one integer each (first generator in the highest field), so that multiplying monomials
+    is an addition and lex order the order of integers; each field has a guard bit, so that a
+    difference of two packed vectors is one subtraction, negative in some field exactly when that
+    field's guard bit is cleared.
+    """
+    ring = poly.ring
+    if ring.order != lex or not ring.domain.is_Field:
+        return _exact_quotient_by_scanning(poly, factor)
+    if not poly:
+        return ring.zero
+    n = ring.ngens
+    # every exponent met is below the sum of the two total degrees, so below the guard bit
+    bound = max(map(sum, poly.keys())) + max(map(sum, factor.keys())) + 1
+    width = bound.bit_length() + 1
+    guard = sum(1 << (width * (i + 1) - 1) for i in range(n))
+
+    def pack(monomial: tuple[int, ...]) -> int:
+        value = 0
+        for e in monomial:
+            value = (value << width) | e
+        return value
+
+    mask = (1 << width) - 1
+
+    def unpack(value: int) -> tuple[int, ...]:
+        out = []
+        for _ in range(n):
+            out.append(value & mask)
+            value >>= width
+        return tuple(reversed(out))
+
+    head = factor.leading_expv()
+    lead = factor[head]
+    packed_head = pack(head)
+    terms = [(pack(m), c) for m, c in factor.items()]
+    rest = {pack(m): c for m, c in poly.items()}
+    heap = [-m for m in rest]
+    heapq.heapify(heap)
+    quotient = {}
+    quo = ring.domain.quo
+    while heap:
+        monomial = -heapq.heappop(heap)
+        coefficient = rest.get(monomial)
+        if not coefficient:
+            continue  # an entry for a term that has since cancelled
+        difference = (monomial | guard) - packed_head
+        if difference & guard != guard:
+            return None
+        shift = difference - guard
+        c = quo(coefficient, lead)
+        quotient[shift] = c
+        for m, fc in terms:
+            target = m + shift
+            value = rest.get(target)
+            if value is None:
+                rest[target] = -c * fc
+                heapq.heappush(heap, -target)
+            else:
+                value = value - c * fc
+                if value:
+                    rest[target] = value
+                else:
+                    del rest[target]
+    if not quotient:
+        return ring.zero
+    return ring.from_dict({unpack(m): c for m, c in quotient.items()})
+
+
+def _exact_quotient_by_scanning(poly: PolyElement, factor: PolyElement) -> PolyElement | None:
+    """:func:`_exact_quotient` for any order and domain, scanning for each leading term."""
+    divide = poly._term_div()
+    head = factor.leading_expv()
+    leading = (head, factor[head])
+    quotient = poly.ring.zero
+    rest = poly.copy()
+    while rest:
+        expv = rest.leading_expv()
+        term = divide((expv, rest[expv]), leading)
+        if term is None:
+            return None
+        quotient = quotient._iadd_monom(term)
+        rest = rest._iadd_poly_monom(factor, (term[0], -term[1]))
+    return quotient
+
+
+def _irreducible_by_degree_one(poly: PolyElement) -> bool:
+    """True when poly = a·x + b for a generator x with a, b free of x and gcd(a, b) constant: then
+    poly is irreducible (a factor free of x would divide a and b; one of degree 1 in x leaves a
+    constant cofactor).  One gcd instead of a factorization (det Σ(θ + tΔ): 10× faster); False
+    means "not shown", and the caller factors."""
+    ring = poly.ring
+    for i in range(ring.ngens):
+        if poly.degree(i) != 1:
+            continue
+        a = ring.from_dict({(*m[:i], 0, *m[i + 1:]): c for m, c in poly.items() if m[i] == 1})
+        b = ring.from_dict({m: c for m, c in poly.items() if m[i] == 0})
+        return a.gcd(b).is_ground
+    return False
+
+
 def _sorted(powers: dict[int, int]) -> Powers:
     return tuple(sorted((i, k) for i, k in powers.items() if k))
 
@@ -398,6 +533,8 @@ def is_rational_zero(expr: sp.Expr) -> bool:
     expr = sp.sympify(expr)
     if expr == 0:
         return True
+    if nonzero_mod_prime(expr):
+        return False  # certainly not 0: no need for the exact arithmetic (see derive.modular)
     context = RationalContext.for_expressions([expr])
     return context.convert(expr).is_zero
 
