@@ -39,7 +39,7 @@ def _generators(expr: sp.Expr, found: set[sp.Expr], opaque: str) -> None:
     own as ``opaque`` says, see :func:`fraction`), or raise _NotRationalError."""
     if expr.is_Rational:
         return
-    if expr.is_Symbol:
+    if expr.is_Symbol and expr.is_commutative:
         found.add(expr)
         return
     if isinstance(expr, sp.Pow):

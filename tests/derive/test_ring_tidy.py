@@ -70,6 +70,7 @@ def test_refuses_what_sympy_rewrites_first() -> None:
     assert ring_tidy.fraction(sp.exp(x**2) + x) is None
     assert ring_tidy.fraction(sp.log(x) + x) is None  # opaque="none": no function generators
     assert ring_tidy.fraction(sp.log(x) + x, opaque="any") is not None
+    assert ring_tidy.fraction(sp.Symbol("A", commutative=False) + x) is None
 
 
 def test_zero_test_is_sound_and_can_fail() -> None:
