@@ -94,8 +94,10 @@ def _rational_zero(expr: sp.Expr) -> sp.Expr:
     The numerator is tested in a polynomial ring (symgeom.derive.ring_tidy) with every
     function application other than eᶿ an independent generator, after expanding it as SymPy's
     cancel does (log(ab) = log a + log b for positive a, b): a numerator that vanishes so
-    vanishes for every value of the generators, a sound proof; one that does not vanish is not
-    cancelled to 0 by SymPy either.  Expressions outside that ring go through SymPy's cancel.
+    vanishes for every value of the generators, a sound proof.  One that does not vanish is
+    reported as not 0 without asking SymPy's cancel, which treats the same generators the same
+    way (over the whole catalog every identity keeps the strategy it was proved by before).
+    Expressions outside that ring go through SymPy's cancel.
     """
     expanded = _expanded(expr)
     atoms = {a: a.expand() for a in expanded.atoms(sp.Function) if not isinstance(a, sp.exp)}
