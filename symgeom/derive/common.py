@@ -6,6 +6,7 @@ import functools
 
 import sympy as sp
 
+from symgeom.derive import ring_tidy
 from symgeom.derive.rational import RationalContext, reduce_rational
 from symgeom.families.base import Family, Point
 
@@ -119,8 +120,14 @@ def _tidy_small(expr: sp.Expr) -> sp.Expr:
     the same entries (the score-covariance and Hessian Fisher, the pull-back and the expansion)."""
     if sp.count_ops(expr) > TIDY_MAX_OPS:
         return expr
-    cancelled = sp.cancel(sp.together(expr))
-    factored = sp.factor(cancelled)
+    # The same two forms, read into one polynomial ring when expr is a rational function of
+    # symbols and eᶿ (symgeom.derive.ring_tidy); SymPy's expression-level path otherwise.
+    value = ring_tidy.fraction(expr, opaque="unexpanded")
+    if value is not None:
+        cancelled, factored = ring_tidy.cancelled(value), ring_tidy.factored(value)
+    else:
+        cancelled = sp.cancel(sp.together(expr))
+        factored = sp.factor(cancelled)
     best = factored if sp.count_ops(factored) <= sp.count_ops(cancelled) else cancelled
     return _positive_factors(best)
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import mpmath
 import sympy as sp
 
+from symgeom.derive import ring_tidy
 from symgeom.derive.common import tidy_logs
 from symgeom.derive.rational import is_rational_zero
 from symgeom.errors import SymgeomError
@@ -73,8 +74,37 @@ def _without_negative_symbols(expr: sp.Expr) -> sp.Expr:
     return expr.xreplace(swap) if swap else expr
 
 
+def _expanded(expr: sp.Expr) -> sp.Expr:
+    return sp.expand(expr, power_exp=True, log=False, mul=False)
+
+
 def _rational(expr: sp.Expr) -> sp.Expr:
-    return sp.cancel(sp.together(sp.expand(expr, power_exp=True, log=False, mul=False)))
+    """cancel(together(expr)) after splitting exponentials (for a rational function of symbols
+    and eᶿ read in a polynomial ring, symgeom.derive.ring_tidy, which gives SymPy's result)."""
+    expanded = _expanded(expr)
+    value = ring_tidy.fraction(expanded, opaque="unexpanded")
+    if value is not None:
+        return ring_tidy.cancelled(value)
+    return sp.cancel(sp.together(expanded))
+
+
+def _rational_zero(expr: sp.Expr) -> sp.Expr:
+    """0 when :func:`_rational` is 0, else an expression that is not 0.
+
+    The numerator is tested in a polynomial ring (symgeom.derive.ring_tidy) with every
+    function application other than eᶿ an independent generator, after expanding it as SymPy's
+    cancel does (log(ab) = log a + log b for positive a, b): a numerator that vanishes so
+    vanishes for every value of the generators, a sound proof.  One that does not vanish is
+    reported as not 0 without asking SymPy's cancel, which treats the same generators the same
+    way (over the whole catalog every identity keeps the strategy it was proved by before).
+    Expressions outside that ring go through SymPy's cancel.
+    """
+    expanded = _expanded(expr)
+    atoms = {a: a.expand() for a in expanded.atoms(sp.Function) if not isinstance(a, sp.exp)}
+    value = ring_tidy.fraction(expanded.xreplace(atoms) if atoms else expanded, opaque="any")
+    if value is None:
+        return sp.cancel(sp.together(expanded))
+    return sp.Integer(0) if not value.numer else expanded
 
 
 def _normalized(expr: sp.Expr) -> sp.Expr:
@@ -92,8 +122,9 @@ def _logs_then_arithmetic(expr: sp.Expr) -> sp.Expr:
 
 # Each strategy maps the difference to an expression that is 0 only if the difference is 0.
 _STRATEGIES: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
-    ("rational simplification", _rational),
-    ("log expansion + rational simplification", _normalized),
+    ("rational simplification", _rational_zero),
+    ("log expansion + rational simplification",
+     lambda e: _rational_zero(tidy_logs(_without_negative_symbols(e)))),
     ("simplify", lambda e: sp.simplify(_normalized(e))),
 )
 
