@@ -60,13 +60,15 @@ def test_float32_entropy_within_100_ulps(family, grad):
             derivation.torch()
         return
     arrays, ref = entropy_cases(family)
-    value = derivation.torch()(*[torch.tensor(a, requires_grad=grad) for a in arrays])
+    inputs = [torch.tensor(a, requires_grad=grad) for a in arrays]
+    value = derivation.torch()(*inputs)
     assert value.dtype == torch.float32
     got = value.detach().numpy()
     bad = bad_entries(got, ref, nonnegative=True)
     assert not bad.any(), (arrays, got[bad], ref[bad])
     if grad:
         value.sum().backward()
+        assert all(bool(torch.isfinite(x.grad).all()) for x in inputs)
 
 
 @pytest.mark.gpu
