@@ -84,3 +84,20 @@ def test_float32_kl_within_100_ulps_on_cuda(family):
     bad = bad_entries(got, ref, nonnegative=True)
     cases = pairs(family)
     assert not bad.any(), [(cases[i], got[i], ref[i]) for i in np.flatnonzero(bad)][:5]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.label)
+def test_float32_entropy_within_100_ulps_on_cuda(family):
+    """The entropy bar on a CUDA device (the per-outcome sum of symgeom.backends.finite_forms for
+    Bernoulli and Categorical logits; the negative binomial's explicit sum is refused)."""
+    derivation = sg.entropy(family)
+    if derivation.result.has(sp.Sum):
+        pytest.skip("explicit expectation: refused by torch (see the CPU test)")
+    arrays, ref = entropy_cases(family)
+    value = derivation.torch()(*[torch.tensor(a, device="cuda") for a in arrays])
+    assert value.dtype == torch.float32 and value.device.type == "cuda"
+    got = value.cpu().numpy()
+    bad = bad_entries(got, ref, nonnegative=True)
+    assert not bad.any(), (arrays, got[bad], ref[bad])
