@@ -34,6 +34,7 @@ from symgeom.backends import (
     validation,
     vector,
 )
+from symgeom.backends.finite_forms import finite_entropy
 from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
 from symgeom.backends.sigmoid import sigmoid_form, softmax_form
 from symgeom.errors import UnknownQuantityError
@@ -119,11 +120,15 @@ def plan(derivation: Derivation) -> _Plan:
         else:
             entries, shape = (result,), None
         _refuse_explicit_sums(derivation, result)
-        # the same rewrite as .numpy()'s entries (symgeom.numeric.compile._entry_functions)
-        entries = tuple(sigmoid_form(e) for e in entries)
-        if derivation.quantity == "fisher":
-            entries = tuple(softmax_form(e) for e in entries)
-        entries = tuple(softplus_merged(e) for e in entries)
+        per_outcome = finite_entropy(derivation.family) if derivation.quantity == "entropy" else None
+        if per_outcome is not None:  # the per-outcome sum .numpy() evaluates (backends.finite_forms)
+            entries = (per_outcome,)
+        else:
+            # the same rewrite as .numpy()'s entries (symgeom.numeric.compile._entry_functions)
+            entries = tuple(sigmoid_form(e) for e in entries)
+            if derivation.quantity == "fisher":
+                entries = tuple(softmax_form(e) for e in entries)
+            entries = tuple(softplus_merged(e) for e in entries)
         source = printer.print_source(entries, tuple(derivation.arguments))
         return _Plan(derivation.quantity, family, spec, 1, source, None, shape)
     raise UnknownQuantityError(

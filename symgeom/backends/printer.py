@@ -23,6 +23,7 @@ from typing import Any
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from symgeom.backends import finite_forms
 from symgeom.backends.bregman import bregman_kl
 from symgeom.backends.ops import is_number
 from symgeom.errors import UnknownQuantityError
@@ -140,6 +141,8 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "softplus": ops.primitive("softplus"),
         "softplus_diff": ops.primitive("softplus_diff"),
         "logit_entropy": ops.primitive("logit_entropy"),
+        "logsumexp_args": partial(finite_forms.logsumexp_args, ops),
+        "entr_log": partial(finite_forms.entr_log, ops),
         "ratio": ops.primitive("ratio"),
         "softplus_diff_scaled": ops.primitive("softplus_diff_scaled"),
         "scaled_ratio": ops.primitive("scaled_ratio"),

@@ -12,7 +12,9 @@ arrays the compiled function takes (a Categorical(3) logit vector is (z₁, z₂
 
 from __future__ import annotations
 
+import sys
 from functools import cache
+from pathlib import Path
 
 import mpmath as mp
 import numpy as np
@@ -100,6 +102,26 @@ def point_cases(family: Family, quantity: str) -> tuple[list[np.ndarray], np.nda
     """(θ arrays, reference entropy or Fisher) in float32 at the grid points."""
     grid = [_round(p) for p in points(family)]
     return call_arguments(family, grid), reference(family, quantity, grid)
+
+
+def entropy_cases(family: Family) -> tuple[list[np.ndarray], np.ndarray]:
+    """(θ arrays, reference entropy) in float32 at the grid points.  An entropy that keeps an
+    expectation explicit (the negative binomial's Σₓ p(x)·log C(x + r − 1, x)) has it summed by
+    the references of tests/numeric/test_numeric_logit_entropy_fisher.py: term by term for
+    θ ≥ 0 (mean ≤ r), else its Frullani integral (mean up to r·e^{80})."""
+    derivation = sg.entropy(family)
+    if not derivation.result.has(sp.Sum):
+        return point_cases(family, "entropy")
+    sys.path.insert(0, str(Path(__file__).parents[1] / "numeric"))
+    from test_numeric_logit_entropy_fisher import _integrated, _negative_binomial_parts, _summed
+
+    _, outer, summand = _negative_binomial_parts()
+    grid = [_round(p) for p in points(family)]
+    with mp.workdps(40):
+        sums = [_summed(summand, t) if t >= 0 else _integrated(t) for (t,) in grid]
+    with mp.workdps(REFERENCE_DPS):
+        ref = np.array([float(outer(mp.mpf(t), s)) for (t,), s in zip(grid, sums, strict=True)])
+    return call_arguments(family, grid), ref
 
 
 def bad_entries(got: np.ndarray, ref: np.ndarray, nonnegative: bool) -> np.ndarray:

@@ -14,14 +14,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sympy as sp
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("array_api_compat")
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "backends"))
-from logit_float32_cases import bad_entries, families, kl_cases, pairs, point_cases  # noqa: E402
+from logit_float32_cases import bad_entries, entropy_cases, families, kl_cases, pairs, point_cases  # noqa: E402
 
 import symgeom as sg  # noqa: E402
+from symgeom.errors import UnknownQuantityError  # noqa: E402
 
 FAMILIES = families()
 
@@ -47,6 +49,28 @@ def test_float32_fisher_within_100_ulps(family):
     assert not bad_entries(got.numpy(), ref, nonnegative=False).any()
 
 
+@pytest.mark.parametrize("grad", [False, True], ids=["values", "autograd"])
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.label)
+def test_float32_entropy_within_100_ulps(family, grad):
+    """Entropy at logits ±80: float32 out, within 100 ulps, positive; an entropy that keeps an
+    expectation explicit (negative binomial) is refused with the reason, not printed."""
+    derivation = sg.entropy(family)
+    if derivation.result.has(sp.Sum):
+        with pytest.raises(UnknownQuantityError, match="explicit"):
+            derivation.torch()
+        return
+    arrays, ref = entropy_cases(family)
+    inputs = [torch.tensor(a, requires_grad=grad) for a in arrays]
+    value = derivation.torch()(*inputs)
+    assert value.dtype == torch.float32
+    got = value.detach().numpy()
+    bad = bad_entries(got, ref, nonnegative=True)
+    assert not bad.any(), (arrays, got[bad], ref[bad])
+    if grad:
+        value.sum().backward()
+        assert all(bool(torch.isfinite(x.grad).all()) for x in inputs)
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.label)
@@ -60,3 +84,20 @@ def test_float32_kl_within_100_ulps_on_cuda(family):
     bad = bad_entries(got, ref, nonnegative=True)
     cases = pairs(family)
     assert not bad.any(), [(cases[i], got[i], ref[i]) for i in np.flatnonzero(bad)][:5]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.label)
+def test_float32_entropy_within_100_ulps_on_cuda(family):
+    """The entropy bar on a CUDA device (the per-outcome sum of symgeom.backends.finite_forms for
+    Bernoulli and Categorical logits; the negative binomial's explicit sum is refused)."""
+    derivation = sg.entropy(family)
+    if derivation.result.has(sp.Sum):
+        pytest.skip("explicit expectation: refused by torch (see the CPU test)")
+    arrays, ref = entropy_cases(family)
+    value = derivation.torch()(*[torch.tensor(a, device="cuda") for a in arrays])
+    assert value.dtype == torch.float32 and value.device.type == "cuda"
+    got = value.cpu().numpy()
+    bad = bad_entries(got, ref, nonnegative=True)
+    assert not bad.any(), (arrays, got[bad], ref[bad])
