@@ -198,7 +198,9 @@ def _sum(term: Callable, arrays: list[np.ndarray], rtol: float, atol: float
     stop on, where 0/0 read as ρ = 0 ended the sum at its first terms (a Poisson entropy of −5907 for
     the true 4.87).  Where g(x) = 0 (log 0!, log C(n, 0)) ρ is not defined and the sum goes on.
     The terms are added with Neumaier's compensation; the bound is the tail bound plus each term's
-    rounding (module docstring) plus 2 ulps of Σ|t|."""
+    rounding (module docstring) plus 2 ulps of Σ|t|.  A log-factor that evaluates to exactly 0 is
+    taken as exact (log 0!, log C(n, 0): the same log Γ values subtracted), else a mass near 1 at
+    x = 0 would charge 4 ulps of log Γ(n + 1) to an entropy of 1e-301."""
     shape = np.shape(arrays[0]) if arrays else ()
     total, compensation, rounding, absolute = (np.zeros(shape) for _ in range(4))
     log_mass, g, scale_mass, scale_g = (np.asarray(v, dtype=float) for v in term(0.0, *arrays))
@@ -213,7 +215,8 @@ def _sum(term: Callable, arrays: list[np.ndarray], rtol: float, atol: float
                                                    (total - t) + value, (value - t) + total)
             total = t
             absolute = absolute + np.abs(value)
-            rounding = rounding + EPS * (np.abs(value) * (4 * scale_mass + 8) + 4 * mass * scale_g)
+            rounding = rounding + EPS * (np.abs(value) * (4 * scale_mass + 8)
+                                         + np.where(g == 0, 0.0, 4 * mass * scale_g))
             following = np.exp(next_log_mass) * next_g
             ratio = np.where(g > 0, np.exp(next_log_mass - log_mass) * (next_g / g), np.inf)
             bound = np.where(ratio < 1, following / np.maximum(1 - ratio, 1e-300), np.inf)
