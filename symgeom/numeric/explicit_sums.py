@@ -160,6 +160,8 @@ class _Outer:
                 moved[i] = totals[i] + error
                 bound = bound + np.abs(self.value(*arrays, *moved) - value)
         ok = bound <= GUARD_RTOL * np.abs(value)
+        if arrays:  # a nan parameter gives a nan value, not an error
+            ok |= np.isnan(value) & np.any([np.isnan(a) for a in arrays], axis=0)
         if not np.all(ok):
             worst = np.argmax(np.where(ok, 0.0, bound / np.maximum(np.abs(value), 1e-300)))
             at = ", ".join(f"{np.ravel(a)[worst]:.6g}" for a in arrays)

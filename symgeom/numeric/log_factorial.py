@@ -127,11 +127,12 @@ def poisson_type_entropy(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(H_c, a bound on its error) for each rate c > 0 (module docstring)."""
     c = np.asarray(c, dtype=float)
     flat = c.ravel()
-    if np.any(~(flat > 0)) or np.any(~np.isfinite(flat)) or np.any(flat >= 2.0 ** 52):
+    given = ~np.isnan(flat)  # a nan rate gives nan
+    if np.any(~(flat[given] > 0)) or np.any(~(flat[given] < 2.0 ** 52)):
         raise ArithmeticError("Poisson-type entropy: needs a finite rate 0 < c < 2⁵²")
-    values, bounds = np.empty(flat.shape), np.empty(flat.shape)
-    for i, rate in enumerate(flat):
-        values[i], bounds[i] = _one(float(rate))
+    values, bounds = np.full(flat.shape, np.nan), np.full(flat.shape, np.nan)
+    for i in np.flatnonzero(given):
+        values[i], bounds[i] = _one(float(flat[i]))
     return values.reshape(c.shape), bounds.reshape(c.shape)
 
 

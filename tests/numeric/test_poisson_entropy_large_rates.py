@@ -128,3 +128,8 @@ def test_recognized_from_the_data_not_the_name():
     p = sp.Symbol("p", positive=True)
     nb = sp.binomial(x + r - 1, x) * p**r * (1 - p) ** x * sp.log(sp.factorial(x))
     assert log_factorial_moment(nb, x, [p]) is None
+
+
+def test_nan_rate_gives_nan_not_an_error():
+    got = sg.entropy(sg.Poisson()).numpy(validate=False)(np.array([np.nan, 3.0, 300.0]))
+    assert np.isnan(got[0]) and np.all(np.isfinite(got[1:]))
