@@ -32,8 +32,26 @@ def _split_logs(expr: sp.Expr) -> tuple[dict[sp.Expr, sp.Expr], list[sp.Expr], s
             constant += term
         else:
             rest.append(term)
-    cancelled = {a: sp.expand(sp.cancel(c)) for a, c in logs.items()}
+    cancelled = {a: _cancelled(c) for a, c in logs.items()}
     return {a: c for a, c in cancelled.items() if c != 0}, rest, constant
+
+
+#: A log coefficient with more terms than this (the 3-d Gaussian's: 25 terms over det Σ₁·det Σ₂,
+#: summing to ±½) is reduced by factor-base arithmetic first, without ``cancel``'s gcds.
+FAST_COEFFICIENT_TERMS = 8
+
+
+def _cancelled(coefficient: sp.Expr) -> sp.Expr:
+    """sp.expand(sp.cancel(coefficient)), computed without a gcd when the coefficient is a large
+    rational function of symbols only that reduces to a polynomial (an expanded polynomial is
+    unique, so the result is the same expression); any other coefficient goes through ``cancel``."""
+    if (isinstance(coefficient, sp.Add) and len(coefficient.args) > FAST_COEFFICIENT_TERMS
+            and all(isinstance(atom, (sp.Symbol, sp.Number)) for atom in coefficient.atoms())
+            and not coefficient.atoms(sp.Function)):
+        reduced = reduce_rational(coefficient)
+        if reduced.is_polynomial():
+            return sp.expand(reduced)
+    return sp.expand(sp.cancel(coefficient))
 
 
 def _pair_logs(logs: dict[sp.Expr, sp.Expr]) -> list[sp.Expr]:
