@@ -1,11 +1,17 @@
 """Shared pytest set-up: slow tests run only with --runslow or SYMGEOM_DEEP=1; every test folder
-runs Hypothesis with the fixed-seed ``ci`` profile (``HYPOTHESIS_PROFILE=deep`` for more examples)."""
+runs Hypothesis with the fixed-seed ``ci`` profile (``HYPOTHESIS_PROFILE=deep`` for more examples).
+
+On a GPU machine JAX would take 75 % of the device's memory in each process at its first array;
+with pytest-xdist (several processes on one GPU) the others then fail with out-of-memory errors.
+JAX therefore allocates on demand here, before any test module imports it."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
+
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 from symgeom.testing import register_profiles
 
