@@ -71,12 +71,65 @@ def test_float32_entropy_within_100_ulps(family, grad):
         assert all(bool(torch.isfinite(x.grad).all()) for x in inputs)
 
 
+PINNED = [f for f in FAMILIES if [a.form for a in f.chart.array_arguments] == ["pinned"]]
+
+
+def _softmax_kl_gradients(z1: np.ndarray, z2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """∂KL/∂z₁ = p ⊙ (log p − log q − KL) and ∂KL/∂z₂ = q − p at 50 digits (mpmath)."""
+    import mpmath as mp
+
+    with mp.workdps(50):
+        one, two = [], []
+        for a, b in zip(z1.tolist(), z2.tolist(), strict=True):
+            a, b = [mp.mpf(x) for x in a], [mp.mpf(x) for x in b]
+            la, lb = (mp.log(mp.fsum(mp.exp(x) for x in row)) for row in (a, b))
+            p, q = [mp.exp(x - la) for x in a], [mp.exp(x - lb) for x in b]
+            y = [(x - la) - (w - lb) for x, w in zip(a, b, strict=True)]
+            kl = mp.fsum(pi * yi for pi, yi in zip(p, y, strict=True))
+            one.append([float(pi * (yi - kl)) for pi, yi in zip(p, y, strict=True)])
+            two.append([float(qi - pi) for pi, qi in zip(p, q, strict=True)])
+    return np.array(one), np.array(two)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("family", PINNED, ids=lambda f: f.label)
+def test_kl_of_the_cuda_fused_rows_and_its_gradients(family, dtype, monkeypatch):
+    """The fused rows CUDA tensors take (symgeom.backends.torch_softmax_kl), evaluated eagerly on
+    the CPU: values within 100 float32 ulps (float64: 1e-12 relative), gradients within 1e-5
+    (float64: 1e-11) of each row's largest component, against 50-digit references.
+    Defects this caught, seen on an H100 and not by the CPU route: far rows (max|d′| > 60) took
+    lse(z₂) − lse(z₁) − E_p[d], subtracting terms of size 68 to leave a KL of 5e-4 (0.7 % off at
+    z₁ = (−1.5, 12, 0), z₂ = (1.5, 80, 0); 24 % at (80, −12, 0) ‖ (12, −80, 0)); ∂KL/∂z₂ was
+    p·expm1(−y) = 0·∞ = inf where p underflows; the dominant class's ∂KL/∂z₁ = p(y − KL) was 0
+    for the true 3.8e-33 at (1.5, 80, 0) ‖ (0, 40, 0)."""
+    from symgeom.backends import torch_softmax_kl
+
+    monkeypatch.setenv("SYMGEOM_TORCH_COMPILE", "0")
+    one, two, ref = kl_cases(family)
+    z1, z2 = (torch.tensor(a[0], dtype=dtype, requires_grad=True) for a in (one, two))
+    value = torch_softmax_kl.kl(z1, z2)
+    assert value.dtype == dtype
+    got = value.detach().numpy()
+    cases = pairs(family)
+    if dtype == torch.float32:
+        bad = bad_entries(got, ref, nonnegative=True)
+    else:
+        bad = ~(np.abs(got - ref) <= 1e-12 * np.abs(ref)) | (got < 0)
+    assert not bad.any(), [(cases[i], got[i], ref[i]) for i in np.flatnonzero(bad)][:5]
+    grads = torch.autograd.grad(value.sum(), (z1, z2))
+    tolerance = 1e-5 if dtype == torch.float32 else 1e-11
+    for got_grad, ref_grad in zip(grads, _softmax_kl_gradients(one[0], two[0]), strict=True):
+        scale = np.abs(ref_grad).max(axis=-1, keepdims=True)
+        bad = ~(np.abs(got_grad.numpy() - ref_grad) <= tolerance * scale).all(axis=-1)
+        assert not bad.any(), [(cases[i], got_grad[i], ref_grad[i]) for i in np.flatnonzero(bad)][:3]
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.label)
 def test_float32_kl_within_100_ulps_on_cuda(family):
     """The same bar on a CUDA device (the compiled route; Categorical logits take the fused rows
-    of symgeom.backends.torch_softmax_kl, whose far rows are lse(z₂) − lse(z₁) − E_p[z₂ − z₁])."""
+    of symgeom.backends.torch_softmax_kl, whose far rows are Σ p·(ℓ(z₁) − ℓ(z₂)))."""
     one, two, ref = kl_cases(family)
     value = sg.kl(family).torch()(*[torch.tensor(a, device="cuda") for a in one + two])
     assert value.dtype == torch.float32 and value.device.type == "cuda"
@@ -101,3 +154,17 @@ def test_float32_entropy_within_100_ulps_on_cuda(family):
     got = value.cpu().numpy()
     bad = bad_entries(got, ref, nonnegative=True)
     assert not bad.any(), (arrays, got[bad], ref[bad])
+
+
+def test_log_softmax_keeps_the_device_of_its_input():
+    """backends.softmax_kl.log_softmax (the Categorical head's eager route) once built its class
+    index with ``arange`` on the host: on CUDA tensors it raised "Expected all tensors to be on the
+    same device" (seen on an H100).  A meta tensor shows the same mistake without a GPU; the values
+    with tied maxima are checked against torch.log_softmax."""
+    from array_api_compat import torch as xp
+
+    from symgeom.backends.softmax_kl import log_softmax
+
+    assert log_softmax(xp, torch.zeros(2, 3, device="meta")).device.type == "meta"
+    z = torch.tensor([[0.0, 0.0, -3.0], [2.0, 2.0, 2.0], [-1.0, 5.0, 5.0]], dtype=torch.float64)
+    torch.testing.assert_close(log_softmax(xp, z), torch.log_softmax(z, dim=-1), rtol=1e-15, atol=0)
