@@ -1,0 +1,171 @@
+"""H(softmax z) = −Σᵢ pᵢ log pᵢ over the last axis, any k, as a sum of non-negative terms, with
+its derived gradient (JAX ``custom_jvp``; torch in :mod:`symgeom.backends.torch_softmax_entropy`).
+
+With m = max z, sᵢ = zᵢ − m ≤ 0, wᵢ = e^{sᵢ}, r = Σᵢ wᵢ − 1 (the sum without one top class,
+ties at the top counted exactly: r = Σ_{sᵢ<0} wᵢ + (#{sᵢ = 0} − 1)) and S = 1 + r = Σw,
+
+    log pᵢ = sᵢ − log1p(r),
+    H = Σᵢ pᵢ (log1p(r) − sᵢ) = log1p(r) + T,    T = Σᵢ pᵢ·(−sᵢ) = Σᵢ wᵢ(−sᵢ)/S,
+
+(Σpᵢ = 1), two non-negative quantities, each a sum of non-negative terms: nothing cancels, H ≥ 0
+without a clamp, and a tiny entropy keeps its relative accuracy (one class dominant by Δ:
+log1p(r) ≈ r and H ≈ Σ_{i≠top} pᵢ(1 − sᵢ) ≈ e^{−Δ}(1 + Δ), to a few ulps where the derived
+form log(Σe^z) − Σzᵢe^{zᵢ}/Σe^z is accurate only to ε·log k in absolute terms).  A class whose
+wᵢ underflows adds 0 (wᵢ·(−sᵢ) is set to 0 where wᵢ = 0, also for zᵢ = −∞).  The only rounding
+an input suffers is that of sᵢ = zᵢ − m, relative ε/2 in sᵢ, hence ε|sᵢ|/2 in wᵢ.
+
+Gradient, derived (∂log pᵢ/∂zⱼ = δᵢⱼ − pⱼ, ∂pᵢ/∂zⱼ = pᵢ(δᵢⱼ − pⱼ)):
+
+    ∂H/∂zⱼ = −pⱼ(log pⱼ + H) = −pⱼ(sⱼ + T),
+
+since log pⱼ + H = sⱼ − log1p(r) + log1p(r) + T: the two O(1) log1p(r) terms cancel exactly in
+the algebra instead of in floating point (autograd through the derived form lost 6.7e3 float32
+ulps at z = (−12, 0, 0) and returned 0 for ∂H/∂z₂ = −4.2e-17 at (−40, 0, 0)).  For a top class
+sⱼ = 0 and the component is −pⱼT exactly; elsewhere −sⱼ − T cancels only where the component is
+small next to pⱼ|sⱼ| (its condition).  m carries no derivative (sⱼ + T = zⱼ − Σpᵢzᵢ does not
+depend on it), and the rule is made of differentiable operations, so ``jax.hessian`` and torch's
+double backward work.
+
+Functions are namespace-generic (``xp`` with max/sum(axis, keepdims), where, exp, log1p,
+zeros_like), as in :mod:`symgeom.backends.softmax_kl`; :func:`numpy_entropy` evaluates float32 in
+float64 blocks (then ≤ 1 ulp after rounding, z − m being exact in float64), torch and JAX in the
+input dtype.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import Any
+
+Array = Any
+
+#: Entries per block of rows in :func:`numpy_entropy` (a few float64 buffers stay in cache).
+_BLOCK = 1 << 16
+
+
+#: Rows whose largest sᵢ < 0 is below −C are evaluated scaled by e^{C}: vᵢ = e^{sᵢ + C}; with one
+#: top class the entropy is below about k·e^{−C} and H = e^{−C}·Σ_{i≠top} vᵢ(1 − sᵢ) (log1p(r) = r
+#: and S = 1 to the last bit there, r ≤ k·e^{−C} < ε); with ties H = log1p(r) + T as elsewhere, and
+#: the gradient (every component below k·e^{−C}) is scaled back last.  XLA flushes subnormal intermediates to zero, so e^{sᵢ}
+#: itself would lose an entropy of 1.7e-38 (float32) made of subnormal wᵢ times |sᵢ| ≈ 90; after
+#: scaling the terms are normal.  C: 40 (float32: e^{−40}k < 6e-8 for k < 10⁹; unscaled rows
+#: have H ≥ e^{−40}, 10²⁰ times what a flushed subnormal term can carry) and 600 (float64).
+SCALE = {32: 40.0, 64: 600.0}
+
+
+def _bits(xp: Any, x: Array) -> int:
+    return 64 if x.dtype == xp.float64 else 32
+
+
+def parts(xp: Any, stop: Any, z: Array) -> tuple[Array, ...]:
+    """(s, v, at_top, tiny, scale, V, U, r, S, T) per the module docstring and :data:`SCALE`: vᵢ =
+    e^{sᵢ}·e^{b}, b = C in a scaled row (``tiny``) else 0, ``scale`` = e^{−b}, V = Σ_{non-top} vᵢ,
+    U = Σ vᵢ(−sᵢ), r = V·scale + (ties − 1), S = 1 + r, T = U·scale/S; row values keep their axis.
+    ``stop`` detaches the row maximum and b (no derivative flows through either)."""
+    c = SCALE[_bits(xp, z)]
+    top = stop(xp.max(z, axis=-1, keepdims=True))
+    s = z - top
+    zero = xp.zeros_like(s)
+    at_top = s == 0
+    # the top classes counted as integers, the others summed on their own, so r = 1e-300 is not
+    # lost in 1 + 1e-300
+    ties = xp.sum(xp.where(at_top, zero + 1, zero), axis=-1, keepdims=True) - 1
+    second = xp.max(xp.where(at_top, zero - math.inf, s), axis=-1, keepdims=True)
+    tiny = stop(second < -c)
+    b = xp.where(tiny, zero[..., :1] + c, zero[..., :1])
+    v = xp.exp(s + b)
+    big_v = xp.sum(xp.where(at_top, zero, v), axis=-1, keepdims=True)
+    gone = v == 0  # an underflowed class adds 0 (also for zᵢ = −∞: 0·∞ is not formed)
+    u = xp.sum(xp.where(gone, zero, v * -xp.where(gone, zero, s)), axis=-1, keepdims=True)
+    scale = xp.exp(-b)
+    r = big_v * scale + ties
+    total = r + 1
+    t = u * scale / total
+    return s, v, at_top, tiny & (ties == 0), scale, big_v, u, r, total, t
+
+
+def value(xp: Any, stop: Any, z: Array) -> Array:
+    """H = log1p(r) + T per row (scaled rows with one top class: e^{−C}(V + U)); the last axis
+    dropped."""
+    _, _, _, single, scale, big_v, u, r, _, t = parts(xp, stop, z)
+    return xp.where(single, (big_v + u) * scale, xp.log1p(r) + t)[..., 0]
+
+
+def gradient(xp: Any, stop: Any, z: Array) -> Array:
+    """∂H/∂z = −p ⊙ (s + T), the shape of z: −(U/S²)·e^{−b} for a top class, (vⱼ(−sⱼ − T)/S)·e^{−b}
+    for the others (the scale applied last, so a component made of a subnormal pⱼ times |sⱼ| is
+    not flushed; in a scaled row every component is that small), 0 where pⱼ underflows."""
+    s, v, at_top, _, scale, _, u, _, total, t = parts(xp, stop, z)
+    zero = xp.zeros_like(s)
+    gone = v == 0
+    other = (v * (-xp.where(gone, zero, s) - t) / total) * scale
+    return xp.where(at_top, zero - (u / total / total) * scale, xp.where(gone, zero, other))
+
+
+def _identity(x: Array) -> Array:
+    return x
+
+
+def numpy_entropy(z: Array) -> Array:
+    """H(softmax z) over the last axis of a NumPy array (float32 or float64, shape (..., k)), in
+    blocks of rows; float32 is computed in float64 and rounded once."""
+    import numpy as np
+
+    z = np.asarray(z)
+    dtype = np.result_type(z, np.float32)
+    k = z.shape[-1]
+    batch = z.shape[:-1]
+    flat = z.reshape(-1, k) if k else z.reshape(-1, 0)
+    out = np.empty(flat.shape[0], dtype=dtype)
+    if k == 0:
+        return np.zeros(batch, dtype=dtype)
+    step = max(1, _BLOCK // k)
+    with np.errstate(under="ignore", invalid="ignore", over="ignore"):
+        for start in range(0, flat.shape[0], step):
+            block = np.asarray(flat[start : start + step], dtype=np.float64)
+            out[start : start + step] = value(np, _identity, block)
+    return out.reshape(batch)
+
+
+def numpy_gradient(z: Array) -> Array:
+    """∂H/∂z of :func:`numpy_entropy` (float32 computed in float64 and rounded once)."""
+    import numpy as np
+
+    z = np.asarray(z)
+    dtype = np.result_type(z, np.float32)
+    with np.errstate(under="ignore", invalid="ignore", over="ignore"):
+        return gradient(np, _identity, np.asarray(z, dtype=np.float64)).astype(dtype)
+
+
+@cache
+def jax_entropy() -> Any:
+    """The JAX function z ↦ H(softmax z) over the last axis, with the derived jvp."""
+    import jax
+    import jax.numpy as jnp
+
+    stop = jax.lax.stop_gradient
+
+    @jax.custom_jvp
+    def entropy(z: Array) -> Array:
+        return value(jnp, stop, z)
+
+    @entropy.defjvp
+    def _jvp(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
+        (z,), (dz,) = primals, tangents
+        return entropy(z), jnp.sum(gradient(jnp, stop, z) * dz, axis=-1)
+
+    return entropy
+
+
+def entropy(ops: Any, z: Array) -> Array:
+    """H(softmax z) over the last axis for the array backends (the vector form of
+    :mod:`symgeom.backends.compile`): JAX and torch with the derived gradient, any other Array
+    API namespace by the same namespace-generic value."""
+    if ops.name == "jax":
+        return jax_entropy()(z)
+    if ops.name == "torch":
+        from symgeom.backends import torch_softmax_entropy
+
+        return torch_softmax_entropy.entropy(z)
+    return value(ops.xp, _identity, z)
