@@ -30,6 +30,7 @@ from symgeom.backends import (
     gaussian_full,
     numpy_route,
     printer,
+    softmax_entropy,
     softmax_kl,
     validation,
     vector,
@@ -113,6 +114,8 @@ def plan(derivation: Derivation) -> _Plan:
         generic = family.exponential_form is None or kl_structure(family).kind == "bregman"
         return _Plan("kl", family, spec, 2, source, None, None, numpy_equivalent=same,
                      float64_inside=generic, stable_form=expr)
+    if derivation.quantity == "entropy" and softmax_entropy.applies(family):
+        return _Plan("entropy", family, spec, 1, None, softmax_entropy.entropy, None)
     if derivation.quantity in ("fisher", "entropy"):
         result = derivation.result
         if isinstance(result, sp.MatrixBase):

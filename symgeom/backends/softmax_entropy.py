@@ -46,11 +46,12 @@ _BLOCK = 1 << 16
 
 #: Rows whose largest sᵢ < 0 is below −C are evaluated scaled by e^{C}: vᵢ = e^{sᵢ + C}; with one
 #: top class the entropy is below about k·e^{−C} and H = e^{−C}·Σ_{i≠top} vᵢ(1 − sᵢ) (log1p(r) = r
-#: and S = 1 to the last bit there, r ≤ k·e^{−C} < ε); with ties H = log1p(r) + T as elsewhere, and
-#: the gradient (every component below k·e^{−C}) is scaled back last.  XLA flushes subnormal intermediates to zero, so e^{sᵢ}
-#: itself would lose an entropy of 1.7e-38 (float32) made of subnormal wᵢ times |sᵢ| ≈ 90; after
-#: scaling the terms are normal.  C: 40 (float32: e^{−40}k < 6e-8 for k < 10⁹; unscaled rows
-#: have H ≥ e^{−40}, 10²⁰ times what a flushed subnormal term can carry) and 600 (float64).
+#: and S = 1 to the last bit there, r ≤ k·e^{−C} < ε); with ties H = log1p(r) + T as elsewhere,
+#: and the gradient (every component below k·e^{−C}) is scaled back last.  XLA flushes subnormal
+#: intermediates to zero, so e^{sᵢ} itself would lose an entropy of 1.7e-38 (float32) made of
+#: subnormal wᵢ times |sᵢ| ≈ 90; after scaling the terms are normal.  C: 40 for float32
+#: (e^{−40}k < 6e-8 for k < 10⁹; unscaled rows have H ≥ e^{−40}, 10²⁰ times what a flushed
+#: subnormal term can carry), 600 for float64.
 SCALE = {32: 40.0, 64: 600.0}
 
 
@@ -69,8 +70,9 @@ def parts(xp: Any, stop: Any, z: Array) -> tuple[Array, ...]:
     zero = xp.zeros_like(s)
     at_top = s == 0
     # the top classes counted as integers, the others summed on their own, so r = 1e-300 is not
-    # lost in 1 + 1e-300
+    # lost in 1 + 1e-300; expm1(sᵢ) = 0 at a top class carries the derivative of e^{sᵢ} there
     ties = xp.sum(xp.where(at_top, zero + 1, zero), axis=-1, keepdims=True) - 1
+    top_terms = xp.sum(xp.where(at_top, xp.expm1(s), zero), axis=-1, keepdims=True)
     second = xp.max(xp.where(at_top, zero - math.inf, s), axis=-1, keepdims=True)
     tiny = stop(second < -c)
     b = xp.where(tiny, zero[..., :1] + c, zero[..., :1])
@@ -79,7 +81,7 @@ def parts(xp: Any, stop: Any, z: Array) -> tuple[Array, ...]:
     gone = v == 0  # an underflowed class adds 0 (also for zᵢ = −∞: 0·∞ is not formed)
     u = xp.sum(xp.where(gone, zero, v * -xp.where(gone, zero, s)), axis=-1, keepdims=True)
     scale = xp.exp(-b)
-    r = big_v * scale + ties
+    r = big_v * scale + top_terms + ties
     total = r + 1
     t = u * scale / total
     return s, v, at_top, tiny & (ties == 0), scale, big_v, u, r, total, t
@@ -93,14 +95,19 @@ def value(xp: Any, stop: Any, z: Array) -> Array:
 
 
 def gradient(xp: Any, stop: Any, z: Array) -> Array:
-    """∂H/∂z = −p ⊙ (s + T), the shape of z: −(U/S²)·e^{−b} for a top class, (vⱼ(−sⱼ − T)/S)·e^{−b}
-    for the others (the scale applied last, so a component made of a subnormal pⱼ times |sⱼ| is
-    not flushed; in a scaled row every component is that small), 0 where pⱼ underflows."""
+    """∂H/∂z = −p ⊙ (s + T), the shape of z: −(e^{sⱼ}(sⱼvⱼ + U/S)/S)·e^{−b} for a top class
+    (sⱼ = 0: the value −U·e^{−b}/S², the derivative that of −pⱼ(sⱼ + T)), (vⱼ(−sⱼ − T)/S)·e^{−b} for
+    the others: the scale applied last, so a component made of a subnormal pⱼ times |sⱼ| is not
+    flushed (in a scaled row every component is that small); 0 where pⱼ underflows."""
     s, v, at_top, _, scale, _, u, _, total, t = parts(xp, stop, z)
     zero = xp.zeros_like(s)
     gone = v == 0
-    other = (v * (-xp.where(gone, zero, s) - t) / total) * scale
-    return xp.where(at_top, zero - (u / total / total) * scale, xp.where(gone, zero, other))
+    safe = xp.where(gone, zero, s)
+    other = (v * (-safe - t) / total) * scale
+    # sⱼvⱼ = sⱼe^{b} at a top class: the same rounded e^{b} as U's term vⱼ(−sⱼ), so the O(1)
+    # parts of their derivatives cancel exactly (∂²H/∂z_top² is e^{−600}-small in a scaled row)
+    first = -(xp.exp(xp.where(at_top, s, zero)) * (s * v + u / total) / total) * scale
+    return xp.where(at_top, first, xp.where(gone, zero, other))
 
 
 def _identity(x: Array) -> Array:
@@ -169,3 +176,23 @@ def entropy(ops: Any, z: Array) -> Array:
 
         return torch_softmax_entropy.entropy(z)
     return value(ops.xp, _identity, z)
+
+
+def applies(family: Any) -> bool:
+    """Whether ``family``'s entropy is H(softmax z) of its one array argument, read from its data:
+    the softmax structure in the natural chart (A(η) = log(1 + Σe^{ηᵢ}), T one-hot, h = 1, the
+    chart coordinates η: :func:`symgeom.numeric.structure.kl_structure`) and one ``pinned``
+    vector argument z (the parameters are zᵢ − z_k, so softmax(η, 0) = softmax z)."""
+    if family is None or family.exponential_form is None:
+        return False
+    arrays = family.chart.array_arguments
+    if len(arrays) != 1 or arrays[0].form != "pinned":
+        return False
+    from symgeom.numeric.structure import KLStructure, kl_structure
+
+    return kl_structure(family) == KLStructure("softmax", "natural")
+
+
+#: The formula a compiled function's signature states.
+FORMULA = ("H(softmax z) = log1p(r) + Σᵢ pᵢ(m − zᵢ), m = max z, r = Σe^{z−m} − 1 "
+           "(symgeom.backends.softmax_entropy)")
