@@ -36,7 +36,8 @@ mp.mp.dps = 60
 
 def _reference(z: np.ndarray) -> tuple[mp.mpf, list[mp.mpf], list[mp.mpf]]:
     """(H, p, ∂H/∂z) at the float values of z, by mpmath: log pᵢ = zᵢ − m − log1p(r) with r the sum
-    of e^{zⱼ−m} without the first top class (1 + r at 60 digits would drop an r of 1e-300)."""
+    of e^{zⱼ−m} without the first top class (1 + r at 60 digits would drop an r of 1e-300), and
+    ∂H/∂zⱼ = −pⱼ(ℓⱼ + H) (differentiating −Σpᵢℓᵢ with ∂ℓᵢ/∂zⱼ = δᵢⱼ − pⱼ)."""
     z = [mp.mpf(float(x)) for x in z]
     m = max(z)
     top = z.index(m)
@@ -46,15 +47,17 @@ def _reference(z: np.ndarray) -> tuple[mp.mpf, list[mp.mpf], list[mp.mpf]]:
     p = [x / (1 + r) for x in e]
     ell = [x - m - log_total for x in z]
     h = -mp.fsum(a * b for a, b in zip(p, ell))
-    return h, p, [-a * (b + h) for a, b in zip(p, ell)]
+    # ℓⱼ + H = Σᵢ pᵢ(ℓⱼ − ℓᵢ) = Σᵢ pᵢ(zⱼ − zᵢ) (Σp = 1): ℓⱼ + H itself would cancel to 60 digits
+    # when H = log 2 + 1e-306
+    return h, p, [-pj * mp.fsum(pi * (zj - zi) for pi, zi in zip(p, z)) for pj, zj in zip(p, z)]
 
 
 def _hessian_reference(z: np.ndarray) -> np.ndarray:
     """∂²H/∂zᵢ∂zⱼ = −(δᵢⱼ − pᵢ)·pⱼ(ℓⱼ + H) − pⱼ(δᵢⱼ − pᵢ + gᵢ), g = ∇H (differentiating −pⱼ(ℓⱼ + H))."""
-    h, p, g = _reference(z)
+    _, p, g = _reference(z)
     k = len(p)
-    ell = [-gj / pj - h for gj, pj in zip(g, p)]
-    return np.array([[float(-((i == j) - p[i]) * p[j] * (ell[j] + h) - p[j] * ((i == j) - p[i] + g[i]))
+    lh = [-gj / pj for gj, pj in zip(g, p)]  # ℓⱼ + H
+    return np.array([[float(-((i == j) - p[i]) * p[j] * lh[j] - p[j] * ((i == j) - p[i] + g[i]))
                       for j in range(k)] for i in range(k)])
 
 
@@ -240,3 +243,18 @@ def test_cuda_float32_entropy_and_gradient():
         h, _, g = _reference(row)
         assert _ulps32(value, h) <= 100
         _check_gradient(grad, g, np.float32, f"cuda at {row}")
+
+
+def test_subnormal_intermediates_are_not_flushed():
+    """XLA flushes subnormals to zero: H = 1.73e-38 (float32) made of e^{sᵢ} ≈ 1e-40 times |sᵢ| ≈ 92
+    came back 0 from JAX, and every gradient component of [0, 0, −710] (≈ 1e-306, from a subnormal
+    p₃) was 0; rows with the largest non-top sᵢ below −C are evaluated scaled by e^{C}."""
+    z32 = np.array([[-24.922558, 70.374245, -21.124187]], dtype=np.float32)
+    ref = _reference(z32[0])[0]
+    assert 1e-38 < ref < 2e-38
+    for name, got in _values(3, z32).items():
+        assert _ulps32(got[0], ref) <= 100, (name, got[0], ref)
+    z64 = np.array([[0.0, 0.0, -710.0]])
+    ref_grad = _reference(z64[0])[2]
+    for name, grads in _gradients(3, z64).items():
+        _check_gradient(grads[0], ref_grad, np.float64, name)
