@@ -221,6 +221,10 @@ class BackendFunction:
 
             if torch_compile.wanted(*arrays):  # CUDA: one compiled function, one host read
                 return torch_printed.evaluate(self, arrays)
+        if p.vector_form is softmax_entropy.entropy and numpy_route.usable(ops, arrays):
+            if self.validate:  # values only: the blocked NumPy entropy on the tensors' memory
+                validation.check(ops, p.spec, arrays, "")
+            return numpy_route.call(softmax_entropy.numpy_entropy, list(arrays), arrays[0].dtype)
         if p.quantity == "kl" and p.numpy_equivalent and numpy_route.usable(ops, arrays):
             return self._numpy_kl(ops, *arrays)
         if p.quantity == "kl" and p.numpy_equivalent and ops.name == "torch" and fast_grad.usable(arrays):

@@ -11,7 +11,7 @@ ties at the top counted exactly: r = Σ_{sᵢ<0} wᵢ + (#{sᵢ = 0} − 1)) and
 without a clamp, and a tiny entropy keeps its relative accuracy (one class dominant by Δ:
 log1p(r) ≈ r and H ≈ Σ_{i≠top} pᵢ(1 − sᵢ) ≈ e^{−Δ}(1 + Δ), to a few ulps where the derived
 form log(Σe^z) − Σzᵢe^{zᵢ}/Σe^z is accurate only to ε·log k in absolute terms).  A class whose
-wᵢ underflows adds 0 (wᵢ·(−sᵢ) is set to 0 where wᵢ = 0, also for zᵢ = −∞).  The only rounding
+wᵢ underflows adds 0·|sᵢ| = 0 (logits are finite: the domain is checked before).  The only rounding
 an input suffers is that of sᵢ = zᵢ − m, relative ε/2 in sᵢ, hence ε|sᵢ|/2 in wᵢ.
 
 Gradient, derived (∂log pᵢ/∂zⱼ = δᵢⱼ − pⱼ, ∂pᵢ/∂zⱼ = pᵢ(δᵢⱼ − pⱼ)):
@@ -24,7 +24,7 @@ ulps at z = (−12, 0, 0) and returned 0 for ∂H/∂z₂ = −4.2e-17 at (−40
 sⱼ = 0 and the component is −pⱼT exactly; elsewhere −sⱼ − T cancels only where the component is
 small next to pⱼ|sⱼ| (its condition).  m carries no derivative (sⱼ + T = zⱼ − Σpᵢzᵢ does not
 depend on it), and the rule is made of differentiable operations, so ``jax.hessian`` and torch's
-double backward work.
+double backward work (third derivatives are not claimed: at a top class 1 + sⱼ stands for e^{sⱼ}).
 
 Functions are namespace-generic (``xp`` with max/sum(axis, keepdims), where, exp, log1p,
 zeros_like), as in :mod:`symgeom.backends.softmax_kl`; :func:`numpy_entropy` evaluates float32 in
@@ -60,28 +60,28 @@ def _bits(xp: Any, x: Array) -> int:
 
 
 def parts(xp: Any, stop: Any, z: Array) -> tuple[Array, ...]:
-    """(s, v, at_top, tiny, scale, V, U, r, S, T) per the module docstring and :data:`SCALE`: vᵢ =
-    e^{sᵢ}·e^{b}, b = C in a scaled row (``tiny``) else 0, ``scale`` = e^{−b}, V = Σ_{non-top} vᵢ,
-    U = Σ vᵢ(−sᵢ), r = V·scale + (ties − 1), S = 1 + r, T = U·scale/S; row values keep their axis.
-    ``stop`` detaches the row maximum and b (no derivative flows through either)."""
+    """(s, v, at_top, single, scale, V, U, r, S, T) per the module docstring and :data:`SCALE`:
+    vᵢ = e^{sᵢ}·e^{b}, b = C in a scaled row else 0, ``scale`` = e^{−b}, V = Σ_{non-top} vᵢ,
+    U = Σ vᵢ(−sᵢ), r = V·scale + (ties − 1), S = 1 + r, T = U·scale/S, ``single``: a scaled row
+    with one top class; row values keep their axis.  ``stop`` detaches the row maximum and b (no
+    derivative flows through either)."""
     c = SCALE[_bits(xp, z)]
     top = stop(xp.max(z, axis=-1, keepdims=True))
     s = z - top
     zero = xp.zeros_like(s)
     at_top = s == 0
-    # the top classes counted as integers, the others summed on their own, so r = 1e-300 is not
-    # lost in 1 + 1e-300; expm1(sᵢ) = 0 at a top class carries the derivative of e^{sᵢ} there
-    ties = xp.sum(xp.where(at_top, zero + 1, zero), axis=-1, keepdims=True) - 1
-    top_terms = xp.sum(xp.where(at_top, xp.expm1(s), zero), axis=-1, keepdims=True)
+    # The top classes counted as integers, the others summed on their own, so r = 1e-300 is not
+    # lost in 1 + 1e-300.  1 + sᵢ (= 1 at a top class) stands for e^{sᵢ} there: the same value
+    # and first derivative, which is all the gradient rule and its derivative (the Hessian) use.
+    ties = xp.sum(xp.where(at_top, s + 1, zero), axis=-1, keepdims=True) - 1
     second = xp.max(xp.where(at_top, zero - math.inf, s), axis=-1, keepdims=True)
     tiny = stop(second < -c)
     b = xp.where(tiny, zero[..., :1] + c, zero[..., :1])
     v = xp.exp(s + b)
     big_v = xp.sum(xp.where(at_top, zero, v), axis=-1, keepdims=True)
-    gone = v == 0  # an underflowed class adds 0 (also for zᵢ = −∞: 0·∞ is not formed)
-    u = xp.sum(xp.where(gone, zero, v * -xp.where(gone, zero, s)), axis=-1, keepdims=True)
+    u = xp.sum(v * -s, axis=-1, keepdims=True)  # an underflowed class adds 0·|sᵢ| = 0
     scale = xp.exp(-b)
-    r = big_v * scale + top_terms + ties
+    r = big_v * scale + ties
     total = r + 1
     t = u * scale / total
     return s, v, at_top, tiny & (ties == 0), scale, big_v, u, r, total, t
@@ -95,19 +95,16 @@ def value(xp: Any, stop: Any, z: Array) -> Array:
 
 
 def gradient(xp: Any, stop: Any, z: Array) -> Array:
-    """∂H/∂z = −p ⊙ (s + T), the shape of z: −(e^{sⱼ}(sⱼvⱼ + U/S)/S)·e^{−b} for a top class
-    (sⱼ = 0: the value −U·e^{−b}/S², the derivative that of −pⱼ(sⱼ + T)), (vⱼ(−sⱼ − T)/S)·e^{−b} for
-    the others: the scale applied last, so a component made of a subnormal pⱼ times |sⱼ| is not
-    flushed (in a scaled row every component is that small); 0 where pⱼ underflows."""
+    """∂H/∂z = −p ⊙ (s + T), the shape of z: −((1 + sⱼ)(sⱼvⱼ + U/S)/S)·e^{−b} for a top class
+    (sⱼ = 0: the value −U·e^{−b}/S², the first derivative that of −pⱼ(sⱼ + T)), (vⱼ(−sⱼ − T)/S)·e^{−b}
+    for the others: the scale applied last, so a component made of a subnormal pⱼ times |sⱼ| is
+    not flushed (in a scaled row every component is that small)."""
     s, v, at_top, _, scale, _, u, _, total, t = parts(xp, stop, z)
-    zero = xp.zeros_like(s)
-    gone = v == 0
-    safe = xp.where(gone, zero, s)
-    other = (v * (-safe - t) / total) * scale
+    other = (v * (-s - t) / total) * scale
     # sⱼvⱼ = sⱼe^{b} at a top class: the same rounded e^{b} as U's term vⱼ(−sⱼ), so the O(1)
     # parts of their derivatives cancel exactly (∂²H/∂z_top² is e^{−600}-small in a scaled row)
-    first = -(xp.exp(xp.where(at_top, s, zero)) * (s * v + u / total) / total) * scale
-    return xp.where(at_top, first, xp.where(gone, zero, other))
+    first = -((1 + s) * (s * v + u / total) / total) * scale
+    return xp.where(at_top, first, other)
 
 
 def _identity(x: Array) -> Array:

@@ -66,11 +66,13 @@ def _family(k: int):
 
 
 def _values(k: int, z: np.ndarray) -> dict[str, np.ndarray]:
-    """H from .numpy(), .torch() and .jax() of the derivation (input dtype kept)."""
+    """H from .numpy(), .torch() (on the NumPy kernel, and recording autograd: the torch
+    operations) and .jax() of the derivation (input dtype kept)."""
     d = _family(k)
     return {
         "numpy": np.asarray(d.numpy()(z)),
-        "torch": d.torch()(torch.from_numpy(z)).numpy(),
+        "torch": d.torch()(torch.from_numpy(z)).numpy(),  # no autograd: the NumPy kernel
+        "torch autograd": d.torch()(torch.from_numpy(z).requires_grad_(True)).detach().numpy(),
         "jax": np.asarray(jax.jit(d.jax())(jnp.asarray(z))),
     }
 
