@@ -11,7 +11,9 @@ of the primitives.  What is printed:
   :mod:`symgeom.backends.bregman`), or for a family without an exponential-family form its proved
   kl_div decomposition; a family whose chart takes one probability or logit vector
   uses the same form written over the vector axis (:mod:`symgeom.backends.vector`), any k;
-* Fisher and entropy — ``derivation.result``, entry by entry (Fisher comes back as (..., n, n)).
+* Fisher and entropy — ``derivation.result``, entry by entry (Fisher comes back as (..., n, n));
+  the entropy of a softmax family in its natural chart with one logit vector is H(softmax z)
+  over the vector axis, any k, with its derived gradient (:mod:`symgeom.backends.softmax_entropy`).
 """
 
 from __future__ import annotations

@@ -268,3 +268,19 @@ def test_subnormal_intermediates_are_not_flushed():
     ref_grad = _reference(z64[0])[2]
     for name, grads in _gradients(3, z64).items():
         _check_gradient(grads[0], ref_grad, np.float64, name)
+
+
+def test_invalid_logits_raise_or_give_nan():
+    """The domain (finite logits) is checked before the kernel: eager calls raise naming z; a
+    jitted JAX call and validate=False return nan for the bad row only."""
+    from symgeom.errors import InvalidParameterError
+
+    d = _family(3)
+    z = np.array([[0.0, 1.0, 2.0], [0.0, np.inf, 1.0]])
+    calls = (lambda: d.numpy()(z), lambda: d.torch()(torch.from_numpy(z)),
+             lambda: d.torch()(torch.from_numpy(z).requires_grad_(True)), lambda: d.jax()(jnp.asarray(z)))
+    for call in calls:
+        with pytest.raises(InvalidParameterError, match="z"):
+            call()
+    for got in (d.numpy(validate=False)(z), np.asarray(jax.jit(d.jax())(jnp.asarray(z)))):
+        assert np.isfinite(got[0]) and np.isnan(got[1])
