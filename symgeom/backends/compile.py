@@ -11,7 +11,9 @@ of the primitives.  What is printed:
   :mod:`symgeom.backends.bregman`), or for a family without an exponential-family form its proved
   kl_div decomposition; a family whose chart takes one probability or logit vector
   uses the same form written over the vector axis (:mod:`symgeom.backends.vector`), any k;
-* Fisher and entropy — ``derivation.result``, entry by entry (Fisher comes back as (..., n, n)).
+* Fisher and entropy — ``derivation.result``, entry by entry (Fisher comes back as (..., n, n));
+  the entropy of a softmax family in its natural chart with one logit vector is H(softmax z)
+  over the vector axis, any k, with its derived gradient (:mod:`symgeom.backends.softmax_entropy`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from symgeom.backends import (
     gaussian_full,
     numpy_route,
     printer,
+    softmax_entropy,
     softmax_kl,
     validation,
     vector,
@@ -113,6 +116,8 @@ def plan(derivation: Derivation) -> _Plan:
         generic = family.exponential_form is None or kl_structure(family).kind == "bregman"
         return _Plan("kl", family, spec, 2, source, None, None, numpy_equivalent=same,
                      float64_inside=generic, stable_form=expr)
+    if derivation.quantity == "entropy" and softmax_entropy.applies(family):
+        return _Plan("entropy", family, spec, 1, None, softmax_entropy.entropy, None)
     if derivation.quantity in ("fisher", "entropy"):
         result = derivation.result
         if isinstance(result, sp.MatrixBase):
@@ -218,6 +223,10 @@ class BackendFunction:
 
             if torch_compile.wanted(*arrays):  # CUDA: one compiled function, one host read
                 return torch_printed.evaluate(self, arrays)
+        if p.vector_form is softmax_entropy.entropy and numpy_route.usable(ops, arrays):
+            if self.validate:  # values only: the blocked NumPy entropy on the tensors' memory
+                validation.check(ops, p.spec, arrays, "")
+            return numpy_route.call(softmax_entropy.numpy_entropy, list(arrays), arrays[0].dtype)
         if p.quantity == "kl" and p.numpy_equivalent and numpy_route.usable(ops, arrays):
             return self._numpy_kl(ops, *arrays)
         if p.quantity == "kl" and p.numpy_equivalent and ops.name == "torch" and fast_grad.usable(arrays):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from symgeom.backends import softmax_entropy
 from symgeom.errors import InvalidParameterError, UnknownQuantityError
 from symgeom.numeric import finite, kernels, special
 from symgeom.numeric import kl as kl_kernels
@@ -353,6 +354,9 @@ def _make(derivation: Derivation) -> _Built:
         from symgeom.numeric.product_forms import built_product_form
 
         return built_product_form(derivation)
+    if derivation.quantity == "entropy" and softmax_entropy.applies(family):
+        sig = Signature("entropy", family.label, inputs(family), "(...)", softmax_entropy.FORMULA)
+        return _Built(softmax_entropy.numpy_entropy, sig, 1)
     from symgeom.numeric.matrix_forms import in_matrix_notation
 
     if derivation.quantity != "kl" and in_matrix_notation(derivation.result):
