@@ -4,6 +4,10 @@ checks no identity and starts no worker process, and prints what the cold run pr
 from __future__ import annotations
 
 import dataclasses
+import io
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -50,3 +54,20 @@ def test_rows_from_entries_equal_rows_from_families():
     families = [f for f in catalog.CATALOG if f.name == "bernoulli"]
     assert _table(catalog.run_catalog(families)) == _table(
         catalog.run_catalog([entries.entry_of(f) for f in families]))
+
+
+_WARM_CHILD = (
+    "import io, sys\n"
+    "from symgeom.verification.catalog import run_verify\n"
+    "assert run_verify('bernoulli', jobs=2, stream=io.StringIO()) == 0\n"
+    "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+)
+
+
+def test_a_warm_run_imports_no_numeric_backend():
+    """numpy, SciPy, torch and JAX belong to compiled functions, never to reading verdicts."""
+    assert catalog.run_verify("bernoulli", jobs=1, stream=io.StringIO()) == 0  # fills the cache
+    child = subprocess.run([sys.executable, "-c", _WARM_CHILD], capture_output=True, text=True,
+                           check=True, env=os.environ.copy())
+    assert set(child.stdout.split()) & {"numpy", "scipy", "torch", "jax"} == set()
+    assert "sympy" in child.stdout.split()  # the child did run symgeom
