@@ -20,6 +20,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _MATH_PACKAGES = ("families", "derive", "verification")
 _memory: dict[str, Any] = {}
+_MISSING = object()
 
 
 def cache_dir() -> Path:
@@ -140,22 +141,37 @@ def cached(namespace: str) -> Callable[[F], F]:
     """Memoize a pure function of hashable (dataclass/SymPy/str) arguments, in memory and on disk."""
 
     def decorate(fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def key_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
             # the function's name too: two functions of one namespace may take the same arguments
-            key = stable_key(namespace, fn.__module__, fn.__qualname__, args,
-                             tuple(sorted(kwargs.items())))
+            return stable_key(namespace, fn.__module__, fn.__qualname__, args,
+                              tuple(sorted(kwargs.items())))
+
+        def stored(key: str) -> Any:
             if key in _memory:
                 return _memory[key]
-            path = cache_dir() / namespace / f"{key}.pickle"
-            value = _load(path) if disk_cache_enabled() else None
+            value = _load(cache_dir() / namespace / f"{key}.pickle") if disk_cache_enabled() else None
             if value is None:
-                value = fn(*args, **kwargs)
-                if disk_cache_enabled():
-                    _store(path, value)
+                return _MISSING
             _memory[key] = value
             return value
 
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            key = key_of(args, kwargs)
+            value = stored(key)
+            if value is _MISSING:
+                value = fn(*args, **kwargs)
+                if disk_cache_enabled():
+                    _store(cache_dir() / namespace / f"{key}.pickle", value)
+                _memory[key] = value
+            return value
+
+        def peek(*args: Any, **kwargs: Any) -> Any:
+            """The stored value (memory, then disk) without computing it; None when there is none."""
+            value = stored(key_of(args, kwargs))
+            return None if value is _MISSING else value
+
+        wrapper.peek = peek  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate

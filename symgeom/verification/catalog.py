@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -46,6 +47,7 @@ from symgeom.families import (
     Poisson,
 )
 from symgeom.families.base import Family, FiniteSupport, SimplexSupport
+from symgeom.verification.entries import Entry, catalog_index, entry_rows, extra_rows
 from symgeom.verification.identity import FAILED, PROVED, Verdict, check_identity
 from symgeom.verification.sampling import family_sampler
 
@@ -76,8 +78,18 @@ def _beyond_gaussian() -> list[Family]:
     return [f.with_param(p) for f in families for p in f.parameterization_names]
 
 
-#: Every family and parameterization the catalog checks, in a fixed order.
-CATALOG: tuple[Family, ...] = _catalog()
+@functools.cache
+def catalog_families() -> tuple[Family, ...]:
+    """Every family and parameterization the catalog checks, in a fixed order: ``CATALOG``."""
+    return _catalog()
+
+
+def __getattr__(name: str) -> object:
+    # CATALOG is built on first use, not at import: a warm `symgeom verify` reads its rows from
+    # the cache by entry (symgeom.verification.entries) and builds no family at all.
+    if name == "CATALOG":
+        return catalog_families()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: Exact simplification is attempted when both sides together have at most this many
 #: operations.  For large families (more than LARGE_FAMILY_PARAMETERS parameters: the
@@ -417,10 +429,17 @@ def verdicts(family: Family) -> list[Row]:
 def select(family: str | None = None) -> tuple[Family, ...]:
     """Catalog entries whose family name (or label) starts with ``family``."""
     if family is None:
-        return CATALOG
+        return catalog_families()
+    return tuple(e.family() for e in select_entries(family))
+
+
+def select_entries(family: str | None = None) -> tuple[Entry, ...]:
+    """:func:`select`, as entries: nothing is built when the index is cached."""
+    if family is None:
+        return catalog_index()
     from symgeom.families import family as by_name
 
-    chosen = tuple(f for f in CATALOG if f.label.startswith(family) or f.name == family)
+    chosen = tuple(e for e in catalog_index() if e.label.startswith(family) or e.name == family)
     if not chosen:
         by_name(family)  # raises the clear UnknownFamilyError for an unknown name
     return chosen
@@ -443,10 +462,41 @@ def _extra_rows(name: str) -> list[Row]:
     return [Row(*row) for row in rows()]
 
 
-def _task(item: tuple[Family, ...] | str) -> list[Row]:
+Unit = Family | Entry
+Task = tuple[Unit, ...] | str
+
+
+def _task(item: Task) -> list[Row]:
     if isinstance(item, str):
-        return _extra_rows(item)
-    return [row for family in item for row in verdicts(family)]
+        return list(extra_rows(item))
+    return [row for unit in item for row in (
+        entry_rows(unit) if isinstance(unit, Entry) else verdicts(unit))]
+
+
+def _stored(item: Task) -> list[Row] | None:
+    """The task's rows when the cache holds them all (entries and extra rows; a Family given
+    directly is always checked row by row), else None."""
+    if isinstance(item, str):
+        rows = extra_rows.peek(item)
+        return None if rows is None else list(rows)
+    found = [entry_rows.peek(unit) if isinstance(unit, Entry) else None for unit in item]
+    return None if any(rows is None for rows in found) else [row for rows in found for row in rows]
+
+
+def _label(unit: Unit) -> str:
+    return unit.label
+
+
+def _group(unit: Unit) -> str:
+    return unit.group if isinstance(unit, Entry) else unit.with_param(unit.reference.name).label
+
+
+def _is_reference(unit: Unit) -> bool:
+    return unit.label == _group(unit)
+
+
+def _parameters(unit: Unit) -> int:
+    return unit.parameters if isinstance(unit, Entry) else len(unit.parameters)
 
 
 def _extra_needs(name: str) -> tuple[Family, ...]:
@@ -473,36 +523,51 @@ def _extra_needs(name: str) -> tuple[Family, ...]:
     return ()
 
 
-def run_catalog(families: Iterable[Family], jobs: int = 1, extra: Sequence[str] = ()) -> list[Row]:
+def run_catalog(families: Iterable[Unit], jobs: int = 1, extra: Sequence[str] = ()) -> list[Row]:
     """Verdict rows for the families (then the ``extra`` rows, see :func:`_extra_rows`), computed
-    in ``jobs`` processes (fork) when jobs > 1 (scheduled by symgeom.verification.schedule)."""
+    in ``jobs`` processes (fork) when jobs > 1 (scheduled by symgeom.verification.schedule).
+
+    Families may be given as catalog entries (symgeom.verification.entries): their rows are then
+    read whole from the cache when it has them, and no worker starts when it has all of them.
+    """
     families = tuple(families)
-    if jobs <= 1:
-        return [row for item in (*((f,) for f in families), *extra) for row in _task(item)]
+    # One task per family (its charts, reference first), so no two workers derive the reference.
+    groups: dict[str, list[Unit]] = {}
+    for f in families:
+        groups.setdefault(_group(f), []).append(f)
+    tasks: list[Task] = [tuple(sorted(charts, key=lambda f: not _is_reference(f)))
+                         for charts in groups.values()]
+    tasks += extra
+    results: dict[Task, list[Row]] = {}
+    for task in tasks:
+        rows = _stored(task)
+        if rows is not None:
+            results[task] = rows
+    missing = [task for task in tasks if task not in results]
+    if jobs <= 1 or len(missing) <= 1:
+        results.update((task, _task(task)) for task in missing)
+    else:
+        results.update(_run_parallel(missing, jobs))
+    by_label = {_label(f): [row for row in results[task] if row.family == _label(f)]
+                for task in tasks if not isinstance(task, str) for f in task}
+    return [row for f in families for row in by_label[_label(f)]] + [
+        row for name in extra for row in results[name]]
+
+
+def _run_parallel(tasks: Sequence[Task], jobs: int) -> dict[Task, list[Row]]:
     from symgeom.verification.schedule import run_in_order
 
-    # One task per family (its charts, reference first), so no two workers derive the reference.
-    groups: dict[Family, list[Family]] = {}
-    for f in families:
-        groups.setdefault(f.with_param(f.reference.name), []).append(f)
-    tasks: list[tuple[Family, ...] | str] = [
-        tuple(sorted(charts, key=lambda f: f.param != f.reference.name))
-        for charts in groups.values()
-    ]
-    task_of = {f: task for task in tasks for f in task}
-    needs = {name: [task_of[f] for f in _extra_needs(name) if f in task_of] for name in extra}
-    tasks += extra
+    task_of = {_label(f): task for task in tasks if not isinstance(task, str) for f in task}
+    needs = {name: [task_of[f.label] for f in _extra_needs(name) if f.label in task_of]
+             for name in tasks if isinstance(name, str)}
 
-    def weight(task: tuple[Family, ...] | str) -> float:
+    def weight(task: Task) -> float:
         # The largest parameter count (the extra rows count as large), charts breaking ties.
         if isinstance(task, str):
             return 8
-        return max(len(f.parameters) for f in task) + len(task) / 10
+        return max(_parameters(f) for f in task) + len(task) / 10
 
-    results = run_in_order(tasks, _task, jobs, weight, needs)
-    by_family = {f: [row for row in results[task_of[f]] if row.family == f.label] for f in families}
-    return [row for f in families for row in by_family[f]] + [
-        row for name in extra for row in results[name]]
+    return run_in_order(tasks, _task, jobs, weight, needs)
 
 
 def format_table(rows: Sequence[Row]) -> str:
@@ -540,7 +605,7 @@ def run_verify(family: str | None = None, jobs: int | None = None,
         extra.append("general_dirichlet")
     if family is None:
         extra.append("cross")
-    rows = run_catalog(select(family), jobs, extra)
+    rows = run_catalog(select_entries(family), jobs, extra)
     print(format_table(rows), file=stream)
     print(f"total {time.perf_counter() - start:.1f} s", file=stream)
     if strict:

@@ -7,6 +7,7 @@ import io
 import pytest
 
 import symgeom as sg
+from symgeom import cache
 from symgeom.verification import catalog
 from symgeom.verification.identity import FAILED, PROVED, Verdict
 
@@ -56,11 +57,14 @@ def test_run_verify_prints_a_table_and_exits_zero():
     assert "0 failed" in text
 
 
-def test_run_verify_exits_nonzero_when_an_identity_fails(monkeypatch):
+def test_run_verify_exits_nonzero_when_an_identity_fails(monkeypatch, tmp_path):
     def broken(identity_name, family):
         return Verdict(FAILED, "mpmath, 50 digits", 0.0, (("p", "0.5"),), "0.1")
 
     monkeypatch.setattr(catalog, "check", broken)
+    # An empty cache: rows stored whole (symgeom.verification.entries) would not ask `check`.
+    monkeypatch.setattr(cache, "_memory", {})
+    monkeypatch.setenv("SYMGEOM_CACHE_DIR", str(tmp_path))
     out = io.StringIO()
     assert catalog.run_verify("bernoulli", jobs=1, stream=out) == 1
     assert "FAILED kl/routes for bernoulli[prob]" in out.getvalue()
