@@ -9,7 +9,8 @@ Where nothing but the values of a KL is wanted — CPU float32/float64 tensors, 
 function therefore calls the NumPy KL kernel on zero-copy views (``Tensor.numpy()``) and wraps its result
 (``torch.from_numpy``): same values up to rounding, same validation errors, dtype kept.  With
 autograd, on other devices, for 16-bit floats, under tracing, and for Fisher matrices and
-entropies (printed entries, no blocked kernels to gain from) the torch primitives are used.
+entropies (printed entries, no blocked kernels to gain from) the torch primitives are used; the
+softmax entropy of a logit vector (:mod:`symgeom.backends.softmax_entropy`) takes this route too.
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ double backward work (third derivatives are not claimed: at a top class 1 + sⱼ
 
 Functions are namespace-generic (``xp`` with max/sum(axis, keepdims), where, exp, log1p,
 zeros_like), as in :mod:`symgeom.backends.softmax_kl`; :func:`numpy_entropy` evaluates float32 in
-float64 blocks (then ≤ 1 ulp after rounding, z − m being exact in float64), torch and JAX in the
-input dtype.
+float64 blocks (z − m then rounds to float64, far below a float32 ulp: measured ≤ 0.5 ulp after
+the one rounding back), torch and JAX in the input dtype.
 """
 
 from __future__ import annotations

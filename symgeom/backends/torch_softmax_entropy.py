@@ -20,17 +20,30 @@ Array = Any
 
 class SoftmaxEntropy(torch.autograd.Function):
     """z ↦ H(softmax z) per row (defined at import: a class built inside a traced call would
-    split an outer ``torch.compile``'s graph)."""
+    split an outer ``torch.compile``'s graph).  Forward-mode ``jvp`` and ``torch.func``
+    transforms (``setup_context``, ``generate_vmap_rule``) use the same derived rule."""
+
+    generate_vmap_rule = True
 
     @staticmethod
-    def forward(ctx: Any, z: Array) -> Array:
-        ctx.save_for_backward(z)
+    def forward(z: Array) -> Array:
         return softmax_entropy.value(_Torch, torch.Tensor.detach, z)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Array], output: Array) -> None:
+        (z,) = inputs
+        ctx.save_for_backward(z)
+        ctx.save_for_forward(z)
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
         (z,) = ctx.saved_tensors
         return grad[..., None] * softmax_entropy.gradient(_Torch, torch.Tensor.detach, z)
+
+    @staticmethod
+    def jvp(ctx: Any, dz: Array) -> Array:
+        (z,) = ctx.saved_tensors
+        return (softmax_entropy.gradient(_Torch, torch.Tensor.detach, z) * dz).sum(dim=-1)
 
 
 def entropy(z: Array) -> Array:

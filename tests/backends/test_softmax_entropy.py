@@ -284,3 +284,22 @@ def test_invalid_logits_raise_or_give_nan():
             call()
     for got in (d.numpy(validate=False)(z), np.asarray(jax.jit(d.jax())(jnp.asarray(z)))):
         assert np.isfinite(got[0]) and np.isnan(got[1])
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_torch_func_transforms_and_forward_mode_use_the_derived_rule():
+    """torch.func.vmap(grad), forward-mode jvp and torch.func.hessian of the torch entropy give
+    the derived gradient −p(s + T) and the mpmath Hessian."""
+    from symgeom.backends import torch_softmax_entropy
+
+    z = np.array([[-12.0, 0.0, 0.0], [-1.0, 0.3, 2.0]])
+    refs = [np.array([float(x) for x in _reference(row)[2]]) for row in z]
+    grads = torch.func.vmap(torch.func.grad(torch_softmax_entropy.entropy))(torch.from_numpy(z)).numpy()
+    for got, ref in zip(grads, refs):
+        np.testing.assert_allclose(got, ref, rtol=1e-12)
+    tangent = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    _, jvp = torch.func.jvp(torch_softmax_entropy.entropy, (torch.from_numpy(z[1]),), (tangent,))
+    assert float(jvp) == pytest.approx(float(refs[1] @ tangent.numpy()), rel=1e-12)
+    hessian = torch.func.hessian(torch_softmax_entropy.entropy)(torch.from_numpy(z[1])).numpy()
+    ref_h = _hessian_reference(z[1])
+    np.testing.assert_allclose(hessian, ref_h, rtol=0, atol=1e-13 * np.max(np.abs(ref_h)))
