@@ -51,5 +51,6 @@ with open(_log_path, "w") as out:
         "tasks": tasks,
         "rows": len(_rows),
         "proved": sum(r.verdict.status == "proved" for r in _rows),
-        "row_seconds": [[r.identity, r.family, r.verdict.seconds] for r in _rows],
+        "row_seconds": [[r.identity, r.family, r.verdict.seconds, r.verdict.status, r.verdict.method]
+                        for r in _rows],
     }, out)
