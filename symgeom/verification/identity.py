@@ -120,6 +120,9 @@ def _logs_then_arithmetic(expr: sp.Expr) -> sp.Expr:
     return _arithmetic(tidy_logs(_without_negative_symbols(expr)))
 
 
+#: The costliest strategy, tried after every other one (see _prove_zero_maybe_covered).
+_LAST_RESORT = "simplify"
+
 # Each strategy maps the difference to an expression that is 0 only if the difference is 0.
 _STRATEGIES: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
     ("rational simplification", _rational_zero),
@@ -168,15 +171,28 @@ def _prove_zero_maybe_covered(
     in_logs: Sequence[sp.Expr] = (),
 ) -> str | None:
     """Try the differences as they are, then (large expressions, ``in_logs``) with the cover
-    substituted inside the logarithms only, then after the cover substitution (if it changes them)."""
-    method = _prove_zero(differences, strategies)
+    substituted inside the logarithms only, then after the cover substitution (if it changes them).
+
+    SymPy's ``simplify`` comes last of all: the rational strategies are tried on the cover first,
+    as a difference that needs the cover (pᵢ = aᵢ/Σa, Σ = LLᵀ) is seldom reduced by ``simplify``
+    without it, which then costs the most of any attempt for nothing.
+    """
+    covers = list(covered) != list(differences)
+    cheap = tuple(s for s in strategies if s[0] != _LAST_RESORT)
+    method = _prove_zero(differences, cheap if covers else strategies)
     if method is None and in_logs and list(in_logs) != list(differences):
         method = _prove_zero(in_logs, strategies)
         if method is not None:
             return f"{method}, after the cover substitution inside the logarithms"
-    if method is None and list(covered) != list(differences):
-        method = _prove_zero(covered, strategies)
-        return None if method is None else f"{method}, after the cover substitution"
+    if method is None and covers:
+        method = _prove_zero(covered, cheap)
+        if method is not None:
+            return f"{method}, after the cover substitution"
+        if len(cheap) < len(strategies):
+            method = _prove_zero(differences, strategies)
+            if method is None:
+                method = _prove_zero(covered, strategies)
+                return None if method is None else f"{method}, after the cover substitution"
     return method
 
 

@@ -9,7 +9,10 @@ so the order matters:
 * a task that re-derives the results of other tasks (the general-size rows specialize to
   concrete sizes and compare with those sizes' own derivations) starts only after they finish,
   and then reads them from the cache instead of deriving them again;
-* among the tasks that may start, the heaviest first, so the workers end together.
+* among the tasks that may start, the one heading the heaviest chain first: its own weight plus
+  the heaviest chain of the tasks that wait for it (critical-path order), so that a light task
+  a heavy one waits for (Categorical(2) before the general-k rows) does not start last and leave
+  the heavy one to run alone at the end; then the workers end together.
 
 The schedule only decides where and when a task runs: every task computes the same rows in any
 order, so the report does not depend on it.
@@ -34,14 +37,15 @@ def run_in_order(
     """{task: run(task)} computed in ``jobs`` forked processes.
 
     A task starts once every task it ``needs`` (those present in ``tasks``) has finished; of
-    the tasks that may start, the one of largest ``weight`` first (ties: the order of ``tasks``).
-    At most ``jobs`` tasks are in flight, so the choice is made when a worker is free.
+    the tasks that may start, the one of largest :func:`chain_weight` first (ties: the order of
+    ``tasks``).  At most ``jobs`` tasks are in flight, so the choice is made when a worker is free.
     """
     import multiprocessing
 
     present = set(tasks)
     waits_for = {t: {n for n in (needs or {}).get(t, ()) if n in present and n != t} for t in tasks}
-    pending = sorted(tasks, key=lambda t: -weight(t))  # stable: ties keep the given order
+    chain = chain_weight(tasks, weight, waits_for)
+    pending = sorted(tasks, key=lambda t: -chain[t])  # stable: ties keep the given order
     results: dict[Task, Any] = {}
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
@@ -58,3 +62,26 @@ def run_in_order(
             for future in finished:
                 results[running.pop(future)] = future.result()
     return results
+
+
+def chain_weight(
+    tasks: Sequence[Task], weight: Callable[[Task], float], waits_for: Mapping[Task, set[Task]]
+) -> dict[Task, float]:
+    """{task: w(task)}, w(t) = weight(t) + max(w(u) for the tasks u that wait for t, else 0):
+    the weight of the heaviest chain of tasks that starts at t (its critical path).  A cycle in
+    ``waits_for`` is left to :func:`run_in_order` to report; its tasks count their own weight."""
+    dependents: dict[Task, list[Task]] = {t: [] for t in tasks}
+    for t in tasks:
+        for n in waits_for[t]:
+            dependents[n].append(t)
+    chain: dict[Task, float] = {}
+
+    def visit(t: Task, path: frozenset) -> float:
+        if t not in chain:
+            later = [visit(u, path | {t}) for u in dependents[t] if u not in path]
+            chain[t] = weight(t) + max(later, default=0.0)
+        return chain[t]
+
+    for t in tasks:
+        visit(t, frozenset())
+    return chain

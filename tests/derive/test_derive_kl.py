@@ -115,3 +115,25 @@ def test_derivation_records_the_steps():
     mu1, sigma1 = sg.Gaussian().symbols(1)
     assert {(f.lhs.args[0], f.rhs) for f in moments} >= {(x, mu1), (x**2, mu1**2 + sigma1**2)}
     assert d.steps[-1].expression == d.result
+
+
+def _evaluated_step(derivation):
+    return next(s for s in derivation.steps if s.justification.startswith("take expectations"))
+
+
+def test_the_evaluated_expectation_is_shown_expanded_only_up_to_the_size_rule(monkeypatch):
+    import importlib
+
+    from symgeom.derive.expectation import expect
+
+    kl_module = importlib.import_module("symgeom.derive.kl")  # symgeom.derive.kl is also a function
+
+    family = sg.Gaussian()
+    raw = expect(family, family.log_density(1) - family.log_density(2), 1)
+    shown = _evaluated_step(kl_module.kl_definition.__wrapped__(family))
+    assert shown.expression == sp.expand(raw) and "not expanded" not in shown.justification
+    monkeypatch.setattr(kl_module, "SHOWN_EXPANDED_MAX_OPS", sp.count_ops(raw) - 1)
+    kept = kl_module.kl_definition.__wrapped__(family)
+    assert _evaluated_step(kept).expression == raw
+    assert "not expanded" in _evaluated_step(kept).justification
+    assert sp.simplify(kept.result - sg.kl(family).result) == 0

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from symgeom.verification import catalog
-from symgeom.verification.schedule import run_in_order
+from symgeom.verification.schedule import chain_weight, run_in_order
 
 #: How long each toy task runs: long enough that two workers overlap, short for the suite.
 NAP = 0.3
@@ -27,6 +27,22 @@ def test_a_task_starts_after_what_it_needs_and_the_heaviest_ready_task_first():
     assert set(out) == set(tasks)
     assert out["b"][0] >= out["a"][1]  # b started after a ended
     assert out["c"][0] < out["a"][1]  # c did not wait: it ran beside a
+
+
+def test_a_light_task_that_a_heavy_one_waits_for_starts_before_a_heavier_free_one():
+    # One worker: the order is the schedule's alone.  c (2) outweighs a (1), but b (9) waits for
+    # a, so a heads the heavier chain (10) and goes first; b, the heaviest ready task, next.
+    weights = {"a": 1, "b": 9, "c": 2}
+    out = run_in_order(["c", "a", "b"], _timed, jobs=1, weight=weights.__getitem__,
+                       needs={"b": ["a"]})
+    assert out["a"][1] <= out["b"][0] <= out["b"][1] <= out["c"][0]
+
+
+def test_chain_weight_is_the_heaviest_chain_starting_at_each_task():
+    weights = {"a": 1, "b": 9, "c": 2, "d": 4}
+    waits_for = {"a": set(), "b": {"a"}, "c": set(), "d": {"a", "c"}}
+    assert chain_weight(list(weights), weights.__getitem__, waits_for) == {
+        "a": 10, "b": 9, "c": 6, "d": 4}
 
 
 def test_needs_outside_the_run_are_ignored_and_cycles_are_refused():

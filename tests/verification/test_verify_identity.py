@@ -91,3 +91,21 @@ def test_cover_substitution_is_needed_for_categorical_logs():
     family = sg.Categorical(3)
     lhs, rhs = _sides("kl/routes", family)
     assert sg.check_identity(lhs, rhs, substitution=proof_cover(family)).proved
+
+
+def test_rational_strategies_try_the_cover_before_simplify(monkeypatch):
+    # log(p/(1 − p)) = log p − log(1 − p) needs p, 1 − p > 0, which the cover p = a/(a + b)
+    # shows; SymPy's simplify without it is the costliest attempt and is not made at all.
+    calls = []
+    simplify = sp.simplify
+    monkeypatch.setattr(sp, "simplify", lambda *a, **k: calls.append(1) or simplify(*a, **k))
+    p = sp.Symbol("p", real=True)
+    a, b = sp.symbols("a b", positive=True)
+    lhs, rhs = sp.log(p / (1 - p)), sp.log(p) - sp.log(1 - p)
+    draw = {"sampler": lambda rng: {p: rng.uniform(0.1, 0.9)}}
+    verdict = sg.check_identity(lhs, rhs, substitution={p: a / (a + b)}, **draw)
+    assert verdict.proved and "after the cover substitution" in verdict.method and not calls
+    # the same claim with a wrong right-hand side still fails, simplify tried last
+    assert sg.check_identity(lhs, rhs + sp.log(2), substitution={p: a / (a + b)},
+                             **draw).status == FAILED
+    assert calls
