@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import symgeom as sg
+from symgeom import cache
 from symgeom.cli import main
 from symgeom.verification import catalog
 from symgeom.verification.identity import CHECKED_NUMERICALLY, FAILED, PROVED, Verdict
@@ -21,8 +22,11 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     ("status", "plain", "strict"),
     [(PROVED, 0, 0), (CHECKED_NUMERICALLY, 0, 1), (FAILED, 1, 1)],
 )
-def test_verify_exit_status(monkeypatch, capsys, status, plain, strict):
+def test_verify_exit_status(monkeypatch, capsys, tmp_path, status, plain, strict):
     monkeypatch.setattr(catalog, "check", lambda name, family: Verdict(status, "stub", 0.0))
+    # An empty cache: rows stored whole (symgeom.verification.entries) would not ask `check`.
+    monkeypatch.setattr(cache, "_memory", {})
+    monkeypatch.setenv("SYMGEOM_CACHE_DIR", str(tmp_path))
     base = ("verify", "--family", "bernoulli", "--jobs", "1")
     assert run(capsys, *base)[0] == plain
     assert run(capsys, *base, "--strict")[0] == strict
