@@ -4,8 +4,8 @@
 
 Reference: H = −Σₓ p(x) log p(x) by mpmath at 50 digits, the log-mass from log Γ at the mode and the
 exact mass ratio c(n − x)/(x + 1) (Binomial) or c(x + r)/(x + 1) (negative binomial) away from it,
-over mean ± 16 sd (+ 60), where the rest is below e^{−100} of the total (sub-Gaussian tails of these
-masses).  Each cell: the relative error of symgeom, "raised" (ArithmeticError: the bound was not met),
+over mean ± 16 sd (+ 60; for the negative binomial, whose tail decays like e^{−px}, also + 80/p
+above), where the rest is below e^{−80} of the total.  Each cell: the relative error of symgeom, "raised" (ArithmeticError: the bound was not met),
 or the exception's kind; a derivation that does not finish in the time limit is reported as such.
 """
 
@@ -45,14 +45,16 @@ def _reference(kind: str, size, chart: tuple) -> mp.mpf | None:
         p, q, log_pp, log_qq = chart
         size = mp.mpf(Fraction(size).numerator) / Fraction(size).denominator
         if kind == "binomial":
-            mean, sd, top = size * p, mp.sqrt(size * p * q), size
+            mean, sd, top, extra = size * p, mp.sqrt(size * p * q), size, 0
         else:
             mean = size * q / p
             sd, top = mp.sqrt(size * q) / p, None
-        if sd * 32 + 120 > MAX_TERMS:
+            # the tail decays like (1 − p)ˣ ≈ e^{−px}, slower than the Gaussian window for small r
+            extra = 80 / p
+        if sd * 32 + 120 + extra > MAX_TERMS:
             return None
         lo = max(0, int(mp.floor(mean - 16 * sd - 60)))
-        hi = int(mp.ceil(mean + 16 * sd + 60))
+        hi = int(mp.ceil(mean + 16 * sd + 60 + extra))
         if top is not None:
             hi = min(hi, int(top))
         mode = min(max(int(mean), lo), hi)

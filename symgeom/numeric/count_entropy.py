@@ -27,7 +27,8 @@ sum is that of the mass of exactly these P, Q (no inconsistency of order ε·|x 
 above from its asymptotic series (5 terms, error < 1e-17 for z ≥ 20); bd0 from the series of
 φ(d) = (1 + d)log1p(d) − d near d = 0, as in :mod:`symgeom.numeric.log_factorial`.
 
-The sum runs over mean ± K·sd (K = :data:`WIDTH`, + K² terms), clipped to the support.  Tails:
+The sum runs over mean ± K·sd (K = :data:`WIDTH`, + K² terms), clipped to the support, widened
+(×2 at a time) until the tail bound is below :data:`TAILS`·1e-12 of one term (a lower bound of H).  Tails:
 f·e^{−f} ≤ (8/e)·e^{−7f/8}, and beyond the window the 7/8 power of the mass ratio is at most
 ρ^{7/8} (ratios decrease away from the mode: c/(x + 1), c(n − x)/(x + 1), c(x + s)/(x + 1) for s ≥ 1
 decrease in x, and for s < 1 they stay below c), so each tail is ≤ (8/e)·p(edge)^{7/8}/(1 − ρ^{7/8}).
@@ -64,6 +65,8 @@ CHUNK = 1 << 20
 MAX_WINDOW = 1 << 25
 #: a value whose error bound exceeds this fraction of it raises (the bar of issue #12)
 GUARD_RTOL = 1e-12
+#: the window is widened until the tails are below this fraction of the guard (times a term ≤ H)
+TAILS = 1e-3
 #: rounding model of f (module docstring): |f̃ − f| ≤ ε·(SLOPE·f + OFFSET)
 SLOPE, OFFSET = 8.0, 16.0
 
@@ -162,7 +165,7 @@ class CountMass:
 
     def window(self, a: float, b: float) -> float:
         """Terms the window would take at (c, ·) or (P, Q)."""
-        return 2 * WIDTH * math.sqrt(self._variance(*self._split(a, b))) + 2 * WIDTH ** 2 + 1
+        return 2 * WIDTH * self._sd(*self._split(a, b)) + 2 * WIDTH ** 2 + 1
 
     # --- one point ------------------------------------------------------------------------------
     def _split(self, a: float, b: float) -> tuple:
@@ -178,21 +181,22 @@ class CountMass:
         hi = float(big)
         return (hi, float(big - Fraction(hi))), (b, 0.0)
 
-    def _variance(self, *split) -> float:
+    def _sd(self, *split) -> float:
         size = float(self.size)
         if self.shape == "rate":
-            return split[0]
+            return math.sqrt(split[0])
         (p, _), (q, _) = split
         if self.shape == "trials":
-            return size * p * q
-        return size * q / (p * p)
+            return math.sqrt(size * p) * math.sqrt(q)
+        with np.errstate(over="ignore"):
+            return float(np.sqrt(size * q) / np.float64(p))
 
     def _mean_value(self, *split) -> float:
         size = float(self.size)
         if self.shape == "rate":
             return split[0]
         (p, _), (q, _) = split
-        return size * p if self.shape == "trials" else size * q / p
+        return size * p if self.shape == "trials" else size * q / np.float64(p)
 
     def _edges(self, x: np.ndarray, split) -> np.ndarray:
         """f at x = 0 (and x = n)."""
@@ -257,19 +261,43 @@ class CountMass:
             return x / (p / q * (size - x + 1))
         return x / (q * (x - 1 + size))
 
+    def _tails(self, low: float, high: float, top: float, split) -> float:
+        """The bound on Σ p f outside [low, high] (module docstring)."""
+        tails = 0.0
+        if high < top:
+            rho = self._ratio_up(high + 1.0, split) ** 0.875
+            f_edge = float(self._f(np.array([high + 1.0]), split)[0])
+            tails += 8 / math.e * math.exp(-0.875 * f_edge) / (1 - rho)
+        if low > 0:
+            edge = low - 1.0
+            rho = self._ratio_down(edge, split) ** 0.875 if edge > 0 else 0.0
+            f_edge = float(self._f(np.array([edge]), split)[0])
+            tails += 8 / math.e * math.exp(-0.875 * f_edge) / (1 - rho)
+        return tails
+
     def _one(self, a: float, b: float) -> tuple[float, float]:
         split = self._split(a, b)
         if self.shape == "rate" and not 0 < a < 2.0 ** 52:
             raise _NotSummedError
-        mean, sd = self._mean_value(*split), math.sqrt(self._variance(*split))
-        spread = WIDTH * sd + WIDTH ** 2
-        top = float(self.size) if self.shape == "trials" else math.inf
-        low = max(0, math.floor(mean - spread))
-        if self.shape == "shape" and self.size < 1:
-            low = 0  # the ratio bound below the window assumes s ≥ 1 (the mode is 0 here anyway)
-        high = min(top, math.ceil(mean + spread))
-        if not high - low <= MAX_WINDOW:
+        with np.errstate(over="ignore"):
+            mean, sd = float(np.float64(self._mean_value(*split))), self._sd(*split)
+        if not (math.isfinite(mean) and math.isfinite(sd)):
             raise _NotSummedError
+        top = float(self.size) if self.shape == "trials" else math.inf
+        centre = float(min(max(round(mean), 0), top))
+        floor = float((np.exp(-(f := self._f(np.array([centre]), split))) * f)[0])  # one term ≤ H
+        spread = WIDTH * sd + WIDTH ** 2
+        while True:  # heavy (geometric) tails, as of a shape s < 1 at small P, need a wider window
+            low = max(0, math.floor(mean - spread))
+            if self.shape == "shape" and self.size < 1:
+                low = 0  # the ratio bound below the window assumes s ≥ 1 (the mode is 0 here anyway)
+            high = min(top, math.ceil(mean + spread))
+            if not high - low <= MAX_WINDOW:
+                raise _NotSummedError
+            tails = self._tails(low, high, top, split)
+            if tails <= TAILS * GUARD_RTOL * floor:
+                break
+            spread *= 2
         total, compensation, weighted = 0.0, 0.0, 0.0
         for start in range(int(low), int(high) + 1, CHUNK):
             x = np.arange(start, min(start + CHUNK, int(high) + 1), dtype=float)
@@ -285,16 +313,6 @@ class CountMass:
             compensation += (total - t) + part if abs(total) >= abs(part) else (part - t) + total
             total = t
         total += compensation
-        tails = 0.0
-        if high < top:
-            rho = self._ratio_up(high + 1.0, split) ** 0.875
-            f_edge = float(self._f(np.array([high + 1.0]), split)[0])
-            tails += 8 / math.e * math.exp(-0.875 * f_edge) / (1 - rho)
-        if low > 0:
-            edge = low - 1.0
-            rho = self._ratio_down(edge, split) ** 0.875 if edge > 0 else 0.0
-            f_edge = float(self._f(np.array([edge]), split)[0])
-            tails += 8 / math.e * math.exp(-0.875 * f_edge) / (1 - rho)
         rounding = EPS * weighted + EPS * (2 + math.log2(CHUNK)) * total
         return total, rounding + tails
 
@@ -320,7 +338,7 @@ def count_mass(family: Family) -> CountMass | None:
         lambda e: sp.log(e.args[0].rewrite(sp.gamma)))
     step = sp.expand_log(log_p.xreplace({k: k + 1}) - log_p, force=True)
     try:
-        rho = sp.factor(sp.simplify(sp.gammasimp(sp.exp(step))))
+        rho = sp.factor(sp.simplify(sp.gammasimp(sp.expand_func(sp.exp(step)))))
         numerator, denominator = (sp.Poly(e, k) for e in sp.fraction(sp.together(rho)))
     except (sp.PolynomialError, sp.GeneratorsNeeded):
         return None
@@ -388,6 +406,14 @@ def entropy_kernel(family: Family, fallback: Callable[[], Callable[..., np.ndarr
                 f"of the value {np.ravel(values)[worst]:.6g} at parameters ({at}); not returned rather than "
                 "returned wrong")
         if not summed.all():
+            if mass.shape == "shape" and mass.size.denominator != 1:
+                # the derived Σ log C(x + s − 1, x) is a finite sum of logarithms (the log-moment
+                # integral) only for an integer s: term by term would take ~10⁶ terms to give up
+                at = ", ".join(f"{np.ravel(a)[np.argmin(np.ravel(summed))]:.6g}" for a in scalars)
+                raise ArithmeticError(
+                    f"count-family entropy: at parameters ({at}) the window mean ± {WIDTH:g} sd exceeds "
+                    f"{MAX_WINDOW} terms and the shape s = {mass.size} is not an integer (no log-moment "
+                    "integral); not computed rather than computed wrong")
             if not other:
                 other.append(fallback())
             rest = other[0](*[np.asarray(a)[~summed] if np.ndim(a) else a for a in
