@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sympy as sp
 
 from symgeom.cache import cached
@@ -44,7 +46,8 @@ def _entropy(family: Family, route: str, title: str, steps: list[Step], raw: sp.
         if reduced is not None and sp.count_ops(reduced) < sp.count_ops(raw):
             steps.append(Step(reduced, "cancel the rational part (logarithms kept as atoms)"))
             raw = reduced
-    result, done = simplified_if_small(lambda e: canonical_form(tidy_logs(e)), raw, CANONICAL_MAX_OPS)
+    tidy = _sums_kept(lambda e: canonical_form(tidy_logs(e)))
+    result, done = simplified_if_small(tidy, raw, CANONICAL_MAX_OPS)
     if result != steps[-1].expression:
         steps.append(Step(result, "collect the logarithms" if done
                           else "left as derived: too large to rearrange quickly"))
@@ -54,6 +57,16 @@ def _entropy(family: Family, route: str, title: str, steps: list[Step], raw: sp.
         symbol_latex=ENTROPY_LATEX, steps=tuple(steps), result=result,
         arguments=family.symbols(),
     )
+
+
+def _sums_kept(tidy: Callable[[sp.Expr], sp.Expr]) -> Callable[[sp.Expr], sp.Expr]:
+    """``tidy`` with each explicit finite Σ held as an atom: expanding inside Σ_{x=0}^{n} C(n, x)pˣ(1−p)ⁿ⁻ˣ…
+    multiplies out (1 − p)ⁿ, which never ends for n = 10⁹."""
+    def tidied(expr: sp.Expr) -> sp.Expr:
+        held = {s: sp.Dummy("S") for s in expr.atoms(sp.Sum) if all(limit[2].is_finite for limit in s.limits)}
+        return tidy(expr.xreplace(held)).xreplace({v: s for s, v in held.items()})
+
+    return tidied
 
 
 def reduce_rational(expr: sp.Expr, family: Family) -> sp.Expr | None:

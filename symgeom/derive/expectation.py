@@ -149,6 +149,8 @@ def _x_parts(family: Family, expr: sp.Expr) -> dict[sp.Expr, sp.Expr]:
 #: Products of statistics up to this degree are recognized (the cubic term of the expansion
 #: needs E[(sᵀΔ)³], the score being affine in T).
 STATISTIC_DEGREE = 4
+#: a finite sum over more outcomes than this is not evaluated symbolically (it stays an explicit Σ)
+EXPAND_TERMS = 64
 
 
 @cache
@@ -346,6 +348,9 @@ def _integrate_kinked(body: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
 def direct_expectation(family: Family, g: sp.Expr, point: Point = None) -> sp.Expr | None:
     """E[g(x)] by SymPy summation or integration over the support (over the simplex by
     :func:`symgeom.derive.simplex.integrate_simplex`); None without a closed form."""
+    support = family.support
+    if isinstance(support, IntegerSupport) and support.upper is not None and support.upper > EXPAND_TERMS:
+        return None  # SymPy would write out every term (a Binomial(10⁹): no end); the Σ stays explicit
     constant, body = (density(family) * g).as_independent(*family.variables, as_Add=False)
     body = sp.powsimp(body)
     try:

@@ -280,7 +280,7 @@ class Family:
     @property
     def label(self) -> str:
         """Short unique label, e.g. ``categorical(k=3)[logits]``."""
-        sizes = ",".join(f"{k}={v}" if isinstance(v, int) else str(v) for k, v in self.size)
+        sizes = ",".join(f"{k}={v}" if isinstance(v, int | sp.Rational) else str(v) for k, v in self.size)
         return f"{self.name}({sizes})[{self.param}]" if sizes else f"{self.name}[{self.param}]"
 
     def with_param(self, param: str) -> Family:

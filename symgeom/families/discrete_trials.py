@@ -32,3 +32,19 @@ def check_count(name: str, value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | sp.Integer) or int(value) < 1:
         raise InvalidSizeError(f"{what} {name} must be an integer >= 1, got {name}={value!r}")
     return int(value)
+
+
+def check_shape(name: str, value: object, what: str) -> int | sp.Rational:
+    """A positive real shape (r of a negative binomial): an int stays an int; a float or a SymPy
+    rational becomes the exact rational it names (0.001 → 1/1000, the shortest decimal of the float),
+    an int again where it is integral."""
+    if isinstance(value, bool) or not isinstance(value, int | float | sp.Rational):
+        raise InvalidSizeError(f"{what} {name} must be a positive finite number, got {name}={value!r}")
+    if isinstance(value, float):
+        if not (value > 0 and value != float("inf")):
+            raise InvalidSizeError(f"{what} {name} must be a positive finite number, got {name}={value!r}")
+        value = sp.Rational(repr(value))
+    value = sp.Rational(value)
+    if not value > 0:
+        raise InvalidSizeError(f"{what} {name} must be a positive finite number, got {name}={value!r}")
+    return int(value) if value.is_integer else value

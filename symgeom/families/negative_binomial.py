@@ -7,17 +7,18 @@ from functools import cache
 import sympy as sp
 
 from symgeom.families.base import ExponentialFamilyForm, Family, IntegerSupport
-from symgeom.families.discrete_trials import PROB, check_count, probability_charts
+from symgeom.families.discrete_trials import PROB, check_shape, probability_charts
 
 
-def NegativeBinomial(r: int, param: str = "prob") -> Family:  # noqa: N802 - public constructor
-    """p(x|p) = C(x+r−1, x) pʳ(1−p)ˣ on x ∈ {0, 1, …} (scipy's nbinom(r, p)); exponential
-    family with T = x, η = log(1−p), A(η) = −r log(1 − eᵑ), log h(x) = log C(x+r−1, x)."""
-    return _negative_binomial(check_count("r", r, "NegativeBinomial"), param)
+def NegativeBinomial(r: float, param: str = "prob") -> Family:  # noqa: N802 - public constructor
+    """p(x|p) = C(x+r−1, x) pʳ(1−p)ˣ = Γ(x+r)/(Γ(r) x!)·pʳ(1−p)ˣ on x ∈ {0, 1, …} (scipy's
+    nbinom(r, p)), r > 0 real (a float is read as the decimal it prints, 0.001 → 1/1000);
+    exponential family with T = x, η = log(1−p), A(η) = −r log(1 − eᵑ), log h(x) = log C(x+r−1, x)."""
+    return _negative_binomial(check_shape("r", r, "NegativeBinomial"), param)
 
 
 @cache
-def _negative_binomial(r: int, param: str) -> Family:
+def _negative_binomial(r: int | sp.Rational, param: str) -> Family:
     x = sp.Symbol("x", integer=True, nonnegative=True)
     p = PROB.symbol()
     eta = sp.Symbol("eta", negative=True)

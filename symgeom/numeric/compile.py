@@ -379,6 +379,13 @@ def _make(derivation: Derivation) -> _Built:
         sig = Signature(derivation.quantity, family.label, one, out, _formula(derivation))
         if finite.supported(family):
             return _Built(_finite_kernel(family, derivation.quantity), sig, 1)
+        if derivation.quantity == "entropy":
+            from symgeom.numeric.count_entropy import entropy_kernel
+
+            counted = entropy_kernel(
+                family, lambda: _dilated(derivation, family) or _lambdified(derivation, family, 1))
+            if counted is not None:
+                return _Built(counted, sig, 1)
         return _Built(_dilated(derivation, family) or _lambdified(derivation, family, 1), sig, 1)
     scalar = tuple(Input(str(s), "(...)", "real", "scalar", "interval") for s in derivation.arguments)
     sig = Signature(derivation.quantity, family.label, scalar, "(...)", _formula(derivation))

@@ -67,9 +67,10 @@ def stirlerr(x: np.ndarray) -> np.ndarray:
     return np.where(small, _TABLE[np.clip(x, 0, TABLE - 1).astype(int)], series)
 
 
-def deviance(x: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """bd0(x, c) = x log(x/c) + c − x = c·φ((x − c)/c) ≥ 0 (module docstring)."""
-    d = (x - c) / c
+def deviance(x: np.ndarray, c: np.ndarray, difference: np.ndarray | None = None) -> np.ndarray:
+    """bd0(x, c) = x log(x/c) + c − x = c·φ((x − c)/c) ≥ 0 (module docstring); ``difference`` is
+    x − c where the caller has it more exactly than the rounded c gives it."""
+    d = (x - c if difference is None else difference) / c
     near = np.abs(d) <= SERIES
     dn = np.where(near, d, 0.0)
     series = np.zeros_like(dn)

@@ -123,7 +123,10 @@ def _log_terms(g: sp.Expr, k: sp.Symbol) -> tuple[list[tuple[sp.Expr, sp.Expr]],
 def _ratio(mass: sp.Expr, k: sp.Symbol) -> tuple[sp.Expr, sp.Expr] | None:
     """(s, c) with mass(k + 1)/mass(k) = c·(k + s)/(k + 1), else None."""
     rho = sp.factor(sp.combsimp(sp.powsimp(mass.xreplace({k: k + 1}) / mass)))
-    numerator, denominator = (sp.Poly(p, k) for p in sp.fraction(sp.together(rho)))
+    try:
+        numerator, denominator = (sp.Poly(p, k) for p in sp.fraction(sp.together(rho)))
+    except sp.PolynomialError:  # Γ(k + 7/2)/Γ(k + 5/2) left unreduced: not this shape
+        return None
     if numerator.degree() != 1 or denominator.degree() != 1:
         return None
     n1, n0 = numerator.all_coeffs()
