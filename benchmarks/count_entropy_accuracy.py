@@ -5,8 +5,9 @@
 Reference: H = −Σₓ p(x) log p(x) by mpmath at 50 digits, the log-mass from log Γ at the mode and the
 exact mass ratio c(n − x)/(x + 1) (Binomial) or c(x + r)/(x + 1) (negative binomial) away from it,
 over mean ± 16 sd (+ 60; for the negative binomial, whose tail decays like e^{−px}, also + 80/p
-above), where the rest is below e^{−80} of the total.  Each cell: the relative error of symgeom, "raised" (ArithmeticError: the bound was not met),
-or the exception's kind; a derivation that does not finish in the time limit is reported as such.
+above), where the rest is below e^{−80} of the total.  Each cell: the relative error of symgeom,
+"raised" (ArithmeticError: the bound was not met), or the exception's kind; a derivation that
+does not finish in the time limit is reported as such.
 """
 
 from __future__ import annotations
