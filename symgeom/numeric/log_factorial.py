@@ -77,9 +77,20 @@ def deviance(x: np.ndarray, c: np.ndarray, difference: np.ndarray | None = None)
     for k in range(SERIES_TERMS + 1, 1, -1):  # Σ_{k≥2} (−d)ᵏ/(k(k−1)) by Horner in −d
         series = series * -dn + 1.0 / (k * (k - 1))
     series = series * dn * dn
-    with np.errstate(divide="ignore", invalid="ignore"):
-        direct = (1 + d) * np.log1p(d) - d
-    return c * np.where(near, series, direct)
+    # c·((1 + d)·log1p(d) − d) = x·log(x/c) − (x − c): the same number without forming c·d·log d,
+    # which overflowed to inf for a subnormal-sized c (c = 4e-306, x = 3: f = 700, not inf; then
+    # e^{−f}·f was 0·inf = nan).  log(x/c) is log1p(d) for −½ < d ≤ 2⁴⁰, else log of the quotient
+    # (a normal number: relative error ε, so an absolute ε in its log), else log x − log c
+    # (d or x/c out of range: |log(x/c)| > 27 there, so that absolute error stays relative).
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        diff = x - c if difference is None else difference
+        moderate = (d > -0.5) & (d <= 2.0 ** 40)
+        quotient = x / c
+        normal = (quotient >= np.finfo(float).tiny) & (quotient <= np.finfo(float).max)
+        log_ratio = np.where(moderate, np.log1p(np.where(moderate, d, 0.0)),
+                             np.where(normal, np.log(np.where(normal, quotient, 1.0)), np.log(x) - np.log(c)))
+        direct = x * log_ratio - diff
+    return np.where(near, c * series, direct)
 
 
 @dataclass(frozen=True)

@@ -136,3 +136,17 @@ def test_recognized_from_the_data_not_the_name():
 def test_nan_rate_gives_nan_not_an_error():
     got = sg.entropy(sg.Poisson()).numpy(validate=False)(np.array([np.nan, 3.0, 300.0]))
     assert np.isnan(got[0]) and np.all(np.isfinite(got[1:]))
+
+
+@pytest.mark.parametrize("x", [1.0, 3.0, 7.0, 1e6])
+@pytest.mark.parametrize("c", [4e-306, 1e-300, 2.5e-310, 5e-320, 1e-3, 0.9, 1e300])
+def test_deviance_for_means_far_from_x(x, c):
+    """bd0(x, c) = x log(x/c) + c − x at 40 digits, for means down to subnormal sizes: its direct
+    form c·((1 + d)log1p(d) − d) overflowed to inf at c = 4e-306, x = 3 (d = 7.5e305), and the
+    Binomial(4)-logit entropy at θ = 709.5 came out nan (e^{−f}·f = 0·inf)."""
+    from symgeom.numeric.log_factorial import deviance
+
+    got = float(deviance(np.array([x]), np.array([c]))[0])
+    with mp.workdps(40):
+        ref = float(mp.mpf(x) * mp.log(mp.mpf(x) / mp.mpf(c)) + mp.mpf(c) - mp.mpf(x))
+    assert got == pytest.approx(ref, rel=4e-15)
