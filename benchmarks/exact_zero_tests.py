@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import sympy as sp
 from sympy.core.cache import clear_cache
 
 from symgeom.derive.canonical import _cancelled
-from symgeom.derive.common import tidy_logs
-from symgeom.derive.expectation import expect
 from symgeom.derive.rational import is_rational_zero
-from symgeom.families import MultivariateGaussian
 from symgeom.verification.general_gaussian import _symmetric
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "derive"))
+from test_tidy_logs import full_gaussian_log_coefficients
 
 
 def _cpu(fn: Callable[[], object], repeats: int) -> float:
@@ -38,19 +40,6 @@ def _cpu(fn: Callable[[], object], repeats: int) -> float:
         fn()
         times.append(time.process_time() - start)
     return statistics.median(times)
-
-
-def _log_coefficients() -> list[sp.Expr]:
-    family = MultivariateGaussian(3, "full")
-    raw = expect(family, family.log_density(1) - family.log_density(2), 1)
-    logs: dict[sp.Expr, sp.Expr] = {}
-    for term in sp.Add.make_args(sp.expand(sp.expand_log(tidy_logs(raw)), power_exp=True)):
-        factors = sp.Mul.make_args(term)
-        found = [f for f in factors if isinstance(f, sp.log)]
-        if len(found) == 1:
-            rest = sp.Mul(*[f for f in factors if f is not found[0]])
-            logs[found[0]] = logs.get(found[0], sp.Integer(0)) + rest
-    return list(logs.values())
 
 
 def _inverse_differences() -> list[sp.Expr]:
@@ -64,7 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    coefficients, differences = _log_coefficients(), _inverse_differences()
+    coefficients, differences = full_gaussian_log_coefficients(), _inverse_differences()
     rows = [
         ("KL log det coefficients (d = 3)",
          lambda: [sp.expand(sp.cancel(c)) for c in coefficients],

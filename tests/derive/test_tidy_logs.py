@@ -36,24 +36,32 @@ def test_same_tree_as_replace_then_expand_log(expr):
         arg.args for arg in sp.preorder_traversal(reference)]
 
 
-def test_log_coefficients_reduced_without_cancel_match_cancel():
-    """canonical._cancelled gives sp.expand(sp.cancel(c)) exactly: on the 3-d Gaussian KL's log
-    det coefficients (25 terms over det Σ₁·det Σ₂, each ±½), and, through the fallback, on a large
-    coefficient that stays a proper fraction."""
-    from symgeom.derive.canonical import _cancelled, _split_logs
+def full_gaussian_log_coefficients() -> list[sp.Expr]:
+    """The raw coefficient of each log factor in the 3-d full Gaussian's evaluated KL expectation
+    (tidied, expanded; not cancelled), as canonical._split_logs meets them (also timed by
+    benchmarks/exact_zero_tests.py)."""
     from symgeom.derive.expectation import expect
     from symgeom.families import MultivariateGaussian
 
     family = MultivariateGaussian(3, "full")
     raw = expect(family, family.log_density(1) - family.log_density(2), 1)
-    logs = {}
+    logs: dict[sp.Expr, sp.Expr] = {}
     for term in sp.Add.make_args(sp.expand(sp.expand_log(tidy_logs(raw)), power_exp=True)):
         factors = sp.Mul.make_args(term)
         found = [f for f in factors if isinstance(f, sp.log)]
         if len(found) == 1:
             rest = sp.Mul(*[f for f in factors if f is not found[0]])
             logs[found[0]] = logs.get(found[0], sp.Integer(0)) + rest
-    big = [c for c in logs.values() if isinstance(c, sp.Add) and len(c.args) > 8]
+    return list(logs.values())
+
+
+def test_log_coefficients_reduced_without_cancel_match_cancel():
+    """canonical._cancelled gives sp.expand(sp.cancel(c)) exactly: on the 3-d Gaussian KL's log
+    det coefficients (25 terms over det Σ₁·det Σ₂, each ±½), and, through the fallback, on a large
+    coefficient that stays a proper fraction."""
+    from symgeom.derive.canonical import _cancelled, _split_logs
+
+    big = [c for c in full_gaussian_log_coefficients() if isinstance(c, sp.Add) and len(c.args) > 8]
     assert big and sorted(_cancelled(c) for c in big) == [sp.Rational(-1, 2), sp.Rational(1, 2)]
     a, b, c = sp.symbols("a b c", positive=True)
     proper = sum(a**k / (b + c) for k in range(10)) + b / (a + c)
