@@ -26,6 +26,7 @@ remainder where the direct form was taken at once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,12 @@ Array = Any
 
 #: All quadrature nodes in one list: the 2-node rule, 24 nodes on [0, 1], 24 on each half.
 _NODES = np.concatenate([_TWO[0], _T, _T_HALVES])
+#: the same nodes as Python floats: a traced function (``torch.compile``) reads no NumPy array
+_NODE_LIST = tuple(float(t) for t in _NODES)
+_WHOLE_WEIGHTS = tuple(float(w) for w in _W)
+_HALF_WEIGHTS = tuple(float(w) for w in _W_HALVES)
+_EPS64, _EPS32 = float(np.finfo(np.float64).eps), float(np.finfo(np.float32).eps)
+(_T1, _T2), (_W1, _W2) = (float(x) for x in _TWO[0]), (float(x) for x in _TWO[1])
 _SPANS = (slice(0, 2), slice(2, 26), slice(26, 74))
 #: Batch entries per chunk: the node values of one chunk (74 × 2¹⁴ float64, 9.7 MB) and their
 #: temporaries stay far below the size of a large batch.
@@ -67,7 +74,7 @@ def bregman_kl(
         return xp.astype(value, like.dtype)
     arrays = xp.broadcast_arrays(*[ops.asarray(a, like) if is_number(a) else a for a in args])
     shape = tuple(arrays[0].shape)
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     if size <= CHUNK or not _chunked(ops, like):
         return _bregman(ops, direct_terms, integrand, arrays, pairs, like)
     flat = [xp.reshape(a, (-1,)) for a in arrays]
@@ -103,7 +110,7 @@ def _bregman(
 ) -> Array:
     """:func:`bregman_kl` on broadcast arrays of one chunk."""
     xp = ops.xp
-    eps = float(np.finfo(np.float64 if arrays[0].dtype == xp.float64 else np.float32).eps)
+    eps = _EPS64 if arrays[0].dtype == xp.float64 else _EPS32
     close = xp.zeros(arrays[0].shape, dtype=xp.bool) if not pairs else None
     for i, j in pairs:
         a, b = arrays[i], arrays[j]
@@ -130,12 +137,12 @@ def _bregman(
 
     values = _nodes(ops, integrand, collapsed(take_direct), like)
     f1, f2 = values[0], values[1]
-    (t1, t2), (w1, w2) = (float(x) for x in _TWO[0]), (float(x) for x in _TWO[1])
+    (t1, t2), (w1, w2) = (_T1, _T2), (_W1, _W2)
     g1, g2 = f1 / (1 - t1), f2 / (1 - t2)
     slope = xp.abs(g2 - g1) / ((t2 - t1) * xp.maximum(xp.abs(g1), xp.abs(g2)))
     two = w1 * f1 + w2 * f2
-    whole = _weighted(ops, values[_SPANS[1]], _W, like)
-    halves = _weighted(ops, values[_SPANS[2]], _W_HALVES, like)
+    whole = _weighted(ops, values[_SPANS[1]], _WHOLE_WEIGHTS, like)
+    halves = _weighted(ops, values[_SPANS[2]], _HALF_WEIGHTS, like)
     steep = ~(slope <= RHO)
     fallback = ~close
     settled = fallback & (bound <= 1e-12 * xp.abs(direct))
@@ -168,14 +175,14 @@ def _nodes(ops: Ops, integrand: Callable[..., Array], arrays: list[Array], like:
     """f(tⱼ, θ…) for every node tⱼ of _NODES, stacked along a new leading axis."""
     xp = ops.xp
     shape = tuple(arrays[0].shape)
-    t = xp.reshape(ops.asarray(_NODES.tolist(), like), (len(_NODES),) + (1,) * len(shape))
+    t = xp.reshape(ops.asarray(list(_NODE_LIST), like), (len(_NODE_LIST),) + (1,) * len(shape))
     value = integrand(t, *arrays)
     if is_number(value):
         value = ops.asarray(value, like)
-    return xp.broadcast_to(value, (len(_NODES), *shape))
+    return xp.broadcast_to(value, (len(_NODE_LIST), *shape))
 
 
-def _weighted(ops: Ops, values: Array, weights: np.ndarray, like: Array) -> Array:
+def _weighted(ops: Ops, values: Array, weights: tuple[float, ...], like: Array) -> Array:
     """Σⱼ wⱼ·values[j] over the leading axis."""
-    w = ops.asarray(weights.tolist(), like)
+    w = ops.asarray(list(weights), like)
     return ops.xp.sum(ops.xp.reshape(w, (len(weights),) + (1,) * (values.ndim - 1)) * values, axis=0)

@@ -17,6 +17,7 @@ partials of the primitives, as eagerly).  Where a graph of the gradient is asked
 
 from __future__ import annotations
 
+import inspect
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -53,10 +54,15 @@ def _traced_wrap(prim: Primitive) -> Any:
         return (g[..., None] if prim.reduces else g) * p
 
     class TracedPrimitive(torch.autograd.Function):
+        # forward without ctx, saving in setup_context: with ``forward(ctx, *args)`` Dynamo binds
+        # the first tensor to ctx when it inlines forward (a graph break at every primitive on
+        # torch 2.13, InternalTorchDynamoError "'Tensor' object has no attribute
+        # 'save_for_backward'" on torch 2.11)
+        forward = staticmethod(_fixed_arity(prim, xp))
+
         @staticmethod
-        def forward(ctx: Any, *args: Array) -> Array:
-            ctx.save_for_backward(*args)
-            return prim.value(xp, *args)
+        def setup_context(ctx: Any, inputs: tuple[Array, ...], output: Array) -> None:
+            ctx.save_for_backward(*inputs)
 
         @staticmethod
         def backward(ctx: Any, g: Array) -> tuple[Array | None, ...]:
@@ -66,6 +72,23 @@ def _traced_wrap(prim: Primitive) -> Any:
                          for a, p in zip(args, partials, strict=True))
 
     return TracedPrimitive.apply
+
+
+def _fixed_arity(prim: Primitive, xp: Any) -> Any:
+    """``prim.value(xp, …)`` as a function of exactly its arguments (no ``*args``, which Dynamo
+    does not bind when it inlines an ``autograd.Function``'s forward)."""
+    value = prim.value
+    arity = len(inspect.signature(value).parameters) - 1
+    forwards = {
+        1: lambda a: value(xp, a),
+        2: lambda a, b: value(xp, a, b),
+        3: lambda a, b, c: value(xp, a, b, c),
+        4: lambda a, b, c, d: value(xp, a, b, c, d),
+    }
+    if arity not in forwards:
+        raise NotImplementedError(f"primitive {prim.name!r} takes {arity} arguments; the traced "
+                                  f"forms cover 1 … {max(forwards)}")
+    return forwards[arity]
 
 
 def _sum_to(grad: Array, shape: tuple[int, ...]) -> Array:

@@ -223,3 +223,45 @@ def test_compiled_functions_are_one_graph_each():
     assert breaks(torch_softmax_kl.forward_rows, z, z) == 0
     rows = torch_softmax_kl.forward_rows(z, z)
     assert breaks(torch_softmax_kl.gradient_rows, z, z, rows, torch.ones(4), (True, True)) == 0
+
+
+def _traced_body(quantity, family):
+    """The printed form of ``quantity(family)`` as torch.compile traces it (None where torch
+    refuses the quantity, e.g. an explicit infinite sum)."""
+    from symgeom.backends import torch_printed
+    from symgeom.errors import SymgeomError
+
+    try:
+        function = quantity(family).torch()
+    except SymgeomError:
+        return None
+    if function._plan.source is None:  # a hand-fused vector form, checked above
+        return None
+    return torch_printed._body(function, True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quantity", [sg.kl, sg.entropy, sg.fisher], ids=["kl", "entropy", "fisher"])
+def test_every_printed_form_traces_as_one_graph(quantity):
+    """No catalog chart's printed KL, entropy or Fisher splits under Dynamo.  Each primitive is an
+    ``autograd.Function`` whose forward has no ``*args`` (Dynamo bound the first tensor to ctx:
+    a graph break per primitive on torch 2.13, an InternalTorchDynamoError on torch 2.11), and the
+    Bregman remainder's nodes and weights are Python floats, not NumPy arrays read in the trace."""
+    from hypothesis import find
+
+    from symgeom.testing import arrays, catalog, params
+
+    broken = []
+    for family in catalog():
+        body = _traced_body(quantity, family)
+        if body is None:
+            continue
+        theta = find(params(family), lambda _: True)
+        points = 1 if quantity is not sg.kl else 2
+        tensors = [torch.as_tensor(a, dtype=torch.float64).expand(3, *np.shape(a)).contiguous()
+                   for a in arrays(family, theta)] * points
+        torch._dynamo.reset()
+        explained = torch._dynamo.explain(body)(*tensors)
+        if explained.graph_break_count:
+            broken.append((family.label, [r.reason.splitlines()[0] for r in explained.break_reasons]))
+    assert broken == []
