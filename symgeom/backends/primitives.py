@@ -33,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from symgeom.backends.exact_frexp import frexp_for
+
 Array = Any
 Namespace = Any
 
@@ -65,7 +67,7 @@ def log_ratio(xp: Namespace, a: Array, b: Array, d: Array) -> Array:
     log a − log b.
     """
     near = xp.abs(d) < 0.5 * b
-    frexp = getattr(xp, "frexp", None)
+    frexp = frexp_for(xp)
     if frexp is None:
         safe = xp.where(near, d / b, xp.zeros_like(d))
         return xp.where(near, xp.log1p(safe), xp.log(a) - xp.log(b))
@@ -233,7 +235,7 @@ def _ldexp(xp: Namespace, m: Array, e: Array) -> Array:
 def scaled_ratio_value(xp: Namespace, x: Array, s: Array, b: Array) -> Array:
     """x·s/b on mantissas and exponents: mₓmₛ/m_b·2^{eₓ + eₛ − e_b} (no product x·s below the
     normal range is formed); namespaces without ``frexp``: x·(s/b)."""
-    frexp = getattr(xp, "frexp", None)
+    frexp = frexp_for(xp)
     if frexp is None:
         return x * (s / b)
     mx, ex = frexp(x)

@@ -203,10 +203,11 @@ def _gradient_function() -> Any:
                     leaves, out = list(arrays), function._primitives(torch_ops(), list(arrays), False)
             else:
                 leaves, out = ctx.leaves, ctx.graph
-            found = torch.autograd.grad(  # retain: the outer graph may be run backward again
-                out, [leaves[i] for i in wanted], grad, create_graph=create, retain_graph=True,
-                allow_unused=True,
-            )
+            with torch_compile.no_donated_buffers():
+                found = torch.autograd.grad(  # retain: the outer graph may be run backward again
+                    out, [leaves[i] for i in wanted], grad, create_graph=create, retain_graph=True,
+                    allow_unused=True,
+                )
             result: list[Array | None] = [None] * (1 + len(arrays))
             for i, g in zip(wanted, found, strict=True):
                 result[1 + i] = torch.zeros_like(arrays[i]) if g is None else g
