@@ -23,22 +23,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "backends"))
+from _optional import jax, jnp, torch
 from bregman_cases import DELTAS_FLOAT32, FAMILIES, columns, pairs, reference
 
 import symgeom as sg
 from symgeom.families.base import Family
-
-try:
-    import torch
-except ImportError:  # pragma: no cover - optional
-    torch = None
-try:
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp
-except ImportError:  # pragma: no cover - optional
-    jax = None
 
 
 def _relative(got: np.ndarray, ref: np.ndarray) -> float:

@@ -2,7 +2,7 @@
 and entropy of Gaussian, Laplace and the 3-d full Gaussian, against 60-digit mpmath, with
 torch.distributions and SciPy side by side where they have the quantity.
 
-    python benchmarks/generated_accuracy.py [--rows 40]
+    python benchmarks/generated_accuracy.py [--rows 40] [--only poisson]
 
 The references are the textbook formulas written again in mpmath (inputs taken as exact binary
 floats); nothing is read from a derivation.  Per regime: max relative error, "(n neg)" results
@@ -222,6 +222,8 @@ def _measure(fn, args, refs) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=40)
+    parser.add_argument("--only", default="", help="only the quantities whose name contains this "
+                        "(the data are drawn as in the full run, so the rows are the same)")
     args = parser.parse_args()
     rng = np.random.default_rng(12)
     torch_col = f"torch {torch.__version__}" if torch else "torch (absent)"
@@ -229,6 +231,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for quantity, regime, data, reference, ours, naive, peer in (*kl_cases(args.rows, rng),
                                                                   *entropy_cases(args.rows, rng)):
+        if args.only not in quantity:
+            continue
         rows = len(data[0])
         refs = [reference(*(d[i] for d in data)) for i in range(rows)]
         cells = [_measure(fn, data, refs) for fn in (ours, naive, peer)]

@@ -31,23 +31,12 @@ import scipy.special
 import scipy.stats
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "backends"))
+from _optional import jax, jnp, torch
 from test_softmax_entropy import _reference, _rows
 
 import symgeom as sg
 from symgeom.numeric import compile as numeric_compile
 from symgeom.numeric import finite
-
-try:
-    import torch
-except ImportError:  # pragma: no cover - optional
-    torch = None
-try:
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp
-except ImportError:  # pragma: no cover - optional
-    jax = None
 
 REGIMES64 = [("normal30", 3), ("normal30", 10), ("normal30", 100), ("wide", 3), ("wide", 10),
              ("dominant", 3), ("dominant", 10)]

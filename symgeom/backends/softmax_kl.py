@@ -258,10 +258,18 @@ def log_softmax(xp: Any, z: Array) -> Array:
     at z = (−1.5, 12, 0) lost 6 % of its digits in float32: 1 900 ulps of a KL of 5e-4); here it
     is −log1p of a sum of small terms, to its own relative accuracy.  Only elementwise operations
     and reductions: no index array, which would be created on the host, not on z's device."""
-    top = xp.max(z, axis=-1, keepdims=True)
-    shifted = z - top
+    shifted = z - xp.max(z, axis=-1, keepdims=True)
+    return shifted - log1p_others(xp, shifted)
+
+
+def log1p_others(xp: Any, shifted: Array, dtype: Any = None) -> Array:
+    """log1p(s) = log Σⱼ e^{zⱼ − max z}, s = (t − 1) + Σ_{zⱼ < max z} e^{zⱼ − max z}, over the last
+    axis of ``shifted`` = z − max z (t classes at the maximum, where ``shifted`` is exactly 0):
+    the small terms are summed apart from the t ones, so log1p keeps their relative accuracy.
+    The two sums, and the result, are in ``dtype`` (default: shifted's; torch's compiled row
+    passes accumulate float32 in float64)."""
     at_top = shifted == 0
     zero = xp.zeros_like(shifted)
-    others = xp.sum(xp.where(at_top, zero, xp.exp(shifted)), axis=-1, keepdims=True)
-    ties = xp.sum(xp.where(at_top, xp.ones_like(shifted), zero), axis=-1, keepdims=True)
-    return shifted - xp.log1p(others + (ties - 1))
+    others = xp.sum(xp.where(at_top, zero, xp.exp(shifted)), axis=-1, keepdims=True, dtype=dtype)
+    ties = xp.sum(xp.where(at_top, xp.ones_like(shifted), zero), axis=-1, keepdims=True, dtype=dtype)
+    return xp.log1p(others + (ties - 1))

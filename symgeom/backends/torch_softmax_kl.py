@@ -51,6 +51,7 @@ class _Torch:
     abs = staticmethod(_torch.abs)
     where = staticmethod(_torch.where)
     zeros_like = staticmethod(_torch.zeros_like)
+    ones_like = staticmethod(_torch.ones_like)
     exp = staticmethod(_torch.exp)
     expm1 = staticmethod(_torch.expm1)
     log = staticmethod(_torch.log)
@@ -65,8 +66,8 @@ class _Torch:
         return x.amax(dim=axis, keepdim=keepdims)
 
     @staticmethod
-    def sum(x: Array, axis: int, keepdims: bool = False) -> Array:
-        return x.sum(dim=axis, keepdim=keepdims)
+    def sum(x: Array, axis: int, keepdims: bool = False, dtype: Any = None) -> Array:
+        return x.sum(dim=axis, keepdim=keepdims, dtype=dtype)
 
 
 def _xp() -> Any:
@@ -123,14 +124,9 @@ def forward_rows(z1: Array, z2: Array) -> tuple[Array, ...]:
 
 
 def _log1p_others(z: Array, top: Array) -> Array:
-    """log1p(s), s = (t − 1) + Σ_{zⱼ < max z} e^{zⱼ − max z} (t classes at the maximum), the sum in
-    float64: log Σ e^{z − max z} to the relative accuracy of the small terms (float64 out)."""
-    shifted = z - top
-    at_top = shifted == 0
-    others = torch.where(at_top, torch.zeros_like(shifted), torch.exp(shifted))
-    small = torch.sum(others, dim=-1, keepdim=True, dtype=torch.float64)
-    ties = torch.sum(at_top, dim=-1, keepdim=True, dtype=torch.float64)
-    return torch.log1p(small + (ties - 1))
+    """log Σ e^{z − max z} to the relative accuracy of the small terms, summed in float64
+    (:func:`symgeom.backends.softmax_kl.log1p_others`; float64 out)."""
+    return softmax_kl.log1p_others(_xp(), z - top, torch.float64)
 
 
 def _far_log_ratio(z1: Array, z2: Array, top1: Array, top2: Array, gap: Array) -> Array:

@@ -304,6 +304,9 @@ class RangeObserver:
         self.spec = spec
         self.sums = sums
         self.ok = True
+        # Interval bounds as floats once (∓inf where open-ended), so that a block costs its two
+        # reductions and a few float comparisons, not a walk through the Input per block.
+        self._bounds = [_interval_bounds(inp) for inp in spec]
 
     def __call__(self, blocks: list[np.ndarray], row_sums: list[np.ndarray] | None = None) -> None:
         """Check one block of every argument; ``row_sums`` are Σ over the last axis, if known."""
@@ -312,14 +315,33 @@ class RangeObserver:
         for index, (inp, block) in enumerate(zip(self.spec, blocks, strict=True)):
             if not block.size:
                 continue
+            bounds = self._bounds[index]
             if inp.check == "simplex" and (self.sums or row_sums is not None):
                 sums = np.sum(block, axis=-1) if row_sums is None else row_sums[index]
                 ok = _simplex_block_ok(block, sums, self.sums)
-            else:
+            elif bounds is None:
                 ok = _in_range(inp, np.min(block), np.max(block), block.dtype)
+            else:
+                lower, upper, closed = bounds
+                low, high = _MIN(block, axis=None), _MAX(block, axis=None)
+                # nan fails every comparison; ∓inf fail the strict ones and the finite closed ones.
+                ok = (lower <= low and high <= upper) if closed else (lower < low and high < upper)
             if not ok:
                 self.ok = False
                 return
+
+
+_MIN, _MAX = np.minimum.reduce, np.maximum.reduce
+
+
+def _interval_bounds(inp: Input) -> tuple[float, float, bool] | None:
+    """(lower, upper, closed) of an interval input as floats, ∓inf for a missing bound; None for
+    simplex and covariance inputs (their top depends on the dtype, or they are not intervals)."""
+    if inp.check != "interval":
+        return None
+    lower = -np.inf if inp.lower is None else float(inp.lower)
+    upper = np.inf if inp.upper is None else float(inp.upper)
+    return lower, upper, _closed(inp)
 
 
 def _simplex_block_ok(block: np.ndarray, sums: np.ndarray, check_sums: bool) -> bool:

@@ -47,6 +47,16 @@ def _plan(threshold: float, tolerance: float, terms: int) -> tuple[float, tuple]
 
 
 _PLANS = {dtype: _plan(*spec) for dtype, spec in SERIES.items()}
+_MIN, _MAX = np.minimum.reduce, np.maximum.reduce
+
+
+def _block_bounds(threshold: float) -> tuple[float, float, float]:
+    """(lowest ratio, highest ratio, |log ratio|) of the series branch for |s| < ``threshold``."""
+    low = (1 - threshold) / (1 + threshold)
+    return low, 1 / low, 2 * math.atanh(threshold)
+
+
+_BLOCK_BOUNDS = {dtype: _block_bounds(spec[0]) for dtype, spec in SERIES.items()}
 
 
 def _series_plan(dtype: np.dtype) -> tuple[float, tuple]:
@@ -171,23 +181,22 @@ def _kl_div_block(a: np.ndarray, b: np.ndarray, d: np.ndarray) -> np.ndarray | N
     """:func:`kl_div` of one block of equally shaped arrays with a, b > 0 finite and a/b finite
     and non-zero (None otherwise, for the general path): the same branches with fewer passes
     and calls (the lambdified forms call kl_div block by block)."""
-    threshold, _ = _PLANS[a.dtype]
-    bound = _ratio_bound(threshold)
+    low_ratio, high_ratio, log_bound = _BLOCK_BOUNDS[a.dtype]
     with np.errstate(all="ignore"):
         ratio = np.divide(a, b)
-        low, high = ratio.min(), ratio.max()
-        if bound < low and high < 1 / bound:
+        low, high = _MIN(ratio, axis=None), _MAX(ratio, axis=None)
+        if low_ratio < low and high < high_ratio:
             return _near_form(d, d / (a + b), max(_s_of(low), _s_of(high)))
         if not (low > 0 and high < np.inf):
             return None
         log_ratio = np.log(ratio, out=ratio)
         out = np.multiply(a, log_ratio)
         out -= d
-        index = np.flatnonzero(np.abs(log_ratio, out=log_ratio) < _log_bound(threshold))
+        index = np.less(np.abs(log_ratio, out=log_ratio), log_bound).ravel().nonzero()[0]
         if index.size:
-            d_near = d.reshape(-1)[index]
-            total = a.reshape(-1)[index] + b.reshape(-1)[index]
-            out.reshape(-1)[index] = _near_form(d_near, d_near / total)
+            d_near = d.ravel()[index]
+            total = a.ravel()[index] + b.ravel()[index]
+            out.ravel()[index] = _near_form(d_near, d_near / total)
     return out
 
 
