@@ -249,7 +249,7 @@ def render(derivation: Derivation, fmt: str, standalone: bool = False) -> str:
             from symgeom.numeric.export import kl_module
 
             return kl_module(derivation.family)
-        if derivation.quantity in ("entropy", "fisher") and derivation.family is not None:
+        if derivation.quantity in ("entropy", "fisher"):
             from symgeom.numeric.export_quantity import quantity_module
 
             return quantity_module(derivation)

@@ -28,10 +28,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from symgeom.errors import UnknownQuantityError
 from symgeom.numeric.bundle import NotExportableError, bundle
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
+    from symgeom.families.base import Family
 
 QUANTITIES = ("entropy", "fisher")
 
@@ -72,18 +74,39 @@ def _entries(values: dict[str, Any], where: str) -> tuple[Callable[..., Any], tu
 def _kernel_source(derivation: Derivation) -> tuple[list[tuple[Callable[..., Any], str | None]],
                                                      dict[str, Any], str]:
     """(root functions, constants, wiring source) reproducing the compiled kernel."""
+    from symgeom.numeric import compile as compiled
+
+    try:
+        kernel = compiled._build(derivation).kernel
+    except UnknownQuantityError as error:
+        raise NotExportableError(f"{derivation.title}: no compiled function to export ({error})") from None
+    return _source_of(kernel, derivation.family, derivation.quantity)
+
+
+def _source_of(kernel: Callable[..., Any], family: Family, quantity: str
+               ) -> tuple[list[tuple[Callable[..., Any], str | None]], dict[str, Any], str]:
+    """(root functions, constants, wiring source) whose ``_kernel`` is ``kernel``."""
     from symgeom.backends import softmax_entropy
     from symgeom.numeric import compile as compiled
-    from symgeom.numeric import dilation, finite, precision
+    from symgeom.numeric import dilation, finite, precision, product_forms
     from symgeom.numeric.inputs import layout, unpack_layout
 
-    family = derivation.family
-    kernel = compiled._build(derivation).kernel
     kind = getattr(kernel, "__qualname__", type(kernel).__name__)
-    where = f"{derivation.quantity} of {family.label} ({getattr(kernel, '__module__', '?')}.{kind})"
+    where = f"{quantity} of {family.label} ({getattr(kernel, '__module__', '?')}.{kind})"
     shared: list[tuple[Callable[..., Any], str | None]] = [(compiled._weak_scalars, None)]
+    products = (product_forms.summed_entropy, product_forms.placed_fisher)
+    if isinstance(kernel, partial) and kernel.func in products:
+        # a product of d coordinates: its factor's kernel (which .numpy() reaches through the
+        # factor's compiled function, validate=False: the same values on valid inputs) as _factor
+        one, *width = kernel.args
+        roots, constants, wiring = _source_of(one._kernel, one.family, quantity)
+        wiring = wiring.replace("def _kernel(", "def _factor(").replace("_kernel = ", "_factor = ")
+        roots.append((kernel.func, None))
+        arguments = ", ".join(["_factor", *(str(w) for w in width)])
+        wiring += f"\n\ndef _kernel(*arrays):\n    return {kernel.func.__name__}({arguments}, *arrays)\n"
+        return roots, constants, wiring
     if kernel is softmax_entropy.numpy_entropy:
-        return [*shared, (softmax_entropy.numpy_entropy, "_kernel")], {}, ""
+        return [*shared, (softmax_entropy.numpy_entropy, None)], {}, "_kernel = numpy_entropy\n"
     if kind == "_finite_kernel.<locals>.kernel":
         values = _nonlocals(kernel, where)
         function = values["function"]
@@ -143,11 +166,13 @@ def _kernel_source(derivation: Derivation) -> tuple[list[tuple[Callable[..., Any
                        "    return rescale(PLAN, _evaluate, unpack_layout(LAYOUT, arrays))[()]\n")
         return roots, constants, wiring
     reasons = {
-        "entropy_kernel.<locals>.kernel": (
+        "symgeom.numeric.count_entropy": (
             "the count-family saddle-point entropy (symgeom.numeric.count_entropy) makes its μ tables "
             "with mpmath on first use and falls back to the derived series, built from SymPy at run time"),
+        "symgeom.backends.general_forms": "a general-size form is evaluated by symgeom's matrix printer",
+        "symgeom.numeric.matrix_forms": "a form in matrix notation is evaluated by symgeom's matrix printer",
     }
-    reason = reasons.get(kind, "no standalone form is written for this kernel")
+    reason = reasons.get(getattr(kernel, "__module__", ""), "no standalone form is written for this kernel")
     raise NotExportableError(f"{where} cannot be exported as a standalone module: {reason}")
 
 
@@ -159,8 +184,8 @@ def quantity_module(derivation: Derivation) -> str:
         raise NotExportableError(
             f"{derivation.title}: only the entropy and Fisher matrix of a concrete family are exported "
             "here (KL: symgeom.numeric.export.kl_module)")
-    sig = signature(derivation)
     roots, constants, wiring = _kernel_source(derivation)
+    sig = signature(derivation)
     args = ", ".join(i.name for i in sig.inputs)
     name = derivation.quantity
     body = bundle(roots, constants)
@@ -174,4 +199,4 @@ def quantity_module(derivation: Derivation) -> str:
     )
     doc = f"{sig.quantity} of {sig.family}; arguments broadcast, output {sig.output}."
     public = _PUBLIC.format(name=name, args=args, doc=doc)
-    return header + body + ("\n\n" + wiring if wiring else "") + public
+    return header + body + "\n\n" + wiring + public

@@ -1,6 +1,7 @@
 """Exported entropy and Fisher modules: standalone (NumPy/SciPy only, checked in a fresh interpreter
 where symgeom, SymPy and mpmath cannot be imported) and bit-identical to ``.numpy()`` for every
-catalog family and chart, or refused with the reason."""
+catalog family and chart (and user-declared families, and products past the catalog's sizes), or
+refused with the reason."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 from export_points import points
+from test_numeric_generic import binomial, exponential
 
 import symgeom as sg
 from symgeom.families.base import Family
@@ -58,8 +60,15 @@ _RUNNER = textwrap.dedent('''
 ''')
 
 
+def _extra() -> list[Family]:
+    """Beyond the catalog: families declared as users do (test_numeric_generic), and diagonal
+    Gaussians past d = 4, whose entropy and Fisher are products of their factor's."""
+    return [binomial(), exponential(), sg.MultivariateGaussian(6, "diagonal"),
+            sg.MultivariateGaussian(5, "diagonal", "natural")]
+
+
 def _cases() -> list[tuple[Family, str]]:
-    return [(family, quantity) for family in catalog_families() for quantity in MODULES]
+    return [(family, quantity) for family in (*catalog_families(), *_extra()) for quantity in MODULES]
 
 
 def _exportable(family: Family, quantity: str) -> bool:
@@ -144,6 +153,12 @@ def test_exported_full_gaussian_entropy_is_the_canonical_form() -> None:
     assert np.isfinite(entropy(np.zeros(3), 1e-110 * np.eye(3)))
 
 
+def test_export_is_deterministic() -> None:
+    family = sg.Categorical(3)
+    assert fisher_module(family) == fisher_module(family)
+
+
+@pytest.mark.slow
 def test_export_is_deterministic_across_processes() -> None:
     """Two interpreters write the same text (no Dummy counters, set orders or ids leak in)."""
     code = ("import symgeom as sg; from symgeom.numeric.export import entropy_module, fisher_module; "
@@ -152,8 +167,6 @@ def test_export_is_deterministic_across_processes() -> None:
     texts = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             timeout=300).stdout for _ in range(2)}
     assert len(texts) == 1
-    family = sg.Categorical(3)
-    assert fisher_module(family) == fisher_module(family)
 
 
 def test_cli_entropy_and_fisher_python_format(capsys: pytest.CaptureFixture[str]) -> None:
