@@ -249,6 +249,10 @@ def render(derivation: Derivation, fmt: str, standalone: bool = False) -> str:
             from symgeom.numeric.export import kl_module
 
             return kl_module(derivation.family)
+        if derivation.quantity in ("entropy", "fisher"):
+            from symgeom.numeric.export_quantity import quantity_module
+
+            return quantity_module(derivation)
         return to_python(derivation)
     return derivation.text()
 

@@ -67,7 +67,7 @@ def test_formats(capsys, fmt):
     if fmt == "python":
         namespace: dict = {}
         exec(compile(out, "<symgeom>", "exec"), namespace)
-        matrix = namespace["fisher_gaussian_mean_std"](0.0, 2.0)
+        matrix = namespace["fisher"](0.0, 2.0)
         assert matrix[0][0] == pytest.approx(0.25) and matrix[1][1] == pytest.approx(0.5)
 
 

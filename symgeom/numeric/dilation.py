@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
-from functools import cache
+from functools import cache, partial
 from math import lcm
 
 import numpy as np
@@ -118,39 +118,55 @@ def rescaled(
 ) -> Callable[[list[np.ndarray]], np.ndarray] | None:
     """``evaluate`` (entropy or Fisher of the chart's scalar arguments) through the dilation
     symmetry, or None when the family has none or no signed-domain parameter fixes the scale."""
+    plan = dilation_plan(family, quantity)
+    if plan is None:
+        return None
+    return partial(rescale, plan, evaluate)
+
+
+def dilation_plan(family: Family, quantity: str) -> DilationPlan | None:
+    """(quantity, weights w, anchors (index, wᵢ) of the signed-domain parameters, step = lcm of
+    the weights' denominators, dimension d) that :func:`rescale` reads; None as :func:`rescaled`."""
     weights = dilation_weights(family)
     if weights is None or quantity not in ("entropy", "fisher"):
         return None
-    anchors = [
+    anchors = tuple(
         (i, float(w))
         for i, (w, p) in enumerate(zip(weights, family.parameters, strict=True))
         if w and (p.assumptions.get("positive") or p.assumptions.get("negative"))
-    ]
+    )
     if not anchors:
         return None
     step = lcm(*(w.denominator for w in weights))
     d = family.support.dimension if isinstance(family.support, RealSupport) else 1
+    return quantity, weights, anchors, step, d
 
-    def scaled(scalars: list[np.ndarray]) -> np.ndarray:
-        scalars = list(np.broadcast_arrays(*scalars))
-        # c = 2ᵏ with k a multiple of every weight's denominator: each c^{wᵢ} is an exact power of 2.
-        targets = np.stack([-np.frexp(scalars[i])[1] / w for i, w in anchors])
-        k = np.nan_to_num((np.max(targets, axis=0) + np.min(targets, axis=0)) / (2 * step))
-        k = (np.round(k) * step).astype(np.int64)
-        moved = [
-            s if not w else np.ldexp(s, k * w.numerator // w.denominator)
-            for s, w in zip(scalars, weights, strict=True)
-        ]
-        value = evaluate(moved)
-        if quantity == "entropy":
-            return (value - (d * k).astype(value.dtype) * np.log(2).astype(value.dtype)).astype(value.dtype)
-        n = len(weights)
-        out = np.array(value, copy=True)
-        for i in range(n):
-            for j in range(n):
-                power = weights[i] + weights[j]
-                if power:
-                    out[..., i, j] = np.ldexp(out[..., i, j], k * power.numerator // power.denominator)
-        return out.astype(value.dtype, copy=False)
 
-    return scaled
+#: What :func:`rescale` reads of a family (plain data, so exported modules carry it as a literal).
+DilationPlan = tuple[str, tuple[Fraction, ...], tuple[tuple[int, float], ...], int, int]
+
+
+def rescale(plan: DilationPlan, evaluate: Callable[[list[np.ndarray]], np.ndarray],
+            scalars: list[np.ndarray]) -> np.ndarray:
+    """``evaluate(c^w θ)`` mapped back (module docstring), c = 2ᵏ per batch entry (NumPy only)."""
+    quantity, weights, anchors, step, d = plan
+    scalars = list(np.broadcast_arrays(*scalars))
+    # c = 2ᵏ with k a multiple of every weight's denominator: each c^{wᵢ} is an exact power of 2.
+    targets = np.stack([-np.frexp(scalars[i])[1] / w for i, w in anchors])
+    k = np.nan_to_num((np.max(targets, axis=0) + np.min(targets, axis=0)) / (2 * step))
+    k = (np.round(k) * step).astype(np.int64)
+    moved = [
+        s if not w else np.ldexp(s, k * w.numerator // w.denominator)
+        for s, w in zip(scalars, weights, strict=True)
+    ]
+    value = evaluate(moved)
+    if quantity == "entropy":
+        return (value - (d * k).astype(value.dtype) * np.log(2).astype(value.dtype)).astype(value.dtype)
+    n = len(weights)
+    out = np.array(value, copy=True)
+    for i in range(n):
+        for j in range(n):
+            power = weights[i] + weights[j]
+            if power:
+                out[..., i, j] = np.ldexp(out[..., i, j], k * power.numerator // power.denominator)
+    return out.astype(value.dtype, copy=False)

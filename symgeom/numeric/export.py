@@ -1,4 +1,8 @@
-"""Standalone Python source for a family's stable KL: NumPy (and scipy.special) imports only.
+"""Standalone Python source for a family's stable KL, entropy and Fisher: NumPy/SciPy imports only.
+
+:func:`entropy_module` and :func:`fisher_module` are the compiled entropy and Fisher matrix
+(:mod:`symgeom.numeric.export_quantity`: the function ``.numpy()`` runs, bit for bit, or a
+:class:`~symgeom.numeric.bundle.NotExportableError` naming why not).
 
 ``kl_module(family)`` is the text of a module defining ``kl(θ₁ scalars…, θ₂ scalars…)``: the
 same lambdified stable form as :func:`symgeom.numeric.symbolic.stable_numpy` (so it agrees with
@@ -113,3 +117,21 @@ def kl_module(family: Family) -> str:
     if "lngamma_kl" in _names(function.__code__):
         parts.append(_lngamma_source())
     return "\n".join([*parts, "", source])
+
+
+def entropy_module(family: Family) -> str:
+    """The module text defining ``entropy(…)``: ``sg.entropy(family).numpy()`` standalone, with its
+    arguments (:mod:`symgeom.numeric.export_quantity`); NotExportableError where it cannot be."""
+    import symgeom
+    from symgeom.numeric.export_quantity import quantity_module
+
+    return quantity_module(symgeom.entropy(family))
+
+
+def fisher_module(family: Family) -> str:
+    """The module text defining ``fisher(…)``: ``sg.fisher(family).numpy()`` standalone, with its
+    arguments (:mod:`symgeom.numeric.export_quantity`); NotExportableError where it cannot be."""
+    import symgeom
+    from symgeom.numeric.export_quantity import quantity_module
+
+    return quantity_module(symgeom.fisher(family))

@@ -14,7 +14,7 @@ negative or indefinite by cancellation.  log p(x|θ) is rewritten before it is p
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 
 import numpy as np
 import sympy as sp
@@ -193,21 +193,22 @@ def fisher_function(family: Family) -> Callable[..., np.ndarray]:
     args = family.symbols() + last_symbols(family)
     probabilities = sp.lambdify(args, [p for p, _, _ in terms], modules=[_NAMESPACE, "numpy"])
     scores = sp.lambdify(args, [list(s) for _, _, s in terms], modules=[_NAMESPACE, "numpy"])
-    n = len(family.symbols())
+    return partial(fisher_sum, probabilities, scores, len(family.symbols()))
 
-    def fisher(*values: np.ndarray) -> np.ndarray:
-        dtype = np.result_type(*values, np.float32)
-        shape = np.broadcast_shapes(*(np.shape(v) for v in values))
-        out = np.zeros((*shape, n, n), dtype=dtype)
-        with np.errstate(all="ignore"):
-            ps = probabilities(*values)
-            ss = scores(*values)
-            for p, s in zip(ps, ss, strict=True):
-                p = np.broadcast_to(np.asarray(p, dtype=dtype), shape)
-                s = np.stack([np.broadcast_to(np.asarray(x, dtype=dtype), shape) for x in s], axis=-1)
-                # s_i·s_j first: exactly symmetric (p·s_i·s_j would round differently).
-                term = (s[..., :, None] * s[..., None, :]) * p[..., None, None]
-                out += np.where((p == 0)[..., None, None], 0, term)
-        return out
 
-    return fisher
+def fisher_sum(probabilities: Callable[..., list], scores: Callable[..., list], n: int,
+               *values: np.ndarray) -> np.ndarray:
+    """Σₓ p(x) s(x)s(x)ᵀ from the outcomes' probabilities and scores (NumPy only)."""
+    dtype = np.result_type(*values, np.float32)
+    shape = np.broadcast_shapes(*(np.shape(v) for v in values))
+    out = np.zeros((*shape, n, n), dtype=dtype)
+    with np.errstate(all="ignore"):
+        ps = probabilities(*values)
+        ss = scores(*values)
+        for p, s in zip(ps, ss, strict=True):
+            p = np.broadcast_to(np.asarray(p, dtype=dtype), shape)
+            s = np.stack([np.broadcast_to(np.asarray(x, dtype=dtype), shape) for x in s], axis=-1)
+            # s_i·s_j first: exactly symmetric (p·s_i·s_j would round differently).
+            term = (s[..., :, None] * s[..., None, :]) * p[..., None, None]
+            out += np.where((p == 0)[..., None, None], 0, term)
+    return out

@@ -101,16 +101,26 @@ def _domain(lower: float | None, upper: float | None) -> str:
 
 def unpack(family: Family, arrays: tuple[np.ndarray, ...]) -> list[np.ndarray]:
     """Grouped arrays of one point → one array per entry of ``family.symbols()`` (chart order)."""
+    return unpack_layout(layout(family), arrays)
+
+
+def layout(family: Family) -> tuple[tuple[str, int], ...]:
+    """(form, count) of each array argument of ``family``'s chart: all :func:`unpack` reads."""
+    return tuple((arg.form, arg.count) for arg in family.chart.array_arguments)
+
+
+def unpack_layout(forms: tuple[tuple[str, int], ...], arrays: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+    """:func:`unpack` from the chart's :func:`layout` (NumPy only: exported modules carry it)."""
     out: list[np.ndarray] = []
-    for arg, v in zip(family.chart.array_arguments, arrays, strict=True):
-        if arg.form == "scalar":
+    for (form, count), v in zip(forms, arrays, strict=True):
+        if form == "scalar":
             out.append(v)
-        elif arg.form in ("vector", "simplex"):
-            out += [v[..., i] for i in range(arg.count)]
-        elif arg.form == "pinned":
-            out += [v[..., i] - v[..., -1] for i in range(arg.count)]
+        elif form in ("vector", "simplex"):
+            out += [v[..., i] for i in range(count)]
+        elif form == "pinned":
+            out += [v[..., i] - v[..., -1] for i in range(count)]
         else:
-            d = matrix_order(arg.count)
+            d = matrix_order(count)
             # the upper triangle row by row (combinations_with_replacement's order), written as
             # plain loops: torch.compile traces them, not the itertools object
             out += [v[..., i, j] for i in range(d) for j in range(i, d)]

@@ -68,8 +68,13 @@ def precision_form(family: Family, result: sp.Matrix) -> sp.Matrix | None:
 def to_precision(family: Family, scalars: list[np.ndarray]) -> list[np.ndarray]:
     """The chart's scalar arguments with every Σ's upper-triangle entries replaced by Σ⁻¹'s;
     a non-finite or singular Σ gives nan entries (never an exception)."""
+    return precision_scalars(tuple(_matrix_blocks(family)), scalars)
+
+
+def precision_scalars(blocks: tuple[tuple[int, int], ...], scalars: list[np.ndarray]) -> list[np.ndarray]:
+    """:func:`to_precision` from the (offset, d) of each Σ (NumPy only: exported modules carry it)."""
     out = list(np.broadcast_arrays(*scalars))
-    for offset, d in _matrix_blocks(family):
+    for offset, d in blocks:
         pairs = list(combinations_with_replacement(range(d), 2))
         shape = out[offset].shape
         matrix = np.empty((*shape, d, d), dtype=np.result_type(*out))

@@ -14,6 +14,7 @@ grow with d.  KL takes the family's stable kernel (recognized from the explicit 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -36,28 +37,30 @@ def _factor_function(derivation) -> tuple[Callable[..., np.ndarray], int]:
 def entropy_kernel(derivation) -> Callable[..., np.ndarray]:
     """H = Σᵢ H₁(θᵢ) over the trailing coordinate axis."""
     one, _ = _factor_function(derivation)
+    return partial(summed_entropy, one)
 
-    def kernel(*arrays: np.ndarray) -> np.ndarray:
-        return np.sum(one(*arrays), axis=-1)[()]
 
-    return kernel
+def summed_entropy(one: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
+    """Σᵢ H₁(θᵢ) of the factor's entropy ``one`` (NumPy only: exported modules carry it)."""
+    return np.sum(one(*arrays), axis=-1)[()]
 
 
 def fisher_kernel(derivation) -> Callable[..., np.ndarray]:
     """The (..., w·d, w·d) block-diagonal Fisher matrix (parameter j of coordinate i at j·d + i)."""
     one, width = _factor_function(derivation)
+    return partial(placed_fisher, one, width)
 
-    def kernel(*arrays: np.ndarray) -> np.ndarray:
-        blocks = one(*arrays)  # (..., d, w, w)
-        d = blocks.shape[-3]
-        out = np.zeros((*blocks.shape[:-3], width * d, width * d), dtype=blocks.dtype)
-        coordinates = np.arange(d)
-        for j in range(width):
-            for m in range(width):
-                out[..., j * d + coordinates, m * d + coordinates] = blocks[..., j, m]
-        return out
 
-    return kernel
+def placed_fisher(one: Callable[..., np.ndarray], width: int, *arrays: np.ndarray) -> np.ndarray:
+    """The factor's (..., d, w, w) Fisher blocks placed at j·d + i (NumPy only)."""
+    blocks = one(*arrays)  # (..., d, w, w)
+    d = blocks.shape[-3]
+    out = np.zeros((*blocks.shape[:-3], width * d, width * d), dtype=blocks.dtype)
+    coordinates = np.arange(d)
+    for j in range(width):
+        for m in range(width):
+            out[..., j * d + coordinates, m * d + coordinates] = blocks[..., j, m]
+    return out
 
 
 def built_product_form(derivation):
