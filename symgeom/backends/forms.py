@@ -27,7 +27,7 @@ from symgeom.backends.difference import exact_difference
 from symgeom.backends.sigmoid import sigmoid_form
 from symgeom.families.base import Family
 from symgeom.numeric import decompose
-from symgeom.numeric.bregman import BregmanKL, squared_ratio
+from symgeom.numeric.bregman import BregmanKL, scaled_node, squared_ratio
 from symgeom.numeric.softplus import Softplus, softplus_form, softplus_merged
 from symgeom.numeric.symbolic import Chi, KLDiv, expanded_kl, stable_kl
 
@@ -84,7 +84,9 @@ def bregman_form(family: Family) -> BregmanKL:
     gradient = [sp.diff(log_partition, e) for e in eta]
     at1 = dict(zip(eta, e1, strict=True))
     inner = sp.Add(*[d * sigmoid_form(g.xreplace(at1)) for d, g in zip(delta, gradient, strict=True)])
-    along = {e: a + t * d for e, a, d in zip(eta, s1, delta, strict=True)}
+    # The node η₁ + tΔ with Δ's softplus-difference scale kept apart (ScaledSum): at θ₁ = −700
+    # t·Δ ≈ 10⁻³¹⁶ is subnormal, and XLA on the CPU flushed it (the node was η₁ for every t).
+    along = {e: scaled_node(a, t, d) for e, a, d in zip(eta, s1, delta, strict=True)}
     # ∇²A simplified in η first (e.g. 4eᵑ/(1 + eᵑ)², not the cancelling 4σ − 4σ²).
     hessian = [[sp.factor(sp.simplify(sp.diff(g, e))) for e in eta] for g in gradient]
     n = len(eta)

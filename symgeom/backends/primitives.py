@@ -15,6 +15,7 @@ namespaces (NumPy, CuPy, Dask) call ``value`` directly.  The partials are derive
     softplus_diff_scaled(a, d) = q = softplus_diff(a, d)/σ(a):
                                          ∂a = σ(−a)(−r·expm1(−d) − q),   ∂d = r = σ(a + d)/σ(a)
     scaled_ratio(x, s, b) = x·s/b:       ∂x = s/b,   ∂s = x/b,   ∂b = −(x/b)(s/b)
+    scaled_sum(a, x, s) = a + x·s:       ∂a = 1,   ∂x = s,   ∂s = x
 
 so the gradient is as accurate as the value (no cancellation: log(a/b) = log1p(d/b) near a = b,
 and −d/b uses the exact difference d), it is 0, not nan, at a = b, and no branch of the value's
@@ -249,6 +250,32 @@ def scaled_ratio_partials(xp: Namespace, x: Array, s: Array, b: Array) -> tuple[
     return s / b, x / b, -(x / b) * (s / b)
 
 
+def scaled_sum_value(xp: Namespace, a: Array, x: Array, s: Array) -> Array:
+    """a + x·s on mantissas and exponents: with p = mₓmₛ, eₚ = eₓ + eₛ and k = max(eₐ, eₚ),
+    (mₐ2^{eₐ−k} + p·2^{eₚ−k})·2ᵏ, so the product x·s is never formed on its own.  Where it is
+    below the normal range and a is not (a remainder's node η₁ + tΔη at θ₁ = −700: 10⁻³⁰⁴ plus
+    10⁻³¹⁶), a flush-to-zero machine (XLA on the CPU) would drop it as written; here both terms are
+    scaled to k's binade first, and a scaled term that is still below the normal range is below
+    2⁻¹⁰²² of the other, so the sum keeps its rounding.  Namespaces without ``frexp``: a + x·s."""
+    frexp = getattr(xp, "frexp", None)
+    if frexp is None:
+        return a + x * s
+    ma, ea = frexp(a)
+    mx, ex = frexp(x)
+    ms, es = frexp(s)
+    mp, ep = mx * ms, ex + es
+    # frexp(0) has exponent 0: a zero term takes the other's exponent, so it cannot set k.
+    ea = xp.where(ma == 0, ep, ea)
+    ep = xp.where(mp == 0, ea, ep)
+    k = xp.maximum(ea, ep)
+    return _ldexp(xp, _ldexp(xp, ma, ea - k) + _ldexp(xp, mp, ep - k), k)
+
+
+def scaled_sum_partials(xp: Namespace, a: Array, x: Array, s: Array) -> tuple[Array | None, ...]:
+    """(1, s, x)."""
+    return xp.ones_like(a), s, x
+
+
 @dataclass(frozen=True)
 class Primitive:
     """A stable function with derived partials; ``reduces`` when it sums over the last axis."""
@@ -270,5 +297,6 @@ PRIMITIVES: dict[str, Primitive] = {
     "softplus_diff_scaled": Primitive("softplus_diff_scaled", softplus_diff_scaled_value,
                                       softplus_diff_scaled_partials),
     "scaled_ratio": Primitive("scaled_ratio", scaled_ratio_value, scaled_ratio_partials),
+    "scaled_sum": Primitive("scaled_sum", scaled_sum_value, scaled_sum_partials),
     "logit_entropy": Primitive("logit_entropy", logit_entropy_value, logit_entropy_partials),
 }

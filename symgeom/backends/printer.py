@@ -146,6 +146,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "ratio": ops.primitive("ratio"),
         "softplus_diff_scaled": ops.primitive("softplus_diff_scaled"),
         "scaled_ratio": ops.primitive("scaled_ratio"),
+        "scaled_sum": ops.primitive("scaled_sum"),
         **special_functions(ops.name),
     }
     exec(compile(source.text, "<symgeom.backends>", "exec"), namespace)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
+from sympy.core.logic import fuzzy_and
 
 from symgeom.families.base import Family
 
@@ -144,6 +145,44 @@ class ScaledRatio(sp.Function):
         return f"scaled_ratio({x}, {s}, {b})"
 
     _pythoncode = _numpycode
+
+
+class ScaledSum(sp.Function):
+    """ScaledSum(a, x, s) = a + x·s, printed as ``scaled_sum(a, x, s)``: evaluated on mantissas and
+    exponents, so x·s is never a float of its own.  A remainder's node η₁ + tΔη with Δη = σ(θ₁)·q
+    at θ₁ = −700 is 10⁻³⁰⁴ plus t·10⁻³¹⁶: the product is subnormal, and a machine that flushes
+    subnormals to zero (XLA on the CPU) kept the node at η₁ for every t."""
+
+    nargs = 3
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        _, x, s = self.args
+        return (sp.S.One, s, x)[argindex - 1]
+
+    def _eval_is_extended_real(self) -> bool | None:
+        return fuzzy_and(arg.is_extended_real for arg in self.args)
+
+    def _eval_rewrite_as_log(self, a: sp.Expr, x: sp.Expr, s: sp.Expr, **kwargs: object) -> sp.Expr:
+        return a + x * s
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        a, x, s = (printer._print(arg) for arg in self.args)
+        return rf"\left({a} + {x} \cdot {s}\right)"
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        a, x, s = (printer._print(arg) for arg in self.args)
+        return f"scaled_sum({a}, {x}, {s})"
+
+    _pythoncode = _numpycode
+
+
+def scaled_node(start: sp.Expr, t: sp.Expr, delta: sp.Expr) -> sp.Expr:
+    """The remainder's node start + t·Δ, as ScaledSum(start, t·q, s) when Δ = s·q carries the
+    scale s of a softplus difference (:func:`_scale_apart`), else as written."""
+    step, scale = _scale_apart(list(sp.Mul.make_args(delta)))
+    if scale is None:
+        return start + t * delta
+    return ScaledSum(start, t * sp.Mul(*step), scale)
 
 
 def _scale_apart(factors: list[sp.Expr]) -> tuple[list[sp.Expr], sp.Expr | None]:

@@ -429,6 +429,21 @@ def scaled_ratio(x: np.ndarray, s: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.ldexp(mx * ms / mb, ex + es - eb)[()]
 
 
+def scaled_sum(a: np.ndarray, x: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """a + x·s from mantissas and exponents: (mₐ2^{eₐ−k} + mₓmₛ2^{eₓ+eₛ−k})·2ᵏ, k = max(eₐ, eₓ + eₛ),
+    so the product x·s is never rounded below the normal range on its own (the same bits as the
+    array backends' ``scaled_sum``, which a flush-to-zero machine needs)."""
+    ma, ea = np.frexp(a)
+    mx, ex = np.frexp(x)
+    ms, es = np.frexp(s)
+    mp, ep = mx * ms, ex + es
+    ea = np.where(ma == 0, ep, ea)  # frexp(0) has exponent 0: a zero term cannot set k
+    ep = np.where(mp == 0, ea, ep)
+    k = np.maximum(ea, ep)
+    with np.errstate(invalid="ignore"):
+        return np.ldexp(np.ldexp(ma, ea - k) + np.ldexp(mp, ep - k), k)[()]
+
+
 def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a/b (a primitive only so that the array backends can differentiate it as (1/b, −(a/b)/b))."""
     return np.divide(a, b)

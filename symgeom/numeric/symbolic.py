@@ -208,6 +208,7 @@ def stable_numpy(family: Family) -> Callable[..., object]:
         "ratio": kernels.ratio,
         "softplus_diff_scaled": kernels.softplus_diff_scaled,
         "scaled_ratio": kernels.scaled_ratio,
+        "scaled_sum": kernels.scaled_sum,
     }
     return sp.lambdify(args, stable_kl(family), modules=[namespace, "scipy", "numpy"])
 

@@ -135,12 +135,20 @@ LOGITS = (-700.0, -300.0, -40.0, -12.0, 12.0, 40.0, 300.0, 700.0)
 LOGIT_DPS = 1000
 
 
+#: logits at the bottom of σ's normal float64 range (σ(−708) ≈ 3.3e-308, twice the smallest
+#: normal float64) and absolute steps from them: a geometric or negative binomial logit's natural
+#: step Δη ≈ σ(θ)·Δθ is subnormal for most of them (≈ 3e-320 at (−708, 10⁻¹²)).
+EDGE_LOGITS = (-708.0, -700.0, -690.0)
+EDGE_STEPS = (1e-3, 1e-6, 1e-9, 1e-12)
+
+
 def logit_pairs(deltas: tuple[float, ...] = DELTAS) -> list[Pair]:
-    """Every ordered pair of LOGITS, each logit against θ ± ½ and θ + 2, and near pairs
-    θ·(1 + δ) at ``deltas`` (alternating in sign)."""
+    """Every ordered pair of LOGITS, each logit against θ ± ½ and θ + 2, near pairs θ·(1 + δ) at
+    ``deltas`` (alternating in sign), and each of EDGE_LOGITS against θ ± each of EDGE_STEPS."""
     out = [((a,), (b,)) for a in LOGITS for b in LOGITS if a != b]
     out += [((a,), (a + s,)) for a in LOGITS for s in (0.5, -0.5, 2.0)]
     out += [((a,), (a * (1 + d * (-1) ** i),)) for a in LOGITS for i, d in enumerate(deltas)]
+    out += [((a,), (a + s * sign,)) for a in EDGE_LOGITS for s in EDGE_STEPS for sign in (1, -1)]
     return out
 
 

@@ -123,3 +123,28 @@ def test_logit_charts_over_the_whole_float64_range(family):
     ours = np.stack([np.asarray(g) for g in grads], axis=-1)
     error = np.max(np.abs(ours - ref_grad), axis=-1)
     assert np.all(error <= 1e-10 * np.max(np.abs(ref_grad), axis=-1) + FLUSHED), error
+
+
+@pytest.mark.parametrize(
+    "family", [f for f in logit_charts() if logit_cases(f, subnormal=True)], ids=lambda f: f.label
+)
+def test_logit_pairs_whose_natural_step_is_subnormal(family):
+    """Logits −708 … −690 against steps whose natural step Δη ≈ σ(θ₁)·Δθ is subnormal (the NumPy
+    and torch tests of the same name), under ``jax.jit`` and eagerly: XLA on the CPU flushes
+    subnormal operands and results to zero, so the remainder's node η₁ + tΔη, formed as written,
+    stayed η₁ at every t (relative error ≈ Δθ: 4.7e-6 at (−700, −700.000007)).  Values ≤ 1e-12
+    relative (the KL ≈ ½Δθ²·σ(θ₁)/… is a normal number: no flushing allowance), never negative;
+    gradients ≤ 1e-10 of the largest partial, as for every other pair."""
+    cases = logit_cases(family, subnormal=True)
+    ref, ref_grad = reference(family, cases, dps=LOGIT_DPS)
+    arrays = [jnp.asarray(a) for a in columns([a for a, _ in cases]) + columns([b for _, b in cases])]
+    kl = sg.kl(family).jax()
+    for value in (jax.jit(kl)(*arrays), kl(*arrays)):
+        got = np.asarray(value)
+        assert np.all(got >= 0)
+        error = np.abs(got - ref) / ref
+        assert np.all(error <= 1e-12), [(cases[i], error[i]) for i in np.flatnonzero(error > 1e-12)]
+    grads = jax.jit(jax.grad(lambda *x: jnp.sum(kl(*x)), argnums=tuple(range(len(arrays)))))(*arrays)
+    ours = np.stack([np.asarray(g) for g in grads], axis=-1)
+    error = np.max(np.abs(ours - ref_grad), axis=-1)
+    assert np.all(error <= 1e-10 * np.max(np.abs(ref_grad), axis=-1)), error
