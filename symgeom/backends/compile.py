@@ -29,6 +29,7 @@ import sympy as sp
 from symgeom.backends import (
     derived_grad,
     fast_grad,
+    finite_supplied,
     gaussian_full,
     numpy_route,
     printer,
@@ -119,6 +120,11 @@ def plan(derivation: Derivation) -> _Plan:
     if derivation.quantity == "entropy" and softmax_entropy.applies(family):
         return _Plan("entropy", family, spec, 1, None, softmax_entropy.entropy, None)
     if derivation.quantity in ("fisher", "entropy"):
+        # per-outcome sums with a simplex's supplied last entry, as .numpy() (backends.finite_supplied)
+        finite = finite_supplied.supplied_form(family, derivation.quantity, tuple(derivation.arguments))
+        if finite is not None:
+            return _Plan(derivation.quantity, family, spec, 1, finite.source if finite.scalars_only else None,
+                         None if finite.scalars_only else finite, finite.matrix_shape)
         result = derivation.result
         if isinstance(result, sp.MatrixBase):
             entries, shape = tuple(result), tuple(result.shape)

@@ -188,7 +188,10 @@ def entropy_function(family: Family) -> Callable[..., np.ndarray]:
 
 @cache
 def fisher_function(family: Family) -> Callable[..., np.ndarray]:
-    """F(θ) = Σₓ p(x) s(x)s(x)ᵀ, as a function returning the n×n entries (terms with p = 0 dropped)."""
+    """F(θ) = Σₓ t(x)t(x)ᵀ with t(x) = √p(x)·s(x) (= Σₓ p(x) s(x)s(x)ᵀ), as a function returning
+    the n×n entries (terms with p = 0 dropped).  Scaling the score by √p first keeps the
+    products in range: at p = 1e-300, s = 1/p, p·(s·s) overflowed to inf where √p·s = 1e150
+    squares to the representable 1e300; tᵢ·tⱼ is exactly symmetric."""
     terms = _outcome_terms(family)
     args = family.symbols() + last_symbols(family)
     probabilities = sp.lambdify(args, [p for p, _, _ in terms], modules=[_NAMESPACE, "numpy"])
@@ -208,7 +211,7 @@ def fisher_sum(probabilities: Callable[..., list], scores: Callable[..., list], 
         for p, s in zip(ps, ss, strict=True):
             p = np.broadcast_to(np.asarray(p, dtype=dtype), shape)
             s = np.stack([np.broadcast_to(np.asarray(x, dtype=dtype), shape) for x in s], axis=-1)
-            # s_i·s_j first: exactly symmetric (p·s_i·s_j would round differently).
-            term = (s[..., :, None] * s[..., None, :]) * p[..., None, None]
-            out += np.where((p == 0)[..., None, None], 0, term)
+            # t tᵀ with t = √p·s: exactly symmetric, and p·s_i·s_j's overflow at p = 1e-300 avoided
+            t = np.where((p == 0)[..., None], 0, np.sqrt(p)[..., None] * s)
+            out += t[..., :, None] * t[..., None, :]
     return out
