@@ -69,7 +69,7 @@ def _logdet_form(
     for index, (offset, d) in enumerate(blocks):
         pairs = list(combinations_with_replacement(range(d), 2))
         names = dict(zip(pairs, symbols[offset : offset + len(pairs)], strict=True))
-        det = sp.Matrix(d, d, lambda i, j: names[(min(i, j), max(i, j))]).det()
+        det = sp.Matrix(d, d, [names[(min(i, j), max(i, j))] for i in range(d) for j in range(d)]).det()
         ell = sp.Dummy(f"logdet{index}", real=True)
 
         def swap(e: sp.log, det: sp.Expr = det, ell: sp.Symbol = ell) -> sp.Expr:
@@ -149,14 +149,16 @@ def evaluate(ops: Any, entries: Callable[..., tuple[Array, ...]], spec: dict, *s
     weights = [Fraction(n, d) for n, d in spec["weights"]]
     k = None
     if weights:
-        k = _exponent(ops, [scalars[i] for i in spec["anchors"]], [float(weights[i]) for i in spec["anchors"]],
-                      spec["step"])
-        scalars = [s if not w else _times_pow2(ops, s, k * float(w)) for s, w in zip(scalars, weights, strict=True)]
+        anchors = spec["anchors"]
+        k = _exponent(ops, [scalars[i] for i in anchors], [float(weights[i]) for i in anchors], spec["step"])
+        scalars = [s if not w else _times_pow2(ops, s, k * float(w))
+                   for s, w in zip(scalars, weights, strict=True)]
     logdets = []
     for index, (offset, d) in enumerate(spec["blocks"]):
         pairs = list(combinations_with_replacement(range(d), 2))
         position = {p: offset + n for n, p in enumerate(pairs)}
-        rows = [xp.stack([scalars[position[(min(i, j), max(i, j))]] for j in range(d)], axis=-1) for i in range(d)]
+        rows = [xp.stack([scalars[position[(min(i, j), max(i, j))]] for j in range(d)], axis=-1)
+                for i in range(d)]
         matrix = xp.stack(rows, axis=-2)
         chol, bad = _cholesky(ops, matrix)
         if index in spec["logdets"]:
@@ -251,7 +253,7 @@ def _cholesky(ops: Any, matrix: Array) -> tuple[Array, Array]:
     else:
         try:
             chol = xp.linalg.cholesky(safe)
-        except Exception:  # noqa: BLE001 - a namespace whose cholesky raises on a non-PD batch
+        except Exception:  # a namespace whose cholesky raises on a non-PD batch (NumPy)
             chol = xp.full_like(safe, xp.nan)
     bad = ~finite | ~xp.all(xp.isfinite(chol), axis=(-2, -1))
     return chol, bad
