@@ -155,7 +155,7 @@ def evaluate(ops: Any, entries: Callable[..., tuple[Array, ...]], spec: dict, *s
                    for s, w in zip(scalars, weights, strict=True)]
     logdets = []
     for index, (offset, d) in enumerate(spec["blocks"]):
-        pairs = list(combinations_with_replacement(range(d), 2))
+        pairs = [(i, j) for i in range(d) for j in range(i, d)]  # traceable by torch.compile
         position = {p: offset + n for n, p in enumerate(pairs)}
         rows = [xp.stack([scalars[position[(min(i, j), max(i, j))]] for j in range(d)], axis=-1)
                 for i in range(d)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from itertools import combinations_with_replacement
 
 import numpy as np
 
@@ -112,7 +111,9 @@ def unpack(family: Family, arrays: tuple[np.ndarray, ...]) -> list[np.ndarray]:
             out += [v[..., i] - v[..., -1] for i in range(arg.count)]
         else:
             d = matrix_order(arg.count)
-            out += [v[..., i, j] for i, j in combinations_with_replacement(range(d), 2)]
+            # pairs i ≤ j in combinations_with_replacement order, written out: torch.compile
+            # cannot trace itertools.combinations_with_replacement (a graph break per call)
+            out += [v[..., i, j] for i in range(d) for j in range(i, d)]
     return out
 
 
