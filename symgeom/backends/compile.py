@@ -33,6 +33,7 @@ from symgeom.backends import (
     gaussian_full,
     numpy_route,
     printer,
+    scale_forms,
     softmax_entropy,
     softmax_kl,
     validation,
@@ -140,7 +141,9 @@ def plan(derivation: Derivation) -> _Plan:
             if derivation.quantity == "fisher":
                 entries = tuple(softmax_form(e) for e in entries)
             entries = tuple(softplus_merged(e) for e in entries)
-        source = printer.print_source(entries, tuple(derivation.arguments))
+        # scale symmetry, Σ⁻¹ and ln det Σ by Cholesky where they apply (backends.scale_forms)
+        source = scale_forms.scaled_source(derivation, entries) or printer.print_source(
+            entries, tuple(derivation.arguments))
         return _Plan(derivation.quantity, family, spec, 1, source, None, shape)
     raise UnknownQuantityError(
         f"{derivation.quantity!r} is not printed for array backends (kl, fisher and entropy are)"

@@ -130,6 +130,8 @@ def _identifier(name: str) -> str:
 @cache
 def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
     """The printed function with ``numpy`` and the primitives bound to ``ops``."""
+    from symgeom.backends.scale_forms import evaluate as dilated
+
     namespace: dict[str, Any] = {
         "numpy": NamespaceShim(ops.xp),
         "kl_div": ops.kl_div,
@@ -147,6 +149,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "softplus_diff_scaled": ops.primitive("softplus_diff_scaled"),
         "scaled_ratio": ops.primitive("scaled_ratio"),
         "scaled_sum": ops.primitive("scaled_sum"),
+        "dilated": partial(dilated, ops),  # symgeom.backends.scale_forms
         **special_functions(ops.name),
     }
     exec(compile(source.text, "<symgeom.backends>", "exec"), namespace)
