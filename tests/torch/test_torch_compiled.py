@@ -219,6 +219,16 @@ def test_compiled_functions_are_one_graph_each():
     assert breaks(body, n, n, n, n) == 0
     fisher = torch_printed._body(sg.fisher(sg.Gaussian()).torch(), True)
     assert breaks(fisher, n, n) == 0
+    # a Bregman remainder (quadrature nodes), a softplus difference (a primitive as an
+    # autograd.Function) and a covariance argument (its upper triangle unpacked): the whole
+    # sweep is the slow test below
+    gamma = torch_printed._body(sg.kl(sg.family("gamma")).torch(), True)
+    assert breaks(gamma, n, n, n, n) == 0
+    logit = torch_printed._body(sg.kl(sg.Bernoulli("logit")).torch(), True)
+    assert breaks(logit, n, n) == 0
+    sigma = torch.eye(2, dtype=torch.float64).expand(16, 2, 2)
+    full = torch_printed._body(sg.entropy(sg.MultivariateGaussian(2, "full")).torch(), True)
+    assert breaks(full, torch.zeros(16, 2, dtype=torch.float64), sigma) == 0
     z = torch.randn(4, 7)
     assert breaks(torch_softmax_kl.forward_rows, z, z) == 0
     rows = torch_softmax_kl.forward_rows(z, z)
