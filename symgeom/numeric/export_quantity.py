@@ -72,7 +72,8 @@ def _entries(values: dict[str, Any], where: str) -> tuple[Callable[..., Any], tu
     if inspect.getclosurevars(function).nonlocals:
         raise NotExportableError(
             f"{where}: an entry keeps an explicit sum over the support (symgeom.numeric.explicit_sums), "
-            "summed with a tail bound by code that is built from SymPy at run time")
+            "summed with a tail bound by closures built at compile time (their captured values have "
+            "no source)")
     return function, shape
 
 
@@ -85,7 +86,12 @@ def _kernel_source(derivation: Derivation) -> tuple[list[tuple[Callable[..., Any
         kernel = compiled._build(derivation).kernel
     except UnknownQuantityError as error:
         raise NotExportableError(f"{derivation.title}: no compiled function to export ({error})") from None
-    return _source_of(kernel, derivation.family, derivation.quantity)
+    try:
+        return _source_of(kernel, derivation.family, derivation.quantity)
+    except KeyError as error:  # symgeom.numeric.compile's kernels changed what they hold
+        raise NotExportableError(
+            f"{derivation.title}: the compiled kernel no longer holds {error}; the export must "
+            "follow") from None
 
 
 def _source_of(kernel: Callable[..., Any], family: Family, quantity: str
