@@ -51,7 +51,6 @@ class _Torch:
     abs = staticmethod(_torch.abs)
     where = staticmethod(_torch.where)
     zeros_like = staticmethod(_torch.zeros_like)
-    ones_like = staticmethod(_torch.ones_like)
     exp = staticmethod(_torch.exp)
     expm1 = staticmethod(_torch.expm1)
     log = staticmethod(_torch.log)
