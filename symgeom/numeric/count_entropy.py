@@ -284,9 +284,12 @@ class CountMass:
         if not (math.isfinite(mean) and math.isfinite(sd)):
             raise _NotSummedError
         top = float(self.size) if self.shape == "trials" else math.inf
+        spread = WIDTH * sd + WIDTH ** 2
+        first_low = 0 if self.shape == "shape" and self.size < 1 else max(0, math.floor(mean - spread))
+        if not min(top, math.ceil(mean + spread)) - first_low <= MAX_WINDOW:
+            raise _NotSummedError  # the loop below would raise at its first pass; skip the term at the mode
         centre = float(min(max(round(mean), 0), top))
         floor = float((np.exp(-(f := self._f(np.array([centre]), split))) * f)[0])  # one term ≤ H
-        spread = WIDTH * sd + WIDTH ** 2
         while True:  # heavy (geometric) tails, as of a shape s < 1 at small P, need a wider window
             low = max(0, math.floor(mean - spread))
             if self.shape == "shape" and self.size < 1:

@@ -59,7 +59,7 @@ import mpmath
 import numpy as np
 
 #: the half-width d of the strip of analyticity used in the discretization bound
-STRIP = math.pi / 4
+STRIP = 1.3
 #: each of the three quadrature error parts is made ≤ TARGET·H₀
 TARGET = 1e-17
 #: nodes × points evaluated at once
@@ -68,6 +68,8 @@ ROWS = 1 << 18
 EPS = 2.0 ** -53
 #: terms of the power series used below (each converges at least like 1/k! or (1/3)^k there)
 TERMS = 26
+#: below this argument (t, max(s, 1)·t, y) FEW terms reach 1e-18 of the series
+SHORT, FEW = 1e-3, 7
 
 
 @cache
@@ -85,14 +87,28 @@ def _exprel(x: np.ndarray) -> np.ndarray:
     return np.where(small, 1 - x / 2 + x * x / 6, -np.expm1(-safe) / safe)
 
 
-def _log_e(t: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """log E(t) = log(t − 1 + e^{−t}) from u = log t: 2u − log 2 + log(2Σ_{k≥2}(−t)^{k−2}/k!) for t < 1."""
-    small = t < 1
-    ts = np.where(small, t, 0.0)
-    series, term = np.zeros_like(t), np.full_like(t, 0.5)
-    for k in range(2, TERMS + 2):
+def _refined(series, x: np.ndarray, more: np.ndarray, *args) -> np.ndarray:
+    """``series(x, FEW)`` everywhere, ``series(x, TERMS)`` where ``more`` (most nodes need few terms)."""
+    out = series(x, FEW, *args)
+    if more.any():
+        out[more] = series(x[more], TERMS, *args)
+    return out
+
+
+def _e_series(ts: np.ndarray, terms: int) -> np.ndarray:
+    """E(t)/t² = Σ_{k≥2}(−t)^{k−2}/k!."""
+    series, term = np.zeros_like(ts), np.full_like(ts, 0.5)
+    for k in range(2, terms + 2):
         series += term
         term = term * -ts / (k + 1)
+    return series
+
+
+def _log_e(t: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """log E(t) = log(t − 1 + e^{−t}) from u = log t: 2u + log(Σ_{k≥2}(−t)^{k−2}/k!) for t < 1."""
+    small = t < 1
+    ts = np.where(small, t, 0.0)
+    series = _refined(_e_series, ts, ts > SHORT)
     big = np.where(small, 1.0, t)
     return np.where(small, 2 * u + np.log(series), np.log(big + np.expm1(-big)))
 
@@ -102,11 +118,17 @@ def _y_minus_log1p(y: np.ndarray, log1p_y: np.ndarray) -> np.ndarray:
     small = y < 1
     ys = np.where(small, y, 0.0)
     w = ys / (2 + ys)
-    w2, power, tail = w * w, w * w * w, np.zeros_like(y)
-    for k in range(1, TERMS):
+    tail = _refined(_atanh_tail, w, ys > SHORT)
+    return np.where(small, ys * ys / (2 + ys) - 2 * tail, y - log1p_y)
+
+
+def _atanh_tail(w: np.ndarray, terms: int) -> np.ndarray:
+    """Σ_{k≥1} w^{2k+1}/(2k + 1)."""
+    w2, power, tail = w * w, w * w * w, np.zeros_like(w)
+    for k in range(1, terms):
         tail += power / (2 * k + 1)
         power = power * w2
-    return np.where(small, ys * ys / (2 + ys) - 2 * tail, y - log1p_y)
+    return tail
 
 
 def _c_over(t: np.ndarray, s: float) -> np.ndarray:
@@ -114,13 +136,19 @@ def _c_over(t: np.ndarray, s: float) -> np.ndarray:
     s(s − 1)t²Σ_{k≥2}(−t)^{k−2}q_k/k!, q_k = (s^{k−1} − 1)/(s − 1) (q₂ = 1, q_{k+1} = s·q_k + 1)."""
     small = (t < 1) & (s * t < 1)
     ts = np.where(small, t, 0.0)
-    series, q, fact, power = np.zeros_like(t), 1.0, 2.0, np.ones_like(t)
-    for k in range(2, TERMS + 2):
-        series += power * (q / fact)
-        q, fact, power = s * q + 1, fact * (k + 1), power * -ts
+    series = _refined(_c_series, ts, max(s, 1.0) * ts > SHORT, s)
     big = np.where(small, 1.0, t)
     direct = (np.expm1(-s * big) - s * np.expm1(-big)) / -np.expm1(-big)
     return np.where(small, s * (s - 1) * ts * series / _exprel(ts), direct)
+
+
+def _c_series(ts: np.ndarray, terms: int, s: float) -> np.ndarray:
+    """Σ_{k≥2}(−t)^{k−2}q_k/k!, |term| ≤ k·(max(s, 1)t)^{k−2}/k!."""
+    series, q, fact, power = np.zeros_like(ts), 1.0, 2.0, np.ones_like(ts)
+    for k in range(2, terms + 2):
+        series += power * (q / fact)
+        q, fact, power = s * q + 1, fact * (k + 1), power * -ts
+    return series
 
 
 def _nodes(u: np.ndarray, s: float, ell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -180,18 +208,31 @@ def _plan(s: float, log_m: np.ndarray, target: np.ndarray
         h = float(np.min(2 * math.pi * STRIP / np.log1p(2 * strip / target)))
         log_lam = np.logaddexp(math.log(2 * a) + log_m, math.log(ss * (1 / c + 1) / 2))
         lower = np.minimum(np.log(target * -math.expm1(-h) / h) - log_lam, 0.0)
-        big_t = np.full_like(log_m, max(2 / kappa, 1.0))
+        knee = 2 / kappa
+        ell = (log_m - math.log(s))[:, None]
 
-        def right(big_t: np.ndarray) -> np.ndarray:
-            return h * a * (np.exp(-m * big_t) / np.expm1(m * h * big_t)
-                            + (1 + big_t) * np.exp(-kappa * big_t) / np.expm1(kappa * h * big_t / 2))
+        def right(log_t: np.ndarray) -> np.ndarray:
+            big_t = np.exp(log_t)
+            z = ell + log_t + np.log(_exprel(big_t))  # log y(T)
+            g_t = np.exp(-s * (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))))
+            below = np.maximum(np.ceil((math.log(knee) - log_t) / h), 0)
+            t1 = np.maximum(big_t * math.exp(h), knee)
+            far = (1 + t1) * np.exp(-kappa * t1) * (1 + 1 / np.expm1(kappa * h * t1 / 2))
+            slow = below * (1 + knee) + far
+            return h * a * (np.exp(-m[:, None] * big_t) / np.expm1(m[:, None] * h * big_t) + g_t * slow)
 
-        while np.any(fail := ~(right(big_t) <= target)):
-            big_t = np.where(fail, big_t * 1.25, big_t)
-        steps = np.ceil((np.log(big_t) - lower) / h)
+        # candidates e^{u₊} from 40·knee down to e^{u₋}, 4 units of u apart: the smallest of the run
+        # from the top that meets the target (the bound is not monotone in T)
+        top = math.log(40 * knee)
+        while np.any(~(right(np.full((log_m.size, 1), top))[:, 0] <= target)):
+            top += 1
+        grid = top - 4.0 * np.arange(int(np.ceil((top - np.min(lower, initial=top)) / 4)) + 1)
+        ok = np.cumprod(right(np.broadcast_to(grid, (log_m.size, grid.size))) <= target[:, None], axis=1)
+        log_t = grid[np.maximum(np.sum(ok, axis=1) - 1, 0)]
+        steps = np.maximum(np.ceil((log_t - lower) / h), 1)
         upper = lower + steps * h
         bound = (2 * strip / np.expm1(2 * math.pi * STRIP / h)
-                 + np.exp(log_lam + lower) * h / -math.expm1(-h) + right(np.exp(upper)))
+                 + np.exp(log_lam + lower) * h / -math.expm1(-h) + right(upper[:, None])[:, 0])
     return h, lower, steps, bound
 
 
