@@ -197,7 +197,7 @@ def _plan(s: float, log_m: np.ndarray, target: np.ndarray
     """(h, u₋, u₊, bound): the step and ends making each part ≤ target, and the proved bound."""
     c, kappa, a = math.cos(STRIP), min(s, 1.0), abs(s - 1)
     ss = s * (s + 1)
-    with np.errstate(over="ignore", under="ignore"):
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         m = np.exp(log_m)  # inf where it overflows: only its reciprocal and logs are used
         log_tau0 = -np.logaddexp(log_m, math.log(ss))  # τ₀ = 1/(m + s(s + 1))
         tau0 = np.exp(log_tau0)
