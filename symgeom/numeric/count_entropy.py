@@ -36,6 +36,10 @@ Rounding (model, measured against mpmath in the tests: f within ε·(8f + 16) ab
 edges x = 0, n; e^{−f}·f adds
 4 ulps; summation 2 + log₂(chunk) ulps of the total) gives the returned bound
 Σ p f·ε·(8f + 16 + (8f + 16)/f + 4) + tails.  The caller returns the value only where that bound is met.
+
+A window over :data:`MAX_WINDOW` terms is not summed: a shape mass with non-integer s goes to the
+Frullani integral of :mod:`symgeom.numeric.shape_entropy` (its own stated bound, same guard), the
+others to the derived result (for an integer s, the log-moment integral of the explicit sum).
 """
 
 from __future__ import annotations
@@ -399,8 +403,9 @@ def wide_shape_entropy(mass: CountMass, scalars: list[np.ndarray], where: np.nda
 def entropy_kernel(family: Family, fallback: Callable[[], Callable[..., np.ndarray]]
                    ) -> Callable[..., np.ndarray] | None:
     """The compiled entropy of a family with a recognized count mass (None otherwise): the saddle-point
-    sum where its window fits, ``fallback()`` (the derived result's function, built on first need)
-    elsewhere; ArithmeticError where the bound exceeds :data:`GUARD_RTOL` of H."""
+    sum where its window fits; elsewhere, for a non-integer shape s, the Frullani integral of
+    :mod:`symgeom.numeric.shape_entropy`, else ``fallback()`` (the derived result's function, built on
+    first need); ArithmeticError where the bound exceeds :data:`GUARD_RTOL` of H."""
     from symgeom.numeric.inputs import unpack
 
     mass = count_mass(family)

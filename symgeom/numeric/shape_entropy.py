@@ -23,7 +23,7 @@ of ψ whose two parts are smaller (the first near mt ≲ 1, the second beyond), 
 few ulps of min(|C| + |s − 1|(1 − e^{−δ}), |s − 1|e^{−δ} + |B|), not of s.
 
 Quadrature: the trapezoidal rule in u, step h, nodes u₋ … u₊.  Error bound (each part proved;
-c = cos d, d = π/4, κ = min(s, 1), τ = |t|):
+c = cos d, d = 1.3 < π/2, κ = min(s, 1), τ = |t|):
 
 * analyticity — for |Im u| < d, Re t ≥ τc > 0: 1 + y has positive real part (|e^{−t}| < 1), so G is
   analytic; 1 − e^{−t} ≠ 0.  There |G| ≤ 1 (non-negative coefficients), |1 − G| ≤ mτ and
@@ -36,9 +36,13 @@ c = cos d, d = π/4, κ = min(s, 1), τ = |t|):
   the rule errs by at most 2M/(e^{2πd/h} − 1) (Trefethen & Weideman, SIAM Review 56 (2014), Thm 5.1);
 * left truncation — on the real line |φ_R| ≤ F₁ ≤ Λτ for τ ≤ 1, Λ = 2|s − 1|m + s(s + 1)(1/c + 1)/2:
   the nodes below u₋ add at most Λe^{u₋}h/(1 − e^{−h});
-* right truncation — |φ_R| ≤ |s − 1|[e^{−mτ} + (1 + τ)e^{−κτ}] (c = 1 on the real line); for
-  T = e^{u₊} ≥ 2/κ, (1 + τ)e^{−κτ/2} decreases and τⱼ = Te^{jh} ≥ T(1 + jh), so the nodes above u₊ add
-  at most h|s − 1|[e^{−mT}/expm1(mhT) + (1 + T)e^{−κT}/expm1(κhT/2)].
+* right truncation — on the real line G·(s − 1)e^{−δ} = (s − 1)e^{−mt}, |B| ≤ |s − 1|(1 + τ)e^{−κτ} (c = 1)
+  and G decreases in t, so past T = e^{u₊} |φ_R| ≤ |s − 1|[e^{−mτ} + G(T)(1 + τ)e^{−κτ}].  The nodes
+  τⱼ = Te^{jh} ≥ T(1 + jh), j ≥ 1: those below the knee 2/κ (at most ⌈log(2/(κT))/h⌉) have
+  (1 + τ)e^{−κτ} ≤ 1 + 2/κ; from the first one at or above T′ = max(Te^h, 2/κ), (1 + τ)e^{−κτ/2} decreases,
+  so they add ≤ (1 + T′)e^{−κT′}(1 + 1/expm1(κhT′/2)); and Σⱼ e^{−mτⱼ} ≤ e^{−mT}/expm1(mhT).  u₊ is the
+  smallest of a grid of candidates (4 apart) that meets the target, so a mass with s > 1 and a huge
+  mean, whose G is negligible for mt ≫ s, is not integrated out to t ~ 1.
 
 h, u₋, u₊ make each part ≤ :data:`TARGET`·H₀ (H₀ an estimate of H: −s log P, the −log p(0) ≤ H, for
 s ≤ 1; ½log sd above); the caller returns a value only where the total bound is ≤ 1e-12·H.
