@@ -47,7 +47,8 @@ c = cos d, d = 1.3 < π/2, κ = min(s, 1), τ = |t|):
 h, u₋, u₊ make each part ≤ :data:`TARGET`·H₀ (H₀ an estimate of H: −s log P, the −log p(0) ≤ H, for
 s ≤ 1; ½log sd above); the caller returns a value only where the total bound is ≤ 1e-12·H.
 
-Rounding (a model, measured against mpmath in the tests, not proved): node error
+Rounding (a model, not proved; the tests check the returned bound against the measured error of
+the 50-digit references end to end): node error
 ε·G·[|ψ|(4 + b·(8 + 2Σ|logs|)) + 16·min(parts) + |s − 1|e^{−δ}δ·(8 + 2Σ|logs|)], b = s·log1p(y),
 Σ|logs| = |ℓ| + |log s| + |log E(t)| + |log(1 − e^{−t})| (ℓ = log(Q/P): an error η in ℓ moves G by
 ≤ b·η and δ by ≤ 2δ·η); summation ε(2 + log₂N)·hΣ|φ_R|; the assembly 8ε·Σ|terms of H|.
