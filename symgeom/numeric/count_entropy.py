@@ -36,6 +36,10 @@ Rounding (model, measured against mpmath in the tests: f within ε·(8f + 16) ab
 edges x = 0, n; e^{−f}·f adds
 4 ulps; summation 2 + log₂(chunk) ulps of the total) gives the returned bound
 Σ p f·ε·(8f + 16 + (8f + 16)/f + 4) + tails.  The caller returns the value only where that bound is met.
+
+A window over :data:`MAX_WINDOW` terms is not summed: a shape mass with non-integer s goes to the
+Frullani integral of :mod:`symgeom.numeric.shape_entropy` (its own stated bound, same guard), the
+others to the derived result (for an integer s, the log-moment integral of the explicit sum).
 """
 
 from __future__ import annotations
@@ -284,9 +288,12 @@ class CountMass:
         if not (math.isfinite(mean) and math.isfinite(sd)):
             raise _NotSummedError
         top = float(self.size) if self.shape == "trials" else math.inf
+        spread = WIDTH * sd + WIDTH ** 2
+        first_low = 0 if self.shape == "shape" and self.size < 1 else max(0, math.floor(mean - spread))
+        if not min(top, math.ceil(mean + spread)) - first_low <= MAX_WINDOW:
+            raise _NotSummedError  # the loop below would raise at its first pass; skip the term at the mode
         centre = float(min(max(round(mean), 0), top))
         floor = float((np.exp(-(f := self._f(np.array([centre]), split))) * f)[0])  # one term ≤ H
-        spread = WIDTH * sd + WIDTH ** 2
         while True:  # heavy (geometric) tails, as of a shape s < 1 at small P, need a wider window
             low = max(0, math.floor(mean - spread))
             if self.shape == "shape" and self.size < 1:
@@ -381,11 +388,24 @@ def count_mass(family: Family) -> CountMass | None:
     return CountMass(shape, size, None, pair)
 
 
+def wide_shape_entropy(mass: CountMass, scalars: list[np.ndarray], where: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(H, bound) at the points ``where`` of a "shape" mass by
+    :func:`symgeom.numeric.shape_entropy.shape_entropy`, the smaller of P, Q passed as the chart gives
+    it (exact, as in :meth:`CountMass._split`)."""
+    from symgeom.numeric.shape_entropy import shape_entropy
+
+    big_p, big_q = (np.broadcast_to(v, where.shape)[where] for v in mass.probabilities(*scalars))
+    small_is_p = big_p <= big_q
+    return shape_entropy(mass.size, np.where(small_is_p, big_p, big_q), small_is_p)
+
+
 def entropy_kernel(family: Family, fallback: Callable[[], Callable[..., np.ndarray]]
                    ) -> Callable[..., np.ndarray] | None:
     """The compiled entropy of a family with a recognized count mass (None otherwise): the saddle-point
-    sum where its window fits, ``fallback()`` (the derived result's function, built on first need)
-    elsewhere; ArithmeticError where the bound exceeds :data:`GUARD_RTOL` of H."""
+    sum where its window fits; elsewhere, for a non-integer shape s, the Frullani integral of
+    :mod:`symgeom.numeric.shape_entropy`, else ``fallback()`` (the derived result's function, built on
+    first need); ArithmeticError where the bound exceeds :data:`GUARD_RTOL` of H."""
     from symgeom.numeric.inputs import unpack
 
     mass = count_mass(family)
@@ -405,15 +425,21 @@ def entropy_kernel(family: Family, fallback: Callable[[], Callable[..., np.ndarr
                 f"count-family entropy: the error bound {np.ravel(bounds)[worst]:.3g} exceeds {GUARD_RTOL:g} "
                 f"of the value {np.ravel(values)[worst]:.6g} at parameters ({at}); not returned rather than "
                 "returned wrong")
-        if not summed.all():
-            if mass.shape == "shape" and mass.size.denominator != 1:
-                # the derived Σ log C(x + s − 1, x) is a finite sum of logarithms (the log-moment
-                # integral) only for an integer s: term by term would take ~10⁶ terms to give up
-                at = ", ".join(f"{np.ravel(a)[np.argmin(np.ravel(summed))]:.6g}" for a in scalars)
+        if not summed.all() and mass.shape == "shape" and mass.size.denominator != 1:
+            # the derived Σ log C(x + s − 1, x) is a finite sum of logarithms (the log-moment integral)
+            # only for an integer s: here the Frullani integral of the log Γ difference
+            values[~summed], bounds[~summed] = wide_shape_entropy(mass, scalars, ~summed)
+            bad = ~summed & ~(bounds <= GUARD_RTOL * np.abs(values))
+            if bad.any():
+                worst = np.argmax(np.where(bad, bounds / np.maximum(np.abs(values), 1e-300), -1.0))
+                at = ", ".join(f"{np.ravel(a)[worst]:.6g}" for a in scalars)
                 raise ArithmeticError(
                     f"count-family entropy: at parameters ({at}) the window mean ± {WIDTH:g} sd exceeds "
-                    f"{MAX_WINDOW} terms and the shape s = {mass.size} is not an integer (no log-moment "
-                    "integral); not computed rather than computed wrong")
+                    f"{MAX_WINDOW} terms and the Frullani integral's error bound "
+                    f"{np.ravel(bounds)[worst]:.3g} exceeds {GUARD_RTOL:g} of the value "
+                    f"{np.ravel(values)[worst]:.6g}; not returned rather than returned wrong")
+            summed = np.ones_like(summed)
+        if not summed.all():
             if not other:
                 other.append(fallback())
             rest = other[0](*[np.asarray(a)[~summed] if np.ndim(a) else a for a in
