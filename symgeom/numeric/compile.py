@@ -32,6 +32,7 @@ from symgeom.numeric.inputs import (
     unpack,
     validate,
 )
+from symgeom.numeric.logdet import cholesky_logdet, logdet_form
 from symgeom.numeric.precision import precision_form, to_precision
 from symgeom.numeric.structure import kl_structure
 from symgeom.numeric.symbolic import KLDiv, expanded_kl
@@ -471,7 +472,8 @@ def _entry_functions(
         arguments,
         [with_zero_logs(entries[i]) for i in plain],
         modules=[{"kl_div": kernels.kl_div, "polygamma": special.polygamma, "softplus": kernels.softplus,
-                  "sigmoid": kernels.sigmoid, "logit_entropy": kernels.logit_entropy}, *MODULES],
+                  "sigmoid": kernels.sigmoid, "logit_entropy": kernels.logit_entropy,
+                  "CholeskyLogDet": cholesky_logdet}, *MODULES],
         # kl_div(a, b) prints the exact difference factor(a − b) it needs; common subexpressions
         # would hand it b = x₀ and so d = 1 − x₀, rounded.
         cse=not any(e.has(KLDiv) for e in entries),
@@ -523,14 +525,19 @@ def _dilated(derivation: Derivation, family: Family) -> Kernel | None:
     covariance arguments entering through their inverse where every entry is a polynomial in it
     (:mod:`symgeom.numeric.precision`).  None when neither applies."""
     inverse = precision_form(family, derivation.result) if derivation.quantity == "fisher" else None
-    function, shape = _entry_functions(derivation, None if inverse is None else lambda _: inverse)
+    rewritten = inverse
+    if derivation.quantity == "entropy":
+        # log(c·det Σ) as log c + ln det Σ by Cholesky (symgeom.numeric.logdet): the expanded
+        # determinant cancels at condition number 10¹²
+        rewritten = logdet_form(family, derivation.result)
+    function, shape = _entry_functions(derivation, None if rewritten is None else lambda _: rewritten)
 
     def evaluate(scalars: list[np.ndarray]) -> np.ndarray:
         arguments = scalars if inverse is None else to_precision(family, scalars)
         return _stack(list(function(*arguments)), shape, np.result_type(*scalars))
 
     scaled = rescaled(family, derivation.quantity, evaluate)
-    if scaled is None and inverse is None:
+    if scaled is None and rewritten is None:
         return None
     chosen = evaluate if scaled is None else scaled
 

@@ -1,0 +1,46 @@
+"""The full-covariance Gaussian entropy at condition number 10¹²: ln det Σ by Cholesky
+(symgeom.numeric.logdet), not the expanded determinant, which cancels to a negative number there
+(d = 3: the entropy was non-finite and .numpy() raised).  The value of ln det Σ is itself
+determined only to about cond(Σ)·ε by Σ's rounded entries, so that is the bar."""
+
+from __future__ import annotations
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+import symgeom as sg
+from symgeom.numeric.logdet import cholesky_logdet
+
+EPS = np.finfo(float).eps
+
+
+def _ill_conditioned(d: int, seed: int, condition: float = 1e12) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    s = (q * np.logspace(0, -np.log10(condition), d)) @ q.T
+    return (s + s.T) / 2
+
+
+def _entropy(s: np.ndarray) -> float:
+    with mp.workdps(60):
+        m = mp.matrix(s.tolist())
+        return float(mp.log(mp.det(2 * mp.pi * mp.e * m)) / 2)
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_entropy_at_condition_1e12_is_finite_and_within_cond_eps(d):
+    entropy = sg.entropy(sg.MultivariateGaussian(d, "full")).numpy()
+    for seed in range(12):
+        s = _ill_conditioned(d, seed)
+        got = float(entropy(np.zeros(d), s))
+        want = _entropy(s)
+        assert abs(got - want) <= 10 * 1e12 * EPS, (seed, got, want)
+
+
+def test_cholesky_logdet_batch_and_non_positive_definite_entries():
+    upper = (np.array([2.0, 1.0, 1e-200]), np.array([0.3, 2.0, 0.0]), np.array([1.0, 1.0, 1e-200]))
+    got = cholesky_logdet(*upper)
+    assert abs(got[0] - np.log(2.0 - 0.09)) <= 4 * EPS
+    assert np.isnan(got[1])  # [[1, 2], [2, 1]] is not positive definite
+    assert abs(got[2] - 2 * np.log(1e-200)) <= 4 * EPS * 921
