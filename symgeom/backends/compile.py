@@ -124,7 +124,7 @@ def plan(derivation: Derivation) -> _Plan:
     if derivation.quantity in ("fisher", "entropy") and not finite_supplied.finite.supported(family) \
             and simplex_forms.applies(family):  # general-k probabilities (numeric.simplex_forms)
         form = simplex_forms.BACKEND[derivation.quantity]
-        return _Plan(derivation.quantity, family, spec, 1, None, form, None, float64_inside=True)
+        return _Plan(derivation.quantity, family, spec, 1, None, form, None)
     if derivation.quantity in ("fisher", "entropy"):
         # per-outcome sums with a simplex's supplied last entry, as .numpy() (backends.finite_supplied)
         finite = finite_supplied.supplied_form(family, derivation.quantity, tuple(derivation.arguments))

@@ -95,18 +95,31 @@ def numpy_fisher(p: np.ndarray) -> np.ndarray:
         return np.asarray(fisher(np, p.astype(np.float64, copy=False), eye), dtype=dtype)
 
 
+def _widened(ops: Any, p: Array) -> Array:
+    """float32 as float64 where the namespace has it (torch; JAX with x64): the form then rounds
+    once, on the way back (validation has read the float32 input already, with its own √ε)."""
+    if p.dtype != ops.xp.float32:
+        return p
+    if ops.name == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            return p
+    return ops.xp.astype(p, ops.xp.float64)
+
+
 def backend_entropy(ops: Any, p: Array) -> Array:
     """:func:`entropy` for the array backends (a vector form of :mod:`symgeom.backends.compile`)."""
-    return entropy(ops.xp, p)
+    return ops.xp.astype(entropy(ops.xp, _widened(ops, p)), p.dtype)
 
 
 def backend_fisher(ops: Any, p: Array) -> Array:
     """:func:`fisher` for the array backends, the identity on ``p``'s device."""
     from symgeom.backends.general_forms import _eye
 
-    eye = _eye(ops, p.shape[-1] - 1, p) != 0
-    return fisher(ops.xp, p, eye)
-
+    wide = _widened(ops, p)
+    eye = _eye(ops, p.shape[-1] - 1, wide) != 0
+    return ops.xp.astype(fisher(ops.xp, wide, eye), p.dtype)
 
 #: The vector forms by quantity.
 BACKEND = {"entropy": backend_entropy, "fisher": backend_fisher}
