@@ -43,6 +43,7 @@ from symgeom.backends.finite_forms import finite_entropy
 from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
 from symgeom.backends.sigmoid import sigmoid_form, softmax_form
 from symgeom.errors import UnknownQuantityError
+from symgeom.numeric import simplex_forms
 from symgeom.numeric.inputs import Input, inputs, unpack
 from symgeom.numeric.softplus import softplus_merged
 
@@ -120,6 +121,10 @@ def plan(derivation: Derivation) -> _Plan:
                      float64_inside=generic, stable_form=expr)
     if derivation.quantity == "entropy" and softmax_entropy.applies(family):
         return _Plan("entropy", family, spec, 1, None, softmax_entropy.entropy, None)
+    if derivation.quantity in ("fisher", "entropy") and not finite_supplied.finite.supported(family) \
+            and simplex_forms.applies(family):  # general-k probabilities (numeric.simplex_forms)
+        form = simplex_forms.BACKEND[derivation.quantity]
+        return _Plan(derivation.quantity, family, spec, 1, None, form, None)
     if derivation.quantity in ("fisher", "entropy"):
         # per-outcome sums with a simplex's supplied last entry, as .numpy() (backends.finite_supplied)
         finite = finite_supplied.supplied_form(family, derivation.quantity, tuple(derivation.arguments))

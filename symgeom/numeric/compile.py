@@ -18,7 +18,7 @@ import numpy as np
 
 from symgeom.backends import softmax_entropy
 from symgeom.errors import InvalidParameterError, UnknownQuantityError
-from symgeom.numeric import finite, kernels, special
+from symgeom.numeric import finite, kernels, simplex_forms, special
 from symgeom.numeric import kl as kl_kernels
 from symgeom.numeric.dilation import rescaled
 from symgeom.numeric.inputs import (
@@ -358,6 +358,9 @@ def _make(derivation: Derivation) -> _Built:
     if derivation.quantity == "entropy" and softmax_entropy.applies(family):
         sig = Signature("entropy", family.label, inputs(family), "(...)", softmax_entropy.FORMULA)
         return _Built(softmax_entropy.numpy_entropy, sig, 1)
+    if derivation.quantity in ("entropy", "fisher") and not finite.supported(family) \
+            and simplex_forms.applies(family):  # general-k probabilities (numeric.simplex_forms)
+        return _simplex_built(family, derivation.quantity)
     from symgeom.numeric.matrix_forms import in_matrix_notation
 
     if derivation.quantity != "kl" and in_matrix_notation(derivation.result):
@@ -402,6 +405,15 @@ def _kl_div_or_expanded(family: Family, kl: Any) -> Any:
     from symgeom.backends.forms import kl_div_form as reference_kl_div_form
 
     return reference_kl_div_form(family, kl) or expanded_kl(kl)
+
+
+def _simplex_built(family: Family, quantity: str) -> _Built:
+    """The vector-axis entropy or Fisher of a softmax family's probability chart (any k)."""
+    n = len(family.symbols())
+    out = "(...)" if quantity == "entropy" else f"(..., {n}, {n})"
+    sig = Signature(quantity, family.label, inputs(family), out, simplex_forms.FORMULA[quantity])
+    kernel = simplex_forms.numpy_entropy if quantity == "entropy" else simplex_forms.numpy_fisher
+    return _Built(kernel, sig, 1)
 
 
 def _finite_kernel(family: Family, quantity: str) -> Kernel:
