@@ -114,5 +114,6 @@ def test_jax_jit_and_vmap():
     for derivation in (sg.entropy(sg.Categorical(k)), sg.fisher(sg.Categorical(k))):
         f = derivation.jax()
         eager = np.asarray(f(x))
-        np.testing.assert_array_equal(np.asarray(jax.jit(f)(x)), eager)
-        np.testing.assert_array_equal(np.asarray(jax.vmap(f)(x)), eager)
+        # XLA fuses differently under jit (on a GPU the last ulp moves): a few ulps, not bits
+        np.testing.assert_allclose(np.asarray(jax.jit(f)(x)), eager, rtol=1e-14, atol=0)
+        np.testing.assert_allclose(np.asarray(jax.vmap(f)(x)), eager, rtol=1e-14, atol=0)
