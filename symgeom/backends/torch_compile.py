@@ -71,23 +71,6 @@ def fused_rows(*arrays: Array) -> bool:
     return FORCE or all(getattr(a, "device", None) is not None and a.device.type == "cuda" for a in arrays)
 
 
-def no_donated_buffers() -> Any:
-    """AOT autograd's donated buffers (the backward frees saved activations) off while compiling:
-    the recorded graph's backward runs with ``retain_graph=True`` (an outer graph may be run
-    backward again), which a backward with donated buffers refuses (RuntimeError).  AOT autograd
-    reads the switch when it compiles the forward and again when the backward runs: both are
-    wrapped."""
-    import contextlib
-
-    try:
-        import torch._functorch.config as config
-    except ImportError:
-        return contextlib.nullcontext()
-    if not hasattr(config, "donated_buffer"):
-        return contextlib.nullcontext()
-    return config.patch(donated_buffer=False)
-
-
 def call(key: Any, function: Callable[..., Any], *args: Any) -> Any:
     """``function(*args)`` through a cached ``torch.compile(function, dynamic=True)`` (one per
     ``key``); eagerly where compilation is off, under an outer compile, or has failed for ``key``."""
@@ -107,8 +90,7 @@ def call(key: Any, function: Callable[..., Any], *args: Any) -> Any:
             # printer.bind and the special functions are cached pure functions: tracing through
             # the cache wrapper is what we want
             warnings.filterwarnings("ignore", message=".*functools.lru_cache", category=UserWarning)
-            with no_donated_buffers():
-                return compiled(*args)
+            return compiled(*args)
     except Exception as error:  # any compiler failure: the same values, eagerly
         from symgeom.errors import SymgeomError
 

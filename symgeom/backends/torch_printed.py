@@ -54,15 +54,12 @@ def _traced_wrap(prim: Primitive) -> Any:
         return (g[..., None] if prim.reduces else g) * p
 
     class TracedPrimitive(torch.autograd.Function):
-        # forward without ctx, saving in setup_context: with ``forward(ctx, *args)`` Dynamo binds
-        # the first tensor to ctx when it inlines forward (a graph break at every primitive on
-        # torch 2.13, InternalTorchDynamoError "'Tensor' object has no attribute
-        # 'save_for_backward'" on torch 2.11)
+        # forward(ctx, a, b, …) with exactly the primitive's arguments: with ``forward(ctx, *args)``
+        # Dynamo bound the first tensor to ctx (a graph break at every primitive on torch 2.13,
+        # InternalTorchDynamoError "'Tensor' object has no attribute 'save_for_backward'" on torch
+        # 2.11).  ctx-style, not setup_context: that made AOT autograd donate the saved buffers
+        # (refusing the retain_graph backward below) and its backward 1.6–1.8× slower.
         forward = staticmethod(_fixed_arity(prim, xp))
-
-        @staticmethod
-        def setup_context(ctx: Any, inputs: tuple[Array, ...], output: Array) -> None:
-            ctx.save_for_backward(*inputs)
 
         @staticmethod
         def backward(ctx: Any, g: Array) -> tuple[Array | None, ...]:
@@ -75,16 +72,29 @@ def _traced_wrap(prim: Primitive) -> Any:
 
 
 def _fixed_arity(prim: Primitive, xp: Any) -> Any:
-    """``prim.value(xp, …)`` as a function of exactly its arguments (no ``*args``, which Dynamo
-    does not bind when it inlines an ``autograd.Function``'s forward)."""
+    """``forward(ctx, …)`` saving its arguments and returning ``prim.value(xp, …)``, written for
+    exactly the primitive's arguments (no ``*args``, which Dynamo mis-binds when it inlines an
+    ``autograd.Function``'s forward)."""
     value = prim.value
     arity = len(inspect.signature(value).parameters) - 1
-    forwards = {
-        1: lambda a: value(xp, a),
-        2: lambda a, b: value(xp, a, b),
-        3: lambda a, b, c: value(xp, a, b, c),
-        4: lambda a, b, c, d: value(xp, a, b, c, d),
-    }
+
+    def one(ctx: Any, a: Array) -> Array:
+        ctx.save_for_backward(a)
+        return value(xp, a)
+
+    def two(ctx: Any, a: Array, b: Array) -> Array:
+        ctx.save_for_backward(a, b)
+        return value(xp, a, b)
+
+    def three(ctx: Any, a: Array, b: Array, c: Array) -> Array:
+        ctx.save_for_backward(a, b, c)
+        return value(xp, a, b, c)
+
+    def four(ctx: Any, a: Array, b: Array, c: Array, d: Array) -> Array:
+        ctx.save_for_backward(a, b, c, d)
+        return value(xp, a, b, c, d)
+
+    forwards = {1: one, 2: two, 3: three, 4: four}
     if arity not in forwards:
         raise NotImplementedError(f"primitive {prim.name!r} takes {arity} arguments; the traced "
                                   f"forms cover 1 … {max(forwards)}")
@@ -203,11 +213,10 @@ def _gradient_function() -> Any:
                     leaves, out = list(arrays), function._primitives(torch_ops(), list(arrays), False)
             else:
                 leaves, out = ctx.leaves, ctx.graph
-            with torch_compile.no_donated_buffers():
-                found = torch.autograd.grad(  # retain: the outer graph may be run backward again
-                    out, [leaves[i] for i in wanted], grad, create_graph=create, retain_graph=True,
-                    allow_unused=True,
-                )
+            found = torch.autograd.grad(  # retain: the outer graph may be run backward again
+                out, [leaves[i] for i in wanted], grad, create_graph=create, retain_graph=True,
+                allow_unused=True,
+            )
             result: list[Array | None] = [None] * (1 + len(arrays))
             for i, g in zip(wanted, found, strict=True):
                 result[1 + i] = torch.zeros_like(arrays[i]) if g is None else g
