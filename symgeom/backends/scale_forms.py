@@ -46,18 +46,6 @@ if TYPE_CHECKING:
 Array = Any
 
 
-def _blocks(family: Family) -> list[tuple[int, int]]:
-    """(offset into the chart's scalar arguments, d) of every positive-definite matrix argument."""
-    from symgeom.numeric.inputs import matrix_order
-
-    blocks, offset = [], 0
-    for arg in family.chart.array_arguments:
-        if arg.form == "positive_definite":
-            blocks.append((offset, matrix_order(arg.count)))
-        offset += arg.count
-    return blocks
-
-
 def _logdet_form(
     entries: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], blocks: list[tuple[int, int]]
 ) -> tuple[tuple[sp.Expr, ...], list[sp.Symbol], list[int]]:
@@ -91,7 +79,7 @@ def scaled_source(derivation: Derivation, entries: tuple[sp.Expr, ...]) -> print
     and log-determinant forms that apply to its family (see the module docstring), or None when
     none applies (then the entries are printed as they are)."""
     from symgeom.numeric.dilation import dilation_weights
-    from symgeom.numeric.precision import precision_form
+    from symgeom.numeric.precision import matrix_blocks, precision_form
 
     family = derivation.family
     arguments = tuple(derivation.arguments)
@@ -100,7 +88,7 @@ def scaled_source(derivation: Derivation, entries: tuple[sp.Expr, ...]) -> print
     if tuple(family.symbols()) != arguments:
         return None
     weights = dilation_weights(family)
-    blocks = _blocks(family)
+    blocks = matrix_blocks(family)
     precision = False
     if derivation.quantity == "fisher" and blocks:
         inverse = precision_form(family, derivation.result)

@@ -161,7 +161,7 @@ def _source_of(kernel: Callable[..., Any], family: Family, quantity: str
         arguments = "scalars"
         if values["inverse"] is not None:
             roots.append((precision.precision_scalars, None))
-            constants["BLOCKS"] = tuple(precision._matrix_blocks(family))
+            constants["BLOCKS"] = tuple(precision.matrix_blocks(family))
             arguments = "precision_scalars(BLOCKS, scalars)"
         wiring = (
             "def _evaluate(scalars):\n"

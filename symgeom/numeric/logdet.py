@@ -15,6 +15,7 @@ import numpy as np
 import sympy as sp
 
 from symgeom.families.base import Family
+from symgeom.numeric.precision import matrix_blocks
 
 
 class CholeskyLogDet(sp.Function):
@@ -23,24 +24,12 @@ class CholeskyLogDet(sp.Function):
     is_real = True
 
 
-def _blocks(family: Family) -> list[tuple[int, int]]:
-    """(offset into the chart's scalars, d) of each positive-definite matrix argument."""
-    from symgeom.numeric.inputs import matrix_order
-
-    blocks, offset = [], 0
-    for arg in family.chart.array_arguments:
-        if arg.form == "positive_definite":
-            blocks.append((offset, matrix_order(arg.count)))
-        offset += arg.count
-    return blocks
-
-
 def logdet_form(family: Family, expr: sp.Expr) -> sp.Expr | None:
     """``expr`` with each log(c·det Σ) (c > 0 a number, Σ a positive-definite argument) written
     log c + CholeskyLogDet(Σ); None where there is none."""
     symbols = list(family.symbols())
     out, changed = sp.sympify(expr), False
-    for offset, d in _blocks(family):
+    for offset, d in matrix_blocks(family):
         upper = [(i, j) for i in range(d) for j in range(i, d)]
         names = dict(zip(upper, symbols[offset : offset + len(upper)], strict=True))
         det = sp.Matrix(d, d, [names[(min(i, j), max(i, j))] for i in range(d) for j in range(d)]).det()

@@ -22,7 +22,7 @@ from symgeom.families.base import Family
 from symgeom.numeric.inputs import matrix_order
 
 
-def _matrix_blocks(family: Family) -> list[tuple[int, int]]:
+def matrix_blocks(family: Family) -> list[tuple[int, int]]:
     """(offset into family.symbols(), d) of every positive-definite array argument."""
     blocks, offset = [], 0
     for arg in family.chart.array_arguments:
@@ -37,7 +37,7 @@ def precision_form(family: Family, result: sp.Matrix) -> sp.Matrix | None:
     None when the chart has no matrix argument or an entry is not a polynomial in P."""
     from symgeom.derive.rational import RationalContext
 
-    blocks = _matrix_blocks(family)
+    blocks = matrix_blocks(family)
     if not blocks or not isinstance(result, sp.MatrixBase):
         return None
     symbols = family.symbols()
@@ -68,7 +68,7 @@ def precision_form(family: Family, result: sp.Matrix) -> sp.Matrix | None:
 def to_precision(family: Family, scalars: list[np.ndarray]) -> list[np.ndarray]:
     """The chart's scalar arguments with every Σ's upper-triangle entries replaced by Σ⁻¹'s;
     a non-finite or singular Σ gives nan entries (never an exception)."""
-    return precision_scalars(tuple(_matrix_blocks(family)), scalars)
+    return precision_scalars(tuple(matrix_blocks(family)), scalars)
 
 
 def precision_scalars(blocks: tuple[tuple[int, int], ...], scalars: list[np.ndarray]) -> list[np.ndarray]:

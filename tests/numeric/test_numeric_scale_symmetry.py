@@ -6,12 +6,11 @@ The references are written again in mpmath from textbook formulas (½ log det(2�
 
 from __future__ import annotations
 
-from itertools import combinations_with_replacement
-
 import mpmath as mp
 import numpy as np
 import pytest
 import sympy as sp
+from gaussian_references import entropy_mvn, fisher_mvn
 
 import symgeom as sg
 from symgeom.numeric.dilation import dilation_weights
@@ -19,33 +18,6 @@ from symgeom.numeric.dilation import dilation_weights
 S3 = np.array([[2.0, 0.3, 0.1], [0.3, 1.0, 0.2], [0.1, 0.2, 0.5]])
 
 
-def _entropy_mvn(cov: np.ndarray) -> mp.mpf:
-    with mp.workdps(50):
-        m = mp.matrix(cov.tolist())
-        return 0.5 * mp.log(mp.det(2 * mp.pi * mp.e * m))
-
-
-def _fisher_mvn(cov: np.ndarray) -> np.ndarray:
-    """Fisher of N(μ, Σ) in (μ, upper triangle of Σ): Σ⁻¹ and ½ tr(Σ⁻¹EₐΣ⁻¹E_b)."""
-    d = len(cov)
-    with mp.workdps(50):
-        inv = mp.matrix(cov.tolist()) ** -1
-        pairs = list(combinations_with_replacement(range(d), 2))
-        units = []
-        for i, j in pairs:
-            e = mp.zeros(d, d)
-            e[i, j] = e[j, i] = 1
-            units.append(e)
-        n = d + len(pairs)
-        out = np.zeros((n, n))
-        for a in range(d):
-            for b in range(d):
-                out[a, b] = float(inv[a, b])
-        for a, ea in enumerate(units):
-            for b, eb in enumerate(units):
-                m = inv * ea * inv * eb
-                out[d + a, d + b] = float(sum(m[i, i] for i in range(d)) / 2)
-    return out
 
 
 def test_three_dimensional_gaussian_entropy_reaches_its_canonical_form() -> None:
@@ -57,7 +29,7 @@ def test_three_dimensional_gaussian_entropy_reaches_its_canonical_form() -> None
 @pytest.mark.parametrize(("mu", "cov"), [(1e8, S3), (0.0, 1e-110 * np.eye(3)), (-3.0, 1e150 * S3)])
 def test_three_dimensional_gaussian_entropy_values(mu: float, cov: np.ndarray) -> None:
     got = sg.entropy(sg.MultivariateGaussian(3, "full")).numpy()(np.full(3, mu), cov)
-    want = _entropy_mvn(cov)
+    want = entropy_mvn(cov)
     assert abs(got - want) <= 1e-14 * abs(want)
 
 
@@ -65,7 +37,7 @@ def test_three_dimensional_gaussian_entropy_values(mu: float, cov: np.ndarray) -
 def test_full_covariance_fisher_far_from_one(scale: float) -> None:
     cov = scale * np.array([[1.0, 0.25], [0.25, 0.5]])
     got = sg.fisher(sg.MultivariateGaussian(2, "full")).numpy()(np.zeros(2), cov)
-    want = _fisher_mvn(cov)
+    want = fisher_mvn(cov)
     nonzero = (want != 0) & np.isfinite(want)
     # Each entry is a short rational function of Σ (cond Σ ≈ 3): a few ulp, exact scaling by 2ᵏ;
     # entries past float64's range (≈10⁶⁰⁰ at Σ ≈ 10⁻³⁰⁰) are ±inf with the right sign.
@@ -122,6 +94,6 @@ def test_full_covariance_fisher_at_condition_number_1e12() -> None:
         q, _r = np.linalg.qr(rng.normal(size=(3, 3)))
         cov = q @ np.diag([1.0, 1e-6, 1e-12]) @ q.T
         cov = (cov + cov.T) / 2
-        want = _fisher_mvn(cov)
+        want = fisher_mvn(cov)
         error = np.max(np.abs(fisher(np.zeros(3), cov) - want)) / np.max(np.abs(want))
         assert error <= 1e12 * np.finfo(float).eps * 10
