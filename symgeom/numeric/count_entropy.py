@@ -54,6 +54,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from symgeom.derive.expectation import EXPAND_TERMS
 from symgeom.families.base import Family, IntegerSupport
 from symgeom.numeric.log_factorial import deviance
 
@@ -425,9 +426,11 @@ def entropy_kernel(family: Family, fallback: Callable[[], Callable[..., np.ndarr
                 f"count-family entropy: the error bound {np.ravel(bounds)[worst]:.3g} exceeds {GUARD_RTOL:g} "
                 f"of the value {np.ravel(values)[worst]:.6g} at parameters ({at}); not returned rather than "
                 "returned wrong")
-        if not summed.all() and mass.shape == "shape" and mass.size.denominator != 1:
+        if not summed.all() and mass.shape == "shape" and (mass.size.denominator != 1
+                                                           or mass.size > EXPAND_TERMS):
             # the derived Σ log C(x + s − 1, x) is a finite sum of logarithms (the log-moment integral)
-            # only for an integer s: here the Frullani integral of the log Γ difference
+            # only for an integer s, and one of s terms: for a fractional or a large s (10⁶, where
+            # the derivation keeps the Σ explicit) the Frullani integral of the log Γ difference
             values[~summed], bounds[~summed] = wide_shape_entropy(mass, scalars, ~summed)
             bad = ~summed & ~(bounds <= GUARD_RTOL * np.abs(values))
             if bad.any():
