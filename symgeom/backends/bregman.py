@@ -66,7 +66,7 @@ def bregman_kl(
     """
     xp = ops.xp
     like = next(a for a in args if not is_number(a))
-    wide = _float64_for_float32(ops, like)
+    wide = float64_for_float32(ops, like)
     if wide is not None:
         # float32 in, float32 out, computed in float64: the direct form keeps only ≥ 2 digits of
         # its terms, so in float32 it would lose up to 100 ulps where float64 loses none visible.
@@ -161,7 +161,7 @@ def _direct(xp: Any, terms: list[Array]) -> tuple[Array, Array]:
     return a2 - a1 - inner, xp.abs(a1) + xp.abs(a2) + xp.abs(inner)
 
 
-def _float64_for_float32(ops: Ops, like: Array) -> Any:
+def float64_for_float32(ops: Ops, like: Array) -> Any:
     """float64 when ``like`` is float32 and the namespace computes in float64 (JAX only with
     ``jax_enable_x64``), else None."""
     xp = ops.xp

@@ -98,14 +98,10 @@ def numpy_fisher(p: np.ndarray) -> np.ndarray:
 def _widened(ops: Any, p: Array) -> Array:
     """float32 as float64 where the namespace has it (torch; JAX with x64): the form then rounds
     once, on the way back (validation has read the float32 input already, with its own √ε)."""
-    if p.dtype != ops.xp.float32:
-        return p
-    if ops.name == "jax":
-        import jax
+    from symgeom.backends.bregman import float64_for_float32
 
-        if not jax.config.jax_enable_x64:
-            return p
-    return ops.xp.astype(p, ops.xp.float64)
+    wide = float64_for_float32(ops, p)
+    return p if wide is None else ops.xp.astype(p, wide)
 
 
 def backend_entropy(ops: Any, p: Array) -> Array:
