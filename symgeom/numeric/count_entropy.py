@@ -401,6 +401,14 @@ def wide_shape_entropy(mass: CountMass, scalars: list[np.ndarray], where: np.nda
     return shape_entropy(mass.size, np.where(small_is_p, big_p, big_q), small_is_p)
 
 
+def _worst(bad: np.ndarray, values: np.ndarray, bounds: np.ndarray, scalars: list[np.ndarray]
+           ) -> tuple[int, str]:
+    """(flat index, parameters as text) of the ``bad`` point whose bound is the largest fraction
+    of its value: what the refusal names."""
+    worst = int(np.argmax(np.where(bad, bounds / np.maximum(np.abs(values), 1e-300), -1.0)))
+    return worst, ", ".join(f"{np.ravel(a)[worst]:.6g}" for a in scalars)
+
+
 def entropy_kernel(family: Family, fallback: Callable[[], Callable[..., np.ndarray]]
                    ) -> Callable[..., np.ndarray] | None:
     """The compiled entropy of a family with a recognized count mass (None otherwise): the saddle-point
@@ -420,8 +428,7 @@ def entropy_kernel(family: Family, fallback: Callable[[], Callable[..., np.ndarr
         values, bounds, summed = mass.entropy(*scalars)
         bad = summed & ~(bounds <= GUARD_RTOL * np.abs(values)) & ~np.isnan(values)
         if bad.any():
-            worst = np.argmax(np.where(bad, bounds / np.maximum(np.abs(values), 1e-300), -1.0))
-            at = ", ".join(f"{np.ravel(a)[worst]:.6g}" for a in scalars)
+            worst, at = _worst(bad, values, bounds, scalars)
             raise ArithmeticError(
                 f"count-family entropy: the error bound {np.ravel(bounds)[worst]:.3g} exceeds {GUARD_RTOL:g} "
                 f"of the value {np.ravel(values)[worst]:.6g} at parameters ({at}); not returned rather than "
@@ -434,8 +441,7 @@ def entropy_kernel(family: Family, fallback: Callable[[], Callable[..., np.ndarr
             values[~summed], bounds[~summed] = wide_shape_entropy(mass, scalars, ~summed)
             bad = ~summed & ~(bounds <= GUARD_RTOL * np.abs(values))
             if bad.any():
-                worst = np.argmax(np.where(bad, bounds / np.maximum(np.abs(values), 1e-300), -1.0))
-                at = ", ".join(f"{np.ravel(a)[worst]:.6g}" for a in scalars)
+                worst, at = _worst(bad, values, bounds, scalars)
                 raise ArithmeticError(
                     f"count-family entropy: at parameters ({at}) the window mean ± {WIDTH:g} sd exceeds "
                     f"{MAX_WINDOW} terms and the Frullani integral's error bound "
