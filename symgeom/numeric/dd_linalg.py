@@ -53,7 +53,8 @@ def dd_cholesky(a_hi: np.ndarray, a_lo: np.ndarray) -> tuple[np.ndarray, np.ndar
             col_hi, col_lo = div((work_hi[..., j + 1 :, j], work_lo[..., j + 1 :, j]),
                                  (root_hi[..., None], root_lo[..., None]))
             l_hi[..., j + 1 :, j], l_lo[..., j + 1 :, j] = col_hi, col_lo
-            outer = mul((col_hi[..., :, None], col_lo[..., :, None]), (col_hi[..., None, :], col_lo[..., None, :]))
+            outer = mul((col_hi[..., :, None], col_lo[..., :, None]),
+                        (col_hi[..., None, :], col_lo[..., None, :]))
             block = (work_hi[..., j + 1 :, j + 1 :], work_lo[..., j + 1 :, j + 1 :])
             work_hi[..., j + 1 :, j + 1 :], work_lo[..., j + 1 :, j + 1 :] = sub(block, outer)
     return l_hi, l_lo
@@ -67,7 +68,8 @@ def dd_solve_lower(l_hi: np.ndarray, l_lo: np.ndarray, b_hi: np.ndarray,
     x_hi, x_lo = np.broadcast_to(b_hi, shape).copy(), np.broadcast_to(b_lo, shape).copy()
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for i in range(d):
-            row_hi, row_lo = div((x_hi[..., i, :], x_lo[..., i, :]), (l_hi[..., i, i, None], l_lo[..., i, i, None]))
+            pivot = (l_hi[..., i, i, None], l_lo[..., i, i, None])
+            row_hi, row_lo = div((x_hi[..., i, :], x_lo[..., i, :]), pivot)
             x_hi[..., i, :], x_lo[..., i, :] = row_hi, row_lo
             if i + 1 == d:
                 break
@@ -113,7 +115,8 @@ def dd_logdet(matrix: np.ndarray) -> np.ndarray:
     logs = 2 * dd_log(np.diagonal(l_hi, axis1=-2, axis2=-1), np.diagonal(l_lo, axis1=-2, axis2=-1))
     hi, lo = dd_sum_last(logs, np.zeros_like(logs))
     shift = (d * k).astype(np.float64)
-    hi, lo = add((hi, lo), mul((shift, np.zeros_like(shift)), (np.full_like(shift, LN4_HI), np.full_like(shift, LN4_LO))))
+    ln4 = (np.full_like(shift, LN4_HI), np.full_like(shift, LN4_LO))
+    hi, lo = add((hi, lo), mul((shift, np.zeros_like(shift)), ln4))
     return np.where(ok, hi + lo, np.nan)
 
 

@@ -12,6 +12,7 @@ from functools import partial
 
 import numpy as np
 
+from symgeom.numeric.full_gaussian_kl import full_gaussian_kl
 from symgeom.numeric.kernels import (
     Observer,
     Scratch,
@@ -338,74 +339,14 @@ def diagonal_gaussian(
 
 
 def full_gaussian(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> np.ndarray:
-    """KL(N(μ₁,Σ₁)‖N(μ₂,Σ₂)) = ½[‖L₂⁻¹(μ₁−μ₂)‖² + Σⱼ (νⱼ − log1p(νⱼ))], νⱼ = eig(L₂⁻¹(Σ₁−Σ₂)L₂⁻ᵀ).
+    """KL(N(μ₁,Σ₁)‖N(μ₂,Σ₂)) = ½[‖L₂⁻¹(μ₁−μ₂)‖² + Σ_{i>j} Cᵢⱼ² + Σᵢ kl_div(1, Cᵢᵢ²)], CCᵀ = L₂⁻¹Σ₁L₂⁻ᵀ.
 
-    Σ₂ = L₂L₂ᵀ (Cholesky).  The eigenvalues of L₂⁻¹Σ₁L₂⁻ᵀ are 1 + νⱼ; taking them from Σ₁ − Σ₂
-    (exact entrywise when Σ₁ ≈ Σ₂) keeps ν, and so each kl_div(1, 1 + νⱼ), accurate.
+    Σ₂ = L₂L₂ᵀ; C is chol(I + L₂⁻¹(Σ₁−Σ₂)L₂⁻ᵀ) near equality (Σ₁ − Σ₂ exact) and L₂⁻¹L₁ otherwise,
+    all in double-double (:mod:`symgeom.numeric.full_gaussian_kl`), so every term is ≥ 0 and keeps
+    its digits at condition number 10¹²; float32 inputs are computed in float64 and rounded once.
     """
     mu1, mu2 = _float(mu1, mu2)
     cov1, cov2 = _float(cov1, cov2)
     dtype = np.result_type(mu1, cov1)
-    mu1, mu2, cov1, cov2 = (x.astype(dtype, copy=False) for x in (mu1, mu2, cov1, cov2))
-    try:
-        chol = np.linalg.cholesky(cov2)
-    except np.linalg.LinAlgError:
-        return _full_gaussian_masked(mu1, cov1, mu2, cov2)
-    diff = (mu1 - mu2)[..., None]
-    y = _solve_lower(chol, diff)
-    mean_term = np.sum(y[..., 0] ** 2, axis=-1)
-    delta = cov1 - cov2
-    half = _solve_lower(chol, delta)
-    whitened = _solve_lower(chol, np.swapaxes(half, -1, -2))
-    nu = np.linalg.eigvalsh(0.5 * (whitened + np.swapaxes(whitened, -1, -2)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        trace_term = kl_div(1.0, 1.0 + nu, -nu, -np.log1p(nu)).sum(axis=-1)
-    far = ~np.all(np.abs(nu) < 0.5, axis=-1)
-    if far.any():
-        trace_term = np.where(far, _far_trace_term(cov1, chol, far), trace_term)
-    return 0.5 * (mean_term + trace_term)
-
-
-def _far_trace_term(cov1: np.ndarray, chol2: np.ndarray, far: np.ndarray) -> np.ndarray:
-    """tr W − d − log det W for W = L₂⁻¹Σ₁L₂⁻ᵀ = MMᵀ, M = L₂⁻¹L₁: tr W = ‖M‖²_F and
-    log det W = 2Σ log diag L₁ − 2Σ log diag L₂, so no eigenvalue 1 + ν can round to ≤ 0.
-
-    Used where some |ν| ≥ ½ (the pair is not close, so nothing cancels); ≥ 0 by clipping the
-    rounding of a value that is at least ½ − log 1.5 > 0.09.
-    """
-    batch = far.shape
-    d = chol2.shape[-1]
-    cov1 = np.broadcast_to(cov1, (*batch, d, d))
-    chol2 = np.broadcast_to(chol2, (*batch, d, d))
-    out = np.zeros(batch, dtype=chol2.dtype)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        try:
-            chol1 = np.linalg.cholesky(cov1[far])
-        except np.linalg.LinAlgError:
-            out[far] = np.nan
-            return out
-        m = _solve_lower(chol2[far], chol1)
-        trace = np.sum(m * m, axis=(-1, -2))
-        diag1 = np.log(np.diagonal(chol1, axis1=-2, axis2=-1)).sum(axis=-1)
-        diag2 = np.log(np.diagonal(chol2[far], axis1=-2, axis2=-1)).sum(axis=-1)
-        out[far] = np.maximum(trace - d - 2 * (diag1 - diag2), 0)
-    return out
-
-
-def _full_gaussian_masked(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> np.ndarray:
-    """Unvalidated inputs with some Σ₂ not positive definite: nan there, the KL elsewhere."""
-    batch = np.broadcast_shapes(mu1.shape[:-1], cov1.shape[:-2], mu2.shape[:-1], cov2.shape[:-2])
-    d = cov2.shape[-1]
-    cov2 = np.broadcast_to(cov2, (*batch, d, d))
-    bad = ~(np.linalg.eigvalsh(cov2)[..., 0] > 0)
-    safe = np.where(bad[..., None, None], np.eye(d, dtype=cov2.dtype), cov2)
-    return np.where(bad, np.nan, full_gaussian(mu1, cov1, mu2, safe))
-
-
-def _solve_lower(chol: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """L⁻¹·rhs for lower-triangular L, batched over leading axes."""
-    batch = np.broadcast_shapes(chol.shape[:-2], rhs.shape[:-2])
-    return np.linalg.solve(
-        np.broadcast_to(chol, (*batch, *chol.shape[-2:])),
-        np.broadcast_to(rhs, (*batch, *rhs.shape[-2:])),
-    )
+    wide = (x.astype(np.float64, copy=False) for x in (mu1, cov1, mu2, cov2))
+    return full_gaussian_kl(*wide).astype(dtype)[()]
