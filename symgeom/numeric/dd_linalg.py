@@ -94,17 +94,26 @@ def dd_sum_last(hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return total
 
 
-def scaled_factor(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(L_hi, L_lo, k, ok) with ``matrix`` = 4ᵏLLᵀ (float64 (..., d, d), lower triangle read) and
-    ok where it is finite and positive definite (L is nan elsewhere)."""
+def scaled_factor(matrix: np.ndarray, low: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(L_hi, L_lo, k, ok) with ``matrix`` (+ ``low``, a double-double) = 4ᵏLLᵀ (float64
+    (..., d, d), lower triangle read) and ok where it is finite and positive definite (L is nan
+    elsewhere)."""
     diagonal = np.diagonal(matrix, axis1=-2, axis2=-1)
     k = power_of_four(diagonal)
-    scaled = np.ldexp(matrix, -2 * k[..., None, None])
-    l_hi, l_lo = dd_cholesky(scaled, np.zeros_like(scaled))
+    scale = -2 * k[..., None, None]
+    low = np.zeros_like(matrix) if low is None else np.ldexp(low, scale)
+    l_hi, l_lo = dd_cholesky(np.ldexp(matrix, scale), low)
     pivots = np.diagonal(l_hi, axis1=-2, axis2=-1)
     finite = np.all(np.isfinite(np.tril(matrix)), axis=(-2, -1))
     ok = finite & np.all(pivots > 0, axis=-1) & np.all(np.isfinite(l_hi), axis=(-2, -1))
     return l_hi, l_lo, k, ok
+
+
+def symmetric_part(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Σ + Σᵀ)/2 as a double-double, exactly (Σ itself, with a zero low part, when symmetric)."""
+    hi, lo = two_sum(matrix, np.swapaxes(matrix, -1, -2))
+    return 0.5 * hi, 0.5 * lo
 
 
 def dd_logdet(matrix: np.ndarray) -> np.ndarray:

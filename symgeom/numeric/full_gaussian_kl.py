@@ -33,6 +33,7 @@ from symgeom.numeric.dd_linalg import (
     dd_sum_last,
     exact_difference,
     scaled_factor,
+    symmetric_part,
 )
 from symgeom.numeric.double_double import add, mul, sub
 from symgeom.numeric.kernels import kl_div
@@ -48,13 +49,14 @@ def full_gaussian_kl(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
     batch = np.broadcast_shapes(mu1.shape[:-1], cov1.shape[:-2], mu2.shape[:-1], cov2.shape[:-2])
     d = cov2.shape[-1]
     mu1, mu2 = (np.broadcast_to(m, (*batch, d)) for m in (mu1, mu2))
-    cov1, cov2 = (np.broadcast_to(c, (*batch, d, d)) for c in (cov1, cov2))
-    l2_hi, l2_lo, k2, ok2 = scaled_factor(cov2)
+    # Σ's symmetric part, exactly: a Σ that is symmetric only to rounding is read as a whole
+    sym1, sym2 = (symmetric_part(np.broadcast_to(c, (*batch, d, d))) for c in (cov1, cov2))
+    l2_hi, l2_lo, k2, ok2 = scaled_factor(*sym2)
     mean = _mean_term(mu1, mu2, l2_hi, l2_lo, k2)
     trace = np.full(batch, np.nan)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         scale = -2 * k2[..., None, None]
-        dlt = exact_difference(np.ldexp(cov1, scale), np.ldexp(cov2, scale))
+        dlt = sub(*((np.ldexp(hi, scale), np.ldexp(lo, scale)) for hi, lo in (sym1, sym2)))
         half = dd_solve_lower(l2_hi, l2_lo, *dlt)
         n_hi, n_lo = dd_solve_lower(l2_hi, l2_lo, np.swapaxes(half[0], -1, -2), np.swapaxes(half[1], -1, -2))
         near = ok2 & (np.sqrt(np.sum(n_hi * n_hi, axis=(-2, -1))) < NEAR)
@@ -62,7 +64,7 @@ def full_gaussian_kl(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
         trace[near] = _near_trace(n_hi[near], n_lo[near])
     far = ok2 & ~near
     if far.any():
-        trace[far] = _far_trace(cov1[far], l2_hi[far], l2_lo[far], k2[far])
+        trace[far] = _far_trace((sym1[0][far], sym1[1][far]), l2_hi[far], l2_lo[far], k2[far])
     return 0.5 * (mean + trace)
 
 
@@ -107,10 +109,11 @@ def _near_trace(n_hi: np.ndarray, n_lo: np.ndarray) -> np.ndarray:
     return _terms(off[0] + off[1], e, np.log1p(e))
 
 
-def _far_trace(cov1: np.ndarray, l2_hi: np.ndarray, l2_lo: np.ndarray, k2: np.ndarray) -> np.ndarray:
+def _far_trace(cov1: tuple[np.ndarray, np.ndarray], l2_hi: np.ndarray, l2_lo: np.ndarray,
+               k2: np.ndarray) -> np.ndarray:
     """tr W − d − ln det W by C = L₂⁻¹L₁ (Σ₁ = 4^{k₁}L₁L₁ᵀ, so C = 2^{k₁−k₂}·L₂⁻¹L₁), eᵢ = Cᵢᵢ² − 1,
     ln(1 + eᵢ) = 2 ln Cᵢᵢ; nan where Σ₁ is not finite and positive definite."""
-    l1_hi, l1_lo, k1, ok1 = scaled_factor(cov1)
+    l1_hi, l1_lo, k1, ok1 = scaled_factor(*cov1)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         c_hi, c_lo = dd_solve_lower(l2_hi, l2_lo, l1_hi, l1_lo)
         off = dd_sum_last(*_strict_lower_squares(c_hi, c_lo))
