@@ -238,3 +238,15 @@ def test_near_form_keeps_a_few_ulps(d: int) -> None:
             s2 = (s2 + s2.T) / 2
             args = (np.zeros(d), s1, np.zeros(d), s2)
             assert _relative(full_gaussian(*args), kl_mvn(*args)) <= 2e-15, (seed, t)
+
+
+def test_matrix_notation_entropy_and_fisher_past_the_explicit_sizes() -> None:
+    """d = 6 is a specialized size (symgeom.numeric.matrix_forms evaluates the trace polynomial):
+    its ln det and Σ⁻¹ come from the same double-double factor (float64 Cholesky: ≈ 1e-5 here)."""
+    d = 6
+    entropy = sg.entropy(sg.MultivariateGaussian(d, "full")).numpy()
+    fisher = sg.fisher(sg.MultivariateGaussian(d, "full")).numpy()
+    for seed in range(3):
+        s = ill_conditioned(d, seed)
+        assert _relative(entropy(np.zeros(d), s), entropy_mvn(s)) <= BAR
+        assert _fisher_errors(fisher(np.zeros(d), s), fisher_mvn(s))[0] <= BAR
