@@ -20,13 +20,37 @@ a matrix that is not finite or not positive definite gives nan.  NumPy only: exp
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from symgeom.numeric.double_double import add, div, mul, sqrt, sub, two_sum
 
+#: Entries per block of matrices: each double-double operation makes a fresh temporary, and
+#: temporaries past a few hundred kB cost page faults that outweigh the arithmetic (measured:
+#: ln det of 10⁴ matrices d = 10, whole batch ≈ 6× slower than blocks of 64k entries).
+BLOCK_ENTRIES = 1 << 16
+
 #: ln 4 as a double-double (hi + lo), from 60-digit mpmath.
 LN4_HI = 1.3862943611198906
 LN4_LO = 4.638093627692599e-17
+
+
+def in_blocks(function: Callable[..., np.ndarray], arrays: tuple[np.ndarray, ...],
+              cores: tuple[int, ...]) -> np.ndarray:
+    """``function`` applied to blocks of the broadcast batch of ``arrays`` (``cores[i]`` trailing
+    axes of ``arrays[i]`` are its core), about :data:`BLOCK_ENTRIES` core entries per block; the
+    results are concatenated along the batch."""
+    batch = np.broadcast_shapes(*(a.shape[: a.ndim - c] for a, c in zip(arrays, cores, strict=True)))
+    flat = [np.broadcast_to(a, (*batch, *a.shape[a.ndim - c :])).reshape(-1, *a.shape[a.ndim - c :])
+            for a, c in zip(arrays, cores, strict=True)]
+    count = flat[0].shape[0]
+    size = max(1, BLOCK_ENTRIES // max(1, max(int(np.prod(f.shape[1:])) for f in flat)))
+    if count <= size:
+        out = function(*flat)
+    else:
+        out = np.concatenate([function(*(f[i : i + size] for f in flat)) for i in range(0, count, size)])
+    return out.reshape((*batch, *out.shape[1:]))
 
 
 def power_of_four(diagonal: np.ndarray) -> np.ndarray:
@@ -119,6 +143,10 @@ def symmetric_part(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def dd_logdet(matrix: np.ndarray) -> np.ndarray:
     """ln det Σ (float64) of symmetric ``matrix`` (..., d, d) by a scaled double-double Cholesky;
     nan where it is not finite and positive definite."""
+    return in_blocks(_logdet, (matrix,), (2,))
+
+
+def _logdet(matrix: np.ndarray) -> np.ndarray:
     d = matrix.shape[-1]
     l_hi, l_lo, k, ok = scaled_factor(matrix)
     logs = 2 * dd_log(np.diagonal(l_hi, axis1=-2, axis2=-1), np.diagonal(l_lo, axis1=-2, axis2=-1))
@@ -138,6 +166,10 @@ def dd_inverse_lower(l_hi: np.ndarray, l_lo: np.ndarray) -> tuple[np.ndarray, np
 def dd_precision(matrix: np.ndarray) -> np.ndarray:
     """Σ⁻¹ = L⁻ᵀL⁻¹ (float64, symmetric by construction) of ``matrix`` (..., d, d) from its scaled
     double-double Cholesky factor, rounded once; nan where Σ is not finite and positive definite."""
+    return in_blocks(_precision, (matrix,), (2,))
+
+
+def _precision(matrix: np.ndarray) -> np.ndarray:
     d = matrix.shape[-1]
     l_hi, l_lo, k, ok = scaled_factor(matrix)
     inv_hi, inv_lo = dd_inverse_lower(l_hi, l_lo)

@@ -32,6 +32,7 @@ from symgeom.numeric.dd_linalg import (
     dd_solve_lower,
     dd_sum_last,
     exact_difference,
+    in_blocks,
     scaled_factor,
     symmetric_part,
 )
@@ -46,6 +47,10 @@ LN2 = float(np.log(2.0))
 def full_gaussian_kl(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> np.ndarray:
     """KL of float64 arrays μ (..., d) and Σ (..., d, d), broadcast; nan where a Σ is not finite
     and positive definite (see the module docstring for the form)."""
+    return in_blocks(_kl, (mu1, cov1, mu2, cov2), (1, 2, 1, 2))
+
+
+def _kl(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> np.ndarray:
     batch = np.broadcast_shapes(mu1.shape[:-1], cov1.shape[:-2], mu2.shape[:-1], cov2.shape[:-2])
     d = cov2.shape[-1]
     mu1, mu2 = (np.broadcast_to(m, (*batch, d)) for m in (mu1, mu2))
