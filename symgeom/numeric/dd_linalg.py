@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from symgeom.numeric.double_double import add, div, mul, sqrt, sub, two_sum
+from symgeom.numeric.double_double import add, div, mul, sqrt, two_sum
 
 #: Entries per block of matrices: each double-double operation makes a fresh temporary, and
 #: temporaries past a few hundred kB cost page faults that outweigh the arithmetic (measured:
@@ -53,6 +53,29 @@ def in_blocks(function: Callable[..., np.ndarray], arrays: tuple[np.ndarray, ...
     return out.reshape((*batch, *out.shape[1:]))
 
 
+def _veltkamp(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(hi, lo) = a with hi the upper 26 bits of the float64 significand (Dekker's split)."""
+    t = 134217729.0 * a
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def _sub_outer(acc_hi: np.ndarray, acc_lo: np.ndarray, x_hi: np.ndarray, x_lo: np.ndarray,
+               y_hi: np.ndarray, y_lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """acc − x·y in double-double for x (..., m, 1) and y (..., 1, n) broadcast to acc's shape:
+    Dekker's two_prod with each factor split once (not once per product), its (p, e) subtracted
+    by a sloppy double-double add (Hida–Li–Bailey), |e| ≤ ulp(p) needing no renormalization."""
+    xh, xl = _veltkamp(x_hi)
+    yh, yl = _veltkamp(y_hi)
+    p = x_hi * y_hi
+    e = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl + (x_hi * y_lo + x_lo * y_hi)
+    s = acc_hi - p
+    bb = s - acc_hi
+    err = (acc_hi - (s - bb)) - (p + bb) + (acc_lo - e)
+    hi = s + err
+    return hi, err - (hi - s)
+
+
 def power_of_four(diagonal: np.ndarray) -> np.ndarray:
     """k (int) with 4⁻ᵏ·maxᵢ Σᵢᵢ in [½, 2), from ``diagonal`` (..., d); 0 where the maximum is
     not finite and positive (such a Σ is not positive definite: its result is nan anyway)."""
@@ -77,10 +100,9 @@ def dd_cholesky(a_hi: np.ndarray, a_lo: np.ndarray) -> tuple[np.ndarray, np.ndar
             col_hi, col_lo = div((work_hi[..., j + 1 :, j], work_lo[..., j + 1 :, j]),
                                  (root_hi[..., None], root_lo[..., None]))
             l_hi[..., j + 1 :, j], l_lo[..., j + 1 :, j] = col_hi, col_lo
-            outer = mul((col_hi[..., :, None], col_lo[..., :, None]),
-                        (col_hi[..., None, :], col_lo[..., None, :]))
-            block = (work_hi[..., j + 1 :, j + 1 :], work_lo[..., j + 1 :, j + 1 :])
-            work_hi[..., j + 1 :, j + 1 :], work_lo[..., j + 1 :, j + 1 :] = sub(block, outer)
+            work_hi[..., j + 1 :, j + 1 :], work_lo[..., j + 1 :, j + 1 :] = _sub_outer(
+                work_hi[..., j + 1 :, j + 1 :], work_lo[..., j + 1 :, j + 1 :],
+                col_hi[..., :, None], col_lo[..., :, None], col_hi[..., None, :], col_lo[..., None, :])
     return l_hi, l_lo
 
 
@@ -97,10 +119,10 @@ def dd_solve_lower(l_hi: np.ndarray, l_lo: np.ndarray, b_hi: np.ndarray,
             x_hi[..., i, :], x_lo[..., i, :] = row_hi, row_lo
             if i + 1 == d:
                 break
-            step = mul((l_hi[..., i + 1 :, i, None], l_lo[..., i + 1 :, i, None]),
-                       (row_hi[..., None, :], row_lo[..., None, :]))
-            rest = (x_hi[..., i + 1 :, :], x_lo[..., i + 1 :, :])
-            x_hi[..., i + 1 :, :], x_lo[..., i + 1 :, :] = sub(rest, step)
+            x_hi[..., i + 1 :, :], x_lo[..., i + 1 :, :] = _sub_outer(
+                x_hi[..., i + 1 :, :], x_lo[..., i + 1 :, :],
+                l_hi[..., i + 1 :, i, None], l_lo[..., i + 1 :, i, None],
+                row_hi[..., None, :], row_lo[..., None, :])
     return x_hi, x_lo
 
 
@@ -177,10 +199,11 @@ def _precision(matrix: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):
         for row in range(d):
             # row `row` of L⁻¹ is zero past column `row`: it adds to the leading (row+1)² block only
-            term = mul((inv_hi[..., row, : row + 1, None], inv_lo[..., row, : row + 1, None]),
-                       (inv_hi[..., row, None, : row + 1], inv_lo[..., row, None, : row + 1]))
-            block = (out[0][..., : row + 1, : row + 1], out[1][..., : row + 1, : row + 1])
-            out[0][..., : row + 1, : row + 1], out[1][..., : row + 1, : row + 1] = add(block, term)
+            # out + v·vᵀ = out − (−v)·vᵀ
+            out[0][..., : row + 1, : row + 1], out[1][..., : row + 1, : row + 1] = _sub_outer(
+                out[0][..., : row + 1, : row + 1], out[1][..., : row + 1, : row + 1],
+                -inv_hi[..., row, : row + 1, None], -inv_lo[..., row, : row + 1, None],
+                inv_hi[..., row, None, : row + 1], inv_lo[..., row, None, : row + 1])
         value = np.ldexp(out[0] + out[1], -2 * k[..., None, None])
     return np.where(ok[..., None, None], value, np.nan)
 
