@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from symgeom.backends.scale_forms import times_pow2
 from symgeom.numeric import double_double as dd
 
 Array = Any
@@ -72,8 +73,6 @@ def kl(ops: Any, mu1: Array, cov1: Array, mu2: Array, cov2: Array) -> Array:
 
 def _scaled(ops: Any, x: dd.DD, n: Array) -> dd.DD:
     """x·2ⁿ exactly (n an integer-valued float array)."""
-    from symgeom.backends.scale_forms import times_pow2
-
     return times_pow2(ops, x[0], n), times_pow2(ops, x[1], n)
 
 
@@ -86,18 +85,19 @@ def _kl(ops: Any, mu1: Array, cov1: Array, mu2: Array, cov2: Array) -> Array:
     d = cov2.shape[-1]
     k1 = dd.scale_exponent(xp, [cov1[..., i, i] for i in range(d)])
     k2 = dd.scale_exponent(xp, [cov2[..., i, i] for i in range(d)])
-    s1, s2 = _lower(cov1, d), _lower(cov2, d)
-
-    def on_scale(x: Array, k: Array) -> dd.DD:  # x·4⁻ᵏ
-        return _scaled(ops, dd.from_float(x), -2 * k)
-
-    l2 = dd.cholesky(xp, [[on_scale(v, k2) for v in row] for row in s2])
-    l1 = dd.cholesky(xp, [[on_scale(v, k1) for v in row] for row in s1])
-    # ‖y‖², y = L₂'⁻¹(μ₁ − μ₂)·2^{−k₂} (the difference exact in double-double)
-    y = dd.solve_lower(l2, [_scaled(ops, dd.two_sum(mu1[..., i], -mu2[..., i]), -k2) for i in range(d)])
+    # Σ₁ on its own scale and on Σ₂'s, Σ₂ on its own, the means on Σ₂'s (σ ~ 2^{k₂}); every
+    # difference is taken after the scaling: an error term below the smallest normal number
+    # would be flushed to zero by XLA on the CPU
+    s1 = [[times_pow2(ops, cov1[..., i, j], -2 * k1) for j in range(i + 1)] for i in range(d)]
+    s12 = [[times_pow2(ops, cov1[..., i, j], -2 * k2) for j in range(i + 1)] for i in range(d)]
+    s2 = [[times_pow2(ops, cov2[..., i, j], -2 * k2) for j in range(i + 1)] for i in range(d)]
+    m1 = [times_pow2(ops, mu1[..., i], -k2) for i in range(d)]
+    m2 = [times_pow2(ops, mu2[..., i], -k2) for i in range(d)]
+    l1 = dd.cholesky(xp, [[dd.from_float(v) for v in row] for row in s1])
+    l2 = dd.cholesky(xp, [[dd.from_float(v) for v in row] for row in s2])
+    y = dd.solve_lower(l2, [dd.two_sum(a, -b) for a, b in zip(m1, m2, strict=True)])  # L₂'⁻¹(μ₁ − μ₂)'
     mean = dd.dot(y, y)[0]
-    delta = [[_scaled(ops, dd.two_sum(a, -b), -2 * k2) for a, b in zip(r1, r2, strict=True)]
-             for r1, r2 in zip(s1, s2, strict=True)]  # (Σ₁ − Σ₂)·4^{−k₂}, exact
+    delta = [[dd.two_sum(a, -b) for a, b in zip(r1, r2, strict=True)] for r1, r2 in zip(s12, s2, strict=True)]
     near, near_ok = _near(ops, l2, delta)
     far = _far(ops, l1, l2, k1 - k2)
     return 0.5 * (mean + xp.where(near_ok, near, far))
