@@ -30,10 +30,10 @@ come back exactly (‖L₂⁻¹L₁‖² = 4^{k₁−k₂}‖L₂'⁻¹L₁'‖�
 float32 arrays are computed in float64 where the namespace has it (torch; JAX with x64) and
 rounded once; JAX without x64 runs the same algorithm in float32 pairs (ε² ≈ 3.6e-15).
 
-Derivatives (torch autograd, JAX) go through the double-double operations (a split's high half
-carries no derivative, see :func:`~symgeom.numeric.double_double.split`), so they have the
-float64 accuracy of the differentiated algorithm; no branch of a ``where`` sees a non-positive
-pivot (those are replaced by 1 before the square root and logarithm).
+Derivatives (torch autograd, JAX forward and reverse mode) go through the double-double
+operations; measured against the 60-digit derivative they keep ≈ 2e-16 of the largest entry up to
+condition number 10¹² (tests/backends/test_full_covariance_conditioning.py).  No branch of a
+``where`` sees a non-positive pivot (those are replaced by 1 before the square root and logarithm).
 
 The family is recognized from its KL's structure (``kl_structure(family).kind == "normal_full"``)
 and its chart's arrays (a mean vector and a covariance matrix), never by name; d is read from the

@@ -51,26 +51,10 @@ def quick_two_sum(a: Array, b: Array) -> DD:
 
 
 def split(a: Array) -> DD:
-    """(hi, lo) = a with hi holding the upper half of the significand (Veltkamp).
-
-    hi is a rounding of a, so it carries no derivative (:func:`_constant`) and lo = a − hi all of
-    it: differentiated through t − (t − a), hi's derivative would be da with an error of
-    ≈ 2²⁷·ε·|da| (the rounding of c·da), which two_prod's error term passes on to every gradient."""
+    """(hi, lo) = a with hi holding the upper half of the significand (Veltkamp)."""
     t = _splitter(a) * a
-    hi = _constant(t - (t - a))
+    hi = t - (t - a)
     return hi, a - hi
-
-
-def _constant(x: Array) -> Array:
-    """``x`` without a derivative under torch autograd or JAX transforms (other arrays as they are)."""
-    detach = getattr(x, "detach", None)
-    if callable(detach):  # torch.Tensor
-        return detach()
-    if type(x).__module__.startswith(("jax", "jaxlib")):
-        import jax
-
-        return jax.lax.stop_gradient(x)
-    return x
 
 
 def two_prod(a: Array, b: Array) -> DD:
