@@ -32,7 +32,13 @@ jax = pytest.importorskip("jax")
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 
-mp.mp.dps = 60
+
+@pytest.fixture(autouse=True)
+def _sixty_digits():
+    """The references below at 60 digits, in this module's tests only: a module-level
+    ``mp.mp.dps = 60`` ran at collection and so held for every test of the run."""
+    with mp.workdps(60):
+        yield
 
 
 def _reference(z: np.ndarray) -> tuple[mp.mpf, list[mp.mpf], list[mp.mpf]]:
