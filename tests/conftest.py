@@ -3,7 +3,10 @@ runs Hypothesis with the fixed-seed ``ci`` profile (``HYPOTHESIS_PROFILE=deep`` 
 
 On a GPU machine JAX would take 75 % of the device's memory in each process at its first array;
 with pytest-xdist (several processes on one GPU) the others then fail with out-of-memory errors.
-JAX therefore allocates on demand here, before any test module imports it."""
+JAX therefore allocates on demand here, before any test module imports it.
+
+The default run has one pytest-xdist worker per core (pyproject addopts); each worker's torch and
+OpenMP then use one thread, so the workers do not oversubscribe the cores they share."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import os
 import pytest
 
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from symgeom.testing import register_profiles
 

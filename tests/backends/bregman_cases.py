@@ -170,4 +170,11 @@ def subnormal_step(family: Family, case: Pair) -> bool:
 
 def logit_cases(family: Family, subnormal: bool = False) -> list[Pair]:
     """:func:`logit_pairs` whose natural step is normal (or, with ``subnormal``, the others)."""
-    return [c for c in logit_pairs() if subnormal_step(family, c) == subnormal]
+    return list(_logit_cases(family, subnormal))
+
+
+@cache
+def _logit_cases(family: Family, subnormal: bool) -> tuple[Pair, ...]:
+    # once per process: 128 pairs at LOGIT_DPS take ~1 s, and three test modules ask for each
+    # family's cases, at collection and in their tests
+    return tuple(c for c in logit_pairs() if subnormal_step(family, c) == subnormal)

@@ -32,7 +32,13 @@ jax = pytest.importorskip("jax")
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 
-mp.mp.dps = 60
+
+@pytest.fixture(autouse=True)
+def _sixty_digits():
+    """The references below at 60 digits, in this module's tests only: a module-level
+    ``mp.mp.dps = 60`` ran at collection and so held for every test of the run."""
+    with mp.workdps(60):
+        yield
 
 
 def _reference(z: np.ndarray) -> tuple[mp.mpf, list[mp.mpf], list[mp.mpf]]:
@@ -179,14 +185,15 @@ def test_gradients_against_mpmath(regime, k, dtype):
 
 def test_hessians_by_double_backward_and_jax_hessian():
     d = _family(3)
-    f = d.jax()
+    # one compiled Hessian for the four points (eagerly, every point re-traced and compiled ~26 XLA ops)
+    hessian = jax.jit(jax.hessian(d.jax()))
     points = ([-1.0, 0.3, 2.0], [-12.0, 0.0, 3.0], [5.0, -40.0, 0.0], [0.0, 0.0, -3.0])
     for z in map(np.array, points):
         ref = _hessian_reference(z)
         t = torch.tensor(z, requires_grad=True)
         (g,) = torch.autograd.grad(d.torch()(t), t, create_graph=True)
         by_torch = np.stack([torch.autograd.grad(g[i], t, retain_graph=True)[0].numpy() for i in range(3)])
-        by_jax = np.asarray(jax.hessian(f)(jnp.asarray(z)))
+        by_jax = np.asarray(hessian(jnp.asarray(z)))
         for got in (by_torch, by_jax):
             np.testing.assert_allclose(got, ref, rtol=0, atol=1e-13 * np.max(np.abs(ref)))
 

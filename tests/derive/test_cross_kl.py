@@ -32,7 +32,8 @@ def _reference(p, theta_p, q, theta_q):
     log_q = sp.lambdify((q.variables[0], *q.symbols()), q.log_density(), "mpmath")
 
     def term(v):
-        return mpmath.exp(log_p(v, *theta_p)) * (log_p(v, *theta_p) - log_q(v, *theta_q))
+        here = log_p(v, *theta_p)  # once: the quadrature evaluates thousands of nodes
+        return mpmath.exp(here) * (here - log_q(v, *theta_q))
 
     if isinstance(p.support, IntegerSupport):
         return mpmath.fsum(term(F(k)) for k in range(p.support.upper + 1))

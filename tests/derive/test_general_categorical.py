@@ -69,8 +69,9 @@ def test_large_k_specializes_and_says_so() -> None:
     assert sg.routes("kl", family) == ("definition", "bregman")
     rng = np.random.default_rng(1)
     z1, z2 = rng.normal(size=50), rng.normal(size=50)
-    value = derivation.result.doit().subs(
-        dict(zip(family.symbols(1) + family.symbols(2), np.r_[z1[:-1] - z1[-1], z2[:-1] - z2[-1]])))
+    # xreplace with Floats: .subs of 98 symbols took 13 s for the same value
+    point = zip(family.symbols(1) + family.symbols(2), np.r_[z1[:-1] - z1[-1], z2[:-1] - z2[-1]])
+    value = derivation.result.doit().xreplace({s: sp.Float(v) for s, v in point})
     p, q = np.exp(z1) / np.exp(z1).sum(), np.exp(z2) / np.exp(z2).sum()
     assert float(value) == pytest.approx(float(np.sum(p * np.log(p / q))), rel=1e-12)
 

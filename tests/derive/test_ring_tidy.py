@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import sympy as sp
 
@@ -18,9 +20,11 @@ def _sympy_forms(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     return cancelled, sp.factor(cancelled)
 
 
-def _catalog_inputs() -> list[sp.Expr]:
+@functools.cache
+def _catalog_inputs() -> tuple[sp.Expr, ...]:
     """Entries the derivations tidy: score products' expectations and scores of families whose
-    parameters enter through eᶿ (softmax, log-concentration) and polygamma."""
+    parameters enter through eᶿ (softmax, log-concentration) and polygamma (built once: every
+    case below and the collection ask for the whole list)."""
     exprs = []
     for family in (sg.Categorical(3, "logits"), sg.Categorical(3, "probs"), sg.Bernoulli("logit"),
                    sg.Dirichlet(2, "log_concentration"), sg.Beta("mean_precision")):
@@ -30,7 +34,7 @@ def _catalog_inputs() -> list[sp.Expr]:
     z1, z2 = sp.symbols("z1 z2", real=True)
     exprs += [sp.exp(2 * z1 - z2) / (1 + sp.exp(z1)) - sp.exp(-z2), (sp.exp(z1) - 1) / (sp.exp(2 * z1) - 1),
               -(sp.exp(z1) + 1) / (-sp.exp(z2) - 2) / 6]
-    return exprs
+    return tuple(exprs)
 
 
 @pytest.mark.parametrize("index", range(len(_catalog_inputs())))

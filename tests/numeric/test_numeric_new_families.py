@@ -18,6 +18,8 @@ d-dimensional quadrature is not a unit test (their kernels have their own mpmath
 
 from __future__ import annotations
 
+import functools
+
 import mpmath
 import numpy as np
 import pytest
@@ -60,6 +62,7 @@ def _fixed_value(par: object, which: int) -> float:
     return (0.4, -0.7)[which]
 
 
+@functools.cache  # a vector chart's search takes ~2 s; four tests of each family ask for the same pair
 def _points(family: sg.Family) -> tuple[Point, Point]:
     if _scalar_chart(family):
         a, b = (tuple(_fixed_value(p, w) for p in family.parameters) for w in (0, 1))
