@@ -297,3 +297,25 @@ def test_entropy_and_fisher_gradients_match_finite_differences():
     bump[0, 0] = h
     fd = (fisher_mvn(cov + bump)[2, 4] - fisher_mvn(cov - bump)[2, 4]) / (2 * h)
     assert abs(grad[0, 0] - fd) <= 1e-6 * abs(fd)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_compiled_route_at_condition_1e12():
+    """On CUDA the printed Fisher/entropy run as one torch.compile'd function (Triton), and the KL on
+    the primitives: a compiler that contracted a·b − p into a fused multiply-add, or reassociated,
+    would break the error-free transformations.  Same bar as on the CPU against 60-digit mpmath."""
+    d = 3
+    covs = [ill_conditioned(d, seed) for seed in range(4)]
+    cov = torch.as_tensor(np.stack(covs), device="cuda")
+    mu = torch.zeros(4, d, dtype=torch.float64, device="cuda")
+    fisher = sg.fisher(sg.MultivariateGaussian(d)).torch()(mu, cov).cpu().numpy()
+    entropy = sg.entropy(sg.MultivariateGaussian(d)).torch()(mu, cov).cpu().numpy()
+    for i, c in enumerate(covs):
+        want = fisher_mvn(c)
+        assert np.max(np.abs(fisher[i] - want)) <= BAR * np.max(np.abs(want))
+        assert _relative(entropy[i:i + 1], [entropy_mvn(c)]) <= BAR
+    pairs = _far_pairs(d, 4)
+    tensors = [torch.as_tensor(a, device="cuda") for a in pairs]
+    got = sg.kl(sg.MultivariateGaussian(d)).torch()(*tensors).cpu().numpy()
+    assert _relative(got, _references(pairs)) <= BAR
