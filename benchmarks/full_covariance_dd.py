@@ -126,19 +126,19 @@ def main(n: int = 10_000, repeats: int = 7) -> None:
     results = {}
     if torch is not None:
         t = [torch.as_tensor(a) for a in pairs]
-        ops = torch_ops()
+        tops = torch_ops()
         function = fisher.torch(validate=False)
         results["torch"] = {
-            "kl dd": lambda: gaussian_full.kl(ops, *t),
-            "kl previous": lambda: previous_kl(ops, *t),
+            "kl dd": lambda: gaussian_full.kl(tops, *t),
+            "kl previous": lambda: previous_kl(tops, *t),
             "fisher dd": lambda: function(t[0], t[1]),
             "fisher previous": lambda: _with(previous_factored, lambda: function(t[0], t[1])),
         }
     if jax is not None:
         j = [jnp.asarray(a) for a in pairs]
-        ops = jax_ops()
-        kl_dd = jax.jit(lambda *a: gaussian_full.kl(ops, *a))
-        kl_prev = jax.jit(lambda *a: previous_kl(ops, *a))
+        jops = jax_ops()
+        kl_dd = jax.jit(lambda *a: gaussian_full.kl(jops, *a))
+        kl_prev = jax.jit(lambda *a: previous_kl(jops, *a))
         fisher_dd = jax.jit(fisher.jax(validate=False))
         fisher_prev = _with(previous_factored, lambda: jax.jit(fisher.jax(validate=False)))
         results["jax"] = {
@@ -155,11 +155,9 @@ def main(n: int = 10_000, repeats: int = 7) -> None:
             print(f"  {name:18s} {value * 1e3:9.2f} ms")
         for what in ("kl", "fisher"):
             print(f"  ratio {what} dd / previous  {times[what + ' dd'] / times[what + ' previous']:7.2f}")
-        kl_dd = np.asarray(functions["kl dd"]())[:probe]
-        kl_prev = np.asarray(functions["kl previous"]())[:probe]
-        f_dd = np.asarray(functions["fisher dd"]())[:probe]
-        f_prev = np.asarray(functions["fisher previous"]())[:probe]
-        for name, kl, f in (("dd", kl_dd, f_dd), ("previous", kl_prev, f_prev)):
+        values = {name: np.asarray(function())[:probe] for name, function in functions.items()}
+        for name in ("dd", "previous"):
+            kl, f = values["kl " + name], values["fisher " + name]
             kl_err = np.max(np.abs(kl / kl_ref - 1))
             f_err = max(np.max(np.abs(f[i] - ref)) / np.max(np.abs(ref)) for i, ref in enumerate(fisher_ref))
             print(f"  accuracy {name:9s} KL max rel {kl_err:.2e}   Fisher max err/largest {f_err:.2e}")

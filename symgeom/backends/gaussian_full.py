@@ -110,8 +110,9 @@ def _near(ops: Any, l2: list[list[dd.DD]], delta: list[list[dd.DD]]) -> tuple[Ar
     d = len(l2)
     full = [[delta[max(i, j)][min(i, j)] for j in range(d)] for i in range(d)]
     h = [dd.solve_lower(l2, [full[i][j] for i in range(d)]) for j in range(d)]  # h[j] = (L₂⁻¹Δ)[:, j]
-    # (L₂⁻¹Hᵀ)[:, i] = L₂⁻¹·(row i of H) is row i of N = HL₂⁻ᵀ
-    n = [dd.solve_lower(l2, [h[j][i] for j in range(d)]) for i in range(d)]
+    # (L₂⁻¹Hᵀ)[:, i] = L₂⁻¹·(row i of H) is row i of N = HL₂⁻ᵀ; its entries j ≤ i (the lower
+    # triangle, all the factorization reads) need only the first i + 1 rows of the substitution
+    n = [dd.solve_lower(l2[: i + 1], [h[j][i] for j in range(i + 1)]) for i in range(d)]
     one = dd.from_float(l2[0][0][0] * 0 + 1)
     rows: list[list[dd.DD]] = []
     roots: list[dd.DD] = []
