@@ -150,12 +150,19 @@ def tiny_rescue_for(name: str, xp: Any) -> Callable[[Array, Any, Callable[[], Ar
             return value
         import jax
 
-        # the copy carries no derivative (0·∞ of an unselected log|f| would be nan)
-        log_value = jax.lax.stop_gradient(xp.broadcast_to(log_abs(), value.shape))
-        rescue = exact_exp(xp.astype(log_value, value.dtype))
-        # a sign flip, not s·x: 1·x flushes a subnormal x
-        rescue = xp.where(sign < 0, -rescue, rescue) if hasattr(sign, "dtype") or sign < 0 else rescue
-        return _pick()(value, jax.lax.stop_gradient(rescue))
+        def with_copy(value: Array) -> Array:
+            # the copy carries no derivative (0·∞ of an unselected log|f| would be nan)
+            log_value = jax.lax.stop_gradient(xp.broadcast_to(log_abs(), value.shape))
+            rescue = exact_exp(xp.astype(log_value, value.dtype))
+            # a sign flip, not s·x: 1·x flushes a subnormal x
+            rescue = xp.where(sign < 0, -rescue, rescue) if hasattr(sign, "dtype") or sign < 0 else rescue
+            return _pick()(value, jax.lax.stop_gradient(rescue))
+
+        # the copy only for a batch (block) that has a small entry: the normal path pays one
+        # reduction, not the copy (under vmap both branches run)
+        bits = 64 if value.dtype == xp.float64 else 32
+        small = xp.any(xp.abs(value) < THRESHOLD[bits])
+        return jax.lax.cond(small, with_copy, lambda v: v, value)
 
     return tiny_rescue
 
