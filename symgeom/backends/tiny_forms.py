@@ -17,8 +17,8 @@ an expression L with
 in which nothing underflows (L ≥ −745 where the entry is representable).  The entry is printed
 as ``tiny_rescue(v, s, lambda: L)``: the direct value v where |v| ≥ 2⁻¹⁰⁰⁰ (float64; 2⁻¹⁰⁰ in
 float32), else s·e^L with e^L assembled exactly (its relative error is that of L, |L|·ε ≤
-3e-13 in float64, as the direct form's exponent is).  Namespaces that are not flushed return v
-and never evaluate L.
+3e-13 in float64, as the direct form's exponent is), taken under ``lax.cond`` only for a batch
+with such an entry.  Namespaces that are not flushed return v and never evaluate L.
 """
 
 from __future__ import annotations
