@@ -125,6 +125,8 @@ def log_kl_div(xp: Any, a: Array, b: Array) -> Array:
     from symgeom.backends.primitives import kl_div_value, log_ratio
 
     frexp, ldexp = frexp_for(xp), ldexp_for(xp)
+    like = b if hasattr(b, "dtype") else a  # a printed number (kl_div(1, λ₂/λ₁)) as an array
+    a, b = (x if hasattr(x, "dtype") else xp.full_like(like, x) for x in (a, b))
     ma, ea = frexp(a)
     mb, eb = frexp(b)
     ea = xp.where(ma == 0, eb, ea)

@@ -152,6 +152,17 @@ def test_bernoulli_kl_between_subnormal_probabilities():
         _check(got, ref, 1e-12, 2.0**-1074)
 
 
+@pytest.mark.parametrize("family", [sg.Exponential(), sg.Poisson(), sg.Binomial(4)], ids=lambda f: f.label)
+def test_kl_div_sums_with_numbers_in_normal_range(family):
+    """A kl_div term with a printed number (kl_div(1, λ₂/λ₁)) evaluates its copy too (jit traces
+    it), and in the normal range the KL is NumPy's to a few ulps."""
+    theta = np.array([0.3, 2.0, 0.7]) if family.parameters[0].upper is None else np.array([0.3, 0.5, 0.7])
+    other = theta[::-1].copy()
+    want = sg.kl(family).numpy()(theta, other)
+    for f in (sg.kl(family).jax(), jax.jit(sg.kl(family).jax())):
+        np.testing.assert_allclose(np.asarray(f(jnp.asarray(theta), jnp.asarray(other))), want, rtol=1e-15)
+
+
 def _bernoulli_kl(p: float, q: float) -> object:
     with mp.workdps(50):
         a, b = mp.mpf(p), mp.mpf(q)
