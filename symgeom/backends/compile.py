@@ -36,6 +36,7 @@ from symgeom.backends import (
     scale_forms,
     softmax_entropy,
     softmax_kl,
+    tiny_forms,
     validation,
     vector,
 )
@@ -114,7 +115,7 @@ def plan(derivation: Derivation) -> _Plan:
 
         expr = kl_form(family, derivation.result)  # a BregmanKL prints as backends.bregman.bregman_kl
         _refuse_explicit_sums(derivation, expr)
-        source = printer.print_source((expr,), tuple(derivation.arguments))
+        source = printer.print_source((tiny_forms.rescued_kl(expr),), tuple(derivation.arguments))
         same = not expr.has(BregmanKL) and family.exponential_form is not None
         generic = family.exponential_form is None or kl_structure(family).kind == "bregman"
         return _Plan("kl", family, spec, 2, source, None, None, numpy_equivalent=same,
@@ -147,8 +148,9 @@ def plan(derivation: Derivation) -> _Plan:
                 entries = tuple(softmax_form(e) for e in entries)
             entries = tuple(softplus_merged(e) for e in entries)
         # scale symmetry, Σ⁻¹ and ln det Σ by Cholesky where they apply (backends.scale_forms)
+        # (an entry that may be subnormal also carries its log-magnitude: backends.tiny_forms)
         source = scale_forms.scaled_source(derivation, entries) or printer.print_source(
-            entries, tuple(derivation.arguments))
+            tuple(tiny_forms.rescued(e) for e in entries), tuple(derivation.arguments))
         return _Plan(derivation.quantity, family, spec, 1, source, None, shape)
     raise UnknownQuantityError(
         f"{derivation.quantity!r} is not printed for array backends (kl, fisher and entropy are)"

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from symgeom.backends.exact_frexp import frexp_for
+from symgeom.backends.exact_ldexp import ldexp_for
 
 Array = Any
 Namespace = Any
@@ -226,11 +227,10 @@ def softplus_diff_scaled_partials(xp: Namespace, a: Array, d: Array) -> tuple[Ar
 
 
 def _ldexp(xp: Namespace, m: Array, e: Array) -> Array:
-    """m·2ᵉ for a float m and an integer e, in two halves so that neither power over- or underflows
-    where the product is a normal number."""
-    e = xp.astype(e, m.dtype)
-    half = xp.floor(e / 2)
-    return m * 2.0**half * 2.0 ** (e - half)
+    """m·2ᵉ for a float m and an integer e: in two halves so that neither power over- or underflows
+    where the product is a normal number; on JAX assembled from the bits where it is subnormal
+    (:mod:`symgeom.backends.exact_ldexp`: XLA on the CPU flushes such a product to 0)."""
+    return ldexp_for(xp)(m, xp.astype(e, m.dtype))
 
 
 def scaled_ratio_value(xp: Namespace, x: Array, s: Array, b: Array) -> Array:

@@ -26,6 +26,7 @@ from sympy.printing.numpy import NumPyPrinter
 from symgeom.backends import finite_forms
 from symgeom.backends.bregman import bregman_kl
 from symgeom.backends.ops import is_number
+from symgeom.backends.tiny_forms import log_kl_div, tiny_rescue_for
 from symgeom.errors import UnknownQuantityError
 
 #: NumPy names the NumPy printer may emit, and their Array API spelling.
@@ -150,6 +151,8 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "scaled_ratio": ops.primitive("scaled_ratio"),
         "scaled_sum": ops.primitive("scaled_sum"),
         "dilated": partial(dilated, ops),  # symgeom.backends.scale_forms
+        "tiny_rescue": tiny_rescue_for(ops.name, ops.xp),  # symgeom.backends.tiny_forms
+        "log_kl_div": partial(log_kl_div, ops.xp),
         **special_functions(ops.name),
     }
     exec(compile(source.text, "<symgeom.backends>", "exec"), namespace)
@@ -173,7 +176,11 @@ def _sigmoid(ops: Any) -> Callable[[Any], Any]:
     if ops.name == "torch":
         import torch
 
-        return torch.sigmoid
+        def torch_sigmoid(x: Any) -> Any:
+            # torch.sigmoid is 0 below x ≈ −709 (float64), where σ(x) = eˣ to 1e-300 relative
+            return torch.where(x < -700, torch.exp(x), torch.sigmoid(x))
+
+        return torch_sigmoid
     if ops.name == "jax":
         import jax
 

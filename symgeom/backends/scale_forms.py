@@ -200,8 +200,14 @@ def _frexp_exponent(ops: Any, x: Array) -> Array:
 
 def times_pow2(ops: Any, x: Array, n: Array) -> Array:
     """x·2ⁿ exactly (n an integer-valued float array), as four factors 2^q, none of which
-    over/underflows for |n| ≤ 4088 (0·2ⁿ stays 0 where 2ⁿ alone would be inf)."""
+    over/underflows for |n| ≤ 4088 (0·2ⁿ stays 0 where 2ⁿ alone would be inf); on JAX assembled
+    from the bits (:mod:`symgeom.backends.exact_ldexp`), as XLA on the CPU flushes a subnormal
+    product (a Fisher entry 1/(2σ⁴) below 2⁻¹⁰²²) to 0."""
     xp = ops.xp
+    if ops.name == "jax":
+        from symgeom.backends.exact_ldexp import ldexp_for
+
+        return ldexp_for(xp)(x, n)
     q = xp.trunc(n / 4)
     last = n - 3 * q
     factor, rest = _pow2(ops, q), _pow2(ops, last)

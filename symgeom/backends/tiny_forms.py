@@ -1,0 +1,184 @@
+"""Printed entries whose value may be subnormal: a log-magnitude copy, for flush-to-zero backends.
+
+XLA on the CPU flushes every arithmetic result below the smallest normal number to 0 and reads
+subnormal operands as 0, so an entry such as the logit Fisher σ(θ)σ(−θ) at θ = −720 (true
+2.9e-313) or a Categorical-logit Fisher entry pᵢpⱼ comes back 0, and a product of normal factors
+whose value is subnormal is flushed at its last multiplication.  Such a value can only be
+assembled from its bits (:mod:`symgeom.backends.exact_ldexp`).
+
+For an entry built from products, quotients, numeric powers and sums of positive terms of
+exponentials, σ(·) and positive parameters (any other factor f taken as sign f·e^{log|f|}),
+:func:`log_magnitude` derives, from the expression itself (no family is named), a sign s and
+an expression L with
+
+    entry = s·e^L,   log(uv) = log u + log v,   log uⁿ = n·log u,   log eᵘ = u,
+    log σ(u) = −softplus(−u),   log Σᵢ uᵢ = logsumexp(log uᵢ)  (every uᵢ > 0),
+
+in which nothing underflows (L ≥ −745 where the entry is representable).  The entry is printed
+as ``tiny_rescue(v, s, lambda: L)``: the direct value v where |v| ≥ 2⁻¹⁰⁰⁰ (float64; 2⁻¹⁰⁰ in
+float32), else s·e^L with e^L assembled exactly (its relative error is that of L, |L|·ε ≤
+3e-13 in float64, as the direct form's exponent is), taken under ``lax.cond`` only for a batch
+with such an entry.  Namespaces that are not flushed return v and never evaluate L.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import sympy as sp
+
+from symgeom.backends.sigmoid import Sigmoid
+from symgeom.numeric.softplus import Softplus
+from symgeom.numeric.symbolic import KLDiv
+
+Array = Any
+
+#: |v| below which the log-magnitude copy is taken: 2⁻¹⁰⁰⁰ / 2⁻¹⁰⁰, far enough above the
+#: smallest normal (2⁻¹⁰²² / 2⁻¹²⁶) that a product of normal factors has not lost digits above it
+THRESHOLD = {64: 2.0**-1000, 32: 2.0**-100}
+
+
+class LogSumExpOf(sp.Function):
+    """log Σᵢ e^{xᵢ} of its arguments, printed as the backend's overflow-free ``logsumexp``."""
+
+    def _numpycode(self, printer: Any) -> str:
+        return f"logsumexp(_stack({', '.join(printer._print(a) for a in self.args)}))"
+
+
+class LogKLDiv(sp.Function):
+    """log kl_div(a, b), printed as ``log_kl_div(a, b)`` (:func:`log_kl_div`)."""
+
+    nargs = 2
+
+    def _numpycode(self, printer: Any) -> str:
+        return f"log_kl_div({printer._print(self.args[0])}, {printer._print(self.args[1])})"
+
+
+class TinyRescue(sp.Function):
+    """TinyRescue(v, s, L) = v = s·e^L: printed as ``tiny_rescue(v, s, lambda: L)``."""
+
+    nargs = 3
+
+    def _numpycode(self, printer: Any) -> str:
+        v, s, log_abs = (printer._print(a) for a in self.args)
+        return f"tiny_rescue({v}, {s}, lambda: {log_abs})"
+
+
+def log_magnitude(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """(s, L) with expr = s·e^L by the rules above; a factor no rule opens (log Γ, ψ⁽ⁿ⁾, a sum
+    whose terms are not all positive, a parameter not known to be positive) is its own
+    (sign f, log|f|), computed as printed (it underflows only where the entry did before)."""
+    if expr.is_Number:
+        return sp.Integer(1 if expr > 0 else -1), sp.log(sp.Abs(expr))
+    if isinstance(expr, sp.exp):
+        return sp.Integer(1), expr.args[0]
+    if isinstance(expr, Sigmoid):
+        return sp.Integer(1), -Softplus(-expr.args[0])
+    if isinstance(expr, KLDiv):
+        return sp.Integer(1), LogKLDiv(*expr.args)
+    if isinstance(expr, sp.Symbol) and expr.is_positive:
+        return sp.Integer(1), sp.log(expr)
+    if isinstance(expr, sp.Pow) and expr.exp.is_Number and (expr.exp.is_Integer or expr.base.is_positive):
+        sign, log_abs = log_magnitude(expr.base)
+        return sign ** expr.exp if expr.exp.is_Integer else sign, expr.exp * log_abs
+    if isinstance(expr, sp.Mul):
+        parts = [log_magnitude(factor) for factor in expr.args]
+        return sp.Mul(*[p[0] for p in parts]), sp.Add(*[p[1] for p in parts])
+    if isinstance(expr, sp.Add):
+        terms = [log_magnitude(t) for t in expr.args]
+        if all(t[0] == 1 for t in terms):
+            return sp.Integer(1), LogSumExpOf(*[t[1] for t in terms])
+    return sp.sign(expr), sp.log(sp.Abs(expr))
+
+
+def rescued(expr: sp.Expr) -> sp.Expr:
+    """``expr`` as TinyRescue(expr, s, L) where the entry depends on a parameter through an
+    exponential or σ (the way a normal input gives a subnormal entry here); else unchanged."""
+    expr = sp.sympify(expr)
+    if not expr.free_symbols or not (expr.has(sp.exp) or expr.has(Sigmoid)):
+        return expr
+    sign, log_abs = log_magnitude(expr)
+    return TinyRescue(expr, sign, log_abs)
+
+
+def rescued_kl(expr: sp.Expr) -> sp.Expr:
+    """A KL printed as a positive combination of kl_div terms (Bernoulli, Categorical, Binomial
+    probabilities …), as TinyRescue(expr, 1, log Σ …): two subnormal probabilities give a
+    subnormal KL that no sum of flushed terms can hold (KL(1e-310‖3e-310) = 9.0e-311). Other
+    forms are returned unchanged."""
+    terms = sp.Add.make_args(expr)
+    if not all(isinstance(f, KLDiv) or (f.is_Number and f > 0) for t in terms for f in sp.Mul.make_args(t)):
+        return expr
+    sign, log_abs = log_magnitude(expr)
+    return TinyRescue(expr, sign, log_abs)
+
+
+def log_kl_div(xp: Any, a: Array, b: Array) -> Array:
+    """log kl_div(a, b) for a, b ≥ 0 of any size, subnormal ones included: with k the larger binary
+    exponent, kl_div(a, b) = 2ᵏ·kl_div(a·2⁻ᵏ, b·2⁻ᵏ) (kl_div is homogeneous of degree 1), the
+    scaled pair read exactly from the bits (≤ 1, the larger ≥ ½) and its kl_div evaluated by the
+    primitive (≥ 2⁻¹⁰⁷ unless a = b: no underflow); log of it plus k·log 2."""
+    from symgeom.backends.exact_frexp import frexp_for
+    from symgeom.backends.exact_ldexp import ldexp_for
+    from symgeom.backends.primitives import kl_div_value, log_ratio
+
+    frexp, ldexp = frexp_for(xp), ldexp_for(xp)
+    like = b if hasattr(b, "dtype") else a  # a printed number (kl_div(1, λ₂/λ₁)) as an array
+    a, b = (x if hasattr(x, "dtype") else xp.full_like(like, x) for x in (a, b))
+    ma, ea = frexp(a)
+    mb, eb = frexp(b)
+    ea = xp.where(ma == 0, eb, ea)
+    eb = xp.where(mb == 0, ea, eb)
+    k = xp.maximum(ea, eb)
+    sa, sb = ldexp(ma, ea - k), ldexp(mb, eb - k)
+    d = sa - sb
+    value = kl_div_value(xp, sa, sb, d, log_ratio(xp, sa, sb, d))
+    return xp.log(value) + xp.astype(k, value.dtype) * 0.6931471805599453
+
+
+def tiny_rescue_for(name: str, xp: Any) -> Callable[[Array, Any, Callable[[], Array]], Array]:
+    """The printed ``tiny_rescue`` of backend ``name``: on JAX s·e^L where |v| is below
+    :data:`THRESHOLD` (e^L by :func:`symgeom.backends.exact_ldexp.exact_exp`), elsewhere v.
+    Its derivative is v's everywhere (a KL is 0 at p = q, where its Hessian is the Fisher)."""
+    if name != "jax":
+        return lambda value, sign, log_abs: value
+
+    def tiny_rescue(value: Array, sign: Any, log_abs: Callable[[], Array]) -> Array:
+        from symgeom.backends.exact_ldexp import exact_exp
+
+        if isinstance(value, int | float):
+            return value
+        import jax
+
+        def with_copy(value: Array) -> Array:
+            # the copy carries no derivative (0·∞ of an unselected log|f| would be nan)
+            log_value = jax.lax.stop_gradient(xp.broadcast_to(log_abs(), value.shape))
+            rescue = exact_exp(xp.astype(log_value, value.dtype))
+            # a sign flip, not s·x: 1·x flushes a subnormal x
+            rescue = xp.where(sign < 0, -rescue, rescue) if hasattr(sign, "dtype") or sign < 0 else rescue
+            return _pick()(value, jax.lax.stop_gradient(rescue))
+
+        # the copy only for a batch (block) that has a small entry: the normal path pays one
+        # reduction, not the copy (under vmap both branches run)
+        bits = 64 if value.dtype == xp.float64 else 32
+        small = xp.any(xp.abs(value) < THRESHOLD[bits])
+        return jax.lax.cond(small, with_copy, lambda v: v, value)
+
+    return tiny_rescue
+
+
+@cache
+def _pick() -> Callable[[Array, Array], Array]:
+    """where(|v| < THRESHOLD, copy, v) with v's tangent (a ``jax.custom_jvp``)."""
+    import jax
+    import jax.numpy as jnp
+
+    @jax.custom_jvp
+    def pick(value: Array, rescue: Array) -> Array:
+        bits = 64 if value.dtype == jnp.float64 else 32
+        return jnp.where(jnp.abs(value) < THRESHOLD[bits], rescue, value)
+
+    pick.defjvp(lambda primals, tangents: (pick(*primals), tangents[0]))
+    return pick
