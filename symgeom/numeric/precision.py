@@ -2,9 +2,9 @@
 
 A chart with a ``positive_definite`` array argument Σ gives Fisher entries that are rational in
 Σ's entries: cofactors over powers of det Σ.  Evaluated that way, det Σ cancels catastrophically
-when Σ is ill-conditioned (430 % off at condition number 10¹²).  Substituting Σ = P⁻¹ (entries
-adj(P)/det P) and reducing exactly by factor-base arithmetic (:mod:`symgeom.derive.rational`)
-turns every such entry into a polynomial in the precision P, e.g. the covariance block
+when Σ is ill-conditioned (430 % off at condition number 10¹²).  Rewriting Σ = P⁻¹ exactly
+(:mod:`symgeom.derive.inverse_argument`: a linear system over ℚ, never the degree-18 substitution
+of adj P / det P) turns every such entry into a polynomial in the precision P, e.g. the covariance block
 ½ tr(Σ⁻¹EₐΣ⁻¹E_b) into products of two entries of P.  :func:`precision_form` returns that form
 (with P's entries in the positions of Σ's symbols) when *every* entry becomes a polynomial, and
 :func:`to_precision` replaces Σ's entries by those of Σ⁻¹ from a double-double Cholesky factor
@@ -14,6 +14,7 @@ turns every such entry into a polynomial in the precision P, e.g. the covariance
 
 from __future__ import annotations
 
+import functools
 from itertools import combinations_with_replacement
 
 import numpy as np
@@ -36,35 +37,23 @@ def matrix_blocks(family: Family) -> list[tuple[int, int]]:
 
 def precision_form(family: Family, result: sp.Matrix) -> sp.Matrix | None:
     """``result`` with each Σ replaced by P⁻¹, as polynomials in P (P's entries named as Σ's), or
-    None when the chart has no matrix argument or an entry is not a polynomial in P."""
-    from symgeom.derive.rational import RationalContext
-
+    None when the chart has no matrix argument or an entry is not a polynomial in P
+    (:func:`symgeom.derive.inverse_argument.in_inverse`: an exact linear-algebra reduction;
+    computed once per result and shared by ``.numpy()`` and the array backends)."""
     blocks = matrix_blocks(family)
     if not blocks or not isinstance(result, sp.MatrixBase):
         return None
-    symbols = family.symbols()
-    values, renamed = {}, {}
-    precision: list[sp.Symbol] = []
-    for offset, d in blocks:
-        pairs = list(combinations_with_replacement(range(d), 2))
-        entries = {p: sp.Dummy(f"P{p[0]}{p[1]}", real=True) for p in pairs}
-        precision += list(entries.values())
-        matrix = sp.Matrix(d, d, [entries[(min(i, j), max(i, j))] for i in range(d) for j in range(d)])
-        for (i, j), s in zip(pairs, symbols[offset : offset + len(pairs)], strict=True):
-            values[s] = (i, j, matrix)
-            renamed[entries[(i, j)]] = s
-    others = tuple(s for s in symbols if s not in values)
-    try:
-        context = RationalContext.for_expressions(list(result), tuple(precision) + others)
-        fractions = {}
-        for s, (i, j, matrix) in values.items():
-            fractions[s] = context.convert(matrix.adjugate()[i, j]) / context.convert(matrix.det())
-        out = [context.convert(e, fractions).as_expr() for e in result]
-    except (ValueError, ZeroDivisionError):
-        return None
-    if any(not sp.fraction(e)[1].is_number or e.free_symbols & values.keys() for e in out):
-        return None
-    return sp.Matrix(result.rows, result.cols, [e.xreplace(renamed) for e in out])
+    return _inverse_matrix(sp.ImmutableMatrix(result), tuple(family.symbols()), tuple(blocks))
+
+
+@functools.lru_cache(maxsize=32)
+def _inverse_matrix(
+    result: sp.ImmutableMatrix, symbols: tuple[sp.Symbol, ...], blocks: tuple[tuple[int, int], ...]
+) -> sp.ImmutableMatrix | None:
+    """The disk-cached reduction, memoized by value (its disk key prints the whole matrix)."""
+    from symgeom.derive.inverse_argument import inverse_matrix
+
+    return inverse_matrix(result, symbols, blocks)
 
 
 def to_precision(family: Family, scalars: list[np.ndarray]) -> list[np.ndarray]:
