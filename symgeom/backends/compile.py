@@ -45,7 +45,7 @@ from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, wi
 from symgeom.backends.sigmoid import sigmoid_form, softmax_form
 from symgeom.errors import UnknownQuantityError
 from symgeom.numeric import simplex_forms
-from symgeom.numeric.inputs import Input, inputs, unpack
+from symgeom.numeric.inputs import Input, inputs, unpack, zero_closed
 from symgeom.numeric.softplus import softplus_merged
 
 if TYPE_CHECKING:
@@ -234,6 +234,9 @@ class BackendFunction:
             raise TypeError(f"{p.quantity} of {p.family.label} takes {expected} arrays, got {len(args)}")
         ops = self._ops(list(args))
         arrays = self._convert(ops, args)
+        # −0.0 passes 0 ≤ p but flips 1/p's sign: read it as +0 (x + 0 = +0 for x = −0)
+        arrays = [a + 0.0 if zero_closed(inp) else a
+                  for a, inp in zip(arrays, p.spec * p.points, strict=True)]
         if ops.name == "torch" and p.source is not None:
             from symgeom.backends import torch_compile, torch_printed
 

@@ -40,6 +40,16 @@ def logsumexp_args(ops: Any, *args: Any) -> Any:
     return xp.log1p(others + ties) + top[..., 0]
 
 
+def scaled_score(ops: Any, root: Any, score: Any) -> Any:
+    """√p·s, and where √p = 0 the score s if it is ±∞ (a boundary point), else 0 (an underflowed
+    p(x)): :class:`symgeom.backends.finite_supplied.ScaledScore`."""
+    xp = ops.xp
+    if not hasattr(root, "shape"):
+        return root * score
+    edge = xp.where(xp.isinf(score), score, xp.zeros_like(score))
+    return xp.where(root == 0, edge, root * score)
+
+
 def entr_log(ops: Any, p: Any, ell: Any) -> Any:
     """−p·ℓ (ℓ = log p), 0 where p = 0 (ℓ replaced there first, so no 0·∞ reaches a gradient)."""
     xp = ops.xp

@@ -5,8 +5,10 @@ sums them (:mod:`symgeom.numeric.finite`), with a simplex argument's LAST entry 
 
 where 1 − Σᵢ pᵢ in log p(x) and its score is replaced by the array's last entry (Categorical(2)
 at [1, 1e-20]: H = 4.6e-19 and F = 1 + 1e20, where the derived 1 − p₁ = 0 gave nan and inf).
-Terms with p(x) = 0 are 0 (``entr_log``'s ``where`` forms: no 0·log 0, no 0·∞ in a gradient of
-the other entries).  A chart whose outcome log-probabilities are log-sum-exps (a logit chart)
+Entropy terms with p(x) = 0 are 0 (``entr_log``'s ``where`` forms: no 0·log 0, no 0·∞ in a
+gradient of the other entries); a Fisher term with p(x) = 0 is its limit, ∞ where the score is
+±∞ (:class:`ScaledScore`: the derived Fisher 1/(p(1−p)) is ∞ at p = 0, not the 1 that dropping
+the outcome gave).  A chart whose outcome log-probabilities are log-sum-exps (a logit chart)
 keeps its own stable Fisher (sigmoid/softmax forms); its entropy is the same per-outcome sum
 printed over the chart scalars (:func:`symgeom.backends.finite_forms.finite_entropy`).
 
@@ -48,12 +50,25 @@ def entropy_expression(family: Family) -> sp.Expr:
     return sp.Add(*[finite.Entr(p, ell) for p, ell, _ in finite._outcome_terms(family)])
 
 
+class ScaledScore(sp.Function):
+    """√p·s for an outcome's √p and score s; where p = 0 the score itself if it is ±∞ (a boundary
+    point, where the Fisher information is infinite), else 0 (p(x) underflowed: its term is below
+    the others' rounding)."""
+
+    nargs = 2
+
+    def _numpycode(self, printer: sp.printing.numpy.NumPyPrinter) -> str:
+        return f"scaled_score({printer._print(self.args[0])}, {printer._print(self.args[1])})"
+
+    _pythoncode = _numpycode
+
+
 def fisher_entries(family: Family) -> tuple[sp.Expr, ...]:
-    """The n×n entries Σₓ tᵢ(x)tⱼ(x), row-major, tᵢ(x) = √p(x)·sᵢ(x) and 0 where p(x) = 0 (as
-    ``entr_log(√p, −sᵢ)``); scores that are 0 identically drop their terms (a Categorical(k)
-    probability chart keeps 2 terms per diagonal entry, 1 off it)."""
+    """The n×n entries Σₓ tᵢ(x)tⱼ(x), row-major, tᵢ(x) = √p(x)·sᵢ(x) and its limit ±∞ where
+    p(x) = 0 (:class:`ScaledScore`); scores that are 0 identically drop their terms (a
+    Categorical(k) probability chart keeps 2 terms per diagonal entry, 1 off it)."""
     n = len(family.symbols())
-    scaled = [[sp.S.Zero if s == 0 else finite.Entr(sp.sqrt(p), -s) for s in score]
+    scaled = [[sp.S.Zero if s == 0 else ScaledScore(sp.sqrt(p), s) for s in score]
               for p, _, score in finite._outcome_terms(family)]
     return tuple(sp.Add(*[t[i] * t[j] for t in scaled]) for i in range(n) for j in range(n))
 

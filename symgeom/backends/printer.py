@@ -146,6 +146,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "logit_entropy": ops.primitive("logit_entropy"),
         "logsumexp_args": partial(finite_forms.logsumexp_args, ops),
         "entr_log": partial(finite_forms.entr_log, ops),
+        "scaled_score": partial(finite_forms.scaled_score, ops),
         "ratio": ops.primitive("ratio"),
         "softplus_diff_scaled": ops.primitive("softplus_diff_scaled"),
         "scaled_ratio": ops.primitive("scaled_ratio"),

@@ -85,16 +85,14 @@ def check(ops: Any, spec: tuple[Input, ...], arrays: list[Array], suffix: str) -
 
 
 def _outside(inp: Input, x: Any) -> Any:
-    """x outside [lower, upper] when both bounds are finite (probabilities), else outside the
-    open interval (σ > 0, η₂ < 0): the convention of :class:`symgeom.numeric.inputs.Input`."""
+    """x outside the input's interval, each finite bound accepted where the family's parameter
+    includes it (p ∈ [0, 1], σ > 0, η₂ < 0): :class:`symgeom.numeric.inputs.Input`."""
     lower, upper = inp.lower, inp.upper
-    if lower is not None and upper is not None:
-        return (x < lower) | (x > upper)
     out = x != x  # all False (nan is caught by the finiteness check)
     if lower is not None:
-        out = out | (x <= lower)
+        out = out | ((x < lower) if inp.lower_included else (x <= lower))
     if upper is not None:
-        out = out | (x >= upper)
+        out = out | ((x > upper) if inp.upper_included else (x >= upper))
     return out
 
 

@@ -19,12 +19,15 @@ _RESERVED_NAME = re.compile(r"^Delta_|_\d+$")
 
 @dataclass(frozen=True)
 class Parameter:
-    """One scalar coordinate of a parameterization, with its open domain ``lower < value < upper``.
+    """One scalar coordinate of a parameterization, with its domain ``lower < value < upper``.
 
-    ``lower``/``upper`` of ``None`` mean unbounded.  A lower bound of 0 gives the symbol the SymPy
-    assumption ``positive=True`` (σ > 0, p > 0), an upper bound of 0 ``negative=True`` (η₂ < 0),
-    otherwise ``real=True``; the bounds also drive
-    input validation and the Hypothesis strategies in :mod:`symgeom.testing`.
+    ``lower``/``upper`` of ``None`` mean unbounded.  A finite bound is excluded unless
+    ``lower_included``/``upper_included`` says the family is still a distribution there
+    (Bernoulli p ∈ [0, 1]; Geometric p ∈ (0, 1]: p = 0 puts no mass anywhere; Beta's mean
+    m ∈ (0, 1)).  The numeric layer and the backends accept exactly these values.  A lower bound
+    of 0 gives the symbol the SymPy assumption ``positive=True`` (σ > 0, p > 0), an upper bound
+    of 0 ``negative=True`` (η₂ < 0), otherwise ``real=True``; the bounds also drive input
+    validation and the Hypothesis strategies in :mod:`symgeom.testing`.
     """
 
     name: str
@@ -32,8 +35,16 @@ class Parameter:
     description: str
     lower: float | None = None
     upper: float | None = None
+    lower_included: bool = False
+    upper_included: bool = False
 
     def __post_init__(self) -> None:
+        for bound, included, side in ((self.lower, self.lower_included, "lower"),
+                                      (self.upper, self.upper_included, "upper")):
+            if included and bound is None:
+                raise InvalidParameterizationError(
+                    f"parameter {self.name!r}: {side}_included needs a finite {side} bound"
+                )
         if not self.name.isidentifier() or _RESERVED_NAME.search(self.name):
             raise InvalidParameterizationError(
                 f"parameter name {self.name!r} must be an identifier that neither ends in _<digits> "
@@ -64,10 +75,13 @@ class Parameter:
         """θ at ``point`` in the one notation of every family (see :func:`point_latex`)."""
         return self.latex if point is None else point_latex(self.latex, point)
 
-    def domain_text(self) -> str:
+    def domain_text(self, interior: bool = False) -> str:
+        """``0 ≤ p ≤ 1``; with ``interior`` the open interval (where a metric is finite)."""
         low = "-∞" if self.lower is None else f"{self.lower:g}"
         high = "∞" if self.upper is None else f"{self.upper:g}"
-        return f"{low} < {self.name} < {high}"
+        left = "≤" if self.lower_included and not interior else "<"
+        right = "≤" if self.upper_included and not interior else "<"
+        return f"{low} {left} {self.name} {right} {high}"
 
 
 #: How an :class:`ArrayArgument` lays out its chart parameters (see its docstring).

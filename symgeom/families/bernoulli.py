@@ -14,7 +14,8 @@ from symgeom.families.base import (
     Parameterization,
 )
 
-PROB = Parameter("p", "p", "probability of x = 1", lower=0.0, upper=1.0)
+PROB = Parameter("p", "p", "probability of x = 1", lower=0.0, upper=1.0, lower_included=True,
+                 upper_included=True)
 LOGIT = Parameter("theta", r"\theta", "log-odds log(p/(1−p))")
 WEIGHT_1 = Parameter("a", "a", "unnormalized weight of x = 1", lower=0.0)
 WEIGHT_0 = Parameter("b", "b", "unnormalized weight of x = 0", lower=0.0)

@@ -82,6 +82,7 @@ def probability_parameters(k: int) -> tuple[Parameter, ...]:
     return tuple(
         Parameter(
             f"p{i}", f"p_{{{i}}}", f"probability of class {i}", lower=0.0, upper=1.0,
+            lower_included=True, upper_included=True,
         )
         for i in range(1, k)
     )

@@ -8,18 +8,23 @@ import sympy as sp
 from symgeom.errors import InvalidSizeError
 from symgeom.families.base import Parameter, Parameterization
 
-PROB = Parameter("p", "p", "success probability p", lower=0.0, upper=1.0)
+#: p ∈ [0, 1]: a Binomial at p = 0 or 1 is a point mass.
+PROB = Parameter("p", "p", "success probability p", lower=0.0, upper=1.0, lower_included=True,
+                 upper_included=True)
+#: p ∈ (0, 1]: waiting for a success (Geometric, negative binomial) — p = 0 puts no mass anywhere.
+PROB_WAITING = Parameter("p", "p", "success probability p", lower=0.0, upper=1.0, upper_included=True)
 LOGIT = Parameter("theta", r"\theta", "log-odds of success log(p/(1−p))")
 WEIGHT_1 = Parameter("a", "a", "unnormalized weight of success", lower=0.0)
 WEIGHT_0 = Parameter("b", "b", "unnormalized weight of failure", lower=0.0)
 
 
-def probability_charts() -> tuple[Parameterization, Parameterization]:
-    """``prob`` (p, reference) and ``logit`` (θ, p = eᶿ/(1+eᶿ))."""
-    p, theta = PROB.symbol(), LOGIT.symbol()
+def probability_charts(prob: Parameter = PROB) -> tuple[Parameterization, Parameterization]:
+    """``prob`` (p, reference; ``prob`` says which endpoints are distributions) and ``logit``
+    (θ, p = eᶿ/(1+eᶿ))."""
+    p, theta = prob.symbol(), LOGIT.symbol()
     a, b = WEIGHT_1.symbol(), WEIGHT_0.symbol()
     return (
-        Parameterization("prob", "success probability p", (PROB,), (p,),
+        Parameterization("prob", "success probability p", (prob,), (p,),
                          cover=((WEIGHT_1, WEIGHT_0), (a / (a + b),))),
         Parameterization("logit", "log-odds θ, p = eᶿ/(1+eᶿ)", (LOGIT,),
                          (sp.exp(theta) / (1 + sp.exp(theta)),),

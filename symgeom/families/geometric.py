@@ -7,7 +7,7 @@ from functools import cache
 import sympy as sp
 
 from symgeom.families.base import ExponentialFamilyForm, Family, IntegerSupport
-from symgeom.families.discrete_trials import PROB, probability_charts
+from symgeom.families.discrete_trials import PROB_WAITING, probability_charts
 
 
 @cache
@@ -15,7 +15,7 @@ def Geometric(param: str = "prob") -> Family:  # noqa: N802 - a constructor in t
     """p(x|p) = (1−p)ˣ p on x ∈ {0, 1, …} (failures before the first success); exponential
     family with T = x, η = log(1−p), A(η) = −log(1 − eᵑ)."""
     x = sp.Symbol("x", integer=True, nonnegative=True)
-    p = PROB.symbol()
+    p = PROB_WAITING.symbol()
     eta = sp.Symbol("eta", negative=True)
     return Family(
         name="geometric",
@@ -31,6 +31,6 @@ def Geometric(param: str = "prob") -> Family:  # noqa: N802 - a constructor in t
             log_partition=-sp.log(1 - sp.exp(eta)),
             log_base_measure=sp.Integer(0),
         ),
-        parameterizations=probability_charts(),
+        parameterizations=probability_charts(PROB_WAITING),
         param=param,
     )

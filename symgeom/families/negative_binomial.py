@@ -7,7 +7,7 @@ from functools import cache
 import sympy as sp
 
 from symgeom.families.base import ExponentialFamilyForm, Family, IntegerSupport
-from symgeom.families.discrete_trials import PROB, check_shape, probability_charts
+from symgeom.families.discrete_trials import PROB_WAITING, check_shape, probability_charts
 
 
 def NegativeBinomial(r: float, param: str = "prob") -> Family:  # noqa: N802 - public constructor
@@ -20,7 +20,7 @@ def NegativeBinomial(r: float, param: str = "prob") -> Family:  # noqa: N802 - p
 @cache
 def _negative_binomial(r: int | sp.Rational, param: str) -> Family:
     x = sp.Symbol("x", integer=True, nonnegative=True)
-    p = PROB.symbol()
+    p = PROB_WAITING.symbol()
     eta = sp.Symbol("eta", negative=True)
     return Family(
         name="negative_binomial",
@@ -37,6 +37,6 @@ def _negative_binomial(r: int | sp.Rational, param: str) -> Family:
             log_partition=-r * sp.log(1 - sp.exp(eta)),
             log_base_measure=sp.log(sp.binomial(x + r - 1, x)),
         ),
-        parameterizations=probability_charts(),
+        parameterizations=probability_charts(PROB_WAITING),
         param=param,
     )

@@ -34,7 +34,7 @@ def check_point(fam: Family, theta: ArrayLike, name: str = "theta") -> NDArray[n
         inside = inside and (par.upper is None or value < par.upper)
         if not inside:
             raise InvalidParameterError(
-                f"{name}: {par.name} = {value!r} is outside its domain {par.domain_text()} "
+                f"{name}: {par.name} = {value!r} is outside {par.domain_text(interior=True)} "
                 f"for {fam.label}"
             )
     for satisfied, text in _constraints(fam):

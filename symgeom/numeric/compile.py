@@ -29,7 +29,9 @@ from symgeom.numeric.inputs import (
     inputs,
     invalid_mask,
     joint_constraints,
+    signed_zero,
     unpack,
+    unsigned_zeros,
     validate,
 )
 from symgeom.numeric.logdet import cholesky_logdet, logdet_form
@@ -184,26 +186,44 @@ class CompiledFunction:
             _check_core_shapes(spec, arrays)
             broadcast_check([i.name for i in spec], arrays, [_CORE_RANK[i.kind] for i in spec])
         if not observable:
+            if signed_zero(spec, arrays):
+                arrays = unsigned_zeros(arrays)
             with np.errstate(all="ignore"):
                 out = self._kernel(*arrays)
-            return self._no_nan(out) if self.validate else self._nan_outside_domain(out, arrays)
+            return self._no_nan(out, arrays) if self.validate else self._nan_outside_domain(out, arrays)
         observer = RangeObserver(list(spec), sums=self.validate)
         with np.errstate(all="ignore"):
             out = self._kernel(*arrays, observe=observer)
+        if observer.negative_zero:  # found while the blocks were in cache: evaluate again
+            arrays = unsigned_zeros(arrays)
+            observer = RangeObserver(list(spec), sums=self.validate)
+            with np.errstate(all="ignore"):
+                out = self._kernel(*arrays, observe=observer)
         if observer.ok:
-            return self._no_nan(out) if self.validate else out
+            return self._no_nan(out, arrays) if self.validate else out
         if self.validate:
             self._validate(arrays, values=True)
         return self._nan_outside_domain(out, arrays)
 
-    def _no_nan(self, out: np.ndarray) -> np.ndarray:
+    def _no_nan(self, out: np.ndarray, arrays: list[np.ndarray]) -> np.ndarray:
         """Validated inputs never give nan silently: an intermediate left float64's range
-        (σ₂ = 1e-320, say), so the result cannot be computed here, and we say so."""
+        (σ₂ = 1e-320, say), or an input sits on an included endpoint of its domain where the
+        stable form is not defined (a Binomial's p = 0: its natural parameter is −∞), so the
+        result cannot be computed here, and we say which."""
         if np.isnan(np.min(out)) if out.size else False:
             index = np.unravel_index(int(np.argmax(np.isnan(out))), out.shape)
+            where = tuple(int(i) for i in index)
+            head = (f"{self.signature.quantity} of {self.signature.family} cannot be evaluated at "
+                    f"index {where}")
+            ends = _endpoints_at(self.signature.inputs, arrays, where)
+            if ends:
+                raise InvalidParameterError(
+                    f"{head}: {', '.join(ends)} (an endpoint of the domain, where this form's "
+                    "terms are infinite; the limit is not taken here)"
+                )
             raise InvalidParameterError(
                 f"{self.signature.quantity} of {self.signature.family} overflowed float64 at "
-                f"index {tuple(int(i) for i in index)}: the inputs are too extreme to evaluate"
+                f"index {where}: the inputs are too extreme to evaluate"
             )
         return out
 
@@ -235,6 +255,23 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"<compiled {self.signature.quantity} of {self.signature.family}>"
+
+
+def _endpoints_at(spec: tuple[Input, ...], arrays: list[np.ndarray], where: tuple[int, ...]) -> list[str]:
+    """'p_1 = 0' for each scalar interval input whose value at output index ``where`` (batch
+    index first) is an included bound of its domain."""
+    scalars = [(inp, arr) for inp, arr in zip(spec, arrays, strict=True)
+               if inp.kind == "scalar" and inp.check == "interval"]
+    if not scalars:
+        return []
+    batch = np.broadcast_shapes(*(arr.shape for _, arr in scalars))
+    out = []
+    for inp, arr in scalars:
+        value = float(np.broadcast_to(arr, batch)[where[: len(batch)]])
+        for bound, included in ((inp.lower, inp.lower_included), (inp.upper, inp.upper_included)):
+            if included and bound is not None and value == bound:
+                out.append(f"{inp.name} = {value:g}")
+    return out
 
 
 def _weak_scalars(arrays: list[np.ndarray], args: tuple[Any, ...]) -> list[np.ndarray]:

@@ -189,7 +189,7 @@ def entropy_function(family: Family) -> Callable[..., np.ndarray]:
 @cache
 def fisher_function(family: Family) -> Callable[..., np.ndarray]:
     """F(θ) = Σₓ t(x)t(x)ᵀ with t(x) = √p(x)·s(x) (= Σₓ p(x) s(x)s(x)ᵀ), as a function returning
-    the n×n entries (terms with p = 0 dropped).  Scaling the score by √p first keeps the
+    the n×n entries.  Scaling the score by √p first keeps the
     products in range: at p = 1e-300, s = 1/p, p·(s·s) overflowed to inf where √p·s = 1e150
     squares to the representable 1e300; tᵢ·tⱼ is exactly symmetric."""
     terms = _outcome_terms(family)
@@ -201,7 +201,14 @@ def fisher_function(family: Family) -> Callable[..., np.ndarray]:
 
 def fisher_sum(probabilities: Callable[..., list], scores: Callable[..., list], n: int,
                *values: np.ndarray) -> np.ndarray:
-    """Σₓ p(x) s(x)s(x)ᵀ from the outcomes' probabilities and scores (NumPy only)."""
+    """Σₓ p(x) s(x)s(x)ᵀ from the outcomes' probabilities and scores (NumPy only).
+
+    An outcome with p(x) = 0 on the boundary (Bernoulli p = 0, Categorical [½, ½, 0]: its score
+    sᵢ = ∂ log p(x) is ±∞ there) adds lim p·sᵢsⱼ: tᵢ = sᵢ = ±∞, so F = ∞ on the diagonal, the
+    limit of 1/(p(1−p)), not the 1 that dropping the outcome gave.  Where p(x) only underflowed
+    (a finite score: Binomial(3) at p = 1e-300, P(x = 2) = 3e-600) the term, p·s² = 12 there, is
+    below the others' rounding and is dropped; tᵢtⱼ = 0 where either factor is 0.
+    """
     dtype = np.result_type(*values, np.float32)
     shape = np.broadcast_shapes(*(np.shape(v) for v in values))
     out = np.zeros((*shape, n, n), dtype=dtype)
@@ -212,6 +219,8 @@ def fisher_sum(probabilities: Callable[..., list], scores: Callable[..., list], 
             p = np.broadcast_to(np.asarray(p, dtype=dtype), shape)
             s = np.stack([np.broadcast_to(np.asarray(x, dtype=dtype), shape) for x in s], axis=-1)
             # t tᵀ with t = √p·s: exactly symmetric, and p·s_i·s_j's overflow at p = 1e-300 avoided
-            t = np.where((p == 0)[..., None], 0, np.sqrt(p)[..., None] * s)
-            out += t[..., :, None] * t[..., None, :]
+            edge = np.where(np.isinf(s), s, 0)  # √p·s on the boundary (s = ±∞), or an underflow
+            t = np.where((p == 0)[..., None], edge, np.sqrt(p)[..., None] * s)
+            left, right = t[..., :, None], t[..., None, :]
+            out += np.where((left == 0) | (right == 0), 0, left * right)
     return out

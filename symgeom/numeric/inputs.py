@@ -22,9 +22,9 @@ from symgeom.numeric.coerce import real_array
 class Input:
     """One argument of a compiled function: its name, its shape and its domain, in words.
 
-    ``check`` is ``interval`` (entries within ``lower``/``upper``: closed when both bounds are
-    finite, as for probabilities, open otherwise), ``simplex`` (probability vector) or
-    ``covariance`` (symmetric positive definite matrix).
+    ``check`` is ``interval`` (entries within ``lower``/``upper``, each bound accepted where
+    ``lower_included``/``upper_included``, from the family's parameters), ``simplex``
+    (probability vector, entries in [0, 1]) or ``covariance`` (symmetric positive definite matrix).
     """
 
     name: str
@@ -34,6 +34,8 @@ class Input:
     check: str  # "interval" | "simplex" | "covariance"
     lower: float | None = None
     upper: float | None = None
+    lower_included: bool = False
+    upper_included: bool = False
 
 
 def _size_name(family: Family, n: int, any_size: bool) -> str:
@@ -63,19 +65,22 @@ def inputs(family: Family, any_size: bool = False) -> tuple[Input, ...]:
         pars = family.parameters[start : start + arg.count]
         start += arg.count
         lower, upper = _common_bounds(pars)
-        domain = _domain(lower, upper)
+        ends = {"lower_included": pars[0].lower_included, "upper_included": pars[0].upper_included}
+        domain = _domain(lower, upper, **ends)
         if arg.form == "scalar":
-            out.append(Input(arg.name, "(...)", domain, "scalar", "interval", lower, upper))
+            out.append(Input(arg.name, "(...)", domain, "scalar", "interval", lower, upper, **ends))
         elif arg.form == "vector":
             n = _size_name(family, arg.count, any_size)
-            out.append(Input(arg.name, f"(..., {n})", domain, "vector", "interval", lower, upper))
+            out.append(Input(arg.name, f"(..., {n})", domain, "vector", "interval", lower, upper, **ends))
         elif arg.form == "simplex":
             n = _size_name(family, arg.count + 1, any_size)
-            out.append(Input(arg.name, f"(..., {n})", "pᵢ ∈ [0, 1], Σpᵢ = 1", "vector", "simplex", 0.0, 1.0))
+            out.append(Input(arg.name, f"(..., {n})", "pᵢ ∈ [0, 1], Σpᵢ = 1", "vector", "simplex", 0.0, 1.0,
+                             True, True))
         elif arg.form == "pinned":
             n = _size_name(family, arg.count + 1, any_size)
             out.append(
-                Input(arg.name, f"(..., {n})", "real, any common shift", "vector", "interval", lower, upper)
+                Input(arg.name, f"(..., {n})", "real, any common shift", "vector", "interval", lower, upper,
+                      **ends)
             )
         else:
             d = _size_name(family, matrix_order(arg.count), any_size)
@@ -89,13 +94,16 @@ def _common_bounds(pars: tuple) -> tuple[float | None, float | None]:
     return pars[0].lower, pars[0].upper
 
 
-def _domain(lower: float | None, upper: float | None) -> str:
+def _domain(lower: float | None, upper: float | None, lower_included: bool = False,
+            upper_included: bool = False) -> str:
+    left = "≤" if lower_included else "<"
+    right = "≤" if upper_included else "<"
     if lower is not None and upper is not None:
-        return f"{lower:g} ≤ value ≤ {upper:g}"
+        return f"{lower:g} {left} value {right} {upper:g}"
     if lower is not None:
-        return f"value > {lower:g}"
+        return f"value {'≥' if lower_included else '>'} {lower:g}"
     if upper is not None:
-        return f"value < {upper:g}"
+        return f"value {right} {upper:g}"
     return "real"
 
 
@@ -293,11 +301,13 @@ def domain_text(inp: Input, finite_checked: bool = False) -> str:
     lower, upper = inp.lower, inp.upper
     finite = "" if finite_checked else "finite and "
     if lower is not None and upper is not None:
-        return f"lie in [{lower:g}, {upper:g}]"
+        left = "[" if inp.lower_included else "("
+        right = "]" if inp.upper_included else ")"
+        return f"lie in {left}{lower:g}, {upper:g}{right}"
     if lower is not None:
-        return f"be {finite}> {lower:g}"
+        return f"be {finite}{'≥' if inp.lower_included else '>'} {lower:g}"
     if upper is not None:
-        return f"be {finite}< {upper:g}"
+        return f"be {finite}{'≤' if inp.upper_included else '<'} {upper:g}"
     return "be finite"
 
 
@@ -314,6 +324,8 @@ class RangeObserver:
         self.spec = spec
         self.sums = sums
         self.ok = True
+        #: Some block of an argument whose domain starts at 0 holds a −0.0 (see :func:`signed_zero`).
+        self.negative_zero = False
         # Interval bounds as floats once (∓inf where open-ended), so that a block costs its two
         # reductions and a few float comparisons, not a walk through the Input per block.
         self._bounds = [_interval_bounds(inp) for inp in spec]
@@ -328,40 +340,46 @@ class RangeObserver:
             bounds = self._bounds[index]
             if inp.check == "simplex" and (self.sums or row_sums is not None):
                 sums = np.sum(block, axis=-1) if row_sums is None else row_sums[index]
-                ok = _simplex_block_ok(block, sums, self.sums)
+                low = _MIN(block, axis=None)
+                ok = _simplex_block_ok(block, sums, self.sums, low)
             elif bounds is None:
-                ok = _in_range(inp, np.min(block), np.max(block), block.dtype)
+                low = np.min(block)
+                ok = _in_range(inp, low, np.max(block), block.dtype)
             else:
-                lower, upper, closed = bounds
+                lower, upper, lower_in, upper_in = bounds
                 low, high = _MIN(block, axis=None), _MAX(block, axis=None)
-                # nan fails every comparison; ∓inf fail the strict ones and the finite closed ones.
-                ok = (lower <= low and high <= upper) if closed else (lower < low and high < upper)
+                # nan fails every comparison; ∓inf fail the strict ones and the finite included ones.
+                ok = ((lower <= low) if lower_in else (lower < low)) and (
+                    (high <= upper) if upper_in else (high < upper))
             if not ok:
                 self.ok = False
                 return
+            if low == 0 and zero_closed(inp) and np.signbit(block).any():
+                self.negative_zero = True
 
 
 _MIN, _MAX = np.minimum.reduce, np.maximum.reduce
 
 
-def _interval_bounds(inp: Input) -> tuple[float, float, bool] | None:
-    """(lower, upper, closed) of an interval input as floats, ∓inf for a missing bound; None for
-    simplex and covariance inputs (their top depends on the dtype, or they are not intervals)."""
+def _interval_bounds(inp: Input) -> tuple[float, float, bool, bool] | None:
+    """(lower, upper, lower included, upper included) of an interval input as floats, ∓inf for a
+    missing bound; None for simplex and covariance inputs (their top depends on the dtype, or they
+    are not intervals)."""
     if inp.check != "interval":
         return None
     lower = -np.inf if inp.lower is None else float(inp.lower)
     upper = np.inf if inp.upper is None else float(inp.upper)
-    return lower, upper, _closed(inp)
+    return lower, upper, inp.lower_included, inp.upper_included
 
 
-def _simplex_block_ok(block: np.ndarray, sums: np.ndarray, check_sums: bool) -> bool:
+def _simplex_block_ok(block: np.ndarray, sums: np.ndarray, check_sums: bool, low: float) -> bool:
     """Entries in [0, 1 + tol] (and, if ``check_sums``, |Σ − 1| ≤ tol) from the row sums Σ.
 
     Entries ≥ 0 of rows that sum to at most 1 + tol are at most 1 + tol: the maximum over the
     block is only needed where a row sums to more.
     """
     tolerance = sum_tolerance(block.dtype)
-    if not np.min(block) >= 0:
+    if not low >= 0:
         return False
     if check_sums:
         return bool(np.max(np.abs(sums - 1)) <= tolerance)
@@ -404,21 +422,38 @@ def _top(inp: Input, dtype: np.dtype) -> float | None:
     return 1 + sum_tolerance(dtype) if inp.check == "simplex" else inp.upper
 
 
-def _closed(inp: Input) -> bool:
-    """Both bounds finite (a probability-like coordinate): the endpoints are accepted."""
-    return inp.lower is not None and inp.upper is not None
+def zero_closed(inp: Input) -> bool:
+    """Whether 0 is an accepted value of ``inp`` (a simplex entry, or an interval [0, upper])."""
+    return inp.check == "simplex" or (inp.check == "interval" and inp.lower_included and inp.lower == 0)
+
+
+def signed_zero(spec: tuple[Input, ...] | list[Input], arrays: list[np.ndarray]) -> bool:
+    """Whether an argument whose domain starts at 0 holds a −0.0 (one reduction per such argument;
+    the sign bit is read only where the minimum is 0)."""
+    for inp, arr in zip(spec, arrays, strict=True):
+        if arr.size and zero_closed(inp) and np.min(arr) == 0 and np.signbit(arr).any():
+            return True
+    return False
+
+
+def unsigned_zeros(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """The arrays with every −0.0 read as +0.0 (x + 0 = +0 for x = −0 in round-to-nearest).
+
+    p = −0.0 passes 0 ≤ p (IEEE: −0 = +0) but flips the sign of 1/p, so a kernel written for
+    p ∈ [0, 1] returned −inf or nan (Binomial Fisher −inf at p = −0, KL(p‖−0) nan); the sign of
+    zero carries no meaning for a probability, so it is dropped before evaluating.
+    """
+    return [arr + arr.dtype.type(0) for arr in arrays]
 
 
 def _elementwise_ok(inp: Input, arr: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(arr)
         top = _top(inp, arr.dtype)
-        if _closed(inp):
-            return ok & (arr >= inp.lower) & (arr <= top)
         if inp.lower is not None:
-            ok &= arr > inp.lower
+            ok &= (arr >= inp.lower) if inp.lower_included else (arr > inp.lower)
         if top is not None:
-            ok &= arr < top
+            ok &= (arr <= top) if inp.upper_included else (arr < top)
         return ok
 
 
@@ -426,11 +461,9 @@ def _in_range(inp: Input, low: float, high: float, dtype: np.dtype) -> bool:
     if not (np.isfinite(low) and np.isfinite(high)):
         return False
     top = _top(inp, dtype)
-    if _closed(inp):
-        return bool(low >= inp.lower and high <= top)
-    if inp.lower is not None and not low > inp.lower:
+    if inp.lower is not None and not ((low >= inp.lower) if inp.lower_included else (low > inp.lower)):
         return False
-    return not (top is not None and not high < top)
+    return top is None or bool((high <= top) if inp.upper_included else (high < top))
 
 
 def _first_bad(arr: np.ndarray, bad: np.ndarray) -> str:

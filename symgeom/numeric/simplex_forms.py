@@ -11,12 +11,13 @@ outcome probabilities are the array's entries, and the per-outcome sums are
 
     H = Σᵢ entr(pᵢ) = −Σ_{pᵢ>0} pᵢ log pᵢ,
     F = Σₓ t(x)t(x)ᵀ, t(i) = √pᵢ·∇log θᵢ = eᵢ/√pᵢ (i < k), t(k) = √p_k·∇log(1 − Σθ) = −1/√p_k,
-      = diag([pᵢ > 0]/pᵢ)_{i<k} + ([p_k > 0]/p_k)·11ᵀ,
+      = diag(1/pᵢ)_{i<k} + (1/p_k)·11ᵀ,
 
-terms with p(x) = 0 dropped, the convention of the k ≤ 6 per-outcome path (k = 3 at [½, ½, 0]:
-H = log 2, F = 2I).  With every pᵢ > 0, F is the inverse of Cov(T) = diag(p) − ppᵀ (Sherman–
-Morrison), the derived Fisher of the mean chart; tests/numeric/test_simplex_forms.py checks both
-forms symbolically against the per-outcome expressions and the derivation for k = 3 … 6.
+with 0·log 0 = 0 in H and 1/0 = ∞ in F (the derived Fisher's value on the boundary, as on the
+k ≤ 6 per-outcome path: k = 3 at [½, ½, 0]: H = log 2, F = ∞ in every entry).  With every
+pᵢ > 0, F is the inverse of Cov(T) = diag(p) − ppᵀ (Sherman–Morrison), the derived Fisher of
+the mean chart; tests/numeric/test_simplex_forms.py checks both forms symbolically against the
+per-outcome expressions and the derivation for k = 3 … 6.
 
 H is a sum of non-negative terms (never negative; relative error a few ulps of the sum, each
 −pᵢ log pᵢ within an ulp or two as pᵢ is exact); each Fisher entry is 1/pᵢ + 1/p_k or 1/p_k
@@ -69,10 +70,10 @@ def entropy(xp: Any, p: Array) -> Array:
 
 
 def fisher(xp: Any, p: Array, eye: Array) -> Array:
-    """F = diag([pᵢ>0]/pᵢ)_{i<k} + ([p_k>0]/p_k)·11ᵀ, shape (…, k−1, k−1); ``eye`` the boolean
-    (or 0/1) (k−1)×(k−1) identity."""
+    """F = diag(1/pᵢ)_{i<k} + (1/p_k)·11ᵀ, shape (…, k−1, k−1), ∞ where an entry is 0 (a constant
+    there, so no ∞ reaches a gradient); ``eye`` the boolean (or 0/1) (k−1)×(k−1) identity."""
     mask, safe = _positive(xp, p)
-    inverse = xp.where(mask, 1 / safe, xp.zeros_like(p))
+    inverse = xp.where(mask, 1 / safe, xp.full_like(p, float("inf")))
     free = inverse[..., :-1]
     diagonal = xp.where(eye, free[..., :, None], xp.zeros_like(free)[..., :, None])
     return diagonal + inverse[..., -1:, None]

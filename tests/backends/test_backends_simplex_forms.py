@@ -34,17 +34,16 @@ def mp_entropy(p: np.ndarray) -> mp.mpf:
 
 
 def mp_fisher(p: np.ndarray) -> np.ndarray:
-    """Σₓ p(x) s(x)s(x)ᵀ over outcomes with p(x) > 0: s(i) = eᵢ/pᵢ (i < k), s(k) = −1/p_k."""
+    """Σₓ p(x) s(x)s(x)ᵀ: s(i) = eᵢ/pᵢ (i < k), s(k) = −1/p_k; an outcome with p(x) = 0 adds its
+    limit ∞ (the derived Fisher's value on the boundary)."""
     k = len(p)
     mpp = [mp.mpf(float(x)) for x in p]
     out = [[mp.mpf(0)] * (k - 1) for _ in range(k - 1)]
     for i in range(k - 1):
-        if mpp[i] > 0:
-            out[i][i] += mpp[i] * (1 / mpp[i]) ** 2
-    if mpp[-1] > 0:
-        for i in range(k - 1):
-            for j in range(k - 1):
-                out[i][j] += mpp[-1] * (-1 / mpp[-1]) ** 2
+        out[i][i] += mpp[i] * (1 / mpp[i]) ** 2 if mpp[i] > 0 else mp.inf
+    for i in range(k - 1):
+        for j in range(k - 1):
+            out[i][j] += mpp[-1] * (-1 / mpp[-1]) ** 2 if mpp[-1] > 0 else mp.inf
     return np.array([[float(v) for v in row] for row in out])
 
 

@@ -90,8 +90,8 @@ def mp_entropy(p: np.ndarray) -> mp.mpf:
 
 
 def mp_fisher(p: np.ndarray) -> np.ndarray:
-    """Inverse of Cov(T) = diag(θ) − θθᵀ where every p > 0 (k ≤ 12), else Σₓ p s sᵀ over outcomes
-    with p(x) > 0, s(i) = eᵢ/pᵢ, s(k) = −1/p_k."""
+    """Inverse of Cov(T) = diag(θ) − θθᵀ where every p > 0 (k ≤ 12), else diag(1/pᵢ) + 1/p_k·11ᵀ
+    with 1/0 = ∞ (the limit of the derived Fisher at a boundary point)."""
     k = len(p)
     mpp = [mp.mpf(float(x)) for x in p]
     if all(x > 0 for x in p) and k <= 12:
@@ -101,8 +101,8 @@ def mp_fisher(p: np.ndarray) -> np.ndarray:
                 cov[i, j] = (mpp[i] if i == j else 0) - mpp[i] * mpp[j]
         inv = cov**-1
         return np.array([[float(inv[i, j]) for j in range(k - 1)] for i in range(k - 1)])
-    diag = [1 / x if x > 0 else mp.mpf(0) for x in mpp[:-1]]
-    off = 1 / mpp[-1] if mpp[-1] > 0 else mp.mpf(0)
+    diag = [1 / x if x > 0 else mp.inf for x in mpp[:-1]]
+    off = 1 / mpp[-1] if mpp[-1] > 0 else mp.inf
     return np.array([[float((diag[i] if i == j else 0) + off) for j in range(k - 1)] for i in range(k - 1)])
 
 
@@ -128,10 +128,12 @@ def test_issue_reproducers(k):
     zeros = np.zeros(k - 2)
     entropy, fisher = sg.entropy(sg.Categorical(k)).numpy(), sg.fisher(sg.Categorical(k)).numpy()
     assert entropy(np.r_[0.5, 0.5, zeros]) == pytest.approx(np.log(2), rel=1e-15)
-    f = fisher(np.r_[0.5, 0.5, zeros])
-    assert f[:2, :2].tolist() == [[2.0, 0.0], [0.0, 2.0]] and not f[2:].any() and not f[:, 2:].any()
+    f = fisher(np.r_[0.5, 0.5, zeros])  # 1/p_k = ∞ in every entry: the derived Fisher's boundary value
+    assert np.all(f == np.inf)
+    f = fisher(np.r_[zeros, 0.5, 0.5])
+    assert f[-1, -1] == 4.0 and f[0, -1] == 2.0 and np.all(np.diagonal(f)[:-1] == np.inf)
     assert entropy(np.r_[1.0, 1e-20, zeros]) == pytest.approx(1e-20 * np.log(1e20), rel=1e-14)
-    assert fisher(np.r_[1.0, 1e-20, zeros])[1, 1] == 1e20
+    assert fisher(np.r_[1.0, zeros, 1e-20])[0, 0] == 1e20
     h = entropy(np.r_[1 - 1e-16, 1e-16, zeros])
     p1 = 1 - 1e-16  # the double 1 − 2⁻⁵³, as the kernel reads it
     want = -p1 * np.log(p1) + 1e-16 * np.log(1e16)
