@@ -6,11 +6,10 @@ both in the same run on the same machine.  Usage: python benchmarks/backends_fvp
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 
 import torch
+from _timing import median_time
 
 import symgeom.torch as st
 
@@ -30,15 +29,6 @@ def mlp(inputs: int, outputs: int, gaussian: bool) -> torch.nn.Module:
             return (out, self.log_std.expand_as(out)) if gaussian else out
 
     return Policy()
-
-
-def median_time(function, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def compare(label: str, head, gaussian: bool, n: int, repeats: int, products: int) -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from functools import partial
 from pathlib import Path
 
@@ -34,6 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "numeric"))
 
+from _timing import median_time  # noqa: E402
 from gaussian_references import entropy_mvn, fisher_mvn, ill_conditioned, kl_mvn, near_pair  # noqa: E402
 
 import symgeom as sg  # noqa: E402
@@ -110,18 +110,9 @@ def _upper(s: np.ndarray) -> list[np.ndarray]:
     return [s[..., i, j] for i in range(d) for j in range(i, d)]
 
 
-def _median_time(function, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def _interleaved(new, old, repeats: int) -> tuple[float, float]:
     new(), old()  # warm
-    pairs = [(_median_time(new, 1), _median_time(old, 1)) for _ in range(repeats)]
+    pairs = [(median_time(new, 1), median_time(old, 1)) for _ in range(repeats)]
     return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 

@@ -16,9 +16,7 @@ Usage: python benchmarks/full_covariance_dd.py [N] [repeats]
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +24,7 @@ import numpy as np
 sys.path[:0] = [str(Path(__file__).parents[1] / "tests" / "backends"),
                 str(Path(__file__).parents[1] / "tests" / "numeric")]
 from _optional import jax, jnp, torch  # noqa: E402
+from _timing import median_times  # noqa: E402
 from gaussian_references import fisher_mvn, ill_conditioned  # noqa: E402
 from kl_references import kl_mvn  # noqa: E402
 
@@ -94,18 +93,6 @@ def previous_factored(ops, lower, want_logdet, want_inverse):
     logdet = 2 * xp.sum(xp.log(xp.stack([chol[..., i, i] for i in range(d)], axis=-1)), axis=-1)
     rows = [[inverse[..., i, j] for j in range(d)] for i in range(d)]
     return (logdet if want_logdet else None), (rows if want_inverse else None)
-
-
-def median_times(functions: dict, repeats: int) -> dict[str, float]:
-    for function in functions.values():
-        function()
-    times: dict[str, list[float]] = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            function()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def inputs(n: int, d: int = 3):

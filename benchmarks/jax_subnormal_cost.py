@@ -15,22 +15,9 @@ process and called alternately round by round (medians, jitted, float64, normal-
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
-
-
-def _median(functions: dict, repeats: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name in functions}
-    for f in functions.values():
-        f()  # compile
-    for _ in range(repeats):
-        for name, f in functions.items():
-            start = time.perf_counter()
-            f()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+from _timing import median_times
 
 
 def main() -> None:
@@ -62,6 +49,18 @@ def main() -> None:
     def block(f, *arrays):
         return lambda: f(*arrays).block_until_ready()
 
+    def with_and_without(derivation, attribute: str):
+        """The jitted backend function, and the same traced with tiny_forms.<attribute> off."""
+        backend_compile.plan.cache_clear()
+        with_copy = jax.jit(backend_compile.compile_backend(derivation, "jax", validate=False))
+        backend_compile.plan.cache_clear()
+        saved = getattr(tiny_forms, attribute)
+        setattr(tiny_forms, attribute, lambda e: e)
+        without = jax.jit(backend_compile.compile_backend(derivation, "jax", validate=False))
+        setattr(tiny_forms, attribute, saved)
+        backend_compile.plan.cache_clear()
+        return with_copy, without
+
     rows = []
     bregman = [
         (sg.Gamma(), [rng.uniform(0.5, 5, n), rng.uniform(0.5, 5, n), rng.uniform(0.5, 5, n),
@@ -78,7 +77,7 @@ def main() -> None:
         old = jax.jit(lambda *a, f=new: f(*a))
         old(*x).block_until_ready()
         primitives.ldexp_for = exact_ldexp.ldexp_for
-        t = _median({"exact": block(exact, *x), "before": block(old, *x)}, args.repeats)
+        t = median_times({"exact": block(exact, *x), "before": block(old, *x)}, args.repeats)
         rows.append((f"{family.label} KL (Bregman nodes)", t["exact"], t["before"]))
         print(*rows[-1], flush=True)
 
@@ -88,29 +87,16 @@ def main() -> None:
     ]:
         d = sg.fisher(family)
         x = [jnp.asarray(a) for a in arrays]
-        with_copy = jax.jit(backend_compile.compile_backend(d, "jax", validate=False))
-        backend_compile.plan.cache_clear()
-        rescued = tiny_forms.rescued
-        tiny_forms.rescued = lambda e: e
-        without = jax.jit(backend_compile.compile_backend(d, "jax", validate=False))
-        tiny_forms.rescued = rescued
-        backend_compile.plan.cache_clear()
-        t = _median({"exact": block(with_copy, *x), "before": block(without, *x)}, args.repeats)
+        with_copy, without = with_and_without(d, "rescued")
+        t = median_times({"exact": block(with_copy, *x), "before": block(without, *x)}, args.repeats)
         rows.append((f"{family.label} Fisher", t["exact"], t["before"]))
         print(*rows[-1], flush=True)
 
     family = sg.Bernoulli()
     d = sg.kl(family)
     x = [jnp.asarray(rng.uniform(0.01, 0.99, n)), jnp.asarray(rng.uniform(0.01, 0.99, n))]
-    backend_compile.plan.cache_clear()
-    with_copy = jax.jit(backend_compile.compile_backend(d, "jax", validate=False))
-    backend_compile.plan.cache_clear()
-    rescued_kl = tiny_forms.rescued_kl
-    tiny_forms.rescued_kl = lambda e: e
-    without = jax.jit(backend_compile.compile_backend(d, "jax", validate=False))
-    tiny_forms.rescued_kl = rescued_kl
-    backend_compile.plan.cache_clear()
-    t = _median({"exact": block(with_copy, *x), "before": block(without, *x)}, args.repeats)
+    with_copy, without = with_and_without(d, "rescued_kl")
+    t = median_times({"exact": block(with_copy, *x), "before": block(without, *x)}, args.repeats)
     rows.append((f"{family.label} KL (kl_div sum)", t["exact"], t["before"]))
     print(*rows[-1], flush=True)
 
