@@ -234,8 +234,9 @@ class BackendFunction:
             raise TypeError(f"{p.quantity} of {p.family.label} takes {expected} arrays, got {len(args)}")
         ops = self._ops(list(args))
         arrays = self._convert(ops, args)
-        # −0.0 passes 0 ≤ p but flips 1/p's sign: read it as +0 (x + 0 = +0 for x = −0)
-        arrays = [a + 0.0 if zero_closed(inp) else a
+        # −0.0 passes 0 ≤ p but flips 1/p's sign: read it as +0, selected by ``where`` (no
+        # arithmetic: XLA on the CPU would read a subnormal p as 0 in p + 0)
+        arrays = [_unsigned_zero(ops, a) if zero_closed(inp) else a
                   for a, inp in zip(arrays, p.spec * p.points, strict=True)]
         if ops.name == "torch" and p.source is not None:
             from symgeom.backends import torch_compile, torch_printed
@@ -393,6 +394,12 @@ def _jax_value(
     if invalid is not None:
         value = jnp.where(invalid(arrays), jnp.nan, value)
     return value
+
+
+def _unsigned_zero(ops: Ops, a: Array) -> Array:
+    """``a`` with −0.0 replaced by +0.0 (every other entry, subnormals included, selected as is)."""
+    xp = ops.xp
+    return xp.where(xp.signbit(a) & (a == 0), xp.zeros_like(a), a)
 
 
 def _has_float64(ops: Ops) -> bool:

@@ -32,7 +32,7 @@ rounded once; JAX without x64 runs the same algorithm in float32 pairs (ε² ≈
 
 Derivatives (torch autograd, JAX forward and reverse mode) go through the double-double
 operations; measured against the 60-digit derivative they keep ≈ 2e-16 of the largest entry up to
-condition number 10¹² (tests/backends/test_full_covariance_conditioning.py).  No branch of a
+condition number 10¹² (tests/backends/test_backends_full_covariance_conditioning.py).  No branch of a
 ``where`` sees a non-positive pivot (those are replaced by 1 before the square root and logarithm).
 
 The family is recognized from its KL's structure (``kl_structure(family).kind == "normal_full"``)
