@@ -36,6 +36,7 @@ from symgeom.backends import (
     scale_forms,
     softmax_entropy,
     softmax_kl,
+    tiny_entropy,
     tiny_forms,
     validation,
     vector,
@@ -138,7 +139,9 @@ def plan(derivation: Derivation) -> _Plan:
         else:
             entries, shape = (result,), None
         _refuse_explicit_sums(derivation, result)
-        per_outcome = finite_entropy(derivation.family) if derivation.quantity == "entropy" else None
+        per_outcome = None
+        if derivation.quantity == "entropy":  # per outcome (backends.finite_forms; n trials: .tiny_entropy)
+            per_outcome = finite_entropy(family) or tiny_entropy.bounded_count_entropy(family)
         if per_outcome is not None:  # the per-outcome sum .numpy() evaluates (backends.finite_forms)
             entries = (per_outcome,)
         else:
@@ -149,8 +152,9 @@ def plan(derivation: Derivation) -> _Plan:
             entries = tuple(softplus_merged(e) for e in entries)
         # scale symmetry, Σ⁻¹ and ln det Σ by Cholesky where they apply (backends.scale_forms)
         # (an entry that may be subnormal also carries its log-magnitude: backends.tiny_forms)
+        rescue = tiny_entropy.rescued_entropy if derivation.quantity == "entropy" else tiny_forms.rescued
         source = scale_forms.scaled_source(derivation, entries) or printer.print_source(
-            tuple(tiny_forms.rescued(e) for e in entries), tuple(derivation.arguments))
+            tuple(rescue(e) for e in entries), tuple(derivation.arguments))
         return _Plan(derivation.quantity, family, spec, 1, source, None, shape)
     raise UnknownQuantityError(
         f"{derivation.quantity!r} is not printed for array backends (kl, fisher and entropy are)"

@@ -105,6 +105,9 @@ def supplied_form(family: Family, quantity: str, arguments: tuple[sp.Symbol, ...
     if not applies(family, quantity):
         return None
     n = len(family.symbols())
-    exprs = (entropy_expression(family),) if quantity == "entropy" else fisher_entries(family)
+    from symgeom.backends.tiny_entropy import rescued_entropy
+
+    entropy = (rescued_entropy(entropy_expression(family)),) if quantity == "entropy" else None
+    exprs = entropy or fisher_entries(family)
     source = printer.print_source(exprs, tuple(arguments) + finite.last_symbols(family))
     return SuppliedForm(family, source, None if quantity == "entropy" else (n, n))

@@ -23,7 +23,7 @@ from typing import Any
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from symgeom.backends import finite_forms
+from symgeom.backends import finite_forms, tiny_entropy
 from symgeom.backends.bregman import bregman_kl
 from symgeom.backends.ops import is_number
 from symgeom.backends.tiny_forms import log_kl_div, tiny_rescue_for
@@ -154,6 +154,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "dilated": partial(dilated, ops),  # symgeom.backends.scale_forms
         "tiny_rescue": tiny_rescue_for(ops.name, ops.xp),  # symgeom.backends.tiny_forms
         "log_kl_div": partial(log_kl_div, ops.xp),
+        **tiny_entropy.printed_names(ops),  # symgeom.backends.tiny_entropy
         **special_functions(ops.name),
     }
     exec(compile(source.text, "<symgeom.backends>", "exec"), namespace)
