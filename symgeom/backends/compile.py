@@ -43,6 +43,7 @@ from symgeom.backends import (
 )
 from symgeom.backends.finite_forms import finite_entropy
 from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
+from symgeom.backends.rate_entropy import rate_entropy
 from symgeom.backends.sigmoid import sigmoid_form, softmax_form
 from symgeom.errors import UnknownQuantityError
 from symgeom.numeric import simplex_forms
@@ -127,6 +128,9 @@ def plan(derivation: Derivation) -> _Plan:
             and simplex_forms.applies(family):  # general-k probabilities (numeric.simplex_forms)
         form = simplex_forms.BACKEND[derivation.quantity]
         return _Plan(derivation.quantity, family, spec, 1, None, form, None)
+    if derivation.quantity == "entropy" and (counted := rate_entropy(family)) is not None:
+        # a rate count mass (Poisson): outcome sum / derived asymptotic series (backends.rate_entropy)
+        return _Plan("entropy", family, spec, 1, None, counted, None, float64_inside=True)
     if derivation.quantity in ("fisher", "entropy"):
         # per-outcome sums with a simplex's supplied last entry, as .numpy() (backends.finite_supplied)
         finite = finite_supplied.supplied_form(family, derivation.quantity, tuple(derivation.arguments))

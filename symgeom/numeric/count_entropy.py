@@ -142,6 +142,9 @@ class CountMass:
     size: Fraction
     rate: Callable[..., np.ndarray] | None  # c (rate shape)
     probabilities: Callable[..., tuple[np.ndarray, np.ndarray]] | None  # (P, Q)
+    #: c as an expression of the chart symbols (rate shape; printed for torch/JAX by
+    #: :mod:`symgeom.backends.rate_entropy`)
+    rate_expression: sp.Expr | None = None
 
     def entropy(self, *arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(H, error bound, summed) per point; ``summed`` is False (and H nan) where the window
@@ -362,7 +365,7 @@ def count_mass(family: Family) -> CountMass | None:
         if sp.simplify(log_first + c) != 0:
             return None
         rate = sp.lambdify(symbols, c, modules=["scipy", "numpy"])
-        return CountMass("rate", Fraction(0), rate, None)
+        return CountMass("rate", Fraction(0), rate, None, c)
     n1, n0 = numerator.all_coeffs()
     s = sp.simplify(n0 / n1)
     c = sp.simplify(n1 / d1)
