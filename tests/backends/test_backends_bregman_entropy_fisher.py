@@ -65,7 +65,7 @@ def test_finite_wherever_numpy_is(family, quantity):
         return
     try:
         expected = np.asarray(derivation.numpy(validate=False)(*columns))
-    except SymgeomError as error:
+    except (SymgeomError, ArithmeticError) as error:  # the count entropy's c < 2⁵² (Poisson log-rate 30)
         pytest.skip(f"NumPy does not evaluate it on this grid: {error}")
     for name, function in functions.items():
         convert = torch.tensor if name == "torch" else jnp.asarray
