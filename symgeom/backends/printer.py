@@ -25,6 +25,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from symgeom.backends import finite_forms
 from symgeom.backends.bregman import bregman_kl
+from symgeom.backends.log_terms import guarded_logs
 from symgeom.backends.ops import is_number
 from symgeom.errors import UnknownQuantityError
 
@@ -117,7 +118,8 @@ def print_source(expressions: tuple[sp.Basic, ...], arguments: tuple[sp.Symbol, 
     printer = BackendPrinter(settings)
     names = tuple(_identifier(printer.doprint(a)) for a in arguments)
     rename = {a: sp.Symbol(n, **a.assumptions0) for a, n in zip(arguments, names, strict=True)}
-    body = [printer.doprint(fold_constants(sp.sympify(e).xreplace(rename))) for e in expressions]
+    body = [printer.doprint(fold_constants(guarded_logs(sp.sympify(e)).xreplace(rename)))
+            for e in expressions]
     text = f"def _generated({', '.join(names)}):\n    return ({', '.join(body)},)\n"
     return Source(text, names, len(body))
 

@@ -75,3 +75,18 @@ def test_binomial_entropy_reproducer():
     got = sg.entropy(sg.Binomial(4)).torch()(torch.tensor(1e-300, dtype=torch.float64)).item()
     expected = reference(4, [1e-300], False)[0]
     assert abs(got - expected) <= 1e-12 * expected
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_geometric_entropy_against_mpmath(backend):
+    """H = [−p log p − (1 − p) log(1 − p)]/p on {0, 1, …}: the 1 of −log(1 − p)/p at p = 1e-300,
+    the (1 − p)/p·(−log(1 − p)) ≈ 37δ at p = 1 − δ, and 0 at the point mass p = 1."""
+    values = [*PROBS, 1.0]
+    with mpmath.workdps(50):
+        expected = []
+        for v in map(mpmath.mpf, values):
+            q = 1 - v  # exact: v is a float in (0, 1]
+            expected.append(float((-v * mpmath.log(v) - (q * mpmath.log1p(-v) if q else 0)) / v))
+    got = np.asarray(getattr(sg.entropy(sg.Geometric()), backend)()(BACKENDS[backend](values)))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+    assert got[-1] == 0.0
