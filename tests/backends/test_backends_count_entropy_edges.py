@@ -90,3 +90,31 @@ def test_geometric_entropy_against_mpmath(backend):
     got = np.asarray(getattr(sg.entropy(sg.Geometric()), backend)()(BACKENDS[backend](values)))
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
     assert got[-1] == 0.0
+
+
+def bernoulli_logit_kl(t1: float, t2: float) -> float:
+    """Σ_c σ(±θ₁)·[log σ(±θ₁) − log σ(±θ₂)] at 50 digits, log σ(x) = −log1p(e^{−x})."""
+    with mpmath.workdps(50):
+        a, b = mpmath.mpf(t1), mpmath.mpf(t2)
+        total = mpmath.mpf(0)
+        for s in (1, -1):
+            la, lb = -mpmath.log1p(mpmath.exp(-s * a)), -mpmath.log1p(mpmath.exp(-s * b))
+            total += mpmath.exp(la) * (la - lb)
+        return float(total)
+
+
+#: far pairs where χ(y) overflows while the weight σ(−θ₂) underflows (was nan on JAX), the other
+#: sign, and near and moderate pairs for the kl_div branch
+LOGIT_PAIRS = [(709.0, 1e10), (700.0, 1e9), (-709.0, -1e10), (40.0, 1e6), (0.3, 0.3000001), (1.0, 1.2),
+               (-5.0, 2.0), (3.0, -1e10), (-700.0, 700.0), (30.0, 31.0)]
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_bernoulli_logit_kl_far_pairs_against_mpmath(backend):
+    """≤ 1e-12 relative; at (709, 10¹⁰) the value 1.2168e-298 comes from σ(−709) ≈ 1.2e-308,
+    a subnormal (flushed to 0 on XLA's CPU), through exp(log σ(−709) + log(y − 1))."""
+    t1, t2 = (np.array(v) for v in zip(*LOGIT_PAIRS, strict=True))
+    f = getattr(sg.kl(sg.Bernoulli("logit")), backend)()
+    got = np.asarray(f(BACKENDS[backend](t1), BACKENDS[backend](t2)))
+    expected = np.array([bernoulli_logit_kl(a, b) for a, b in LOGIT_PAIRS])
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
