@@ -502,6 +502,7 @@ def _entry_functions(
     """
     import sympy as sp
 
+    from symgeom.backends.log_terms import guarded_logs
     from symgeom.backends.sigmoid import sigmoid_form
     from symgeom.numeric.explicit_sums import explicit_sum_function
     from symgeom.numeric.softplus import softplus_merged
@@ -511,7 +512,9 @@ def _entry_functions(
     # Logarithms of 1 + e^θ as softplus (symgeom.numeric.softplus) and rational functions of one
     # e^θ in σ(±θ) (symgeom.backends.sigmoid): logit charts' entropies and Fisher matrices keep
     # their digits for every θ instead of rounding log(1 + e^{−700}) to 0 or e^{1400} to inf.
-    entries = [softplus_merged(sigmoid_form(e))
+    # c·log(1 + u) whose limit vanishes with 1 + u as c·log1p(u), 0 where c = 0
+    # (symgeom.backends.log_terms): the Geometric entropy's (1 − p)/p·log(1 − p) → −1 at p → 0.
+    entries = [guarded_logs(softplus_merged(sigmoid_form(e)))
                for e in (list(result) if isinstance(result, sp.MatrixBase) else [result])]
     shape = tuple(result.shape) if isinstance(result, sp.MatrixBase) else ()
     arguments = derivation.arguments
@@ -522,7 +525,7 @@ def _entry_functions(
         [with_zero_logs(entries[i]) for i in plain],
         modules=[{"kl_div": kernels.kl_div, "polygamma": special.polygamma, "softplus": kernels.softplus,
                   "sigmoid": kernels.sigmoid, "logit_entropy": kernels.logit_entropy,
-                  "CholeskyLogDet": cholesky_logdet}, *MODULES],
+                  "CholeskyLogDet": cholesky_logdet, "entr_log": finite.entr_log}, *MODULES],
         # kl_div(a, b) prints the exact difference factor(a − b) it needs; common subexpressions
         # would hand it b = x₀ and so d = 1 − x₀, rounded.
         cse=not any(e.has(KLDiv) for e in entries),
