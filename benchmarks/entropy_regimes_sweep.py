@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import signal
 import warnings
 
 import mpmath as mp
@@ -121,21 +122,36 @@ def sweep(family: sg.Family, quantity: str) -> str:
     return (f"| {family.label} | {quantity} | {worst:.2e} | {where} | {negative} | {nonfinite} |")
 
 
+class _LateError(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise _LateError
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quantity", default="entropy", choices=("entropy", "fisher"))
     parser.add_argument("--family", default=None, help="only families whose label contains this")
+    parser.add_argument("--limit", type=int, default=120, help="seconds per family and chart")
     args = parser.parse_args()
+    signal.signal(signal.SIGALRM, _alarm)
     print("| family | quantity | max rel. error | at | negatives | non-finite |")
     print("|---|---|---|---|---|---|")
     for family in catalog_families():
         if args.family and args.family not in family.label:
             continue
+        signal.alarm(args.limit)
         try:
             print(sweep(family, args.quantity), flush=True)
+        except _LateError:
+            print(f"| {family.label} | {args.quantity} | not done in {args.limit} s | | | |", flush=True)
         except Exception as error:  # a refusal is a row too
             print(f"| {family.label} | {args.quantity} | {type(error).__name__}: {str(error)[:60]} | | | |",
                   flush=True)
+        finally:
+            signal.alarm(0)
 
 
 if __name__ == "__main__":
