@@ -9,6 +9,13 @@ MultivariateGaussian(3, 'full'); entropy, KL and Fisher each.  A cell that does 
 ``SYMGEOM_CACHE_DIR`` (cold: derivations computed) and again with the same directory (warm: the
 derivations come from disk; the printing is redone in every process).  Compare trees by running
 the same command in each, one after the other.
+
+    python benchmarks/printed_build_time.py --rewrites
+
+isolates the printer's rewrites (backends.log_terms, backends.weighted_chi) from the load of a
+shared machine: per derivation (from the disk cache), the torch plan is built with and without
+them, interleaved, median of three; proofs of log_terms come from the disk cache after the first
+round (the first round's time, which may compute them, is reported apart as "first").
 """
 
 from __future__ import annotations
@@ -58,11 +65,55 @@ def _cell(value: float | str) -> str:
     return f"{value:.2f}" if isinstance(value, float) else value
 
 
+def _plan_time(derivation: object, rewrites: bool) -> float:
+    from symgeom.backends import compile as backend_compile
+    from symgeom.backends import printer
+
+    saved = printer.guarded_logs, printer.weighted_chis
+    if not rewrites:
+        printer.guarded_logs = printer.weighted_chis = lambda e: e
+    try:
+        backend_compile.plan.cache_clear()
+        printer.print_source.cache_clear()
+        start = time.perf_counter()
+        backend_compile.plan(derivation)
+        return time.perf_counter() - start
+    finally:
+        printer.guarded_logs, printer.weighted_chis = saved
+
+
+def rewrites_table(quick: bool, limit: int) -> None:
+    import statistics
+
+    print("| family | quantity | plan without rewrites s | with s | first with s |")
+    print("|---|---|---|---|---|")
+    sums = [0.0, 0.0, 0.0]
+    for family in _families(quick):
+        for name, derive in QUANTITIES.items():
+            _, derivation = _timed(lambda d=derive, f=family: d(f), limit)
+            if derivation is None:
+                continue
+            first, _ = _timed(lambda d=derivation: _plan_time(d, True), limit)
+            if not isinstance(first, float):
+                print(f"| {family.label} | {name} | | | {first} |", flush=True)
+                continue
+            rounds = [(_plan_time(derivation, False), _plan_time(derivation, True)) for _ in range(3)]
+            off, on = (statistics.median(r) for r in zip(*rounds, strict=True))
+            for i, v in enumerate((off, on, first)):
+                sums[i] += v
+            print(f"| {family.label} | {name} | {off:.3f} | {on:.3f} | {first:.3f} |", flush=True)
+    print(f"| total | | {sums[0]:.2f} | {sums[1]:.2f} | {sums[2]:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--limit", type=int, default=120)
+    parser.add_argument("--rewrites", action="store_true")
     args = parser.parse_args()
+    if args.rewrites:
+        rewrites_table(args.quick, args.limit)
+        return
     print("| family | quantity | derive s | .torch() s | .jax() s |")
     print("|---|---|---|---|---|")
     totals = {"derive": 0.0, "torch": 0.0, "jax": 0.0}
