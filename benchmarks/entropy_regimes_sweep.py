@@ -8,7 +8,7 @@ Values per argument, from its domain (never from the family's name): probabiliti
 1e10, real values (logits, means) ±700, negative ones mirrored.  Two arguments: the full grid;
 more: one at a time, the others at a middle value.  Reference: ``derivation.result`` lambdified
 for mpmath at the exact binary value of each input, redone at doubled precision until two runs
-agree ; entries with an infinite explicit sum have
+agree; entries with an infinite explicit sum have
 no reference here and are reported as such.  Each row: the worst relative error (Fisher: per
 entry, relative to the largest |entry|), the point where it occurs, negatives of a quantity that
 is not negative, non-finite values where the reference is finite.
@@ -104,8 +104,8 @@ def sweep(family: sg.Family, quantity: str) -> str:
             true = exact(reference, point)
         except (ArithmeticError, ValueError, ZeroDivisionError, TypeError):
             continue
-        if not all(mp.isfinite(t) for t in true):
-            continue
+        if not all(mp.isfinite(t) and abs(t) <= np.finfo(float).max for t in true):
+            continue  # not representable in float64 (a Fisher entry 1/p² at p = 1e-300)
         scale = max(abs(t) for t in true)
         for value, t in zip(got, true, strict=True):
             if not np.isfinite(value):
