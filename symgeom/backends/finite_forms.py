@@ -18,9 +18,15 @@ from symgeom.numeric import finite
 
 
 def finite_entropy(family: Family) -> sp.Expr | None:
-    """Σₓ entr(p(x), log p(x)) in the chart's symbols; None where the support is not written out
-    per outcome or a simplex argument's last entry would be needed (not a chart symbol)."""
-    if family is None or not finite.supported(family) or finite.last_symbols(family):
+    """Σₓ entr(p(x), log p(x)) in the chart's symbols (outcomes written out, or a bounded count
+    range); None where neither applies or a simplex argument's last entry would be needed."""
+    if family is None:
+        return None
+    if not finite.supported(family):  # a bounded count range {0, …, n} (backends.count_forms)
+        from symgeom.backends.count_forms import bounded_count_entropy
+
+        return bounded_count_entropy(family)
+    if finite.last_symbols(family):
         return None
     return sp.Add(*[finite.Entr(p, ell) for p, ell, _ in finite._outcome_terms(family)])
 

@@ -25,8 +25,10 @@ from sympy.printing.numpy import NumPyPrinter
 
 from symgeom.backends import finite_forms, tiny_entropy
 from symgeom.backends.bregman import bregman_kl
+from symgeom.backends.log_terms import guarded_logs
 from symgeom.backends.ops import is_number
 from symgeom.backends.tiny_forms import log_kl_div, tiny_rescue_for
+from symgeom.backends.weighted_chi import weighted_chi, weighted_chis
 from symgeom.errors import UnknownQuantityError
 
 #: NumPy names the NumPy printer may emit, and their Array API spelling.
@@ -118,7 +120,8 @@ def print_source(expressions: tuple[sp.Basic, ...], arguments: tuple[sp.Symbol, 
     printer = BackendPrinter(settings)
     names = tuple(_identifier(printer.doprint(a)) for a in arguments)
     rename = {a: sp.Symbol(n, **a.assumptions0) for a, n in zip(arguments, names, strict=True)}
-    body = [printer.doprint(fold_constants(sp.sympify(e).xreplace(rename))) for e in expressions]
+    body = [printer.doprint(fold_constants(weighted_chis(guarded_logs(sp.sympify(e))).xreplace(rename)))
+            for e in expressions]
     text = f"def _generated({', '.join(names)}):\n    return ({', '.join(body)},)\n"
     return Source(text, names, len(body))
 
@@ -147,6 +150,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "logsumexp_args": partial(finite_forms.logsumexp_args, ops),
         "entr_log": partial(finite_forms.entr_log, ops),
         "scaled_score": partial(finite_forms.scaled_score, ops),
+        "weighted_chi": partial(weighted_chi, ops),
         "ratio": ops.primitive("ratio"),
         "softplus_diff_scaled": ops.primitive("softplus_diff_scaled"),
         "scaled_ratio": ops.primitive("scaled_ratio"),

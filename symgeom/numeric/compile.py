@@ -18,7 +18,7 @@ import numpy as np
 
 from symgeom.backends import softmax_entropy
 from symgeom.errors import InvalidParameterError, UnknownQuantityError
-from symgeom.numeric import finite, kernels, simplex_forms, special
+from symgeom.numeric import finite, kernels, simplex_forms, special, stirling
 from symgeom.numeric import kl as kl_kernels
 from symgeom.numeric.dilation import rescaled
 from symgeom.numeric.inputs import (
@@ -502,17 +502,24 @@ def _entry_functions(
     """
     import sympy as sp
 
+    from symgeom.backends.log_terms import guarded_logs
     from symgeom.backends.sigmoid import sigmoid_form
     from symgeom.numeric.explicit_sums import explicit_sum_function
     from symgeom.numeric.softplus import softplus_merged
+    from symgeom.numeric.stirling_forms import stirling_form
     from symgeom.numeric.zerolog import with_zero_logs
 
     result = derivation.result if form is None else form(derivation.result)
     # Logarithms of 1 + e^θ as softplus (symgeom.numeric.softplus) and rational functions of one
     # e^θ in σ(±θ) (symgeom.backends.sigmoid): logit charts' entropies and Fisher matrices keep
     # their digits for every θ instead of rounding log(1 + e^{−700}) to 0 or e^{1400} to inf.
-    entries = [softplus_merged(sigmoid_form(e))
+    # c·log(1 + u) whose limit vanishes with 1 + u as c·log1p(u), 0 where c = 0
+    # (symgeom.backends.log_terms): the Geometric entropy's (1 − p)/p·log(1 − p) → −1 at p → 0.
+    entries = [guarded_logs(softplus_merged(sigmoid_form(e)))
                for e in (list(result) if isinstance(result, sp.MatrixBase) else [result])]
+    if derivation.quantity == "entropy":
+        # lnΓ/ψ growth cancelled symbolically (symgeom.numeric.stirling_forms): Gamma at α = 10⁶
+        entries = [stirling_form(e) for e in entries]
     shape = tuple(result.shape) if isinstance(result, sp.MatrixBase) else ()
     arguments = derivation.arguments
     explicit = {i: explicit_sum_function(e, arguments) for i, e in enumerate(entries) if e.has(sp.Sum)}
@@ -522,7 +529,8 @@ def _entry_functions(
         [with_zero_logs(entries[i]) for i in plain],
         modules=[{"kl_div": kernels.kl_div, "polygamma": special.polygamma, "softplus": kernels.softplus,
                   "sigmoid": kernels.sigmoid, "logit_entropy": kernels.logit_entropy,
-                  "CholeskyLogDet": cholesky_logdet}, *MODULES],
+                  "CholeskyLogDet": cholesky_logdet, "entr_log": finite.entr_log,
+                  "stirling_phi": stirling.phi, "stirling_phi_prime": stirling.phi_prime}, *MODULES],
         # kl_div(a, b) prints the exact difference factor(a − b) it needs; common subexpressions
         # would hand it b = x₀ and so d = 1 − x₀, rounded.
         cse=not any(e.has(KLDiv) for e in entries),
