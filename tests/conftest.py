@@ -6,11 +6,18 @@ with pytest-xdist (several processes on one GPU) the others then fail with out-o
 JAX therefore allocates on demand here, before any test module imports it.
 
 The default run has one pytest-xdist worker per core (pyproject addopts); each worker's torch and
-OpenMP then use one thread, so the workers do not oversubscribe the cores they share."""
+OpenMP then use one thread, so the workers do not oversubscribe the cores they share.
+
+XLA compilations (1–25 s of CPU each for the printed forms) are kept in one JAX compilation cache
+per run, shared by the xdist workers: a computation compiled by one worker or one test file (the
+same HLO, whatever Python function traced it) is read back by the others, not compiled again.  The
+directory is temporary and removed at the end; set ``JAX_COMPILATION_CACHE_DIR`` to keep one."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -21,6 +28,15 @@ if "PYTEST_XDIST_WORKER" in os.environ:
 from symgeom.testing import register_profiles
 
 register_profiles()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # the controller (or the only process) makes the directory before the workers start: they
+    # inherit the variable, and JAX reads it when the first test module imports it
+    if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+        directory = tempfile.mkdtemp(prefix="symgeom-xla-")
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = directory
+        config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -419,8 +419,22 @@ def _has_float64(ops: Ops) -> bool:
     return True
 
 
+_FUNCTIONS: dict[tuple[Derivation, str, bool], Callable[..., Any]] = {}
+
+
 def compile_backend(derivation: Derivation, backend: str, validate: bool = True) -> BackendFunction:
-    """The hook behind ``Derivation.torch()``, ``.jax()`` and ``.array_api()``."""
+    """The hook behind ``Derivation.torch()``, ``.jax()`` and ``.array_api()``: one function per
+    (derivation, backend, validate), built on first use.  ``jax.jit`` keys its compilations by the
+    function object, so ``jax.jit(d.jax())`` called again (another call site, another test) reuses
+    the compilation of each shape and dtype instead of tracing and compiling XLA code anew."""
+    key = (derivation, backend, bool(validate))
+    function = _FUNCTIONS.get(key)
+    if function is None:
+        function = _FUNCTIONS[key] = _compile_backend(derivation, backend, validate)
+    return function
+
+
+def _compile_backend(derivation: Derivation, backend: str, validate: bool) -> BackendFunction:
     from symgeom.families.general_gaussian import MatrixSpecialization
 
     size_free = derivation.family is None or isinstance(derivation.family.general, MatrixSpecialization)

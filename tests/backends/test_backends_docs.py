@@ -1,4 +1,5 @@
-"""Every ```python block of docs/backends.md runs as written (each in a fresh namespace)."""
+"""Every ```python block of docs/backends.md runs as written, each in a fresh namespace (slow: the
+default run runs the page's blocks in one namespace in tests/test_docs_examples.py)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,12 @@ def test_doc_has_the_training_examples():
     assert "trpo_step" in text and "ppo_clip_loss" in text and "symgeom.jax" in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_doc_block_runs(index):
+    """Each block on its own, in a fresh namespace.  Slow: the default run already executes every
+    block of this page, in order, through tests/test_docs_examples.py (the JAX block's compilations,
+    ~20 s of CPU, are the same in both)."""
     import torch
 
     threads = torch.get_num_threads()
