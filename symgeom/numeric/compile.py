@@ -18,7 +18,7 @@ import numpy as np
 
 from symgeom.backends import softmax_entropy
 from symgeom.errors import InvalidParameterError, UnknownQuantityError
-from symgeom.numeric import finite, kernels, simplex_forms, special
+from symgeom.numeric import endpoint_limits, finite, kernels, simplex_forms, special
 from symgeom.numeric import kl as kl_kernels
 from symgeom.numeric.dilation import rescaled
 from symgeom.numeric.inputs import (
@@ -189,7 +189,7 @@ class CompiledFunction:
             if signed_zero(spec, arrays):
                 arrays = unsigned_zeros(arrays)
             with np.errstate(all="ignore"):
-                out = self._kernel(*arrays)
+                out = self._endpoints(self._kernel(*arrays), arrays)
             return self._no_nan(out, arrays) if self.validate else self._nan_outside_domain(out, arrays)
         observer = RangeObserver(list(spec), sums=self.validate)
         with np.errstate(all="ignore"):
@@ -199,11 +199,22 @@ class CompiledFunction:
             observer = RangeObserver(list(spec), sums=self.validate)
             with np.errstate(all="ignore"):
                 out = self._kernel(*arrays, observe=observer)
+        out = self._endpoints(out, arrays)
         if observer.ok:
             return self._no_nan(out, arrays) if self.validate else out
         if self.validate:
             self._validate(arrays, values=True)
         return self._nan_outside_domain(out, arrays)
+
+    def _endpoints(self, out: np.ndarray, arrays: list[np.ndarray]) -> np.ndarray:
+        """nan entries whose inputs sit on an included endpoint (a Binomial's p = 0) replaced by
+        the derived one-sided limit there (:mod:`symgeom.numeric.endpoint_limits`); only a call
+        whose output holds a nan pays beyond one min over the output."""
+        if self._points == 0 or not endpoint_limits.applies(self.signature.inputs):
+            return out
+        if not (np.isnan(np.min(out)) if out.size else False):
+            return out
+        return endpoint_limits.fill(self.family, self.signature.quantity, self.signature.inputs, out, arrays)
 
     def _no_nan(self, out: np.ndarray, arrays: list[np.ndarray]) -> np.ndarray:
         """Validated inputs never give nan silently: an intermediate left float64's range
@@ -219,7 +230,7 @@ class CompiledFunction:
             if ends:
                 raise InvalidParameterError(
                     f"{head}: {', '.join(ends)} (an endpoint of the domain, where this form's "
-                    "terms are infinite; the limit is not taken here)"
+                    "terms are infinite and SymPy found no limit to take there)"
                 )
             raise InvalidParameterError(
                 f"{self.signature.quantity} of {self.signature.family} overflowed float64 at "
