@@ -18,8 +18,10 @@ arguments and the closed form are the family's data and its derivation.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -65,10 +67,19 @@ def _one_sided(expr: sp.Expr, symbol: sp.Symbol, bound: float, side: int) -> sp.
     return value
 
 
-@cached("endpoint_limits")
+#: this module's source in the cache key: the disk cache's fingerprint covers the derivations'
+#: code (families, derive, verification), not the limits and rewrites taken here
+_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
 def limit_entries(family: Family, quantity: str, pattern: Pattern) -> tuple[sp.Expr, ...] | None:
     """The entries of ``quantity``'s derived result with each argument whose ``pattern`` entry is
     ±1 taken to that endpoint (in argument order), or None when some limit is not found."""
+    return _limit_entries(family, quantity, pattern, _CODE)
+
+
+@cached("endpoint_limits")
+def _limit_entries(family: Family, quantity: str, pattern: Pattern, code: str) -> tuple[sp.Expr, ...] | None:
     derivation = derivation_of(family, quantity)
     result = derivation.result
     entries = list(result) if isinstance(result, sp.MatrixBase) else [result]
