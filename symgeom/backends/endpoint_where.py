@@ -11,8 +11,9 @@ Every branch is evaluated at points inside its domain, so no branch produces inf
 interior entries have the gradients they had, and an entry on an endpoint has the gradient of
 its limit form (whose partial with respect to the argument on the endpoint is 0: the one-sided
 derivative there is not given).  Eagerly, arrays with no entry on an endpoint cost one
-comparison per bound and are otherwise evaluated as before; under ``jax.jit``/``torch.compile``
-the masks and branches are traced and always evaluated.
+reduction (min or max) per bound and one read of the flag, and are otherwise evaluated as
+before; under ``jax.jit`` a ``lax.cond`` on the same flag runs the branches only when an entry
+is on an endpoint; under ``torch.compile`` they are traced and always evaluated.
 """
 
 from __future__ import annotations
@@ -71,14 +72,30 @@ def call(
     """``evaluate(arrays)`` with the entries on an included endpoint replaced by their limits.
 
     ``spec`` covers every argument (both points of a KL); ``eager`` says the masks' values can be
-    read now (then only the patterns present are built)."""
+    read now (then only the patterns present are built).  Traced JAX picks the plain evaluation
+    or the one with limits by ``lax.cond`` on the same flag, so only one of them runs."""
+    flag = _reaches_an_end(ops.xp, spec, arrays)
+    if eager:
+        return _with_limits(ops, family, quantity, spec, arrays, evaluate, True) if bool(flag) \
+            else evaluate(arrays)
+    if ops.name == "jax":
+        import jax
+
+        return jax.lax.cond(
+            flag, lambda xs: _with_limits(ops, family, quantity, spec, list(xs), evaluate, False),
+            lambda xs: evaluate(list(xs)), tuple(arrays))
+    return _with_limits(ops, family, quantity, spec, arrays, evaluate, False)
+
+
+def _with_limits(
+    ops: Any, family: Family, quantity: str, spec: tuple[Input, ...], arrays: list[Array],
+    evaluate: Callable[[list[Array]], Array], eager: bool,
+) -> Array:
+    """The evaluation at safe inputs, then a ``where`` per pattern of arguments on endpoints."""
     from symgeom.backends import printer
 
     xp = ops.xp
     masks = _masks(ops, spec, arrays)
-    anywhere = _any([m for per in masks for m in per.values()])
-    if eager and not bool(xp.any(anywhere)):
-        return evaluate(arrays)
     inside = [ops.asarray(endpoint_limits.inside_point(inp, 0.5), x)
               for inp, x in zip(spec, arrays, strict=True)]
     ends = [_any(list(per.values())) if per else None for per in masks]
@@ -105,6 +122,19 @@ def call(
         value = ops.asarray(value, out) if is_number(value) else xp.astype(value, out.dtype)
         out = xp.where(selected, value, out)
     return out
+
+
+def _reaches_an_end(xp: Any, spec: tuple[Input, ...], arrays: list[Array]) -> Array:
+    """A 0-d flag, False only when every argument lies strictly inside its included bounds: one
+    min or max per bound (a nan makes it True: the masks then decide)."""
+    flags = []
+    for inp, x in zip(spec, arrays, strict=True):
+        for side in _sides(inp):
+            if side < 0:
+                flags.append(~(xp.min(x) > inp.lower))
+            else:
+                flags.append(~(xp.max(x) < inp.upper))
+    return _any(flags)
 
 
 def _any(masks: list[Array]) -> Array:
