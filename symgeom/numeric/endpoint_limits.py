@@ -12,8 +12,10 @@ quantity, endpoint pattern) and cached with the derivations (:mod:`symgeom.cache
 are taken one argument at a time in argument order, so for a KL the first point's (θ₁ → a with
 θ₂ inside, where the expectation under the point mass is continuous in θ₂) before the second's.
 Where SymPy finds no limit (or not within :data:`LIMIT_SECONDS`), none is used and the
-endpoint is refused by name, as before.  Nothing here knows a family: the endpoints, the
-arguments and the closed form are the family's data and its derivation.
+endpoint is refused by name, as before.  The limit's logarithms are then rewritten for
+precision (:func:`_stable`; that rewrite is checked numerically, not proved).  Nothing here
+knows a family: the endpoints, the arguments and the closed form are the family's data and its
+derivation.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def applies(spec: tuple[Input, ...]) -> bool:
 
 
 def derivation_of(family: Family, quantity: str) -> Any:
+    """The default-route derivation of ``quantity`` (kl, entropy, fisher) whose result is limited."""
     from symgeom import derive
 
     return getattr(derive, quantity)(family)
