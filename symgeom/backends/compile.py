@@ -28,6 +28,7 @@ import sympy as sp
 
 from symgeom.backends import (
     derived_grad,
+    endpoint_where,
     fast_grad,
     finite_supplied,
     gaussian_full,
@@ -246,6 +247,13 @@ class BackendFunction:
         # arithmetic: XLA on the CPU would read a subnormal p as 0 in p + 0)
         arrays = [_unsigned_zero(ops, a) if zero_closed(inp) else a
                   for a, inp in zip(arrays, p.spec * p.points, strict=True)]
+        if endpoint_where.applies(p.quantity, p.spec, p.points):  # limits at included endpoints
+            return endpoint_where.call(ops, p.family, p.quantity, p.spec * p.points, arrays,
+                                       partial(self._routes, ops), validation.concrete(ops, arrays))
+        return self._routes(ops, arrays)
+
+    def _routes(self, ops: Ops, arrays: list[Array]) -> Array:
+        p = self._plan
         if ops.name == "torch" and p.source is not None:
             from symgeom.backends import torch_compile, torch_printed
 

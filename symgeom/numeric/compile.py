@@ -18,7 +18,7 @@ import numpy as np
 
 from symgeom.backends import softmax_entropy
 from symgeom.errors import InvalidParameterError, UnknownQuantityError
-from symgeom.numeric import finite, kernels, simplex_forms, special, stirling
+from symgeom.numeric import endpoint_limits, finite, kernels, simplex_forms, special, stirling
 from symgeom.numeric import kl as kl_kernels
 from symgeom.numeric.dilation import rescaled
 from symgeom.numeric.inputs import (
@@ -168,6 +168,7 @@ class CompiledFunction:
         self.validate = validate
         self._kernel = kernel
         self._points = points
+        self._has_endpoints = points > 0 and endpoint_limits.applies(sig.inputs)
         self.__doc__ = str(sig)
 
     def __call__(self, *args: Any) -> np.ndarray:
@@ -190,7 +191,9 @@ class CompiledFunction:
                 arrays = unsigned_zeros(arrays)
             with np.errstate(all="ignore"):
                 out = self._kernel(*arrays)
-            return self._no_nan(out, arrays) if self.validate else self._nan_outside_domain(out, arrays)
+            if self.validate:
+                return self._no_nan(out, arrays)
+            return self._nan_outside_domain(self._endpoints(out, arrays), arrays)
         observer = RangeObserver(list(spec), sums=self.validate)
         with np.errstate(all="ignore"):
             out = self._kernel(*arrays, observe=observer)
@@ -200,16 +203,34 @@ class CompiledFunction:
             with np.errstate(all="ignore"):
                 out = self._kernel(*arrays, observe=observer)
         if observer.ok:
-            return self._no_nan(out, arrays) if self.validate else out
+            return self._no_nan(out, arrays) if self.validate else self._endpoints(out, arrays)
         if self.validate:
             self._validate(arrays, values=True)
-        return self._nan_outside_domain(out, arrays)
+        return self._nan_outside_domain(self._endpoints(out, arrays), arrays)
+
+    def _endpoints(self, out: np.ndarray, arrays: list[np.ndarray]) -> np.ndarray:
+        """(validate=False) nan entries whose inputs sit on an included endpoint (a Binomial's
+        p = 0) replaced by the derived one-sided limit there; beyond one min over the output
+        only a call whose output holds a nan pays."""
+        if not self._has_endpoints or not (np.isnan(np.min(out)) if out.size else False):
+            return out
+        return self._limits(out, arrays)
+
+    def _limits(self, out: np.ndarray, arrays: list[np.ndarray]) -> np.ndarray:
+        """``out`` with the limits of :mod:`symgeom.numeric.endpoint_limits` at its nan entries on
+        an included endpoint (the others stay nan)."""
+        if not self._has_endpoints:
+            return out
+        return endpoint_limits.fill(self.family, self.signature.quantity, self.signature.inputs, out, arrays)
 
     def _no_nan(self, out: np.ndarray, arrays: list[np.ndarray]) -> np.ndarray:
         """Validated inputs never give nan silently: an intermediate left float64's range
         (σ₂ = 1e-320, say), or an input sits on an included endpoint of its domain where the
-        stable form is not defined (a Binomial's p = 0: its natural parameter is −∞), so the
-        result cannot be computed here, and we say which."""
+        stable form is not defined (a Binomial's p = 0: its natural parameter is −∞) and SymPy
+        found no one-sided limit there (:mod:`symgeom.numeric.endpoint_limits`), so the result
+        cannot be computed here, and we say which."""
+        if np.isnan(np.min(out)) if out.size else False:
+            out = self._limits(out, arrays)
         if np.isnan(np.min(out)) if out.size else False:
             index = np.unravel_index(int(np.argmax(np.isnan(out))), out.shape)
             where = tuple(int(i) for i in index)
@@ -219,7 +240,7 @@ class CompiledFunction:
             if ends:
                 raise InvalidParameterError(
                     f"{head}: {', '.join(ends)} (an endpoint of the domain, where this form's "
-                    "terms are infinite; the limit is not taken here)"
+                    "terms are infinite and SymPy found no limit to take there)"
                 )
             raise InvalidParameterError(
                 f"{self.signature.quantity} of {self.signature.family} overflowed float64 at "

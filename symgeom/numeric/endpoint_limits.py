@@ -1,0 +1,196 @@
+"""Values at accepted endpoints of a domain: the one-sided limit of the derived closed form.
+
+A parameter declared ``lower_included``/``upper_included`` (Binomial p ∈ [0, 1], Geometric
+p ∈ (0, 1]) is a distribution there too, a point mass, and the quantity has a value:
+
+    f(…, θᵢ = a, …) = lim_{θᵢ → a⁺} f(…, θᵢ, …)   (θᵢ → b⁻ at an upper endpoint b),
+
+e.g. KL(Bin(4, 0)‖Bin(4, q)) = lim_{p→0⁺} 4p log(p/q) + 4(1−p) log((1−p)/(1−q)) = −4 log(1−q).
+Where a stable form is undefined at the endpoint (a natural parameter log(p/(1−p)) = −∞) the
+compiled function evaluates this limit instead.  It is derived by SymPy once per (family,
+quantity, endpoint pattern) and cached with the derivations (:mod:`symgeom.cache`): the limits
+are taken one argument at a time in argument order, so for a KL the first point's (θ₁ → a with
+θ₂ inside, where the expectation under the point mass is continuous in θ₂) before the second's.
+Where SymPy finds no limit (or not within :data:`LIMIT_SECONDS`), none is used and the
+endpoint is refused by name, as before.  The limit's logarithms are then rewritten for
+precision (:func:`_stable`; that rewrite is checked numerically, not proved).  Nothing here
+knows a family: the endpoints, the arguments and the closed form are the family's data and its
+derivation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sympy as sp
+
+from symgeom.cache import cached
+from symgeom.numeric.inputs import Input
+
+if TYPE_CHECKING:
+    from symgeom.families.base import Family
+
+#: wall-clock bound on SymPy's limit of one entry at one endpoint (the ones found take < 2 s)
+LIMIT_SECONDS = 30.0
+
+#: one entry per argument: 0 inside the domain, −1 on its included lower end, +1 on its upper end
+Pattern = tuple[int, ...]
+
+
+def applies(spec: tuple[Input, ...]) -> bool:
+    """Whether the inputs are scalars (one argument each) and some have an included endpoint."""
+    return all(i.kind == "scalar" and i.check == "interval" for i in spec) and any(
+        (i.lower_included and i.lower is not None) or (i.upper_included and i.upper is not None) for i in spec
+    )
+
+
+def derivation_of(family: Family, quantity: str) -> Any:
+    """The default-route derivation of ``quantity`` (kl, entropy, fisher) whose result is limited."""
+    from symgeom import derive
+
+    return getattr(derive, quantity)(family)
+
+
+def _one_sided(expr: sp.Expr, symbol: sp.Symbol, bound: float, side: int) -> sp.Expr | None:
+    """lim expr as ``symbol`` → ``bound`` from inside the domain, or None where SymPy finds none."""
+    from symgeom.verification.timeout import TimeLimitError, run_with_time_limit
+
+    point = sp.nsimplify(bound)
+    try:
+        value = run_with_time_limit(sp.limit, (expr, symbol, point, "+" if side < 0 else "-"), LIMIT_SECONDS)
+    except (TimeLimitError, NotImplementedError, ValueError, TypeError):
+        return None
+    if value.has(sp.Limit, sp.AccumBounds, sp.nan, sp.zoo, -sp.oo, sp.I):
+        return None  # not found, oscillating, undefined, or not a real number
+    return value
+
+
+#: this module's source in the cache key: the disk cache's fingerprint covers the derivations'
+#: code (families, derive, verification), not the limits and rewrites taken here
+_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def limit_entries(family: Family, quantity: str, pattern: Pattern) -> tuple[sp.Expr, ...] | None:
+    """The entries of ``quantity``'s derived result with each argument whose ``pattern`` entry is
+    ±1 taken to that endpoint (in argument order), or None when some limit is not found."""
+    return _limit_entries(family, quantity, pattern, _CODE)
+
+
+@cached("endpoint_limits")
+def _limit_entries(family: Family, quantity: str, pattern: Pattern, code: str) -> tuple[sp.Expr, ...] | None:
+    derivation = derivation_of(family, quantity)
+    result = derivation.result
+    entries = list(result) if isinstance(result, sp.MatrixBase) else [result]
+    spec = _spec(family, quantity)
+    out = []
+    for entry in entries:
+        for symbol, inp, side in zip(derivation.arguments, spec, pattern, strict=True):
+            if side == 0:
+                continue
+            entry = _one_sided(entry, symbol, inp.lower if side < 0 else inp.upper, side)
+            if entry is None:
+                return None
+        out.append(_stable(entry, spec, tuple(derivation.arguments)))
+    return tuple(out)
+
+
+def _stable(expr: sp.Expr, spec: tuple[Input, ...], arguments: tuple[sp.Symbol, ...]) -> sp.Expr:
+    """log(−1/(q − 1)) as −log1p(−q), so that q = 1e-300 keeps its digits: each logarithm of a
+    ratio n/d split into log n − log d with the signs of n and d read at interior points, then
+    log(1 + x) and eˣ − 1 rewritten.  The rewrite is kept only where it agrees with ``expr`` at
+    those points (to 30 digits); else ``expr`` is evaluated as it is."""
+    from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
+
+    points = [{a: sp.nsimplify(inside_point(i, t)) for a, i in zip(arguments, spec, strict=False)}
+              for t in (sp.Rational(1, 3), sp.Rational(5, 7))]
+
+    def split(arg: sp.Expr) -> sp.Expr:
+        n, d = sp.fraction(sp.cancel(sp.together(arg)))
+        if any(sp.sign(n.subs(point)) < 0 for point in points):
+            n, d = -n, -d
+        if any(sp.sign(n.subs(point)) <= 0 or sp.sign(d.subs(point)) <= 0 for point in points):
+            return sp.log(arg)
+        return sp.log(sp.expand(n)) - sp.log(sp.expand(d))
+
+    rewritten = optimize(expr.replace(sp.log, split), [log1p_opt, expm1_opt])
+    for point in points:
+        old, new = expr.subs(point).evalf(30), rewritten.subs(point).evalf(30)
+        if not (old.is_finite and new.is_finite) or abs(old - new) > 1e-25 * (1 + abs(old)):
+            return expr
+    return rewritten
+
+
+def inside_point(inp: Input, t: sp.Rational) -> float:
+    """A point inside ``inp``'s interval: lower + t(upper − lower), or t + 1 from its one bound."""
+    lower, upper = inp.lower, inp.upper
+    if lower is not None and upper is not None:
+        return lower + float(t) * (upper - lower)
+    if lower is not None:
+        return lower + 1 + float(t)
+    if upper is not None:
+        return upper - 1 - float(t)
+    return float(t)
+
+
+def _spec(family: Family, quantity: str) -> tuple[Input, ...]:
+    from symgeom.numeric.inputs import inputs
+
+    one = inputs(family)
+    return one + one if quantity == "kl" else one
+
+
+@cache
+def _function(family: Family, quantity: str, pattern: Pattern) -> Callable[..., list[Any]] | None:
+    entries = limit_entries(family, quantity, pattern)
+    if entries is None:
+        return None
+    arguments = derivation_of(family, quantity).arguments
+    return sp.lambdify(arguments, list(entries), modules=["scipy", "numpy"])
+
+
+def patterns(spec: tuple[Input, ...], arrays: list[np.ndarray]) -> np.ndarray:
+    """Per batch element and argument: −1 on an included lower end, +1 on an included upper end,
+    else 0; shape (*batch, len(spec))."""
+    batch = np.broadcast_shapes(*(a.shape for a in arrays))
+    out = np.zeros((*batch, len(spec)), dtype=np.int8)
+    for index, (inp, arr) in enumerate(zip(spec, arrays, strict=True)):
+        if inp.lower_included and inp.lower is not None:
+            out[..., index] -= np.broadcast_to(arr == inp.lower, batch)
+        if inp.upper_included and inp.upper is not None:
+            out[..., index] += np.broadcast_to(arr == inp.upper, batch)
+    return out
+
+
+def fill(family: Family, quantity: str, spec: tuple[Input, ...], out: np.ndarray,
+         arrays: list[np.ndarray]) -> np.ndarray:
+    """``out`` with its nan entries whose inputs sit on an included endpoint replaced by the
+    limit there (a copy when anything changes; entries without a limit stay nan)."""
+    batch = np.broadcast_shapes(*(a.shape for a in arrays))
+    core = out.shape[len(batch):]
+    bad = np.isnan(out).reshape(*batch, -1).any(axis=-1) if core else np.isnan(out)
+    if not bad.any():
+        return out
+    sides = patterns(spec, arrays)
+    bad &= sides.any(axis=-1)
+    if not bad.any():
+        return out
+    out = np.array(out, copy=True)
+    flat_out = out.reshape(-1, int(np.prod(core, dtype=int))) if batch else out.reshape(1, -1)
+    where = np.flatnonzero(bad)
+    chosen = sides.reshape(-1, len(spec))[where]
+    values = [np.broadcast_to(a, batch).reshape(-1)[where] for a in arrays]
+    for pattern in {tuple(int(s) for s in row) for row in chosen}:
+        function = _function(family, quantity, pattern)
+        if function is None:
+            continue
+        rows = np.flatnonzero((chosen == pattern).all(axis=-1))
+        with np.errstate(all="ignore"):
+            entries = function(*(v[rows] for v in values))
+        for column, entry in enumerate(entries):
+            flat_out[where[rows], column] = np.broadcast_to(np.asarray(entry, dtype=out.dtype), rows.shape)
+    return out
