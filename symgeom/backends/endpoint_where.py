@@ -23,6 +23,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from symgeom.backends.exact_frexp import equals_for
+from symgeom.backends.exact_ldexp import is_flushing
 from symgeom.backends.ops import is_number
 from symgeom.numeric import endpoint_limits
 from symgeom.numeric.inputs import Input
@@ -47,9 +49,10 @@ def _sides(inp: Input) -> tuple[int, ...]:
 
 def _masks(ops: Any, spec: tuple[Input, ...], arrays: list[Array]) -> list[dict[int, Array]]:
     """Per argument: {−1: x == lower, +1: x == upper} for its included bounds."""
+    equals = equals_for(ops.xp)  # exact for subnormals on JAX (XLA CPU reads 1e-310 == 0 as True)
     out = []
     for inp, x in zip(spec, arrays, strict=True):
-        out.append({side: x == (inp.lower if side < 0 else inp.upper) for side in _sides(inp)})
+        out.append({side: equals(x, inp.lower if side < 0 else inp.upper) for side in _sides(inp)})
     return out
 
 
@@ -126,11 +129,15 @@ def _with_limits(
 
 def _reaches_an_end(xp: Any, spec: tuple[Input, ...], arrays: list[Array]) -> Array:
     """A 0-d flag, False only when every argument lies strictly inside its included bounds: one
-    min or max per bound (a nan makes it True: the masks then decide)."""
+    min or max per bound (a nan makes it True: the masks then decide).  A bound 0 on JAX is
+    tested on the bits instead (its CPU backend compares a subnormal minimum as 0)."""
     flags = []
+    equals = equals_for(xp)
     for inp, x in zip(spec, arrays, strict=True):
         for side in _sides(inp):
-            if side < 0:
+            if side < 0 and inp.lower == 0 and is_flushing(xp):
+                flags.append(xp.any(equals(x, 0.0)))
+            elif side < 0:
                 flags.append(~(xp.min(x) > inp.lower))
             else:
                 flags.append(~(xp.max(x) < inp.upper))

@@ -30,6 +30,26 @@ def frexp_for(xp: Any) -> Callable[[Array], tuple[Array, Array]] | None:
     return _jax_frexp
 
 
+def equals_for(xp: Any) -> Callable[[Array, float], Array]:
+    """``x == c`` for namespace ``xp``, exact for subnormal ``x`` where the namespace is not: JAX on
+    the CPU reads a subnormal operand as 0 (``1e-310 == 0`` is True there), so ``c = 0`` is tested
+    on the mantissa of :func:`_jax_frexp`, which reads the bits; other constants compare as usual."""
+    if not getattr(xp, "__name__", "").startswith("jax"):
+        return lambda x, c: x == c
+    return _jax_equals
+
+
+def _jax_equals(x: Array, c: float) -> Array:
+    # Zero is the mantissa of the subnormal-exact frexp: a direct bit test ((bits << 1) == 0) is
+    # folded by LLVM into a float compare with 0 inside XLA's fusions, which reads 1e-310 as 0.
+    import jax.numpy as jnp
+
+    if c != 0 or jnp.dtype(x.dtype).name not in _FORMATS:
+        return x == c
+    mantissa, _ = _jax_frexp(x)
+    return mantissa == 0
+
+
 def _jax_frexp(x: Array) -> tuple[Array, Array]:
     import jax
     import jax.numpy as jnp
