@@ -27,6 +27,7 @@ from symgeom.backends import finite_forms
 from symgeom.backends.bregman import bregman_kl
 from symgeom.backends.ops import is_number
 from symgeom.backends.tiny_forms import log_kl_div, tiny_rescue_for
+from symgeom.backends.tiny_kl import namespace as tiny_namespace
 from symgeom.errors import UnknownQuantityError
 
 #: NumPy names the NumPy printer may emit, and their Array API spelling.
@@ -154,6 +155,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "dilated": partial(dilated, ops),  # symgeom.backends.scale_forms
         "tiny_rescue": tiny_rescue_for(ops.name, ops.xp),  # symgeom.backends.tiny_forms
         "log_kl_div": partial(log_kl_div, ops.xp),
+        **tiny_namespace(ops),  # log_chi, log_bregman (symgeom.backends.tiny_kl)
         **special_functions(ops.name),
     }
     exec(compile(source.text, "<symgeom.backends>", "exec"), namespace)
