@@ -183,6 +183,22 @@ def rescue_vector(ops: Any, value: Array, kind: str, a: Array, b: Array) -> Arra
     return tiny_rescue_for("jax", ops.xp)(value, 1, lambda: copy(ops.xp, a, b))
 
 
+def log_near_gaussian(
+    xp: Any, whitened: list[Array], off: list[Array], deviations: list[Array], terms: list[Array]
+) -> Array:
+    """log of the near full-covariance KL ½[‖y‖² + Σ_{i>j} Cᵢⱼ² + Σᵢ kl_div(1, 1 + eᵢ)]
+    (:mod:`symgeom.backends.gaussian_full`) from its parts: 2·log|yᵢ|, 2·log|Cᵢⱼ|, and
+    log kl_div(1, 1 + e) = 2·log|e| − log 2 where |e| < e⁻⁴⁰ (e − log1p e = e²/2·(1 − 2e/3 + …)),
+    else the log of the term (a normal number there)."""
+    from symgeom.backends.primitives import logsumexp_value
+
+    logs = [2 * xp.log(xp.abs(v)) for v in (*whitened, *off)]
+    for e, term in zip(deviations, terms, strict=True):
+        log_e = xp.log(xp.abs(e))
+        logs.append(xp.where(log_e < CHI_CUTOFF, 2 * log_e - 0.6931471805599453, xp.log(term)))
+    return logsumexp_value(xp, xp.stack(xp.broadcast_arrays(*logs), axis=-1)) - 0.6931471805599453
+
+
 def _log_probs_kl(xp: Any, p: Array, q: Array) -> Array:
     """log Σᵢ kl_div(pᵢ, qᵢ) (rows of probabilities that sum to 1: the unnormalized gap term of
     :func:`symgeom.backends.vector.categorical_probs` is second order in the rounding of Σp)."""
@@ -215,4 +231,4 @@ def _log_logits_kl(xp: Any, z1: Array, z2: Array) -> Array:
 
 
 __all__ = ["CHI_CUTOFF", "LogAbs", "LogBregman", "LogChi", "log_bregman", "log_chi", "log_magnitude",
-           "namespace", "rescue_vector", "rescued_kl"]
+           "log_near_gaussian", "namespace", "rescue_vector", "rescued_kl"]

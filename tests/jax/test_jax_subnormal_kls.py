@@ -45,6 +45,9 @@ CASES64 = [
     (sg.Gaussian("natural"), [((0.0, -1.0), (1e-155, -1.0))]),
     (sg.Gaussian("mean_logstd"), [((0.0, 0.0), (1e-155, 0.0)), ((0.0, 357.0), (1.0, 357.0))]),
     (sg.MultivariateGaussian(2, "diagonal", "mean_var"), [((0.0, 0.0, 1.0, 1.0), (1e-155, 0.0, 1.0, 1.0))]),
+    (sg.MultivariateGaussian(2, "full"), [((0.0, 0.0, 1.0, 0.0, 1.0), (1e-155, 0.0, 1.0, 0.0, 1.0)),
+                                          ((0.0, 0.0, 1e300, 0.0, 1e300), (1e-5, 0.0, 1e300, 0.0, 1e300)),
+                                          ((0.0, 0.0, 1.0, 1e-155, 1.0), (0.0, 0.0, 1.0, 0.0, 1.0))]),
     (sg.Poisson("log_rate"), [((-690.0,), (-690 + E,))]),
     (sg.Binomial(4), [((1e-300,), (1e-300 * (1 + E),))]),
     (sg.Binomial(4, "logit"), [((-700.0,), (-700 + E,))]),
@@ -169,6 +172,7 @@ def test_gradient_at_subnormal_kl_is_the_direct_forms():
 
 #: one chart per printed KL structure whose form takes the copy
 COPY_FAMILIES = [sg.Bernoulli("logit"), sg.Categorical(3, "logits"), sg.Categorical(3, "probs"),
+                 sg.MultivariateGaussian(2, "full"),
                  sg.Gaussian("mean_std"), sg.Gaussian("natural"), sg.Gaussian("mean_logstd"),
                  sg.Poisson("log_rate"), sg.Binomial(4), sg.Binomial(4, "logit"), sg.Geometric("logit"),
                  sg.Laplace(), sg.Laplace("loc_logscale"), sg.Gamma(), sg.Beta(), sg.Dirichlet(3)]
