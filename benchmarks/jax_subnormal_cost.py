@@ -8,8 +8,10 @@ process and called alternately round by round (medians, jitted, float64, normal-
 * the primitives' ldexp (``scaled_sum``/``scaled_ratio`` of the Bregman remainder's nodes, Gamma and
   Beta KL): bits assembled by :mod:`symgeom.backends.exact_ldexp` vs the two-factor product
   m·2^{⌊e/2⌋}·2^{e−⌊e/2⌋};
-* the log-magnitude copy of Fisher entries and kl_div-sum KLs (:mod:`symgeom.backends.tiny_forms`;
-  Bernoulli-logit and Categorical(3)-logit Fisher, Bernoulli KL) vs the same printed without it.
+* the log-magnitude copy of Fisher entries (:mod:`symgeom.backends.tiny_forms`; Bernoulli-logit and
+  Categorical(3)-logit Fisher) and of KLs (:mod:`symgeom.backends.tiny_kl`; Bernoulli, Gaussian,
+  Poisson log-rate, Binomial(4)-logit Bregman remainder, Categorical(3) logit vectors) vs the same
+  printed without it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def main() -> None:
 
     import symgeom as sg
     from symgeom.backends import compile as backend_compile
-    from symgeom.backends import exact_ldexp, primitives, tiny_forms
+    from symgeom.backends import exact_ldexp, primitives, tiny_forms, tiny_kl, vector
 
     rng = np.random.default_rng(0)
     n = args.n
@@ -49,15 +51,17 @@ def main() -> None:
     def block(f, *arrays):
         return lambda: f(*arrays).block_until_ready()
 
-    def with_and_without(derivation, attribute: str):
-        """The jitted backend function, and the same traced with tiny_forms.<attribute> off."""
+    def with_and_without(derivation, attribute: str, x, module=tiny_forms, off=lambda e: e):
+        """The jitted backend function, and the same traced (at the arrays ``x``) with
+        module.<attribute> replaced by ``off`` (the copy left out)."""
         backend_compile.plan.cache_clear()
         with_copy = jax.jit(backend_compile.compile_backend(derivation, "jax", validate=False))
         backend_compile.plan.cache_clear()
-        saved = getattr(tiny_forms, attribute)
-        setattr(tiny_forms, attribute, lambda e: e)
+        saved = getattr(module, attribute)
+        setattr(module, attribute, off)
         without = jax.jit(backend_compile.compile_backend(derivation, "jax", validate=False))
-        setattr(tiny_forms, attribute, saved)
+        without(*x).block_until_ready()  # traced with it off
+        setattr(module, attribute, saved)
         backend_compile.plan.cache_clear()
         return with_copy, without
 
@@ -87,17 +91,32 @@ def main() -> None:
     ]:
         d = sg.fisher(family)
         x = [jnp.asarray(a) for a in arrays]
-        with_copy, without = with_and_without(d, "rescued")
+        with_copy, without = with_and_without(d, "rescued", x)
         t = median_times({"exact": block(with_copy, *x), "before": block(without, *x)}, args.repeats)
         rows.append((f"{family.label} Fisher", t["exact"], t["before"]))
         print(*rows[-1], flush=True)
 
-    family = sg.Bernoulli()
+    kl_cases = [
+        (sg.Bernoulli(), [rng.uniform(0.01, 0.99, n), rng.uniform(0.01, 0.99, n)], "kl_div sum"),
+        (sg.Gaussian(), [rng.normal(size=n), rng.uniform(0.5, 2, n), rng.normal(size=n),
+                         rng.uniform(0.5, 2, n)], "printed form"),
+        (sg.Poisson("log_rate"), [rng.normal(size=n), rng.normal(size=n)], "printed form"),
+        (sg.Binomial(4, "logit"), [rng.normal(0, 3, n), rng.normal(0, 3, n)], "Bregman remainder"),
+    ]
+    for family, arrays, what in kl_cases:
+        d = sg.kl(family)
+        x = [jnp.asarray(a) for a in arrays]
+        with_copy, without = with_and_without(d, "rescued_kl", x, tiny_kl)
+        t = median_times({"exact": block(with_copy, *x), "before": block(without, *x)}, args.repeats)
+        rows.append((f"{family.label} KL ({what})", t["exact"], t["before"]))
+        print(*rows[-1], flush=True)
+
+    family = sg.Categorical(3, "logits")
     d = sg.kl(family)
-    x = [jnp.asarray(rng.uniform(0.01, 0.99, n)), jnp.asarray(rng.uniform(0.01, 0.99, n))]
-    with_copy, without = with_and_without(d, "rescued_kl")
+    x = [jnp.asarray(np.column_stack([rng.normal(0, 5, (n, 2)), np.zeros(n)])) for _ in range(2)]
+    with_copy, without = with_and_without(d, "rescue_vector", x, vector, lambda ops, value, *rest: value)
     t = median_times({"exact": block(with_copy, *x), "before": block(without, *x)}, args.repeats)
-    rows.append((f"{family.label} KL (kl_div sum)", t["exact"], t["before"]))
+    rows.append((f"{family.label} KL (vector form)", t["exact"], t["before"]))
     print(*rows[-1], flush=True)
 
     print(f"N = {n:,}, float64, jit, medians of {args.repeats} interleaved calls")

@@ -39,6 +39,7 @@ from symgeom.backends import (
     softmax_kl,
     tiny_entropy,
     tiny_forms,
+    tiny_kl,
     validation,
     vector,
 )
@@ -118,7 +119,7 @@ def plan(derivation: Derivation) -> _Plan:
 
         expr = kl_form(family, derivation.result)  # a BregmanKL prints as backends.bregman.bregman_kl
         _refuse_explicit_sums(derivation, expr)
-        source = printer.print_source((tiny_forms.rescued_kl(expr),), tuple(derivation.arguments))
+        source = printer.print_source((tiny_kl.rescued_kl(expr),), tuple(derivation.arguments))
         same = not expr.has(BregmanKL) and family.exponential_form is not None
         generic = family.exponential_form is None or kl_structure(family).kind == "bregman"
         return _Plan("kl", family, spec, 2, source, None, None, numpy_equivalent=same,

@@ -98,14 +98,29 @@ def _kl(ops: Any, mu1: Array, cov1: Array, mu2: Array, cov2: Array) -> Array:
     y = dd.solve_lower(l2, [dd.two_sum(a, -b) for a, b in zip(m1, m2, strict=True)])  # L₂'⁻¹(μ₁ − μ₂)'
     mean = dd.dot(y, y)[0]
     delta = [[dd.two_sum(a, -b) for a, b in zip(r1, r2, strict=True)] for r1, r2 in zip(s12, s2, strict=True)]
-    near, near_ok = _near(ops, l2, delta)
+    near, near_ok, parts = _near(ops, l2, delta)
     far = _far(ops, l1, l2, k1 - k2)
-    return 0.5 * (mean + xp.where(near_ok, near, far))
+    value = 0.5 * (mean + xp.where(near_ok, near, far))
+    if ops.name != "jax":
+        return value
+    # a subnormal KL (near pairs at a tiny relative distance) is flushed on XLA's CPU: its
+    # log-magnitude copy from the non-negative terms (symgeom.backends.tiny_kl)
+    from symgeom.backends.tiny_forms import tiny_rescue_for
+    from symgeom.backends.tiny_kl import log_near_gaussian
+
+    def log_value() -> Array:  # the far form is ≥ 0.45, never subnormal: its own log
+        near_log = log_near_gaussian(xp, [v[0] for v in y], *parts)
+        return xp.where(near_ok, near_log, xp.log(value))
+
+    return tiny_rescue_for("jax", xp)(value, 1, log_value)
 
 
-def _near(ops: Any, l2: list[list[dd.DD]], delta: list[list[dd.DD]]) -> tuple[Array, Array]:
-    """(Σ_{i>j} Cᵢⱼ² + Σᵢ kl_div(1, pᵢ), whether every pivot pᵢ ≥ NEAR_PIVOT), N = L₂⁻¹ΔL₂⁻ᵀ with
-    Δ (lower triangle, on Σ₂'s scale) symmetric."""
+def _near(
+    ops: Any, l2: list[list[dd.DD]], delta: list[list[dd.DD]]
+) -> tuple[Array, Array, tuple[list[Array], list[Array], list[Array]]]:
+    """(Σ_{i>j} Cᵢⱼ² + Σᵢ kl_div(1, pᵢ), whether every pivot pᵢ ≥ NEAR_PIVOT, and the parts
+    (Cᵢⱼ, eᵢ = pᵢ − 1, kl_div(1, pᵢ)) of the sum), N = L₂⁻¹ΔL₂⁻ᵀ with Δ (lower triangle, on
+    Σ₂'s scale) symmetric."""
     xp = ops.xp
     d = len(l2)
     full = [[delta[max(i, j)][min(i, j)] for j in range(d)] for i in range(d)]
@@ -118,6 +133,7 @@ def _near(ops: Any, l2: list[list[dd.DD]], delta: list[list[dd.DD]]) -> tuple[Ar
     roots: list[dd.DD] = []
     off: list[dd.DD] = []
     terms: list[Array] = []
+    deviations: list[Array] = []
     ok = None
     for i in range(d):
         row: list[dd.DD] = []
@@ -138,11 +154,12 @@ def _near(ops: Any, l2: list[list[dd.DD]], delta: list[list[dd.DD]]) -> tuple[Ar
         e_hi = xp.where(good, e[0], 0 * e[0])
         roots.append(dd.sqrt(xp, p))
         rows.append(row)
+        deviations.append(e_hi)
         terms.append(ops.kl_div(one[0], p[0], -e_hi, -dd.log(xp, p)))
     value = dd.total(off)[0] if off else terms[0] * 0
     for term in terms:
         value = value + term
-    return value, ok
+    return value, ok, ([c[0] for row in rows for c in row], deviations, terms)
 
 
 def _far(ops: Any, l1: list[list[dd.DD]], l2: list[list[dd.DD]], shift: Array) -> Array:

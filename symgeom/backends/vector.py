@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from symgeom.backends import eager_torch, torch_compile
+from symgeom.backends.tiny_kl import rescue_vector
 
 Array = Any
 
@@ -33,7 +34,8 @@ def categorical_probs(ops: Any, p: Array, q: Array) -> Array:
     total_p = xp.sum(p, axis=-1)
     gap = xp.sum(d, axis=-1)
     terms = xp.sum(ops.kl_div(p, q, d), axis=-1)
-    return (terms - ops.kl_div(total_p, total_p - gap, gap)) / total_p
+    value = (terms - ops.kl_div(total_p, total_p - gap, gap)) / total_p
+    return rescue_vector(ops, value, "simplex", p, q)  # subnormal KLs on JAX (backends.tiny_kl)
 
 
 def categorical_logits(ops: Any, z1: Array, z2: Array) -> Array:
@@ -48,7 +50,7 @@ def categorical_logits(ops: Any, z1: Array, z2: Array) -> Array:
     if ops.name == "jax":
         from symgeom.backends.softmax_kl import jax_kl
 
-        return jax_kl()(z1, z2)
+        return rescue_vector(ops, jax_kl()(z1, z2), "pinned", z1, z2)  # subnormal KLs
     if ops.name == "torch" and torch_compile.fused_rows(z1, z2):
         from symgeom.backends import torch_softmax_kl
 
