@@ -92,6 +92,7 @@ def test_sizes_past_three_specialize_the_matrix_result(d: int) -> None:
         assert in_matrix_notation(derivation.result)
         assert f"specialize d = {d}" in derivation.steps[-1].justification
         assert derivation.latex() == derive(fam).latex()
+        assert r"\sum" not in derivation.latex()  # the step text once printed Σᵢⱼ as a sum
     assert not in_matrix_notation(sg.entropy(sg.MultivariateGaussian(3, "full")).result)
 
 
