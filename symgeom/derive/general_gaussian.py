@@ -406,7 +406,7 @@ def specialize(quantity: str, family: object, route: str | None = None) -> Deriv
     size = family.general.size
     result = general.result.xreplace({D: sp.Integer(size)})
     steps = (
-        Step(general.result, f"the general-d result ({general.route} route, derived once for every d; "
+        Step(general.result, f"the general-d result (`{general.route}` route, derived once for every d; "
              "see the general family's derivation)"),
         # (not "Σᵢⱼ": the prose printer reads Σ before a subscript as a sum)
         Step(result, f"specialize d = {size}: μ, Σ are this family's mean vector ({size} entries) and "
@@ -414,7 +414,7 @@ def specialize(quantity: str, family: object, route: str | None = None) -> Deriv
     )
     return Derivation(
         quantity=quantity, route=general.route, family=family,
-        title=f"{general.title.split(' of ')[0]} of the {family.title} family (mean_cov), "
+        title=f"{general.title.split(' of ')[0]} of the {family.title} family (`mean_cov`), "
               "specialized from the general-d result",
         symbol_latex=general.symbol_latex, steps=steps, result=result,
         arguments=_arguments(quantity, family),
