@@ -11,7 +11,8 @@ symmetric positive definite) and an invalid one raises InvalidParameterError nam
 
 * matrix notation (``sg.MultivariateGaussian(d)``, full covariance): the trace polynomial of the
   result (:mod:`symgeom.derive.matrix_calculus`) is evaluated term by term with Σ = LLᵀ factored
-  once, ln det Σ = 2Σᵢ log Lᵢᵢ and Σ⁻¹M = L⁻ᵀ(L⁻¹M) by triangular solves — the entropy
+  once, ln det Σ = 2Σᵢ log Lᵢᵢ and Σ⁻¹M = L⁻ᵀ(L⁻¹M) by triangular solves (on torch and JAX up to
+  d = DOUBLE_DOUBLE_MAX_D, Σ⁻¹ and ln det Σ of the double-double factor instead) — the entropy
   ½ ln det(2πeΣ) of (μ, Σ), and the Fisher bilinear form F[(a,A),(b,B)] = aᵀΣ⁻¹b + ½tr(Σ⁻¹AΣ⁻¹B)
   of (μ, Σ, a, A, b, B) or, given only (μ, Σ), its matrix on the mean_cov coordinates (μᵢ, then
   Σᵢⱼ for i ≤ j, direction eᵢeⱼᵀ + eⱼeᵢᵀ off the diagonal: (..., n, n), n = d(d+3)/2, memory
