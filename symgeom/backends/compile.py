@@ -187,7 +187,7 @@ def _refuse_matrix_notation(derivation: Derivation, backend: str) -> None:
         what = derivation.family.label if derivation.family is not None else derivation.title
         raise UnknownQuantityError(
             f"{derivation.quantity} of {what} is a matrix-notation (general-d) result: no {backend} "
-            "function is generated for it; use .numpy(), or a size the family expands (d ≤ 5)"
+            "function is generated for it; use .numpy(), or a size the family expands"
         )
 
 

@@ -11,7 +11,8 @@ symmetric positive definite) and an invalid one raises InvalidParameterError nam
 
 * matrix notation (``sg.MultivariateGaussian(d)``, full covariance): the trace polynomial of the
   result (:mod:`symgeom.derive.matrix_calculus`) is evaluated term by term with Σ = LLᵀ factored
-  once, ln det Σ = 2Σᵢ log Lᵢᵢ and Σ⁻¹M = L⁻ᵀ(L⁻¹M) by triangular solves — the entropy
+  once, ln det Σ = 2Σᵢ log Lᵢᵢ and Σ⁻¹M = L⁻ᵀ(L⁻¹M) by triangular solves (on torch and JAX up to
+  d = DOUBLE_DOUBLE_MAX_D, Σ⁻¹ and ln det Σ of the double-double factor instead) — the entropy
   ½ ln det(2πeΣ) of (μ, Σ), and the Fisher bilinear form F[(a,A),(b,B)] = aᵀΣ⁻¹b + ½tr(Σ⁻¹AΣ⁻¹B)
   of (μ, Σ, a, A, b, B) or, given only (μ, Σ), its matrix on the mean_cov coordinates (μᵢ, then
   Σᵢⱼ for i ≤ j, direction eᵢeⱼᵀ + eⱼeᵢᵀ off the diagonal: (..., n, n), n = d(d+3)/2, memory
@@ -119,14 +120,37 @@ def _broadcast_shapes(*shapes: tuple) -> tuple:
     return tuple(out)
 
 
+#: On torch and JAX, Σ⁻¹ and ln det Σ of a positive definite letter come from the double-double
+#: Cholesky factor (:func:`symgeom.backends.scale_forms.factored`: ≈ ε relative up to condition
+#: ≈ 1/ε, where a float64 factor keeps cond·ε) up to this d; it is unrolled entry by entry
+#: (O(d³) operations in the graph, like the KL's), so larger d take the float64 factor and
+#: triangular solves.
+DOUBLE_DOUBLE_MAX_D = 8
+
+
 class _Point:
     """Matrices and vectors by letter name, positive definite ones factored once."""
 
     def __init__(self, ops: Any, solves: tuple[Callable, Callable], matrices: dict, vectors: dict,
                  d: int) -> None:
-        self.xp, self.solves, self.d = ops.xp, solves, d
+        self.ops, self.xp, self.solves, self.d = ops, ops.xp, solves, d
         self.matrices, self.vectors, self.chol = matrices, vectors, {}
         self.eye = _eye(ops, d, next(iter(matrices.values())))
+        self.exact = ops.name in ("torch", "jax") and d <= DOUBLE_DOUBLE_MAX_D
+        self.factored: dict[str, tuple[Array, Array]] = {}
+
+    def double_double(self, name: str) -> tuple[Array, Array]:
+        """(ln det, inverse) of the positive definite letter ``name`` from its double-double factor
+        (nan where it is not positive definite: eager inputs are validated before)."""
+        if name not in self.factored:
+            from symgeom.backends.scale_forms import factored
+
+            sigma = self.matrices[name]
+            lower = [[sigma[..., i, j] for j in range(i + 1)] for i in range(self.d)]
+            logdet, rows = factored(self.ops, lower, True, True)
+            inverse = self.xp.stack([self.xp.stack(row, axis=-1) for row in rows], axis=-2)
+            self.factored[name] = (logdet, inverse)
+        return self.factored[name]
 
     def factor_of(self, name: str) -> Array:
         if name not in self.chol:
@@ -143,6 +167,8 @@ class _Point:
         for name, power in reversed(word):
             if power == 1:
                 out = self.matrices[name] @ out
+            elif self.exact:
+                out = self.double_double(name)[1] @ out
             else:
                 chol = self.factor_of(name)
                 shape = _broadcast_shapes(tuple(chol.shape[:-2]), tuple(out.shape[:-2]))
@@ -153,6 +179,8 @@ class _Point:
 
     def value(self, factor: tuple) -> Array:
         xp = self.xp
+        if factor[0] == "logdet" and self.exact:
+            return self.double_double(factor[1])[0]
         if factor[0] == "logdet":
             chol = self.factor_of(factor[1])
             return 2 * xp.sum(xp.log(xp.sum(chol * self.eye, axis=-1)), axis=-1)

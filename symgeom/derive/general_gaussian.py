@@ -406,14 +406,15 @@ def specialize(quantity: str, family: object, route: str | None = None) -> Deriv
     size = family.general.size
     result = general.result.xreplace({D: sp.Integer(size)})
     steps = (
-        Step(general.result, f"the general-d result ({general.route} route, derived once for every d; "
+        Step(general.result, f"the general-d result (`{general.route}` route, derived once for every d; "
              "see the general family's derivation)"),
-        Step(result, f"specialize d = {size}: μ, Σ are this family's μᵢ and Σᵢⱼ as a {size}-vector and a "
-             f"symmetric {size}×{size} matrix (nothing is expanded)"),
+        # (not "Σᵢⱼ": the prose printer reads Σ before a subscript as a sum)
+        Step(result, f"specialize d = {size}: μ, Σ are this family's mean vector ({size} entries) and "
+             f"symmetric {size}×{size} covariance matrix (nothing is expanded)"),
     )
     return Derivation(
         quantity=quantity, route=general.route, family=family,
-        title=f"{general.title.split(' of ')[0]} of the {family.title} family (mean_cov), "
+        title=f"{general.title.split(' of ')[0]} of the {family.title} family (`mean_cov`), "
               "specialized from the general-d result",
         symbol_latex=general.symbol_latex, steps=steps, result=result,
         arguments=_arguments(quantity, family),

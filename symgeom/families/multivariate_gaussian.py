@@ -31,10 +31,14 @@ EXPLICIT_DIAGONAL_D = 4
 #: cost seconds, and the numeric kernels take any d (kl_function(..., any_size=True)).
 MAX_DIAGONAL_D = 1_000
 
-#: Full covariance is expanded entry by entry (det Σ and adj Σ of a symbolic matrix): 3 s to
-#: build at d = 5, 50 s at d = 6, more than 10 minutes at d = 7.  Larger d specialize the
-#: general-d matrix derivation (symgeom.families.general_gaussian), up to its own limit.
-MAX_FULL_D = 5
+#: Full covariance is expanded entry by entry (det Σ and adj Σ of a symbolic matrix) up to this d:
+#: the sizes the catalog checks entry by entry and against which the general-d result is proved
+#: (symgeom.verification.general_gaussian.CHECK_SIZES).  Larger d specialize the general-d
+#: matrix derivation (symgeom.families.general_gaussian), up to its own limit: the expanded
+#: derivations cost 5 CPU s cold at d = 3 (KL), and at d = 4 minutes (Fisher, entropy 11 s) to
+#: more than 20 minutes (KL), where the specialization takes 0.1 s at every d
+#: (benchmarks/full_covariance_sizes.py).
+MAX_FULL_D = 3
 
 
 def check_d(d: object, covariance: str = "diagonal") -> int:

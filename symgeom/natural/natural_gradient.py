@@ -10,7 +10,7 @@ import sympy as sp
 from numpy.typing import ArrayLike, NDArray
 
 from symgeom.derivation import Derivation, Step
-from symgeom.errors import InvalidParameterError
+from symgeom.errors import InvalidParameterError, UnknownQuantityError
 from symgeom.families.base import Family
 from symgeom.natural.cg import conjugate_gradient
 from symgeom.natural.fvp import fvp_operator
@@ -65,7 +65,14 @@ def _natural_gradient(fam: Family, grad: tuple[sp.Expr, ...]) -> Derivation:
     import symgeom
 
     theta = fam.symbols(None)
-    fisher_matrix = sp.ImmutableMatrix(symgeom.fisher(fam).result)
+    fisher = symgeom.fisher(fam).result
+    if not isinstance(fisher, sp.MatrixBase):
+        raise UnknownQuantityError(
+            f"natural_gradient: the Fisher information of {fam.label} is derived in matrix notation "
+            "(a bilinear form, not an entry-by-entry matrix), so F⁻¹∇J has no symbolic form here; "
+            "use natural_gradient_at(fam, theta, gradient) for numbers"
+        )
+    fisher_matrix = sp.ImmutableMatrix(fisher)
     inverse = invert(fisher_matrix)
     g = sp.ImmutableMatrix(grad)
     result = sp.ImmutableMatrix(inverse * g).applyfunc(sp.factor)

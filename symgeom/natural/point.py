@@ -40,7 +40,22 @@ def check_point(fam: Family, theta: ArrayLike, name: str = "theta") -> NDArray[n
     for satisfied, text in _constraints(fam):
         if not bool(satisfied(*point)):
             raise InvalidParameterError(f"{name}: {text} for {fam.label}, got {point.tolist()!r}")
+    _check_positive_definite(fam, point, name)
     return point
+
+
+def _check_positive_definite(fam: Family, point: NDArray[np.float64], name: str) -> None:
+    """A covariance argument must be positive definite: its smallest eigenvalue > 0.  (A chart may
+    state the leading minors as constraints; one specialized from matrix notation, at a size where
+    d symbolic minors would cost more than the family, states only the array form.)"""
+    for arg, value in zip(fam.chart.array_arguments, group(fam, point), strict=True):
+        if arg.form == "positive_definite":
+            low = float(np.linalg.eigvalsh(value)[0])
+            if not low > 0:
+                raise InvalidParameterError(
+                    f"{name}: {arg.name} must be positive definite for {fam.label}, got smallest "
+                    f"eigenvalue {low!r}"
+                )
 
 
 def check_vector(v: ArrayLike, n: int, name: str = "v") -> NDArray[np.float64]:
