@@ -65,7 +65,34 @@ def _printed(family: Family, quantity: str, pattern: tuple[int, ...]) -> Any:
     entries = limit_entries(family, quantity, pattern)
     if entries is None:
         return None
-    return printer.print_source(entries, tuple(derivation_of(family, quantity).arguments))
+    rescued = tuple(_rescued(quantity, e) for e in entries)
+    return printer.print_source(rescued, tuple(derivation_of(family, quantity).arguments))
+
+
+def _rescued(quantity: str, expr: Any) -> Any:
+    """The limit entry with the log-magnitude copy JAX needs where the value is subnormal
+    (symgeom.backends.tiny_entropy / tiny_kl): a KL limit against a point mass is −Σ c·ℓ with
+    ℓ = log q(x) a log-probability (−4·log1p(−q) at p₁ = 0: q = 1e-310 gives 4e-310), whose log is
+    log c + log(−ℓ) by the entropies' rules for log(−ℓ)."""
+    import sympy as sp
+
+    from symgeom.backends import tiny_entropy, tiny_kl
+    from symgeom.backends.tiny_forms import LogSumExpOf, TinyRescue
+
+    expr = sp.sympify(expr)
+    if quantity == "entropy":
+        return tiny_entropy.rescued_entropy(expr)
+    logs = []
+    for term in sp.Add.make_args(expr):
+        coefficient, ell = term.as_coeff_Mul()
+        log_minus = tiny_entropy.log_negative(ell) if coefficient < 0 and ell.func.__name__ in (
+            "log", "log1p") else None
+        if log_minus is None:
+            return tiny_kl.rescued_kl(expr)
+        logs.append(sp.log(-coefficient) + log_minus)
+    if not expr.free_symbols:
+        return expr
+    return TinyRescue(expr, sp.Integer(1), logs[0] if len(logs) == 1 else LogSumExpOf(*logs))
 
 
 def call(
