@@ -59,3 +59,19 @@ def test_numpy_matches_fifty_digit_sum(derivation):
     for point, value in zip(POINTS, got, strict=True):
         want = float(reference(point))
         assert abs(value - want) <= RTOL * want, (point, value, want)
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+def test_backends_evaluate_the_outcome_sum(derivation, backend):
+    """torch/JAX print the entropy per outcome from the family's data (backends.tiny_entropy
+    .bounded_count_entropy), so the derived result keeping its sum explicit is not refused there."""
+    if backend == "torch":
+        torch = pytest.importorskip("torch")
+        got = derivation.torch()(torch.tensor(POINTS, dtype=torch.float64)).numpy()
+    else:
+        jax = pytest.importorskip("jax")
+        jax.config.update("jax_enable_x64", True)  # as the other backend test files
+        got = np.asarray(derivation.jax()(jax.numpy.asarray(POINTS)))
+    for point, value in zip(POINTS, got, strict=True):
+        want = float(reference(point))
+        assert abs(value - want) <= RTOL * want, (point, value, want)
