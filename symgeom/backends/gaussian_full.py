@@ -37,7 +37,8 @@ condition number 10¹² (tests/backends/test_backends_full_covariance_conditioni
 
 The family is recognized from its KL's structure (``kl_structure(family).kind == "normal_full"``)
 and its chart's arrays (a mean vector and a covariance matrix), never by name; d is read from the
-arrays and the loops over it are unrolled (full covariance is derived for d ≤ 5).
+arrays and the loops over it are unrolled (full covariance is derived entry by entry for
+d ≤ MAX_FULL_D = 3; larger d specialize the general-d matrix result).
 """
 
 from __future__ import annotations
