@@ -146,8 +146,12 @@ class _Outer:
     """The expression around the sums, with its error propagation (module docstring)."""
 
     def __init__(self, body: sp.Expr, arguments: Sequence[sp.Symbol], holders: Sequence[sp.Symbol]):
-        self.value = sp.lambdify((*arguments, *holders), body, modules=["scipy", "numpy"])
-        self.scale = sp.lambdify((*arguments, *holders), _magnitude(body), modules=["scipy", "numpy"])
+        # the rewritten entries' functions (entr_log from backends.log_terms' guarded logs, softplus)
+        from symgeom.numeric.finite import entr_log
+
+        modules = [{"entr_log": entr_log, "softplus": kernels.softplus}, "scipy", "numpy"]
+        self.value = sp.lambdify((*arguments, *holders), body, modules=modules)
+        self.scale = sp.lambdify((*arguments, *holders), _magnitude(body), modules=modules)
 
     def __call__(self, arrays: list[np.ndarray], sums: list[tuple[np.ndarray, np.ndarray]],
                  regime: str) -> np.ndarray:
