@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from symgeom.numeric.double_double import two_prod
@@ -75,15 +76,17 @@ def quot_sum(ops: Any, a: Any, b: Any, c: Any, d: Any) -> Any:
     if like is None:  # all Python numbers
         return a / b + c / d
     a, b, c, d = (ops.asarray(v, like) if not hasattr(v, "dtype") else v for v in (a, b, c, d))
-    p1, e1 = two_prod(a, d)
-    p2, e2 = two_prod(c, b)
-    s = (p1 + p2) + (e1 + e2)
-    info = xp.finfo(s.dtype)
-    floor = float(info.smallest_normal) * 2.0 ** (info.bits // 2 + 25 if info.bits > 32 else 25)
-    exact = (xp.isfinite(s) & ((xp.abs(p1) >= floor) | (p1 == 0))
-             & ((xp.abs(p2) >= floor) | (p2 == 0)))
-    direct = a / b + c / d
-    return xp.where(exact, s / b / d, direct)
+    with np.errstate(all="ignore"):  # NumPy: the overflowing branch is not selected
+        p1, e1 = two_prod(a, d)
+        p2, e2 = two_prod(c, b)
+        s = (p1 + p2) + (e1 + e2)
+        info = xp.finfo(s.dtype)
+        # below 2^(p+4)·tiny the low parts of the products may be subnormal (not exact)
+        floor = float(info.smallest_normal) * 2.0 ** (57 if info.bits > 32 else 28)
+        exact = (xp.isfinite(s) & ((xp.abs(p1) >= floor) | (p1 == 0))
+                 & ((xp.abs(p2) >= floor) | (p2 == 0)))
+        direct = a / b + c / d
+        return xp.where(exact, s / b / d, direct)
 
 
 def _quotient(term: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
