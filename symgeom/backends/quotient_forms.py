@@ -98,6 +98,11 @@ def _quotient(term: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
     return coefficient, numerator, denominator
 
 
+def _monomial(expr: sp.Expr) -> bool:
+    """A product of powers of symbols and numbers (no sum, no function)."""
+    return not expr.has(sp.Add) and not expr.has(sp.Function)
+
+
 def _combine_quotients(expr: sp.Add) -> sp.Expr:
     quotients = [(t, q) for t in expr.args if (q := _quotient(t)) is not None]
     if len(quotients) != 2:
@@ -105,6 +110,8 @@ def _combine_quotients(expr: sp.Add) -> sp.Expr:
     (t1, (k1, n1, d1)), (t2, (k2, n2, d2)) = quotients
     if d1 == d2 or not (n1.free_symbols or n2.free_symbols):
         return expr
+    if not all(_monomial(x) for x in (n1, d1, n2, d2)):
+        return expr  # only quotients of monomials: nested sums are not known to cancel
     rest = [t for t in expr.args if t is not t1 and t is not t2]
     if abs(k1) == abs(k2):
         combined = abs(k1) * QuotSum(sp.sign(k1) * n1, d1, sp.sign(k2) * n2, d2)
