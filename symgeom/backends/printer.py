@@ -27,6 +27,7 @@ from symgeom.backends import finite_forms, tiny_entropy
 from symgeom.backends.bregman import bregman_kl
 from symgeom.backends.log_terms import guarded_logs
 from symgeom.backends.ops import is_number
+from symgeom.backends.quotient_forms import quot_sum, quotient_forms
 from symgeom.backends.tiny_forms import log_kl_div, tiny_rescue_for
 from symgeom.backends.tiny_kl import namespace as tiny_namespace
 from symgeom.backends.weighted_chi import weighted_chi, weighted_chis
@@ -121,7 +122,8 @@ def print_source(expressions: tuple[sp.Basic, ...], arguments: tuple[sp.Symbol, 
     printer = BackendPrinter(settings)
     names = tuple(_identifier(printer.doprint(a)) for a in arguments)
     rename = {a: sp.Symbol(n, **a.assumptions0) for a, n in zip(arguments, names, strict=True)}
-    body = [printer.doprint(fold_constants(weighted_chis(guarded_logs(sp.sympify(e))).xreplace(rename)))
+    body = [printer.doprint(fold_constants(quotient_forms(weighted_chis(guarded_logs(sp.sympify(e))))
+                                           .xreplace(rename)))
             for e in expressions]
     text = f"def _generated({', '.join(names)}):\n    return ({', '.join(body)},)\n"
     return Source(text, names, len(body))
@@ -153,6 +155,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "scaled_score": partial(finite_forms.scaled_score, ops),
         "weighted_chi": partial(weighted_chi, ops),
         "ratio": ops.primitive("ratio"),
+        "quot_sum": partial(quot_sum, ops),  # symgeom.backends.quotient_forms
         "softplus_diff_scaled": ops.primitive("softplus_diff_scaled"),
         "scaled_ratio": ops.primitive("scaled_ratio"),
         "scaled_sum": ops.primitive("scaled_sum"),

@@ -1,0 +1,161 @@
+"""Quotients in printed code that do not cancel or overflow: a rewrite applied just before printing.
+
+Two shapes lose digits when printed as SymPy writes them:
+
+* a sum of two quotients a/b + c/d whose terms nearly cancel (both b and d move: the mean term
+  of a natural-parameter Gaussian KL, −½η₁/η₂ + ½η₁'/η₂').  Each quotient is rounded on its own,
+  so the sum keeps only ε·|a/b| / |a/b + c/d| relative accuracy (1.6e-10 at a relative 1e-6
+  perturbation).  It is printed ``quot_sum(a, b, c, d)`` = (a·d + c·b)/(b·d), the numerator from
+  the exact products of :func:`~symgeom.numeric.double_double.two_prod`, so a·d + c·b is rounded
+  about once after the cancellation and the result keeps a few ulps.  Where a product is not
+  finite or could be subnormal (the error-free transformation is then not exact) the direct
+  a/b + c/d is used.
+* a ratio of powers aⁿ/bⁿ (σ₁²/σ₂², (μ₁ − μ₂)²/σ₂²): aⁿ overflows for σ ≥ 1.3e154 although the
+  ratio is moderate.  It is printed (a/b)ⁿ; with two simple factors over b², a·c/b² is printed
+  (a/b)·(c/b).
+
+A common numeric coefficient of the two quotients is taken out (½ above), so the numerators are
+the inputs themselves and carry no rounding into the cancellation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from symgeom.numeric.double_double import two_prod
+from symgeom.numeric.symbolic import KLDiv
+
+
+class Quot(sp.Function):
+    """a/b kept unevaluated (SymPy would distribute a power over it); printed ``((a)/(b))``."""
+
+    nargs = 2
+
+    def _eval_rewrite_as_Pow(self, a: sp.Expr, b: sp.Expr, **kwargs: object) -> sp.Expr:  # noqa: N802
+        return a / b
+
+    def _numpycode(self, printer: Any) -> str:
+        a, b = self.args
+        return f"(({printer._print(a)})/({printer._print(b)}))"
+
+
+class QuotSum(sp.Function):
+    """a/b + c/d; printed ``quot_sum(a, b, c, d)`` (exact numerator a·d + c·b)."""
+
+    nargs = 4
+
+    def _eval_rewrite_as_Pow(self, a: sp.Expr, b: sp.Expr, c: sp.Expr, d: sp.Expr,  # noqa: N802
+                             **kwargs: object) -> sp.Expr:
+        return a / b + c / d
+
+    def _numpycode(self, printer: Any) -> str:
+        return "quot_sum(" + ", ".join(printer._print(x) for x in self.args) + ")"
+
+
+class KLDivD(sp.Function):
+    """kl_div(a, b) with its difference d = a − b given (found before the rewrite, so the
+    quotients inside a and b do not reach it); printed ``kl_div(a, b, d)``."""
+
+    nargs = 3
+
+    def _eval_rewrite_as_log(self, a: sp.Expr, b: sp.Expr, d: sp.Expr, **kwargs: object) -> sp.Expr:
+        return a * sp.log(a / b) - a + b
+
+    def _numpycode(self, printer: Any) -> str:
+        return "kl_div(" + ", ".join(printer._print(x) for x in self.args) + ")"
+
+
+def quot_sum(ops: Any, a: Any, b: Any, c: Any, d: Any) -> Any:
+    """a/b + c/d = (a·d + c·b)/b/d with a·d and c·b as exact two-float sums; the direct form
+    where a product is not finite or below tiny·2^(p+1) (in magnitude, and not 0)."""
+    xp = ops.xp
+    like = next((v for v in (a, b, c, d) if hasattr(v, "dtype")), None)
+    if like is None:  # all Python numbers
+        return a / b + c / d
+    a, b, c, d = (ops.asarray(v, like) if not hasattr(v, "dtype") else v for v in (a, b, c, d))
+    with np.errstate(all="ignore"):  # NumPy: the overflowing branch is not selected
+        p1, e1 = two_prod(a, d)
+        p2, e2 = two_prod(c, b)
+        s = (p1 + p2) + (e1 + e2)
+        info = xp.finfo(s.dtype)
+        # below 2^(p+4)·tiny the low parts of the products may be subnormal (not exact)
+        floor = float(info.smallest_normal) * 2.0 ** (57 if info.bits > 32 else 28)
+        exact = (xp.isfinite(s) & ((xp.abs(p1) >= floor) | (p1 == 0))
+                 & ((xp.abs(p2) >= floor) | (p2 == 0)))
+        direct = a / b + c / d
+        return xp.where(exact, s / b / d, direct)
+
+
+def _quotient(term: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
+    """(coefficient, numerator, denominator) of a term with a symbolic denominator, else None."""
+    coefficient, rest = term.as_coeff_Mul()
+    numerator, denominator = sp.fraction(rest)
+    if not denominator.free_symbols or denominator.is_Number:
+        return None
+    return coefficient, numerator, denominator
+
+
+def _monomial(expr: sp.Expr) -> bool:
+    """A product of powers of symbols and numbers (no sum, no function)."""
+    return not expr.has(sp.Add) and not expr.has(sp.Function)
+
+
+def _combine_quotients(expr: sp.Add) -> sp.Expr:
+    quotients = [(t, q) for t in expr.args if (q := _quotient(t)) is not None]
+    if len(quotients) != 2:
+        return expr
+    (t1, (k1, n1, d1)), (t2, (k2, n2, d2)) = quotients
+    if d1 == d2 or not (n1.free_symbols or n2.free_symbols):
+        return expr
+    if not all(_monomial(x) for x in (n1, d1, n2, d2)):
+        return expr  # only quotients of monomials: nested sums are not known to cancel
+    rest = [t for t in expr.args if t is not t1 and t is not t2]
+    if abs(k1) == abs(k2):
+        combined = abs(k1) * QuotSum(sp.sign(k1) * n1, d1, sp.sign(k2) * n2, d2)
+    else:
+        combined = QuotSum(k1 * n1, d1, k2 * n2, d2)
+    return sp.Add(*rest, combined, evaluate=False) if rest else combined
+
+
+def _split_powers(expr: sp.Mul) -> sp.Expr:
+    factors = list(expr.args)
+    for i, f in enumerate(factors):
+        if not (isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp < -1 and f.base.free_symbols):
+            continue
+        n, base = -int(f.exp), f.base
+        others = factors[:i] + factors[i + 1:]
+        for j, g in enumerate(others):
+            if isinstance(g, sp.Pow) and g.exp == n and g.base.free_symbols:
+                kept = others[:j] + others[j + 1:]
+                return sp.Mul(*kept, sp.Pow(Quot(g.base, base), n, evaluate=False), evaluate=False)
+        simple = [g for g in others if g.free_symbols and not isinstance(g, sp.Pow)]
+        if n == 2 and len(simple) == 2:
+            kept = [g for g in others if g not in simple]
+            return sp.Mul(*kept, Quot(simple[0], base), Quot(simple[1], base), evaluate=False)
+    return expr
+
+
+def quotient_forms(expr: sp.Basic) -> sp.Basic:
+    """``expr`` with cancelling sums of two quotients as :class:`QuotSum` and ratios of powers as
+    powers of :class:`Quot` (bottom-up; everything else unchanged)."""
+    if not expr.args or isinstance(expr, (Quot, QuotSum)):
+        return expr
+    if isinstance(expr, KLDiv):
+        a, b = expr.args
+        if a == 1 and isinstance(b, sp.exp):  # printed from b's exponent (expm1)
+            return expr
+        return KLDivD(quotient_forms(a), quotient_forms(b), quotient_forms(sp.factor(a - b)))
+    args = [quotient_forms(a) for a in expr.args]
+    if isinstance(expr, sp.Lambda) or not isinstance(expr, sp.Expr):
+        return expr.func(*args)
+    if isinstance(expr, sp.Add):
+        new = sp.Add(*args, evaluate=False)
+        return _combine_quotients(new)
+    if isinstance(expr, sp.Mul):
+        return _split_powers(sp.Mul(*args, evaluate=False))
+    if isinstance(expr, sp.Pow):
+        return sp.Pow(*args, evaluate=False)
+    return expr.func(*args)
