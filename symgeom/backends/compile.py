@@ -47,6 +47,7 @@ from symgeom.backends.finite_forms import finite_entropy
 from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
 from symgeom.backends.rate_entropy import rate_entropy
 from symgeom.backends.sigmoid import sigmoid_form, softmax_form
+from symgeom.backends.waiting_entropy import waiting_entropy
 from symgeom.errors import UnknownQuantityError
 from symgeom.numeric import simplex_forms
 from symgeom.numeric.inputs import Input, inputs, unpack, zero_closed
@@ -133,6 +134,9 @@ def plan(derivation: Derivation) -> _Plan:
     if derivation.quantity == "entropy" and (counted := rate_entropy(family)) is not None:
         # a rate count mass (Poisson): outcome sum / derived asymptotic series (backends.rate_entropy)
         return _Plan("entropy", family, spec, 1, None, counted, None, float64_inside=True)
+    if derivation.quantity == "entropy" and (waiting := waiting_entropy(family)) is not None:
+        # a shape count mass (negative binomial): outcome sum / Frullani quadrature (backends.waiting_entropy)
+        return _Plan("entropy", family, spec, 1, None, waiting, None, float64_inside=True)
     if derivation.quantity in ("fisher", "entropy"):
         # per-outcome sums with a simplex's supplied last entry, as .numpy() (backends.finite_supplied)
         finite = finite_supplied.supplied_form(family, derivation.quantity, tuple(derivation.arguments))
@@ -249,7 +253,8 @@ class BackendFunction:
         # arithmetic: XLA on the CPU would read a subnormal p as 0 in p + 0)
         arrays = [_unsigned_zero(ops, a) if zero_closed(inp) else a
                   for a, inp in zip(arrays, p.spec * p.points, strict=True)]
-        if endpoint_where.applies(p.quantity, p.spec, p.points):  # limits at included endpoints
+        if endpoint_where.applies(p.quantity, p.spec, p.points) \
+                and not getattr(p.vector_form, "endpoints_inside", False):  # limits at included endpoints
             return endpoint_where.call(ops, p.family, p.quantity, p.spec * p.points, arrays,
                                        partial(self._routes, ops), validation.concrete(ops, arrays))
         return self._routes(ops, arrays)

@@ -145,6 +145,9 @@ class CountMass:
     #: c as an expression of the chart symbols (rate shape; printed for torch/JAX by
     #: :mod:`symgeom.backends.rate_entropy`)
     rate_expression: sp.Expr | None = None
+    #: (P, Q) as expressions of the chart symbols (trials/shape; printed for torch/JAX by
+    #: :mod:`symgeom.backends.waiting_entropy`)
+    probability_expressions: tuple[sp.Expr, sp.Expr] | None = None
 
     def entropy(self, *arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(H, error bound, summed) per point; ``summed`` is False (and H nan) where the window
@@ -389,7 +392,7 @@ def count_mass(family: Family) -> CountMass | None:
         return None
     pair = sp.lambdify(symbols, [sigmoid_form(big_p), sigmoid_form(big_q)],
                        modules=[{"sigmoid": kernels.sigmoid}, "scipy", "numpy"])
-    return CountMass(shape, size, None, pair)
+    return CountMass(shape, size, None, pair, None, (sigmoid_form(big_p), sigmoid_form(big_q)))
 
 
 def wide_shape_entropy(mass: CountMass, scalars: list[np.ndarray], where: np.ndarray
