@@ -47,10 +47,6 @@ def _cases():
     for family, label in zip(FAMILIES, IDS, strict=True):
         for quantity in ("entropy", "fisher"):
             marks = [pytest.mark.slow] if len(family.parameters) > 2 else []
-            if (label, quantity) == ("negative_binomial(r=3)[prob]", "entropy"):
-                marks.append(pytest.mark.xfail(strict=True, raises=NameError, reason=(
-                    "NumPy's fallback at p = 1e-10 raises NameError 'entr_log' (found when torch "
-                    "stopped refusing this entropy; the NumPy bug is not fixed here)")))
             if (label, quantity) in OVERFLOW:
                 marks.append(pytest.mark.xfail(strict=True, reason="α²ψ′(α) overflows at α = e^700"))
             yield pytest.param(family, quantity, marks=marks, id=f"{label}-{quantity}")
