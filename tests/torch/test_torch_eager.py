@@ -71,7 +71,7 @@ def test_torch_func_transforms_take_the_generic_form_and_agree():
 
 Inputs that require grad get the NumPy kernel's value and the torch primitives' derivatives
 (symgeom.backends.fast_grad); the two stable forms agree within their error bounds: the NumPy
-kernel's kl_div(1, w) cancels at most 20× beside the series (so 2 × 20 ε)."""
+kernel's kl_div(1, w) and the printed form each err by a few ε times the KL's condition number."""
     import symgeom as sg
 
     f = sg.kl(sg.Gaussian()).torch(validate=False)
@@ -82,8 +82,15 @@ kernel's kl_div(1, w) cancels at most 20× beside the series (so 2 × 20 ε)."""
     tracked = [t.clone().requires_grad_() for t in x]
     value = f(*tracked)
     np.testing.assert_array_equal(value.detach().numpy(), sg.kl(sg.Gaussian()).numpy()(*x))
-    np.testing.assert_allclose(torch.func.vmap(f)(*x).numpy(), value.detach().numpy(),
-                               rtol=40 * EPS, atol=0)
+    # each form's error is a few ε times the KL's condition number, the size of the cancelling
+    # terms over the value: ½(|w − 1| + |log w| + y²)/KL with w = σ₁²/σ₂², y = (μ₁ − μ₂)/σ₂
+    # (≈ 21 at some far pairs here, where the NumPy kernel is 33 ε off a 40-digit reference)
+    m1, s1, m2, s2 = (t.numpy() for t in x)
+    w, y = (s1 / s2) ** 2, (m1 - m2) / s2
+    kl = value.detach().numpy()
+    condition = 0.5 * (np.abs(w - 1) + np.abs(np.log(w)) + y**2) / kl
+    gap = np.abs(torch.func.vmap(f)(*x).numpy() - kl)
+    assert (gap <= 4 * EPS * np.maximum(condition, 10) * kl).all(), (gap / kl, condition)
     grad = torch.func.grad(lambda s: f(x[0], s, x[2], x[3]).sum())(x[1])
     s = x[1].clone().requires_grad_()
     (eager,) = torch.autograd.grad(f(x[0], s, x[2], x[3]).sum(), s)
