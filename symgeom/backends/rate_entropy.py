@@ -86,6 +86,20 @@ def _log_factorials() -> tuple[float, ...]:
         return tuple(float(mpmath.loggamma(x + 1)) for x in range(TERMS))
 
 
+def chart_pair(
+    ops: Any, family: Family, source: printer.Source, arrays: tuple[Array, ...]
+) -> tuple[Array, Array]:
+    """The two printed expressions of ``source`` at the chart's scalars, as arrays of their
+    broadcast shape ((c, log c) here; (P, Q) in backends.waiting_entropy)."""
+    from symgeom.backends.ops import is_number
+    from symgeom.numeric.inputs import unpack
+
+    scalars = unpack(family, tuple(arrays))
+    first, second = (ops.asarray(v, scalars[0]) if is_number(v) else v
+                     for v in printer.bind(source, ops)(*scalars))
+    return tuple(ops.xp.broadcast_arrays(first, second, *scalars)[:2])
+
+
 @dataclass(frozen=True)
 class RateEntropy:
     """The entropy as a ``_Plan`` vector form: ``(ops, *arrays) → H``."""
@@ -94,15 +108,10 @@ class RateEntropy:
     source: printer.Source  # (c, log c) of the chart scalars
 
     def __call__(self, ops: Any, *arrays: Array) -> Array:
-        from symgeom.backends.ops import is_number
         from symgeom.backends.tiny_forms import tiny_rescue_for
-        from symgeom.numeric.inputs import unpack
 
         xp = ops.xp
-        scalars = unpack(self.family, tuple(arrays))
-        c, log_c = (ops.asarray(v, scalars[0]) if is_number(v) else v
-                    for v in printer.bind(self.source, ops)(*scalars))
-        c, log_c = xp.broadcast_arrays(c, log_c, *scalars)[:2]
+        c, log_c = chart_pair(ops, self.family, self.source, arrays)
         small = c <= LIMIT
         one, zero = xp.ones_like(c), xp.zeros_like(c)
         cs, ls = xp.where(small, c, one), xp.where(small, log_c, zero)

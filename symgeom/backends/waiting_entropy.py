@@ -36,6 +36,7 @@ from functools import cache
 from typing import Any
 
 from symgeom.backends import printer
+from symgeom.backends.rate_entropy import chart_pair
 from symgeom.families.base import Family
 
 Array = Any
@@ -86,14 +87,9 @@ class WaitingEntropy:
     endpoints_inside: bool = True
 
     def __call__(self, ops: Any, *arrays: Array) -> Array:
-        from symgeom.backends.ops import is_number
-        from symgeom.numeric.inputs import unpack
 
         xp = ops.xp
-        scalars = unpack(self.family, tuple(arrays))
-        big_p, big_q = (ops.asarray(v, scalars[0]) if is_number(v) else v
-                        for v in printer.bind(self.source, ops)(*scalars))
-        big_p, big_q = xp.broadcast_arrays(big_p, big_q, *scalars)[:2]
+        big_p, big_q = chart_pair(ops, self.family, self.source, arrays)
         r = float(self.shape)
         one, zero = xp.ones_like(big_p), xp.zeros_like(big_p)
         point = big_q == 0  # P = 1: a point mass
