@@ -7,7 +7,9 @@ jaxlib 0.10.2).  A subnormal result can therefore only be *assembled*, not compu
 x = m·2ᵉ (½ ≤ |m| < 1, read exactly by :mod:`symgeom.backends.exact_frexp`), m = M·2⁻ᵖ with
 the integer significand M (p = 53 / 24 bits), the result x·2ⁿ = M·2^{e+n−p} is
 
-* a normal number when t = e + n ≥ e_min (−1021 / −125): ``jnp.ldexp(m, t)`` (exact there);
+* a normal number when t = e + n ≥ e_min (−1021 / −125): m·2ᵃ·2ᵇ with a = min(t, e_max), the
+  powers of two written into their bit patterns (:func:`power_of_two`; ``jnp.ldexp`` is
+  m·2.0**e, whose ``pow`` is not exact on a GPU: 10.7 % of random cases one ulp off on an H200);
 * else the subnormal q·2^{−1074} (q·2^{−149}) with q = M·2^{−s}, s = e_min − t ≥ 1, rounded half
   to even from the bits shifted out (q = 2ᵖ⁻¹ is the smallest normal, which the same bits encode),
   written into the bit pattern: integers are not flushed.
@@ -63,6 +65,34 @@ def exp_for(xp: Any) -> Callable[[Array], Array]:
     return exact_exp if is_flushing(xp) else xp.exp
 
 
+def power_of_two(k: Array, dtype: Any) -> Array:
+    """2ᵏ exactly, for integer-valued k with e_min − 1 ≤ k ≤ e_max (−1022 … 1023 in float64,
+    −126 … 127 in float32), from its bit pattern ((k + bias) in the exponent field) on JAX and
+    torch, where ``2.0 ** k`` and ``ldexp`` go through a ``pow`` that is not exact on a GPU;
+    ``numpy.ldexp`` elsewhere (exact)."""
+    name = getattr(dtype, "name", None) or str(dtype).removeprefix("torch.")
+    layout = _LAYOUT.get(name)
+    module = type(k).__module__
+    if layout is not None and module.startswith("jax"):
+        import jax
+        import jax.numpy as jnp
+
+        unsigned, signed, p, _, _ = layout
+        bias = (1 << (8 * jnp.dtype(unsigned).itemsize - p - 1)) - 1
+        field = (jnp.asarray(k).astype(jnp.dtype(signed)) + bias).astype(jnp.dtype(unsigned))
+        return jax.lax.bitcast_convert_type(field << (p - 1), jnp.dtype(name))
+    if layout is not None and module.startswith("torch"):
+        import torch
+
+        signed = {"float64": torch.int64, "float32": torch.int32}[name]
+        p = layout[2]
+        bias = (1 << (torch.finfo(dtype).bits - p - 1)) - 1
+        return ((k.to(signed) + bias) << (p - 1)).view(dtype)
+    import numpy as np
+
+    return np.ldexp(np.ones((), dtype=name), np.asarray(k).astype(np.int32))
+
+
 def _jax_ldexp(x: Array, n: Array) -> Array:
     return _jax_functions()[0](x, n)
 
@@ -111,7 +141,11 @@ def _ldexp_bits(x: Array, n: Array) -> Array:
     n = jnp.clip(jnp.asarray(n), -clip, clip).astype(i)
     mantissa, exponent = frexp_for(jnp)(x)
     t = exponent.astype(i) + n
-    normal = jnp.ldexp(mantissa, jnp.maximum(t, e_min).astype(jnp.int32))
+    e_max = -e_min + 2  # 1023 / 127
+    above = jnp.maximum(t, e_min)
+    first = jnp.minimum(above, e_max)
+    normal = (mantissa * power_of_two(first, x.dtype)
+              * power_of_two(jnp.clip(above - first, 0, e_max), x.dtype))
     bits = jax.lax.bitcast_convert_type(mantissa, u)
     width = 8 * u.itemsize
     sign = bits & (jnp.asarray(1, u) << (width - 1))

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 from symgeom.backends import fast_grad, numpy_route, printer, softmax_kl, vector
 from symgeom.backends.ops import is_number, widen
 from symgeom.errors import InvalidParameterError
@@ -86,7 +88,7 @@ class CategoricalLogits:
         self.check(params)
         xp = ops.xp
         logp = vector.log_softmax(ops, params[0])
-        onehot = xp.astype(actions[..., None] == xp.arange(self.k), logp.dtype)
+        onehot = xp.astype(actions[..., None] == ops.asarray(np.arange(self.k), actions), logp.dtype)
         return xp.sum(logp * onehot, axis=-1)
 
 

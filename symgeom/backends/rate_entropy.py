@@ -27,6 +27,8 @@ from functools import cache
 from math import comb
 from typing import Any
 
+import numpy as np
+
 import sympy as sp
 
 from symgeom.backends import printer
@@ -115,8 +117,8 @@ class RateEntropy:
         small = c <= LIMIT
         one, zero = xp.ones_like(c), xp.zeros_like(c)
         cs, ls = xp.where(small, c, one), xp.where(small, log_c, zero)
-        x = ops.asarray(0.0, c) + xp.arange(TERMS, dtype=c.dtype)
-        table = ops.asarray(0.0, c) + xp.asarray(_log_factorials(), dtype=c.dtype)
+        x = ops.asarray(np.arange(TERMS, dtype=np.float64), c)
+        table = ops.asarray(np.asarray(_log_factorials(), dtype=np.float64), c)
         ell = x * ls[..., None] - cs[..., None] - table
         p = xp.exp(ell)
         direct = xp.sum(-p * ell, axis=-1)

@@ -215,10 +215,12 @@ def times_pow2(ops: Any, x: Array, n: Array) -> Array:
 
 
 def _pow2(ops: Any, q: Array) -> Array:
-    if ops.name == "jax":
-        import jax.numpy as jnp
+    if ops.name in ("jax", "torch"):
+        # exact from the bits: jnp.exp2, jnp.ldexp and torch.pow go through a pow that is not
+        # exact on a GPU
+        from symgeom.backends.exact_ldexp import power_of_two
 
-        return jnp.ldexp(jnp.ones_like(q), q.astype(jnp.int32))  # jnp.exp2 is not exact
+        return power_of_two(q, q.dtype)
     return ops.xp.pow(ops.asarray(2.0, q), q)
 
 

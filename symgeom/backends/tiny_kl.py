@@ -158,8 +158,9 @@ def log_bregman(xp: Any, log_integrand: Callable[..., Array], args: tuple[Array,
     arrays = [a for a in args if hasattr(a, "dtype")]
     like = xp.broadcast_arrays(*arrays)[0] if arrays else xp.asarray(0.0)
     nodes, weights = _nodes()
-    t = xp.reshape(xp.asarray(nodes, dtype=like.dtype), (-1,) + (1,) * like.ndim)
-    log_w = xp.reshape(xp.asarray(np.log(weights), dtype=like.dtype), t.shape)
+    device = {"device": like.device} if getattr(xp, "__name__", "") == "torch" else {}
+    t = xp.reshape(xp.asarray(nodes, dtype=like.dtype, **device), (-1,) + (1,) * like.ndim)
+    log_w = xp.reshape(xp.asarray(np.log(weights), dtype=like.dtype, **device), t.shape)
     values = log_integrand(t, *args) + log_w
     values = xp.broadcast_to(values, (len(nodes), *like.shape))
     top = xp.max(values, axis=0)

@@ -213,10 +213,13 @@ def _gradient_function() -> Any:
                     leaves, out = list(arrays), function._primitives(torch_ops(), list(arrays), False)
             else:
                 leaves, out = ctx.leaves, ctx.graph
-            found = torch.autograd.grad(  # retain: the outer graph may be run backward again
-                out, [leaves[i] for i in wanted], grad, create_graph=create, retain_graph=True,
-                allow_unused=True,
-            )
+            # retain: the outer graph may be run backward again; so no donated buffers (the
+            # compiled backward is made here, at its first run, and refuses retain_graph with them)
+            with torch._functorch.config.patch(donated_buffer=False):
+                found = torch.autograd.grad(
+                    out, [leaves[i] for i in wanted], grad, create_graph=create, retain_graph=True,
+                    allow_unused=True,
+                )
             result: list[Array | None] = [None] * (1 + len(arrays))
             for i, g in zip(wanted, found, strict=True):
                 result[1 + i] = torch.zeros_like(arrays[i]) if g is None else g

@@ -35,6 +35,8 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 from symgeom.backends import printer
 from symgeom.backends.rate_entropy import chart_pair
 from symgeom.families.base import Family
@@ -104,8 +106,8 @@ class WaitingEntropy:
 
         # the outcome sum (its unselected entries at P = Q = ½)
         lp, lq = xp.where(near, log_p, math.log(0.5) * one), xp.where(near, log_q, math.log(0.5) * one)
-        x = ops.asarray(0.0, big_p) + xp.arange(TERMS, dtype=big_p.dtype)
-        table = ops.asarray(0.0, big_p) + xp.asarray(_table(self.shape), dtype=big_p.dtype)
+        x = ops.asarray(np.arange(TERMS, dtype=np.float64), big_p)
+        table = ops.asarray(np.asarray(_table(self.shape), dtype=np.float64), big_p)
         ell = table + r * lp[..., None] + x * lq[..., None]
         direct = xp.sum(-xp.exp(ell) * ell, axis=-1)
 
@@ -115,7 +117,7 @@ class WaitingEntropy:
         lqf = xp.log1p(-pf)
         qf = 1 - pf
         start = -40.0 - math.log(r * r + 1)
-        u = ops.asarray(0.0, big_p) + (start + STEP * xp.arange(NODES, dtype=big_p.dtype))
+        u = ops.asarray(start + STEP * np.arange(NODES, dtype=np.float64), big_p)
         log_t = xp.clip(lpf[..., None] + u, FLOOR, math.log(CAP))
         t = xp.exp(log_t)  # may be subnormal, or 0 where XLA flushes it: t enters only as t/P below
         # (1 − Qe^{−t})/P = 1 + Qτφ, τ = t/P = e^u, φ = (1 − e^{−t})/t; log1p(y) = log y + log1p(1/y) above

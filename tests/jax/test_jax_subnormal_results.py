@@ -93,7 +93,8 @@ def test_exact_exp_reaches_the_subnormal_range():
     want = np.exp(x)
     got = np.asarray(jax.jit(exact_exp)(jnp.asarray(x)))
     assert (np.abs(got - want) <= 2 * np.spacing(want)).all()
-    assert float(jnp.exp(jnp.asarray(-720.0))) == 0.0  # what the assembly is for
+    if jax.default_backend() == "cpu":  # XLA on a GPU keeps float64 subnormals (seen on an H200)
+        assert float(jnp.exp(jnp.asarray(-720.0))) == 0.0  # what the assembly is for
 
 
 def _ids(case: tuple) -> str:
