@@ -48,13 +48,16 @@ def main() -> None:
             setattr(tiny_entropy, name, value)
         return function
 
-    identity = {"rescued_entropy": lambda e: e, "softmax_rows": lambda value, z: value}
+    identity = {"rescued_entropy": lambda e: e, "softmax_rows": lambda value, z: value,
+                "outcome_rows": lambda ops, value, p: value}
     p = rng.uniform(0.01, 0.99, n)
     probs = rng.dirichlet(np.ones(3), n)
     cases = [
         ("Bernoulli prob", sg.Bernoulli(), [p], identity),
         ("Bernoulli logit", sg.Bernoulli("logit"), [rng.normal(0, 5, n)], identity),
         ("Categorical(3) probs", sg.Categorical(3), [probs], identity),
+        ("Categorical(7) probs (simplex form)", sg.Categorical(7), [rng.dirichlet(np.ones(7), n)],
+         identity),
         ("Categorical(3) logits", sg.Categorical(3, "logits"),
          [np.column_stack([rng.normal(0, 5, (n, 2)), np.zeros(n)])], identity),
         ("Geometric logit", sg.Geometric("logit"), [rng.normal(0, 5, n)], identity),

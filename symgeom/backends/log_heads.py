@@ -9,6 +9,7 @@ the backend namespace binds (:mod:`symgeom.backends.tiny_kl`, :mod:`symgeom.back
     LogSoftplus(x) = log softplus(x)                    LogNegLog1p(u) = log(−log1p(−u))
     LogLSE(0, a₁, …) = log LSE(0, a₁, …)                LogLogitEntropy(x) = log h(x)
     LogPositive(x) = log max(x, 0)                      LogEntr(log p, log(−ℓ)) = log(−p·ℓ)
+    LogPolygamma(n, x) = log|ψ⁽ⁿ⁾(x)|
 """
 
 from __future__ import annotations
@@ -71,3 +72,5 @@ LogEntr = _printed_head("LogEntr", "log_entr", 2,
                         "log p + log(−ℓ), −∞ where log p is −∞ (printed ``log_entr``).")
 LogChi = _printed_head("LogChi", "log_chi", 2,
                        "log χ(y) from y and L = log|y|, printed as ``log_chi(y, L)`` (tiny_kl.log_chi).")
+LogPolygamma = _printed_head("LogPolygamma", "log_polygamma", 2,
+                             "log|ψ⁽ⁿ⁾(x)| for x > 0 (printed ``log_polygamma(n, x)``).")

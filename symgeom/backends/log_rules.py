@@ -15,6 +15,9 @@ underflows, from the expression itself (no family is named), by one table of rul
 and per quantity the extensions the printed forms of that quantity need
 (:data:`KL`, :data:`ENTROPY`, :data:`FISHER`):
 
+    Fisher:   log|ψ⁽ⁿ⁾(x)| = log (n−1)! − n·log x + log1p(n/(2x) + n(n+1)/(12x²)) for x > 10⁸,
+              else log|ψ⁽ⁿ⁾(x)| as printed (sign (−1)ⁿ⁺¹, x > 0; :func:`tiny_forms.log_polygamma`);
+
     KL:       log χ(y) = log_chi(y, log|y|),   log SoftplusDiff(a, d) = log σ(a) + log|d̃|,
               log Square(x) = 2·log|x|,  log|x| = log|x|,  log ∫₀¹ f = log_bregman(log f)
               (:mod:`symgeom.backends.tiny_kl`);
@@ -31,7 +34,7 @@ as ``tiny_rescue(v, s, lambda: L)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy as sp
@@ -46,6 +49,7 @@ from symgeom.backends.log_heads import (
     LogLogitEntropy,
     LogLSE,
     LogNegLog1p,
+    LogPolygamma,
     LogPositive,
     LogSoftplus,
 )
@@ -269,8 +273,20 @@ ENTROPY = Profile("entropy", ((Softplus, _softplus), (LogitEntropy, _logit_entro
 
 # --- Fisher entries -----------------------------------------------------------------------------
 
-FISHER = Profile("fisher", (), exact_logs=False, fallback=lambda expr: (sp.sign(expr), sp.log(sp.Abs(expr))))
+def _polygamma(expr: sp.Expr, walk: Walk) -> Magnitude | None:
+    """ψ⁽ⁿ⁾(x), n ≥ 1, x > 0: sign (−1)ⁿ⁺¹ and log|ψ⁽ⁿ⁾(x)| without underflow (ψ′(x) ≈ 1/x is
+    subnormal past x ≈ 4.5e307; JAX's ψ′ is 0 from x ≈ 1e300): LogPolygamma."""
+    n, x = expr.args
+    if not (n.is_Integer and n >= 1 and x.is_positive):
+        return None
+    return sp.Integer(1 if n % 2 else -1), LogPolygamma(n, x)
 
 
-__all__ = ["BASE", "ENTROPY", "FISHER", "KL", "Bounds", "Magnitude", "Profile", "Walk", "exact",
+FISHER = Profile("fisher", ((sp.polygamma, _polygamma),), exact_logs=False,
+                 fallback=lambda expr: (sp.sign(expr), sp.log(sp.Abs(expr))))
+#: the Fisher rules without the fallback: None unless every factor is opened by a rule
+OPENED = replace(FISHER, name="opened", fallback=lambda expr: None)
+
+
+__all__ = ["BASE", "ENTROPY", "FISHER", "KL", "OPENED", "Bounds", "Magnitude", "Profile", "Walk", "exact",
            "log_magnitude", "log_negative"]

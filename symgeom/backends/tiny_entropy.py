@@ -36,6 +36,7 @@ H = Σ_{i≠top} e^{sᵢ}(1 − sᵢ) (1 + O(e^{−600})), so L = logsumexp_{i�
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import sympy as sp
@@ -164,3 +165,35 @@ def softmax_rows(value: Array, z: Array) -> Array:
     small = jnp.any(jnp.abs(value) < THRESHOLD[bits])
     return jax.lax.cond(small, with_copy, lambda v: v, value)
 
+
+def outcome_rows(ops: Any, value: Array, p: Array) -> Array:
+    """``value`` = H = Σᵢ entr(pᵢ) over the last axis of probability vectors ``p`` (the simplex
+    forms of :mod:`symgeom.numeric.simplex_forms`), with the log-magnitude copy on JAX:
+    L = logsumexp over i of log entr(pᵢ), each term by the entropy profile of the one rule table
+    (log pᵢ + log(−log pᵢ), log pᵢ from the bits: subnormal pᵢ included).  Off JAX, ``value``."""
+    if ops.name != "jax":
+        return value
+    from symgeom.backends.primitives import logsumexp_value
+    from symgeom.backends.tiny_forms import tiny_rescue_for
+
+    term = _outcome_term(ops)
+    return tiny_rescue_for("jax", ops.xp)(value, 1, lambda: logsumexp_value(ops.xp, term(p)[0]))
+
+
+@cache
+def _outcome_term(ops: Any) -> Callable[..., tuple[Array, ...]]:
+    """log entr(p, log p) of one outcome probability p ≥ 0, derived by the table and printed."""
+    from symgeom.backends import printer
+
+    return printer.bind(_outcome_source(), ops)
+
+
+@cache
+def _outcome_source() -> Any:
+    from symgeom.backends import printer
+    from symgeom.numeric.finite import Entr
+
+    p = sp.Symbol("p", nonnegative=True)
+    found = log_magnitude(Entr(p, sp.log(p)), ENTROPY)
+    assert found is not None and found[0] == 1  # log p + log(−log p): opened by the table's rules
+    return printer.print_source((found[1],), (p,))

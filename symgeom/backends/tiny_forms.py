@@ -66,12 +66,16 @@ class TinyRescue(sp.Function):
 
 def rescued(expr: sp.Expr) -> sp.Expr:
     """``expr`` as TinyRescue(expr, s, L) where the entry depends on a parameter through an
-    exponential or σ (the way a normal input gives a subnormal entry here); else unchanged.
-    (s, L) by the Fisher profile of the one rule table, :mod:`symgeom.backends.log_rules`."""
-    from symgeom.backends.log_rules import FISHER, log_magnitude
+    exponential or σ, or every factor is opened by a rule (powers of positive parameters such as
+    1/σ², special-function factors with a rule): the ways a normal input gives a subnormal entry;
+    else unchanged.  (s, L) by the Fisher profile of the one rule table,
+    :mod:`symgeom.backends.log_rules`."""
+    from symgeom.backends.log_rules import FISHER, OPENED, log_magnitude
 
     expr = sp.sympify(expr)
-    if not expr.free_symbols or not (expr.has(sp.exp) or expr.has(Sigmoid)):
+    if not expr.free_symbols:
+        return expr
+    if not (expr.has(sp.exp) or expr.has(Sigmoid)) and log_magnitude(expr, OPENED) is None:
         return expr
     sign, log_abs = log_magnitude(expr, FISHER)
     return TinyRescue(expr, sign, log_abs)
@@ -98,6 +102,29 @@ def log_kl_div(xp: Any, a: Array, b: Array) -> Array:
     d = sa - sb
     value = kl_div_value(xp, sa, sb, d, log_ratio(xp, sa, sb, d))
     return xp.log(value) + xp.astype(k, value.dtype) * 0.6931471805599453
+
+
+#: x above which ψ⁽ⁿ⁾(x) is its asymptotic series to the last bit (the next term is O(x⁻⁴))
+POLYGAMMA_SERIES = 1e8
+
+
+def log_polygamma(ops: Any, n: int, x: Array) -> Array:
+    """log|ψ⁽ⁿ⁾(x)| for x > 0, n ≥ 1: above :data:`POLYGAMMA_SERIES` from the asymptotic series
+    (−1)ⁿ⁺¹ψ⁽ⁿ⁾(x) = (n−1)!/xⁿ·(1 + n/(2x) + n(n+1)/(12x²) + O(x⁻⁴)), i.e.
+    log (n−1)! − n·log x + log1p(n/(2x) + n(n+1)/(12x²)) (no subnormal or flushed intermediate),
+    else log|ψ⁽ⁿ⁾(x)| of the backend's polygamma (a normal number there)."""
+    import math
+
+    from symgeom.backends.printer import special_functions
+
+    xp = ops.xp
+    polygamma = special_functions(ops.name)["polygamma"]
+    big = x > POLYGAMMA_SERIES
+    direct = xp.log(xp.abs(polygamma(n, xp.where(big, xp.ones_like(x), x))))
+    far = xp.where(big, x, xp.full_like(x, POLYGAMMA_SERIES))
+    inverse = 1 / far
+    series = math.lgamma(n) - n * xp.log(far) + xp.log1p(inverse * (n / 2 + inverse * (n * (n + 1) / 12)))
+    return xp.where(big, series, direct)
 
 
 def tiny_rescue_for(name: str, xp: Any) -> Callable[[Array, Any, Callable[[], Array]], Array]:
