@@ -52,7 +52,7 @@ def main() -> None:
     def block(f, *arrays):
         return lambda: f(*arrays).block_until_ready()
 
-    def with_and_without(derivation, attribute: str, x, module=tiny_forms, off=lambda e: e):
+    def with_and_without(derivation, attribute: str, x, module=tiny_forms, off=lambda e, *rest: e):
         """The jitted backend function, and the same traced (at the arrays ``x``) with
         module.<attribute> replaced by ``off`` (the copy left out)."""
         backend_compile.plan.cache_clear()
