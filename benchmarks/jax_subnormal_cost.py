@@ -9,7 +9,8 @@ process and called alternately round by round (medians, jitted, float64, normal-
   Beta KL): bits assembled by :mod:`symgeom.backends.exact_ldexp` vs the two-factor product
   m·2^{⌊e/2⌋}·2^{e−⌊e/2⌋};
 * the log-magnitude copy of Fisher entries (:mod:`symgeom.backends.tiny_forms`; Bernoulli-logit and
-  Categorical(3)-logit Fisher) and of KLs (:mod:`symgeom.backends.tiny_kl`; Bernoulli, Gaussian,
+  Categorical(3)-logit Fisher; diagonal-Gaussian (d = 4) and Gamma Fisher, whose 1/σ², ψ′(α) … entries
+  get it after the dilation) and of KLs (:mod:`symgeom.backends.tiny_kl`; Bernoulli, Gaussian,
   Poisson log-rate, Binomial(4)-logit Bregman remainder, Categorical(3) logit vectors) vs the same
   printed without it.
 """
@@ -51,7 +52,7 @@ def main() -> None:
     def block(f, *arrays):
         return lambda: f(*arrays).block_until_ready()
 
-    def with_and_without(derivation, attribute: str, x, module=tiny_forms, off=lambda e: e):
+    def with_and_without(derivation, attribute: str, x, module=tiny_forms, off=lambda e, *rest: e):
         """The jitted backend function, and the same traced (at the arrays ``x``) with
         module.<attribute> replaced by ``off`` (the copy left out)."""
         backend_compile.plan.cache_clear()
@@ -88,6 +89,9 @@ def main() -> None:
     for family, arrays in [
         (sg.Bernoulli("logit"), [rng.normal(0, 5, n)]),
         (sg.Categorical(3, "logits"), [np.column_stack([rng.normal(0, 5, (n, 2)), np.zeros(n)])]),
+        (sg.MultivariateGaussian(4, "diagonal", "mean_std"),
+         [rng.normal(size=(n, 4)), rng.uniform(0.5, 2, (n, 4))]),
+        (sg.Gamma(), [rng.uniform(0.5, 5, n), rng.uniform(0.5, 5, n)]),
     ]:
         d = sg.fisher(family)
         x = [jnp.asarray(a) for a in arrays]

@@ -27,6 +27,7 @@ from symgeom.backends.exact_frexp import equals_for
 from symgeom.backends.exact_ldexp import is_flushing
 from symgeom.backends.ops import is_number
 from symgeom.numeric import endpoint_limits
+from symgeom.numeric.endpoint_limits import derivation_of, limit_entries
 from symgeom.numeric.inputs import Input
 
 if TYPE_CHECKING:
@@ -60,39 +61,32 @@ def _masks(ops: Any, spec: tuple[Input, ...], arrays: list[Array]) -> list[dict[
 def _printed(family: Family, quantity: str, pattern: tuple[int, ...]) -> Any:
     """The printed limit entries for ``pattern``, or None where no limit was found."""
     from symgeom.backends import printer
-    from symgeom.numeric.endpoint_limits import derivation_of, limit_entries
-
     entries = limit_entries(family, quantity, pattern)
     if entries is None:
         return None
-    rescued = tuple(_rescued(quantity, e) for e in entries)
+    rescued = tuple(_rescued(family, quantity, e) for e in entries)
     return printer.print_source(rescued, tuple(derivation_of(family, quantity).arguments))
 
 
-def _rescued(quantity: str, expr: Any) -> Any:
+def _rescued(family: Family, quantity: str, expr: Any) -> Any:
     """The limit entry with the log-magnitude copy JAX needs where the value is subnormal
-    (symgeom.backends.tiny_entropy / tiny_kl): a KL limit against a point mass is −Σ c·ℓ with
-    ℓ = log q(x) a log-probability (−4·log1p(−q) at p₁ = 0: q = 1e-310 gives 4e-310), whose log is
-    log c + log(−ℓ) by the entropies' rules for log(−ℓ)."""
+    (the one rule table, :mod:`symgeom.backends.log_rules`, through tiny_entropy / tiny_kl): a KL
+    limit against a point mass is −Σ c·ℓ with ℓ = log q(x) a log-probability (−4·log1p(−q) at
+    p₁ = 0: q = 1e-310 gives 4e-310), each term of sign +1 by the table's log/log1p rule, with the
+    parameters' domain bounds (q ≤ 1) from the family's inputs."""
     import sympy as sp
 
     from symgeom.backends import tiny_entropy, tiny_kl
-    from symgeom.backends.tiny_forms import LogSumExpOf, TinyRescue
+    from symgeom.numeric.inputs import inputs
 
     expr = sp.sympify(expr)
     if quantity == "entropy":
         return tiny_entropy.rescued_entropy(expr)
-    logs = []
-    for term in sp.Add.make_args(expr):
-        coefficient, ell = term.as_coeff_Mul()
-        log_minus = tiny_entropy.log_negative(ell) if coefficient < 0 and ell.func.__name__ in (
-            "log", "log1p") else None
-        if log_minus is None:
-            return tiny_kl.rescued_kl(expr)
-        logs.append(sp.log(-coefficient) + log_minus)
-    if not expr.free_symbols:
-        return expr
-    return TinyRescue(expr, sp.Integer(1), logs[0] if len(logs) == 1 else LogSumExpOf(*logs))
+    arguments = derivation_of(family, quantity).arguments
+    spec = inputs(family)
+    spec = spec * (len(arguments) // len(spec))
+    bounds = {a: (inp.lower, inp.upper) for a, inp in zip(arguments, spec, strict=True)}
+    return tiny_kl.rescued_kl(expr, bounds)
 
 
 def call(

@@ -28,7 +28,7 @@ from symgeom.backends.bregman import bregman_kl
 from symgeom.backends.log_terms import guarded_logs
 from symgeom.backends.ops import is_number
 from symgeom.backends.quotient_forms import quot_sum, quotient_forms
-from symgeom.backends.tiny_forms import log_kl_div, tiny_rescue_for
+from symgeom.backends.tiny_forms import log_kl_div, log_polygamma, tiny_rescue_for
 from symgeom.backends.tiny_kl import namespace as tiny_namespace
 from symgeom.backends.weighted_chi import weighted_chi, weighted_chis
 from symgeom.errors import UnknownQuantityError
@@ -162,6 +162,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "dilated": partial(dilated, ops),  # symgeom.backends.scale_forms
         "tiny_rescue": tiny_rescue_for(ops.name, ops.xp),  # symgeom.backends.tiny_forms
         "log_kl_div": partial(log_kl_div, ops.xp),
+        "log_polygamma": partial(log_polygamma, ops),  # symgeom.backends.tiny_forms
         **tiny_entropy.printed_names(ops),  # symgeom.backends.tiny_entropy
         **tiny_namespace(ops),  # log_chi, log_bregman (symgeom.backends.tiny_kl)
         **special_functions(ops.name),

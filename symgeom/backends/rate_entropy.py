@@ -141,12 +141,12 @@ class RateEntropy:
 
 def rate_entropy(family: Family | None) -> RateEntropy | None:
     """The form above for a family whose count mass has the rate shape, else None."""
-    from symgeom.backends.tiny_entropy import _exact
+    from symgeom.backends.log_rules import exact
     from symgeom.numeric.count_entropy import count_mass
 
     mass = count_mass(family) if family is not None else None
     if mass is None or mass.shape != "rate" or mass.rate_expression is None:
         return None
     c = mass.rate_expression
-    log_c = _exact(sp.expand_log(sp.log(c), force=True))  # log λ: read from the bits on JAX
+    log_c = exact(sp.expand_log(sp.log(c), force=True))  # log λ: read from the bits on JAX
     return RateEntropy(family, printer.print_source((c, log_c), family.symbols()))

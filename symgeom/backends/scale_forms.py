@@ -116,9 +116,30 @@ def scaled_source(derivation: Derivation, entries: tuple[sp.Expr, ...]) -> print
     inner = printer.print_source(tuple(entries), arguments + tuple(logdets))
     names = inner.arguments[: len(arguments)]
     text = inner.text.replace("def _generated(", "def _entries(", 1)
+    rescue = _rescue_text(entries, arguments) if derivation.quantity == "fisher" and not precision else None
+    text += rescue or ""
+    keyword = ", rescue=_rescue" if rescue else ""
     text += (f"def _generated({', '.join(names)}):\n"
-             f"    return dilated(_entries, {spec!r}, {', '.join(names)})\n")
+             f"    return dilated(_entries, {spec!r}, {', '.join(names)}{keyword})\n")
     return printer.Source(text, names, inner.count)
+
+
+def _rescue_text(entries: Sequence[sp.Expr], arguments: tuple[sp.Symbol, ...]) -> str | None:
+    """``_rescue(θ…, v…)``: each mapped-back Fisher entry vᵢ with its log-magnitude copy at the
+    original θ (:func:`symgeom.backends.tiny_forms.rescued`), where it has one; None if none has.
+    The dilated entries are evaluated at 2^{kw}θ, which cannot bring every σᵢ to order 1 when
+    they span more than ~300 decades (1/σ₂² = 1e-320 at σ = (1e-160, 1e160) was 0 on JAX)."""
+    from symgeom.backends.tiny_forms import TinyRescue, rescued
+
+    values = sp.symbols(f"tiny_value0:{len(entries)}", real=True)
+    outs = []
+    for entry, value in zip(entries, values, strict=True):
+        copy = rescued(entry)
+        outs.append(TinyRescue(value, *copy.args[1:]) if isinstance(copy, TinyRescue) else value)
+    if not any(isinstance(o, TinyRescue) for o in outs):
+        return None
+    source = printer.print_source(tuple(outs), arguments + tuple(values))
+    return source.text.replace("def _generated(", "def _rescue(", 1)
 
 
 def _dimension(family: Family) -> int:
@@ -128,12 +149,17 @@ def _dimension(family: Family) -> int:
 
 
 # --- evaluation (bound to an Ops by symgeom.backends.printer.bind) --------------------------------
-def evaluate(ops: Any, entries: Callable[..., tuple[Array, ...]], spec: dict, *scalars: Array) -> tuple:
-    """The entries of ``spec['quantity']`` at ``scalars`` through the forms ``spec`` names."""
+def evaluate(
+    ops: Any, entries: Callable[..., tuple[Array, ...]], spec: dict, *scalars: Array,
+    rescue: Callable[..., tuple[Array, ...]] | None = None,
+) -> tuple:
+    """The entries of ``spec['quantity']`` at ``scalars`` through the forms ``spec`` names;
+    ``rescue(θ…, v…)`` (printed by :func:`_rescue_text`) applied to the mapped-back entries."""
     xp = ops.xp
     like = next(s for s in scalars if not _is_number(s))
     scalars = [ops.asarray(s, like) if _is_number(s) else s for s in scalars]
     scalars = list(xp.broadcast_arrays(*scalars))
+    original = tuple(scalars)
     weights = [Fraction(n, d) for n, d in spec["weights"]]
     k = None
     if weights:
@@ -154,7 +180,7 @@ def evaluate(ops: Any, entries: Callable[..., tuple[Array, ...]], spec: dict, *s
                 scalars[n] = inverse[j][i]
     values = [ops.asarray(v, like) if _is_number(v) else v for v in entries(*scalars, *logdets)]
     if k is None:
-        return tuple(values)
+        return tuple(values) if rescue is None else tuple(rescue(*original, *values))
     if spec["quantity"] == "entropy":
         return (values[0] - (spec["dimension"] * log(2.0)) * k,)
     n = len(weights)
@@ -162,7 +188,7 @@ def evaluate(ops: Any, entries: Callable[..., tuple[Array, ...]], spec: dict, *s
     for index, v in enumerate(values):
         power = weights[index // n] + weights[index % n]
         out.append(v if not power else times_pow2(ops, v, k * float(power)))
-    return tuple(out)
+    return tuple(out) if rescue is None else tuple(rescue(*original, *out))
 
 
 def _is_number(x: object) -> bool:

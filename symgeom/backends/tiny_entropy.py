@@ -6,7 +6,8 @@ H(1e-310) of a Bernoulli is 7.1e-308, of a Bernoulli logit at θ = −720 1.5e-3
 for both (the products flush, and a subnormal input p is read as 0 by log p).  The printed entropy
 is a sum of non-negative terms — per outcome H = Σₓ entr(p(x), ℓ(x)) = Σₓ −p(x)·ℓ(x), ℓ = log p —
 or a closed form of positive terms (e^{−θ}·softplus(θ) + softplus(−θ)).  For such an expression
-:func:`log_magnitude` derives, from the expression itself (no family is named), L with H = e^L:
+the one rule table (:func:`symgeom.backends.log_rules.log_magnitude`, its entropy profile) derives,
+from the expression itself (no family is named), L with H = e^L:
 
     log entr(p, ℓ) = log p + log(−ℓ)                 (−∞ where p = 0: the term is 0)
     log Σᵢ uᵢ = logsumexp(log uᵢ),   log(uv) = log u + log v,   log uⁿ = n log u,   log eᵘ = u
@@ -35,14 +36,15 @@ H = Σ_{i≠top} e^{sᵢ}(1 − sᵢ) (1 + O(e^{−600})), so L = logsumexp_{i�
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import sympy as sp
-from sympy.codegen.cfunctions import log1p
 
+from symgeom.backends.log_rules import ENTROPY, log_magnitude
 from symgeom.backends.sigmoid import Sigmoid
-from symgeom.backends.tiny_forms import THRESHOLD, LogSumExpOf, TinyRescue
-from symgeom.numeric.finite import Entr, LogSumExp
+from symgeom.backends.tiny_forms import THRESHOLD, TinyRescue
+from symgeom.numeric.finite import Entr
 from symgeom.numeric.softplus import LogitEntropy, Softplus
 
 Array = Any
@@ -51,133 +53,15 @@ Array = Any
 MAX_OUTCOMES = 64
 
 
-class ExactLog(sp.Function):
-    """log x of a non-negative x, subnormal x included (printed ``exact_log``)."""
-
-    nargs = 1
-
-    def _numpycode(self, printer: Any) -> str:
-        return f"exact_log({printer._print(self.args[0])})"
-
-
-class LogSoftplus(sp.Function):
-    """log softplus(x) (printed ``log_softplus``)."""
-
-    nargs = 1
-
-    def _numpycode(self, printer: Any) -> str:
-        return f"log_softplus({printer._print(self.args[0])})"
-
-
-class LogNegLog1p(sp.Function):
-    """log(−log1p(−u)) for 0 ≤ u < 1 (printed ``log_neg_log1p``)."""
-
-    nargs = 1
-
-    def _numpycode(self, printer: Any) -> str:
-        return f"log_neg_log1p({printer._print(self.args[0])})"
-
-
-class LogLSE(sp.Function):
-    """log LSE(0, a₁, …) (printed ``log_lse``; the 0 first)."""
-
-    def _numpycode(self, printer: Any) -> str:
-        return f"log_lse({', '.join(printer._print(a) for a in self.args)})"
-
-
-class LogLogitEntropy(sp.Function):
-    """log h(x), h(x) = softplus(−|x|) + |x|σ(−|x|) (printed ``log_logit_entropy``)."""
-
-    nargs = 1
-
-    def _numpycode(self, printer: Any) -> str:
-        return f"log_logit_entropy({printer._print(self.args[0])})"
-
-
-class LogPositive(sp.Function):
-    """log max(x, 0) (printed ``log_positive``): −∞, not nan, where a −ℓ ≈ 0 rounds below 0."""
-
-    nargs = 1
-
-    def _numpycode(self, printer: Any) -> str:
-        return f"log_positive({printer._print(self.args[0])})"
-
-
-class LogEntr(sp.Function):
-    """log p + log(−ℓ), −∞ where log p is −∞ (printed ``log_entr``)."""
-
-    nargs = 2
-
-    def _numpycode(self, printer: Any) -> str:
-        return f"log_entr({printer._print(self.args[0])}, {printer._print(self.args[1])})"
-
-
-def _exact(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with log s of a positive parameter s read from its bits (ExactLog)."""
-    return expr.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.Symbol)
-                        and e.args[0].is_positive, lambda e: ExactLog(e.args[0]))
-
-
-def _positive(expr: sp.Expr) -> bool:
-    return bool(expr.is_positive) or (isinstance(expr, sp.Symbol) and bool(expr.is_nonnegative))
-
-
-def log_magnitude(expr: sp.Expr) -> sp.Expr | None:
-    """L with expr = e^L for a non-negative ``expr`` by the rules of the module docstring; None
-    where a factor is not known to be non-negative."""
-    if expr.is_Number:
-        return sp.log(expr) if expr > 0 else None
-    if isinstance(expr, sp.Symbol):
-        return ExactLog(expr) if _positive(expr) else None
-    if isinstance(expr, sp.exp):
-        return _exact(expr.args[0])
-    if isinstance(expr, Sigmoid):
-        return -Softplus(-expr.args[0])
-    if isinstance(expr, Softplus):
-        return LogSoftplus(expr.args[0])
-    if isinstance(expr, LogitEntropy):
-        return LogLogitEntropy(expr.args[0])
-    if isinstance(expr, LogSumExp) and 0 in expr.args:
-        return LogLSE(0, *[a for a in expr.args if a != 0])
-    if isinstance(expr, Entr):
-        log_p, log_minus = log_magnitude(expr.args[0]), log_negative(expr.args[1])
-        return None if log_p is None or log_minus is None else LogEntr(log_p, log_minus)
-    if isinstance(expr, sp.Pow) and expr.exp.is_Number:
-        base = log_magnitude(expr.base)
-        return None if base is None else expr.exp * base
-    if isinstance(expr, sp.Mul | sp.Add):
-        parts = [log_magnitude(a) for a in expr.args]
-        if any(p is None for p in parts):
-            return None
-        return sp.Add(*parts) if isinstance(expr, sp.Mul) else LogSumExpOf(*parts)
-    return None
-
-
-def log_negative(ell: sp.Expr) -> sp.Expr | None:
-    """log(−ℓ) for a log-probability ℓ ≤ 0 (module docstring), None where no rule applies and −ℓ
-    is not known to be positive."""
-    coefficient, rest = ell.as_coeff_Mul()
-    if coefficient < 0:
-        inner = log_magnitude(rest)
-        return None if inner is None else sp.log(-coefficient) + inner
-    if coefficient != 1:
-        inner = log_negative(rest)
-        return None if inner is None else sp.log(coefficient) + inner
-    if isinstance(ell, log1p) and _positive(-ell.args[0]):
-        return LogNegLog1p(-ell.args[0])
-    if isinstance(ell, sp.log) and isinstance(ell.args[0], sp.Symbol):
-        return LogPositive(-ExactLog(ell.args[0]))
-    return LogPositive(-_exact(ell))  # −ℓ of normal size wherever the entropy is tiny (ℓ ≈ log of a tiny p)
-
-
 def rescued_entropy(expr: sp.Expr) -> sp.Expr:
-    """``expr`` as TinyRescue(expr, 1, L) where the rules give L and the entropy can be tiny (it
+    """``expr`` as TinyRescue(expr, 1, L) where the entropy profile of the one rule table
+    (:mod:`symgeom.backends.log_rules`) gives L with sign +1 and the entropy can be tiny (it
     depends on a parameter through a probability, an exponential, σ or softplus); else unchanged."""
     expr = sp.sympify(expr)
     if not expr.free_symbols or not expr.has(Entr, sp.exp, Sigmoid, Softplus, LogitEntropy):
         return expr
-    log_abs = log_magnitude(expr)
-    return expr if log_abs is None else TinyRescue(expr, sp.Integer(1), log_abs)
+    found = log_magnitude(expr, ENTROPY)
+    return expr if found is None or found[0] != 1 else TinyRescue(expr, sp.Integer(1), found[1])
 
 
 def bounded_count_entropy(family: Any) -> sp.Expr | None:
@@ -280,3 +164,36 @@ def softmax_rows(value: Array, z: Array) -> Array:
 
     small = jnp.any(jnp.abs(value) < THRESHOLD[bits])
     return jax.lax.cond(small, with_copy, lambda v: v, value)
+
+
+def outcome_rows(ops: Any, value: Array, p: Array) -> Array:
+    """``value`` = H = Σᵢ entr(pᵢ) over the last axis of probability vectors ``p`` (the simplex
+    forms of :mod:`symgeom.numeric.simplex_forms`), with the log-magnitude copy on JAX:
+    L = logsumexp over i of log entr(pᵢ), each term by the entropy profile of the one rule table
+    (log pᵢ + log(−log pᵢ), log pᵢ from the bits: subnormal pᵢ included).  Off JAX, ``value``."""
+    if ops.name != "jax":
+        return value
+    from symgeom.backends.primitives import logsumexp_value
+    from symgeom.backends.tiny_forms import tiny_rescue_for
+
+    term = _outcome_term(ops)
+    return tiny_rescue_for("jax", ops.xp)(value, 1, lambda: logsumexp_value(ops.xp, term(p)[0]))
+
+
+@cache
+def _outcome_term(ops: Any) -> Callable[..., tuple[Array, ...]]:
+    """log entr(p, log p) of one outcome probability p ≥ 0, derived by the table and printed."""
+    from symgeom.backends import printer
+
+    return printer.bind(_outcome_source(), ops)
+
+
+@cache
+def _outcome_source() -> Any:
+    from symgeom.backends import printer
+    from symgeom.numeric.finite import Entr
+
+    p = sp.Symbol("p", nonnegative=True)
+    found = log_magnitude(Entr(p, sp.log(p)), ENTROPY)
+    assert found is not None and found[0] == 1  # log p + log(−log p): opened by the table's rules
+    return printer.print_source((found[1],), (p,))

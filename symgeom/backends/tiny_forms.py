@@ -8,8 +8,8 @@ assembled from its bits (:mod:`symgeom.backends.exact_ldexp`).
 
 For an entry built from products, quotients, numeric powers and sums of positive terms of
 exponentials, σ(·) and positive parameters (any other factor f taken as sign f·e^{log|f|}),
-:func:`log_magnitude` derives, from the expression itself (no family is named), a sign s and
-an expression L with
+the one rule table :func:`symgeom.backends.log_rules.log_magnitude` derives, from the expression
+itself (no family is named), a sign s and an expression L with
 
     entry = s·e^L,   log(uv) = log u + log v,   log uⁿ = n·log u,   log eᵘ = u,
     log σ(u) = −softplus(−u),   log Σᵢ uᵢ = logsumexp(log uᵢ)  (every uᵢ > 0),
@@ -30,8 +30,6 @@ from typing import Any
 import sympy as sp
 
 from symgeom.backends.sigmoid import Sigmoid
-from symgeom.numeric.softplus import Softplus
-from symgeom.numeric.symbolic import KLDiv
 
 Array = Any
 
@@ -66,52 +64,20 @@ class TinyRescue(sp.Function):
         return f"tiny_rescue({v}, {s}, lambda: {log_abs})"
 
 
-def log_magnitude(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
-    """(s, L) with expr = s·e^L by the rules above; a factor no rule opens (log Γ, ψ⁽ⁿ⁾, a sum
-    whose terms are not all positive, a parameter not known to be positive) is its own
-    (sign f, log|f|), computed as printed (it underflows only where the entry did before)."""
-    if expr.is_Number:
-        return sp.Integer(1 if expr > 0 else -1), sp.log(sp.Abs(expr))
-    if isinstance(expr, sp.exp):
-        return sp.Integer(1), expr.args[0]
-    if isinstance(expr, Sigmoid):
-        return sp.Integer(1), -Softplus(-expr.args[0])
-    if isinstance(expr, KLDiv):
-        return sp.Integer(1), LogKLDiv(*expr.args)
-    if isinstance(expr, sp.Symbol) and expr.is_positive:
-        return sp.Integer(1), sp.log(expr)
-    if isinstance(expr, sp.Pow) and expr.exp.is_Number and (expr.exp.is_Integer or expr.base.is_positive):
-        sign, log_abs = log_magnitude(expr.base)
-        return sign ** expr.exp if expr.exp.is_Integer else sign, expr.exp * log_abs
-    if isinstance(expr, sp.Mul):
-        parts = [log_magnitude(factor) for factor in expr.args]
-        return sp.Mul(*[p[0] for p in parts]), sp.Add(*[p[1] for p in parts])
-    if isinstance(expr, sp.Add):
-        terms = [log_magnitude(t) for t in expr.args]
-        if all(t[0] == 1 for t in terms):
-            return sp.Integer(1), LogSumExpOf(*[t[1] for t in terms])
-    return sp.sign(expr), sp.log(sp.Abs(expr))
-
-
 def rescued(expr: sp.Expr) -> sp.Expr:
     """``expr`` as TinyRescue(expr, s, L) where the entry depends on a parameter through an
-    exponential or σ (the way a normal input gives a subnormal entry here); else unchanged."""
+    exponential or σ, or every factor is opened by a rule (powers of positive parameters such as
+    1/σ², special-function factors with a rule): the ways a normal input gives a subnormal entry;
+    else unchanged.  (s, L) by the Fisher profile of the one rule table,
+    :mod:`symgeom.backends.log_rules`."""
+    from symgeom.backends.log_rules import FISHER, OPENED, log_magnitude
+
     expr = sp.sympify(expr)
-    if not expr.free_symbols or not (expr.has(sp.exp) or expr.has(Sigmoid)):
+    if not expr.free_symbols:
         return expr
-    sign, log_abs = log_magnitude(expr)
-    return TinyRescue(expr, sign, log_abs)
-
-
-def rescued_kl(expr: sp.Expr) -> sp.Expr:
-    """A KL printed as a positive combination of kl_div terms (Bernoulli, Categorical, Binomial
-    probabilities …), as TinyRescue(expr, 1, log Σ …): two subnormal probabilities give a
-    subnormal KL that no sum of flushed terms can hold (KL(1e-310‖3e-310) = 9.0e-311). Other
-    forms are returned unchanged."""
-    terms = sp.Add.make_args(expr)
-    if not all(isinstance(f, KLDiv) or (f.is_Number and f > 0) for t in terms for f in sp.Mul.make_args(t)):
+    if not (expr.has(sp.exp) or expr.has(Sigmoid)) and log_magnitude(expr, OPENED) is None:
         return expr
-    sign, log_abs = log_magnitude(expr)
+    sign, log_abs = log_magnitude(expr, FISHER)
     return TinyRescue(expr, sign, log_abs)
 
 
@@ -136,6 +102,29 @@ def log_kl_div(xp: Any, a: Array, b: Array) -> Array:
     d = sa - sb
     value = kl_div_value(xp, sa, sb, d, log_ratio(xp, sa, sb, d))
     return xp.log(value) + xp.astype(k, value.dtype) * 0.6931471805599453
+
+
+#: x above which ψ⁽ⁿ⁾(x) is its asymptotic series to the last bit (the next term is O(x⁻⁴))
+POLYGAMMA_SERIES = 1e8
+
+
+def log_polygamma(ops: Any, n: int, x: Array) -> Array:
+    """log|ψ⁽ⁿ⁾(x)| for x > 0, n ≥ 1: above :data:`POLYGAMMA_SERIES` from the asymptotic series
+    (−1)ⁿ⁺¹ψ⁽ⁿ⁾(x) = (n−1)!/xⁿ·(1 + n/(2x) + n(n+1)/(12x²) + O(x⁻⁴)), i.e.
+    log (n−1)! − n·log x + log1p(n/(2x) + n(n+1)/(12x²)) (no subnormal or flushed intermediate),
+    else log|ψ⁽ⁿ⁾(x)| of the backend's polygamma (a normal number there)."""
+    import math
+
+    from symgeom.backends.printer import special_functions
+
+    xp = ops.xp
+    polygamma = special_functions(ops.name)["polygamma"]
+    big = x > POLYGAMMA_SERIES
+    direct = xp.log(xp.abs(polygamma(n, xp.where(big, xp.ones_like(x), x))))
+    far = xp.where(big, x, xp.full_like(x, POLYGAMMA_SERIES))
+    inverse = 1 / far
+    series = math.lgamma(n) - n * xp.log(far) + xp.log1p(inverse * (n / 2 + inverse * (n * (n + 1) / 12)))
+    return xp.where(big, series, direct)
 
 
 def tiny_rescue_for(name: str, xp: Any) -> Callable[[Array, Any, Callable[[], Array]], Array]:

@@ -8,8 +8,8 @@ form is a sum of non-negative terms; where each term's sign is provably +1 under
 
     log KL = logsumexp over terms of log|termᵢ|,
 
-with the rules of :func:`symgeom.backends.tiny_forms.log_magnitude` extended (derived from the
-form; no family is named) by
+with the rules of the one table :func:`symgeom.backends.log_rules.log_magnitude` and its KL
+profile's extensions (derived from the form; no family is named):
 
     log χ(y) = 2·log|y| − log 2              (|y| < e⁻⁴⁰: χ(y) = y²/2·(1 + y/3 + …), y/3 < ε)
              = log χ(y)                       (else; χ(y) ≥ 8e-36 is a normal number),
@@ -33,11 +33,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from symgeom.backends.sigmoid import Sigmoid
-from symgeom.backends.tiny_forms import LogKLDiv, LogSumExpOf, TinyRescue, tiny_rescue_for
-from symgeom.numeric.bregman import BregmanKL, Square
-from symgeom.numeric.softplus import ScaledSoftplusDiff, Softplus, SoftplusDiff
-from symgeom.numeric.symbolic import Chi, KLDiv
+from symgeom.backends.log_heads import LogAbs, LogBregman, LogChi
+from symgeom.backends.log_rules import KL, Bounds, log_magnitude
+from symgeom.backends.tiny_forms import LogSumExpOf, TinyRescue, tiny_rescue_for
 
 Array = Any
 
@@ -45,87 +43,14 @@ Array = Any
 CHI_CUTOFF = -40.0
 
 
-class LogChi(sp.Function):
-    """log χ(y) from y and L = log|y|, printed as ``log_chi(y, L)`` (:func:`log_chi`)."""
-
-    nargs = 2
-
-    def _numpycode(self, printer: Any) -> str:
-        return f"log_chi({printer._print(self.args[0])}, {printer._print(self.args[1])})"
-
-
-class LogAbs(sp.Function):
-    """log|x|, printed as ``numpy.log(numpy.abs(x))`` (SymPy's Abs of a function not known to be
-    real rewrites itself as √(x·x̄), which no array backend prints)."""
-
-    nargs = 1
-
-    def _numpycode(self, printer: Any) -> str:
-        return f"numpy.log(numpy.abs({printer._print(self.args[0])}))"
-
-
-class LogBregman(sp.Function):
-    """log ∫₀¹ e^{L(t)} dt of a remainder's log-integrand L (args: L, t), printed as
-    ``log_bregman(lambda t, θ…: L, (θ…,))`` (:func:`log_bregman`)."""
-
-    nargs = 2
-
-    def _numpycode(self, printer: Any) -> str:
-        body, t = self.args
-        free = sorted(body.free_symbols - {t}, key=str)
-        names = ", ".join(printer._print(x) for x in free)
-        return f"log_bregman(lambda {printer._print(t)}, {names}: {printer._print(body)}, ({names},))"
-
-
-def log_magnitude(expr: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
-    """(s, L) with expr = s·e^L (module docstring); a factor no rule opens is (sign f, log|f|)."""
-    if expr.is_Number:
-        return sp.Integer(1 if expr > 0 else -1), sp.log(sp.Abs(expr))
-    if isinstance(expr, sp.exp):
-        return sp.Integer(1), expr.args[0]
-    if isinstance(expr, Sigmoid):
-        return sp.Integer(1), -Softplus(-expr.args[0])
-    if isinstance(expr, KLDiv):
-        a, b = expr.args
-        if a == 1 and isinstance(b, sp.exp):
-            u = b.args[0]
-            return sp.Integer(1), u + LogChi(-u, log_magnitude(-u)[1])
-        return sp.Integer(1), LogKLDiv(a, b)
-    if isinstance(expr, Chi):
-        (y,) = expr.args
-        return sp.Integer(1), LogChi(y, log_magnitude(y)[1])
-    if isinstance(expr, SoftplusDiff):
-        a, d = expr.args
-        return sp.sign(d), -Softplus(-a) + LogAbs(ScaledSoftplusDiff(a, d))
-    if isinstance(expr, Square | sp.Abs):
-        power = 2 if isinstance(expr, Square) else 1
-        return sp.Integer(1), power * log_magnitude(expr.args[0])[1]
-    if isinstance(expr, BregmanKL):
-        integrand, t = expr.args[3], expr.args[4]
-        return sp.Integer(1), LogBregman(log_magnitude(integrand)[1], t)
-    if isinstance(expr, sp.Symbol) and expr.is_positive:
-        return sp.Integer(1), sp.log(expr)
-    if isinstance(expr, sp.Pow) and expr.exp.is_Number and (expr.exp.is_Integer or expr.base.is_positive):
-        sign, log_abs = log_magnitude(expr.base)
-        if expr.exp.is_Integer:
-            sign = sp.Integer(1) if expr.exp.is_even else sign ** expr.exp
-        return sign, expr.exp * log_abs
-    if isinstance(expr, sp.Mul):
-        parts = [log_magnitude(factor) for factor in expr.args]
-        return sp.Mul(*[p[0] for p in parts]), sp.Add(*[p[1] for p in parts])
-    if isinstance(expr, sp.Add):
-        terms = [log_magnitude(t) for t in expr.args]
-        if all(t[0] == 1 for t in terms):
-            return sp.Integer(1), LogSumExpOf(*[t[1] for t in terms])
-    return sp.sign(expr), LogAbs(expr)
-
-
-def rescued_kl(expr: sp.Expr) -> sp.Expr:
-    """A printed KL as TinyRescue(expr, 1, log KL) where every term's sign is +1 by the rules;
-    else ``expr`` unchanged (the copy needs each term's log; a term of unknown sign has none)."""
+def rescued_kl(expr: sp.Expr, bounds: Bounds | None = None) -> sp.Expr:
+    """A printed KL as TinyRescue(expr, 1, log KL) where every term's sign is +1 by the KL profile
+    of the one rule table (:mod:`symgeom.backends.log_rules`; ``bounds``: the parameters' domain
+    bounds, which prove a log-probability's sign); else ``expr`` unchanged (the copy needs each
+    term's log; a term of unknown sign has none)."""
     if not expr.free_symbols:
         return expr
-    parts = [log_magnitude(term) for term in sp.Add.make_args(expr)]
+    parts = [log_magnitude(term, KL, bounds) for term in sp.Add.make_args(expr)]
     if not all(sign == 1 for sign, _ in parts):
         return expr
     logs = [log_abs for _, log_abs in parts]

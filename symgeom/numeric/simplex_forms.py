@@ -106,8 +106,13 @@ def _widened(ops: Any, p: Array) -> Array:
 
 
 def backend_entropy(ops: Any, p: Array) -> Array:
-    """:func:`entropy` for the array backends (a vector form of :mod:`symgeom.backends.compile`)."""
-    return ops.xp.astype(entropy(ops.xp, _widened(ops, p)), p.dtype)
+    """:func:`entropy` for the array backends (a vector form of :mod:`symgeom.backends.compile`),
+    with the log-magnitude copy where H is subnormal on a flushing backend (JAX on the CPU:
+    H(1, 1e-320, …) = 4.4e-317 was 0), taken from ``p`` in its own precision after rounding back
+    (:func:`symgeom.backends.tiny_entropy.outcome_rows`)."""
+    from symgeom.backends.tiny_entropy import outcome_rows
+
+    return outcome_rows(ops, ops.xp.astype(entropy(ops.xp, _widened(ops, p)), p.dtype), p)
 
 
 def backend_fisher(ops: Any, p: Array) -> Array:
