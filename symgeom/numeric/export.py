@@ -116,7 +116,37 @@ def kl_module(family: Family) -> str:
     parts = [header, _kernels_source(), _special_source(), _bregman_source()]
     if "lngamma_kl" in _names(function.__code__):
         parts.append(_lngamma_source())
-    return "\n".join([*parts, "", source])
+    ends = _endpoint_wrapper(family, args)
+    if ends is None:
+        return "\n".join([*parts, "", source])
+    text, public = ends
+    source = source.replace("def kl(", "def _kl_form(", 1)
+    return "\n".join([*parts, "", source, text, public])
+
+
+def _endpoint_wrapper(family: Family, args: str) -> tuple[str, str] | None:
+    """(limit functions with their selection routine, the public ``kl``) where an argument has
+    an included endpoint (:mod:`symgeom.numeric.export_endpoints`), else None."""
+    from symgeom.numeric.bundle import bundle
+    from symgeom.numeric.export_endpoints import FINISH, endpoint_parts
+    from symgeom.numeric.inputs import inputs
+
+    one = inputs(family)
+    if not all(i.kind == "scalar" for i in one):
+        return None  # the KL module takes scalar coordinates; only a chart of scalars has endpoints
+    parts = endpoint_parts(family, "kl", one + one)
+    if parts is None:
+        return None
+    roots, constants, text = parts
+    finish = FINISH.format(out="_kl_form(" + args + ")", arrays="[" + args + "]")
+    public = (
+        f"\n\ndef kl({args}):\n"
+        '    """The stable form; where an argument sits on an included endpoint and the form is nan,\n'
+        '    the one-sided limit of the derived closed form there (as Derivation.numpy())."""\n'
+        '    with np.errstate(all="ignore"):\n'
+        f"        return {finish}\n"
+    )
+    return bundle(roots, constants) + "\n\n" + text, public
 
 
 def entropy_module(family: Family) -> str:

@@ -51,7 +51,7 @@ def {name}({args}):
     given = ({args},)
     arrays = _weak_scalars([_as_float(a) for a in given], given)
     with np.errstate(all="ignore"):
-        return _kernel(*arrays)
+        return {result}
 '''
 
 
@@ -190,6 +190,7 @@ def _source_of(kernel: Callable[..., Any], family: Family, quantity: str
 def quantity_module(derivation: Derivation) -> str:
     """The module text (see the module docstring) for an entropy or Fisher derivation."""
     from symgeom.numeric.compile import signature
+    from symgeom.numeric.export_endpoints import FINISH, endpoint_parts
 
     if derivation.quantity not in QUANTITIES or derivation.family is None:
         raise NotExportableError(
@@ -197,6 +198,13 @@ def quantity_module(derivation: Derivation) -> str:
             "here (KL: symgeom.numeric.export.kl_module)")
     roots, constants, wiring = _kernel_source(derivation)
     sig = signature(derivation)
+    result = "_kernel(*arrays)"
+    ends = endpoint_parts(derivation.family, derivation.quantity, sig.inputs)
+    if ends is not None:  # the form's nan on an included endpoint: the limit there, as .numpy()
+        more_roots, more_constants, limits = ends
+        roots, constants = [*roots, *more_roots], {**constants, **more_constants}
+        wiring = wiring + "\n\n" + limits
+        result = FINISH.format(out=result, arrays="arrays")
     # a parameter named like a keyword (lambda), like a name the function body reads (np), or not
     # an identifier is renamed positionally
     args = ", ".join(i.name if i.name.isidentifier() and not keyword.iskeyword(i.name)
@@ -213,5 +221,5 @@ def quantity_module(derivation: Derivation) -> str:
         "from __future__ import annotations\n\n"
     )
     doc = f"{sig.quantity} of {sig.family}; arguments broadcast, output {sig.output}."
-    public = _PUBLIC.format(name=name, args=args, doc=doc)
+    public = _PUBLIC.format(name=name, args=args, doc=doc, result=result)
     return header + body + "\n\n" + wiring + public
