@@ -99,7 +99,7 @@ def _source_of(kernel: Callable[..., Any], family: Family, quantity: str
     """(root functions, constants, wiring source) whose ``_kernel`` is ``kernel``."""
     from symgeom.backends import softmax_entropy
     from symgeom.numeric import compile as compiled
-    from symgeom.numeric import dilation, finite, precision, product_forms
+    from symgeom.numeric import dilation, finite, matrix_forms, precision, product_forms
     from symgeom.numeric.inputs import layout, unpack_layout
 
     kind = getattr(kernel, "__qualname__", type(kernel).__name__)
@@ -116,6 +116,11 @@ def _source_of(kernel: Callable[..., Any], family: Family, quantity: str
         arguments = ", ".join(["_factor", *(str(w) for w in width)])
         wiring += f"\n\ndef _kernel(*arrays):\n    return {kernel.func.__name__}({arguments}, *arrays)\n"
         return roots, constants, wiring
+    if isinstance(kernel, partial) and kernel.func in (matrix_forms.scalar_form, matrix_forms.bilinear_form):
+        # a result in matrix notation: its plan (plain data) and the Cholesky-based evaluation
+        (plan,) = kernel.args
+        wiring = f"def _kernel(*arrays):\n    return {kernel.func.__name__}(PLAN, *arrays)\n"
+        return [*shared, (kernel.func, None)], {"PLAN": plan}, wiring
     if kernel is softmax_entropy.numpy_entropy:
         return [*shared, (softmax_entropy.numpy_entropy, None)], {}, "_kernel = numpy_entropy\n"
     if kind == "_finite_kernel.<locals>.kernel":
@@ -181,7 +186,6 @@ def _source_of(kernel: Callable[..., Any], family: Family, quantity: str
             "the count-family saddle-point entropy (symgeom.numeric.count_entropy) makes its μ tables "
             "with mpmath on first use and falls back to the derived series, built from SymPy at run time"),
         "symgeom.backends.general_forms": "a general-size form is evaluated by symgeom's matrix printer",
-        "symgeom.numeric.matrix_forms": "a form in matrix notation is evaluated by symgeom's matrix printer",
     }
     reason = reasons.get(getattr(kernel, "__module__", ""), "no standalone form is written for this kernel")
     raise NotExportableError(f"{where} cannot be exported as a standalone module: {reason}")
