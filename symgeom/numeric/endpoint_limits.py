@@ -56,8 +56,10 @@ def derivation_of(family: Family, quantity: str) -> Any:
     return getattr(derive, quantity)(family)
 
 
-def _one_sided(expr: sp.Expr, symbol: sp.Symbol, bound: float, side: int) -> sp.Expr | None:
-    """lim expr as ``symbol`` → ``bound`` from inside the domain, or None where SymPy finds none."""
+def _one_sided(expr: sp.Expr, symbol: sp.Symbol, bound: float, side: int,
+               signed: bool = False) -> sp.Expr | None:
+    """lim expr as ``symbol`` → ``bound`` from inside the domain, or None where SymPy finds none
+    (or finds −∞, unless ``signed``: a value here is never −∞, a derivative can be)."""
     from symgeom.verification.timeout import TimeLimitError, run_with_time_limit
 
     point = sp.nsimplify(bound)
@@ -65,7 +67,7 @@ def _one_sided(expr: sp.Expr, symbol: sp.Symbol, bound: float, side: int) -> sp.
         value = run_with_time_limit(sp.limit, (expr, symbol, point, "+" if side < 0 else "-"), LIMIT_SECONDS)
     except (TimeLimitError, NotImplementedError, ValueError, TypeError):
         return None
-    if value.has(sp.Limit, sp.AccumBounds, sp.nan, sp.zoo, -sp.oo, sp.I):
+    if value.has(sp.Limit, sp.AccumBounds, sp.nan, sp.zoo, sp.I) or (not signed and value.has(-sp.oo)):
         return None  # not found, oscillating, undefined, or not a real number
     return value
 
@@ -97,6 +99,68 @@ def _limit_entries(family: Family, quantity: str, pattern: Pattern, code: str) -
                 return None
         out.append(_stable(entry, spec, tuple(derivation.arguments)))
     return tuple(out)
+
+
+def derivative_entries(family: Family, quantity: str, pattern: Pattern, index: int
+                       ) -> tuple[sp.Expr, ...] | None:
+    """The one-sided derivative, in argument ``index`` (on its endpoint in ``pattern``), of each
+    entry of ``quantity`` at ``pattern``; None where the value itself has no limit there.
+
+    With the other arguments on their endpoints taken first (their limits, in argument order),
+    g(θᵢ) is the entry along θᵢ, and the derivative is the one-sided difference quotient at the
+    endpoint a, whose value is :func:`limit_entries`'s f(a):
+
+    * lim_{θᵢ → a} g′(θᵢ) (SymPy's limit of the derivative; ±∞ where it diverges), or
+    * ∓∞ where g is infinite beside the endpoint and f(a) is finite (a jump to ∞: the quotient
+      (g(a + h) − f(a))/h diverges, to +∞ from a lower end), nan where both are infinite;
+    * nan where SymPy finds no limit (never 0).
+    """
+    if limit_entries(family, quantity, pattern) is None:
+        return None
+    return _derivative_entries(family, quantity, pattern, index, _CODE)
+
+
+@cached("endpoint_derivatives")
+def _derivative_entries(family: Family, quantity: str, pattern: Pattern, index: int,
+                        code: str) -> tuple[sp.Expr, ...]:
+    derivation = derivation_of(family, quantity)
+    result = derivation.result
+    entries = list(result) if isinstance(result, sp.MatrixBase) else [result]
+    values = limit_entries(family, quantity, pattern)
+    spec = _spec(family, quantity)
+    arguments = tuple(derivation.arguments)
+    side = pattern[index]
+    if side == 0:
+        raise ValueError(f"argument {index} is not on an endpoint in {pattern}")
+    symbol, inp = arguments[index], spec[index]
+    bound = inp.lower if side < 0 else inp.upper
+    out = []
+    for entry, value in zip(entries, values, strict=True):
+        along = entry
+        for j, (other, other_inp, other_side) in enumerate(zip(arguments, spec, pattern, strict=True)):
+            if other_side == 0 or j == index or along is None:
+                continue
+            edge = other_inp.lower if other_side < 0 else other_inp.upper
+            along = _one_sided(along, other, edge, other_side, signed=True)
+        infinite = None if along is None else _infinity(along, spec, arguments)
+        if along is None:
+            out.append(sp.nan)
+        elif infinite is not None:
+            out.append(-side * infinite if sp.sympify(value).is_finite else sp.nan)
+        else:
+            slope = _one_sided(sp.diff(along, symbol), symbol, bound, side, signed=True)
+            out.append(sp.nan if slope is None else _stable(slope, spec, arguments))
+    return tuple(out)
+
+
+def _infinity(expr: sp.Expr, spec: tuple[Input, ...], arguments: tuple[sp.Symbol, ...]) -> sp.Expr | None:
+    """±∞ where ``expr`` is that infinity inside the domain (∞·sign(1 − p) at p = 1/3), else None."""
+    if not expr.has(sp.oo, -sp.oo):
+        return None
+    third = sp.Rational(1, 3)
+    point = {a: sp.nsimplify(inside_point(i, third)) for a, i in zip(arguments, spec, strict=False)}
+    value = sp.sympify(expr).subs(point)
+    return value if value in (sp.oo, -sp.oo) else None
 
 
 def _stable(expr: sp.Expr, spec: tuple[Input, ...], arguments: tuple[sp.Symbol, ...]) -> sp.Expr:
