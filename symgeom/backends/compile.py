@@ -253,8 +253,10 @@ class BackendFunction:
         # arithmetic: XLA on the CPU would read a subnormal p as 0 in p + 0)
         arrays = [_unsigned_zero(ops, a) if zero_closed(inp) else a
                   for a, inp in zip(arrays, p.spec * p.points, strict=True)]
-        if endpoint_where.applies(p.quantity, p.spec, p.points) \
-                and not getattr(p.vector_form, "endpoints_inside", False):  # limits at included endpoints
+        if endpoint_where.applies(p.quantity, p.spec, p.points):
+            if getattr(p.vector_form, "endpoints_inside", False):  # valued there, the slopes attached
+                return endpoint_where.with_slopes(ops, p.family, p.quantity, p.spec * p.points, arrays,
+                                                  self._routes(ops, arrays), validation.concrete(ops, arrays))
             return endpoint_where.call(ops, p.family, p.quantity, p.spec * p.points, arrays,
                                        partial(self._routes, ops), validation.concrete(ops, arrays))
         return self._routes(ops, arrays)

@@ -9,8 +9,11 @@ one-sided limit, e.g. KL(Bin(4, 0)‖Bin(4, q)) = −4 log1p(−q)), printed for
 Every branch is evaluated at points inside its domain, so no branch produces inf/nan that a
 ``where`` would hide from the value but not from the gradient (0·∞ = nan in the backward pass):
 interior entries have the gradients they had, and an entry on an endpoint has the gradient of
-its limit form (whose partial with respect to the argument on the endpoint is 0: the one-sided
-derivative there is not given).  Eagerly, arrays with no entry on an endpoint cost one
+its limit form in the other arguments and, in the argument on the endpoint (which the limit no
+longer contains), the one-sided derivative of the closed form there
+(:func:`symgeom.numeric.endpoint_limits.derivative_entries`, attached by
+:mod:`symgeom.backends.one_sided`): ±∞ where it diverges (∂KL(Bin(4, p)‖Bin(4, q))/∂p = −∞ at
+p = 0), nan where SymPy finds none, never a silent 0.  Eagerly, arrays with no entry on an endpoint cost one
 reduction (min or max) per bound and one read of the flag, and are otherwise evaluated as
 before; under ``jax.jit`` a ``lax.cond`` on the same flag runs the branches only when an entry
 is on an endpoint; under ``torch.compile`` they are traced and always evaluated.
@@ -23,6 +26,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from symgeom.backends import one_sided
 from symgeom.backends.exact_frexp import equals_for
 from symgeom.backends.exact_ldexp import is_flushing
 from symgeom.backends.ops import is_number
@@ -144,8 +148,76 @@ def _with_limits(
         branch_in = [xp.where(selected, x, c) for c, x in zip(inside, arrays, strict=True)]
         (value, *_) = function(*branch_in)
         value = ops.asarray(value, out) if is_number(value) else xp.astype(value, out.dtype)
+        value = xp.broadcast_to(value, out.shape)
+        for index, side in enumerate(pattern):
+            if side:  # ∂/∂θᵢ of the value: the one-sided derivative (the limit has no θᵢ)
+                slope = _slope(ops, family, quantity, pattern, index, branch_in, selected, out)
+                value = one_sided.attach(ops, arrays[index], value, slope)
         out = xp.where(selected, value, out)
     return out
+
+
+def with_slopes(ops: Any, family: Family, quantity: str, spec: tuple[Input, ...], arrays: list[Array],
+                out: Array, eager: bool) -> Array:
+    """``out``, already valued at the included endpoints by its own form (a point mass inside a
+    vector form), with the one-sided derivatives of :func:`_slope` attached there (nan where SymPy
+    finds none: never the 0 a constant value would give).  Eagerly, one flag read when no entry
+    is on an endpoint."""
+    xp = ops.xp
+    if eager and not bool(_reaches_an_end(xp, spec, arrays)):
+        return out
+    masks = _masks(ops, spec, arrays)
+    inside = [ops.asarray(endpoint_limits.inside_point(inp, 0.5), x)
+              for inp, x in zip(spec, arrays, strict=True)]
+    ends = [_any(list(per.values())) if per else None for per in masks]
+    for pattern in itertools.product(*[(0, *_sides(i)) for i in spec]):
+        if not any(pattern):
+            continue
+        selected = None
+        for per, end, side in zip(masks, ends, pattern, strict=True):
+            if side == 0 and end is None:
+                continue
+            here = per[side] if side else ~end
+            selected = here if selected is None else selected & here
+        if eager and not bool(xp.any(selected)):
+            continue
+        branch_in = [xp.where(selected, x, c) for c, x in zip(inside, arrays, strict=True)]
+        value = out
+        for index, side in enumerate(pattern):
+            if side:
+                slope = _slope(ops, family, quantity, pattern, index, branch_in, selected, out)
+                value = one_sided.attach(ops, arrays[index], value, slope)
+        out = xp.where(selected, value, out)
+    return out
+
+
+@cache
+def _printed_slope(family: Family, quantity: str, pattern: tuple[int, ...], index: int) -> Any:
+    """The printed one-sided derivatives in argument ``index`` at ``pattern``
+    (:func:`symgeom.numeric.endpoint_limits.derivative_entries`)."""
+    from symgeom.backends import printer
+    from symgeom.numeric.endpoint_limits import derivation_of, derivative_entries
+
+    entries = derivative_entries(family, quantity, pattern, index)
+    if entries is None:
+        return None
+    return printer.print_source(tuple(entries), tuple(derivation_of(family, quantity).arguments))
+
+
+def _slope(ops: Any, family: Family, quantity: str, pattern: tuple[int, ...], index: int,
+           branch_in: list[Array], selected: Array, out: Array) -> Array:
+    """The one-sided derivative at the selected entries, 0 elsewhere (nan where none is found)."""
+    from symgeom.backends import printer
+
+    xp = ops.xp
+    source = _printed_slope(family, quantity, pattern, index)
+    if source is None:
+        slope = ops.asarray(float("nan"), out)
+    else:
+        (slope, *_) = printer.bind(source, ops)(*branch_in)
+        slope = ops.asarray(slope, out) if is_number(slope) else xp.astype(slope, out.dtype)
+    zero = ops.asarray(0.0, out)
+    return xp.where(selected, xp.broadcast_to(slope, out.shape), zero)
 
 
 def _reaches_an_end(xp: Any, spec: tuple[Input, ...], arrays: list[Array]) -> Array:

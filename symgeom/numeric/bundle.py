@@ -5,6 +5,7 @@ nested code too) and its decorators, and emits, in a fixed order:
 
 * an import for each name bound to NumPy, SciPy or the standard library (a routine is imported
   from the module it was bound from, so ``log1p`` from ``scipy.special`` stays SciPy's);
+* a ufunc's method kept under a module name (``_MIN = np.minimum.reduce``) as that expression;
 * a literal for each module constant (numbers, strings, tuples, dicts, dtypes, float arrays,
   fractions: float arrays and floats by ``repr``, which round-trips every float64 exactly);
 * the source of every symgeom function reached (``inspect.getsource``), so a change in symgeom
@@ -181,6 +182,13 @@ class _Bundle:
         wrapped = getattr(value, "__wrapped__", None)
         if isinstance(wrapped, types.FunctionType) and wrapped.__module__.startswith("symgeom"):
             self.function(wrapped, name if name != wrapped.__name__ else None)
+            return
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, np.ufunc) and getattr(np, owner.__name__, None) is owner \
+                and getattr(owner, getattr(value, "__name__", ""), None) == value:
+            # a ufunc's method (np.minimum.reduce) kept under a module name
+            if self.bind(name, value, where):
+                self.constants.append(f"{name} = np.{owner.__name__}.{value.__name__}\n")
             return
         line = _external(name, value)
         if line is not None:

@@ -51,7 +51,7 @@ def {name}({args}):
     given = ({args},)
     arrays = _weak_scalars([_as_float(a) for a in given], given)
     with np.errstate(all="ignore"):
-        return _kernel(*arrays)
+        return {result}
 '''
 
 
@@ -99,7 +99,7 @@ def _source_of(kernel: Callable[..., Any], family: Family, quantity: str
     """(root functions, constants, wiring source) whose ``_kernel`` is ``kernel``."""
     from symgeom.backends import softmax_entropy
     from symgeom.numeric import compile as compiled
-    from symgeom.numeric import dilation, finite, precision, product_forms
+    from symgeom.numeric import dilation, finite, matrix_forms, precision, product_forms
     from symgeom.numeric.inputs import layout, unpack_layout
 
     kind = getattr(kernel, "__qualname__", type(kernel).__name__)
@@ -116,6 +116,11 @@ def _source_of(kernel: Callable[..., Any], family: Family, quantity: str
         arguments = ", ".join(["_factor", *(str(w) for w in width)])
         wiring += f"\n\ndef _kernel(*arrays):\n    return {kernel.func.__name__}({arguments}, *arrays)\n"
         return roots, constants, wiring
+    if isinstance(kernel, partial) and kernel.func in (matrix_forms.scalar_form, matrix_forms.bilinear_form):
+        # a result in matrix notation: its plan (plain data) and the Cholesky-based evaluation
+        (plan,) = kernel.args
+        wiring = f"def _kernel(*arrays):\n    return {kernel.func.__name__}(PLAN, *arrays)\n"
+        return [*shared, (kernel.func, None)], {"PLAN": plan}, wiring
     if kernel is softmax_entropy.numpy_entropy:
         return [*shared, (softmax_entropy.numpy_entropy, None)], {}, "_kernel = numpy_entropy\n"
     if kind == "_finite_kernel.<locals>.kernel":
@@ -181,7 +186,6 @@ def _source_of(kernel: Callable[..., Any], family: Family, quantity: str
             "the count-family saddle-point entropy (symgeom.numeric.count_entropy) makes its μ tables "
             "with mpmath on first use and falls back to the derived series, built from SymPy at run time"),
         "symgeom.backends.general_forms": "a general-size form is evaluated by symgeom's matrix printer",
-        "symgeom.numeric.matrix_forms": "a form in matrix notation is evaluated by symgeom's matrix printer",
     }
     reason = reasons.get(getattr(kernel, "__module__", ""), "no standalone form is written for this kernel")
     raise NotExportableError(f"{where} cannot be exported as a standalone module: {reason}")
@@ -190,6 +194,7 @@ def _source_of(kernel: Callable[..., Any], family: Family, quantity: str
 def quantity_module(derivation: Derivation) -> str:
     """The module text (see the module docstring) for an entropy or Fisher derivation."""
     from symgeom.numeric.compile import signature
+    from symgeom.numeric.export_endpoints import FINISH, endpoint_parts
 
     if derivation.quantity not in QUANTITIES or derivation.family is None:
         raise NotExportableError(
@@ -197,6 +202,13 @@ def quantity_module(derivation: Derivation) -> str:
             "here (KL: symgeom.numeric.export.kl_module)")
     roots, constants, wiring = _kernel_source(derivation)
     sig = signature(derivation)
+    result = "_kernel(*arrays)"
+    ends = endpoint_parts(derivation.family, derivation.quantity, sig.inputs)
+    if ends is not None:  # the form's nan on an included endpoint: the limit there, as .numpy()
+        more_roots, more_constants, limits = ends
+        roots, constants = [*roots, *more_roots], {**constants, **more_constants}
+        wiring = wiring + "\n\n" + limits
+        result = FINISH.format(out=result, arrays="arrays")
     # a parameter named like a keyword (lambda), like a name the function body reads (np), or not
     # an identifier is renamed positionally
     args = ", ".join(i.name if i.name.isidentifier() and not keyword.iskeyword(i.name)
@@ -213,5 +225,5 @@ def quantity_module(derivation: Derivation) -> str:
         "from __future__ import annotations\n\n"
     )
     doc = f"{sig.quantity} of {sig.family}; arguments broadcast, output {sig.output}."
-    public = _PUBLIC.format(name=name, args=args, doc=doc)
+    public = _PUBLIC.format(name=name, args=args, doc=doc, result=result)
     return header + body + "\n\n" + wiring + public

@@ -14,6 +14,7 @@ Terms of any other shape are refused with the reason.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from itertools import combinations_with_replacement
 
 import numpy as np
@@ -31,83 +32,122 @@ def in_matrix_notation(expr: sp.Basic) -> bool:
     return isinstance(expr, sp.Basic) and expr.has(*_NOTATION)
 
 
-class _Factored:
-    """The matrices of one point: each symmetric positive definite argument with its ln det and
-    inverse from a double-double Cholesky factor (:mod:`symgeom.numeric.dd_linalg`: ≈ cond·ε² before
-    rounding, so ε-accurate at condition number 10¹², where a float64 factor gives ≈ cond·ε)."""
+#: A plan is plain data (tuples of names, ints and floats), so an exported module carries it as a
+#: literal beside the NumPy source of :func:`scalar_form` / :func:`bilinear_form`
+#: (:mod:`symgeom.numeric.export_quantity`): the arguments ((name, form), …) and the terms.
+Plan = tuple
 
-    def __init__(self, matrices: dict[str, np.ndarray], vectors: dict[str, np.ndarray]) -> None:
-        self.matrices = matrices
-        self.vectors = vectors
-        self.inverses: dict[str, np.ndarray] = {}
 
-    def logdet(self, name: str) -> np.ndarray:
-        return dd_logdet(np.asarray(self.matrices[name], dtype=np.float64))
+def _matrix_logdet(matrices: dict, name: str) -> np.ndarray:
+    return dd_logdet(np.asarray(matrices[name], dtype=np.float64))
 
-    def apply(self, letter: mc.Letter, right: np.ndarray) -> np.ndarray:
-        """X·right or X⁻¹·right (X⁻¹ = L⁻ᵀL⁻¹ in double-double, rounded once)."""
-        name, power = letter
-        if power == 1:
-            return self.matrices[name] @ right
-        if name not in self.inverses:
-            self.inverses[name] = dd_precision(np.asarray(self.matrices[name], dtype=np.float64))
-        return self.inverses[name] @ right
 
-    def word(self, word: mc.Word, d: int) -> np.ndarray:
-        out = np.eye(d)
-        for letter in reversed(word):
-            out = self.apply(letter, out)
-        if word == word[::-1]:
-            # a palindrome of symmetric letters is symmetric: keep it so against rounding
-            out = (out + np.swapaxes(out, -1, -2)) / 2
-        return out
+def _apply(matrices: dict, inverses: dict, letter: tuple, right: np.ndarray) -> np.ndarray:
+    """X·right or X⁻¹·right (X⁻¹ = L⁻ᵀL⁻¹ in double-double, rounded once; kept in ``inverses``).
 
-    def factor(self, factor: mc.Factor, d: int) -> np.ndarray:
-        if factor[0] == "logdet":
-            return self.logdet(factor[1])
-        if factor[0] == "tr":
-            return np.trace(self.word(factor[1], d), axis1=-2, axis2=-1)
-        _, u, word, v = factor
-        right = self.word(word, d) @ self.vectors[v][..., None]
-        return np.sum(self.vectors[u] * right[..., 0], axis=-1)
+    The matrices of one point: each symmetric positive definite argument with its ln det and
+    inverse from a double-double Cholesky factor (:mod:`symgeom.numeric.dd_linalg`: ≈ cond·ε²
+    before rounding, so ε-accurate at condition number 10¹², where a float64 factor gives ≈ cond·ε)."""
+    name, power = letter
+    if power == 1:
+        return matrices[name] @ right
+    if name not in inverses:
+        inverses[name] = dd_precision(np.asarray(matrices[name], dtype=np.float64))
+    return inverses[name] @ right
+
+
+def _word(matrices: dict, inverses: dict, word: tuple, d: int) -> np.ndarray:
+    out = np.eye(d)
+    for letter in reversed(word):
+        out = _apply(matrices, inverses, letter, out)
+    if word == word[::-1]:
+        # a palindrome of symmetric letters is symmetric: keep it so against rounding
+        out = (out + np.swapaxes(out, -1, -2)) / 2
+    return out
+
+
+def _factor(matrices: dict, inverses: dict, vectors: dict, factor: tuple, d: int) -> np.ndarray:
+    if factor[0] == "logdet":
+        return _matrix_logdet(matrices, factor[1])
+    if factor[0] == "tr":
+        return np.trace(_word(matrices, inverses, factor[1], d), axis1=-2, axis2=-1)
+    _, u, word, v = factor
+    right = _word(matrices, inverses, word, d) @ vectors[v][..., None]
+    return np.sum(vectors[u] * right[..., 0], axis=-1)
 
 
 def _coefficient(value: sp.Expr, d: int) -> float:
     return float(sp.sympify(value).xreplace({mc.D: d}))
 
 
-def _arrays(family, arrays: tuple[np.ndarray, ...]) -> tuple[dict, dict, int]:
-    """Array arguments of one point by name: matrices (positive definite) and vectors."""
-    matrices, vectors = {}, {}
-    for arg, value in zip(family.chart.array_arguments, arrays, strict=True):
-        if arg.form == "positive_definite":
-            matrices[arg.name] = value
-        elif arg.form == "vector":
-            vectors[arg.name] = value
-        else:
+def _forms(family) -> tuple[tuple[str, str], ...]:
+    """((name, form), …) of the chart's array arguments: vectors and positive definite matrices."""
+    out = []
+    for arg in family.chart.array_arguments:
+        if arg.form not in ("positive_definite", "vector"):
             raise UnknownQuantityError(f"matrix-notation results take vector and matrix arguments, "
                                        f"not {arg.form!r} ({arg.name})")
+        out.append((arg.name, arg.form))
+    return tuple(out)
+
+
+def _arrays(forms: tuple, arrays: tuple[np.ndarray, ...]) -> tuple[dict, dict, int, tuple[int, ...]]:
+    """Array arguments of one point by name: matrices (positive definite) and vectors; d; batch."""
+    matrices, vectors = {}, {}
+    for (name, form), value in zip(forms, arrays, strict=True):
+        if form == "positive_definite":
+            matrices[name] = value
+        else:
+            vectors[name] = value
     d = next(iter(matrices.values())).shape[-1]
-    return matrices, vectors, d
+    batch = np.broadcast_shapes(*[a.shape[:-2] for a in matrices.values()],
+                                *[a.shape[:-1] for a in vectors.values()])
+    return matrices, vectors, d, batch
+
+
+def _letters(word: mc.Word) -> tuple:
+    return tuple((str(name), int(power)) for name, power in word)
+
+
+def _plain(factor: mc.Factor) -> tuple:
+    if factor[0] == "logdet":
+        return ("logdet", str(factor[1]))
+    if factor[0] == "tr":
+        return ("tr", _letters(factor[1]))
+    _, u, word, v = factor
+    return ("bil", str(u), _letters(word), str(v))
+
+
+def _size(family) -> int:
+    """d: the number of the family's variables (the coefficients are read at it)."""
+    return len(family.variables)
+
+
+def scalar_plan(poly: mc.Poly, family) -> Plan:
+    """(forms, terms) of a direction-free trace polynomial; terms ((factors, coefficient), …)
+    with the coefficient at this d."""
+    d = _size(family)
+    terms = tuple((tuple(_plain(f) for f in mono), _coefficient(c, d)) for mono, c in poly.terms)
+    return _forms(family), terms
+
+
+def scalar_form(plan: Plan, *arrays: np.ndarray) -> np.ndarray:
+    """A direction-free trace polynomial (an entropy) of one point's arrays: Σ c·Π factors."""
+    forms, terms = plan
+    matrices, vectors, d, batch = _arrays(forms, arrays)
+    inverses: dict = {}
+    total = np.zeros(batch)
+    for mono, c in terms:
+        term = np.full(batch, c)
+        for factor in mono:
+            term = term * _factor(matrices, inverses, vectors, factor, d)
+        total = total + term
+    return total[()] if total.ndim == 0 else total
 
 
 def scalar_kernel(poly: mc.Poly, family) -> Callable[..., np.ndarray]:
     """A direction-free trace polynomial (an entropy) of one point's arrays."""
-
-    def kernel(*arrays: np.ndarray) -> np.ndarray:
-        matrices, vectors, d = _arrays(family, arrays)
-        point = _Factored(matrices, vectors)
-        batch = np.broadcast_shapes(*[a.shape[:-2] for a in matrices.values()],
-                                    *[a.shape[:-1] for a in vectors.values()])
-        total = np.zeros(batch)
-        for mono, c in poly.terms:
-            term = np.full(batch, _coefficient(c, d))
-            for factor in mono:
-                term = term * point.factor(factor, d)
-            total = total + term
-        return total[()] if total.ndim == 0 else total
-
-    return kernel
+    return partial(scalar_form, scalar_plan(poly, family))
 
 
 def _rotate(word: mc.Word, first: set[str]) -> mc.Word:
@@ -117,55 +157,73 @@ def _rotate(word: mc.Word, first: set[str]) -> mc.Word:
     raise UnknownQuantityError(f"trace term {word} has no direction letter")
 
 
+def bilinear_plan(poly: mc.Poly, family, left: dict[str, str], right: dict[str, str]) -> Plan:
+    """(forms, terms) of a form bilinear in the directions ``left`` and ``right`` (argument name →
+    direction letter): each term ("bil", row argument, column argument, word, c) or
+    ("tr", row argument, column argument, X word, Y word, c) for tr(E_p X E_q Y)."""
+    left_dir = {v: k for k, v in left.items()}
+    right_dir = {v: k for k, v in right.items()}
+    forms = _forms(family)
+    d = _size(family)
+    terms = []
+    for mono, c in poly.terms:
+        coefficient = _coefficient(c, d)
+        (factor,) = [f for f in mono if _moves(f, left_dir, right_dir)] or [None]
+        if factor is None or len(mono) != 1:
+            raise UnknownQuantityError(f"cannot compile the term {mc.to_sympy(mc.Poly(((mono, c),)))}"
+                                       " of a bilinear form: one direction-bearing factor expected")
+        if factor[0] == "bil":
+            _, u, word, v = factor
+            if u in right_dir:
+                u, v, word = v, u, word[::-1]
+            terms.append(("bil", left_dir[u], right_dir[v], _letters(word), coefficient))
+            continue
+        word = _rotate(factor[1], set(left_dir))
+        split = next(n for n, (name, _) in enumerate(word) if name in right_dir)
+        terms.append(("tr", left_dir[word[0][0]], right_dir[word[split][0]], _letters(word[1:split]),
+                      _letters(word[split + 1:]), coefficient))
+    return forms, tuple(terms)
+
+
+def bilinear_form(plan: Plan, *arrays: np.ndarray) -> np.ndarray:
+    """F[e_p, e_q] of a bilinear form on the chart's coordinate directions: eᵢ for a mean entry,
+    Eᵢⱼ = eᵢeⱼᵀ + eⱼeᵢᵀ (i < j) or eᵢeᵢᵀ for a covariance entry; output (..., n, n)."""
+    forms, terms = plan
+    matrices, _, d, batch = _arrays(forms, arrays)
+    inverses: dict = {}
+    offsets, pairs = {}, np.array(list(combinations_with_replacement(range(d), 2)))
+    start = 0
+    for name, form in forms:
+        offsets[name] = start
+        start += d if form == "vector" else len(pairs)
+    out = np.zeros((*batch, start, start))
+    i, j = pairs[:, 0], pairs[:, 1]
+    scale = np.where(i == j, 0.5, 1.0)
+    for term in terms:
+        if term[0] == "bil":
+            _, row, col, word, coefficient = term
+            rows, cols = offsets[row], offsets[col]
+            block = coefficient * _word(matrices, inverses, word, d)
+            out[..., rows:rows + d, cols:cols + d] += block
+            continue
+        _, row, col, x_word, y_word, coefficient = term
+        x = _word(matrices, inverses, x_word, d)
+        y = _word(matrices, inverses, y_word, d)
+        k, m = i[None, :], j[None, :]
+        p, q = i[:, None], j[:, None]
+        # tr(E_pq X E_km Y) for E_pq = s(e_p e_qᵀ + e_q e_pᵀ): four products X·Y.
+        block = (x[..., q, k] * y[..., m, p] + x[..., q, m] * y[..., k, p]
+                 + x[..., p, k] * y[..., m, q] + x[..., p, m] * y[..., k, q])
+        block = block * (scale[:, None] * scale[None, :]) * coefficient
+        rows, cols = offsets[row], offsets[col]
+        out[..., rows:rows + len(pairs), cols:cols + len(pairs)] += block
+    return out
+
+
 def bilinear_kernel(poly: mc.Poly, family, left: dict[str, str], right: dict[str, str]) -> Callable:
     """F[e_p, e_q] of a form bilinear in the directions ``left`` and ``right`` (argument name →
     direction letter), on the chart's coordinate directions; output (..., n, n)."""
-    left_dir = {v: k for k, v in left.items()}
-    right_dir = {v: k for k, v in right.items()}
-
-    def kernel(*arrays: np.ndarray) -> np.ndarray:
-        matrices, vectors, d = _arrays(family, arrays)
-        point = _Factored(matrices, vectors)
-        offsets, pairs = {}, np.array(list(combinations_with_replacement(range(d), 2)))
-        start = 0
-        for arg in family.chart.array_arguments:
-            offsets[arg.name] = start
-            start += d if arg.form == "vector" else len(pairs)
-        batch = np.broadcast_shapes(*[a.shape[:-2] for a in matrices.values()],
-                                    *[a.shape[:-1] for a in vectors.values()])
-        out = np.zeros((*batch, start, start))
-        i, j = pairs[:, 0], pairs[:, 1]
-        scale = np.where(i == j, 0.5, 1.0)
-        for mono, c in poly.terms:
-            coefficient = _coefficient(c, d)
-            (factor,) = [f for f in mono if _moves(f, left_dir, right_dir)] or [None]
-            if factor is None or len(mono) != 1:
-                raise UnknownQuantityError(f"cannot compile the term {mc.to_sympy(mc.Poly(((mono, c),)))}"
-                                           " of a bilinear form: one direction-bearing factor expected")
-            if factor[0] == "bil":
-                _, u, word, v = factor
-                if u in right_dir:
-                    u, v, word = v, u, word[::-1]
-                rows, cols = offsets[left_dir[u]], offsets[right_dir[v]]
-                block = coefficient * point.word(word, d)
-                out[..., rows:rows + d, cols:cols + d] += block
-                continue
-            word = _rotate(factor[1], set(left_dir))
-            split = next(n for n, (name, _) in enumerate(word) if name in right_dir)
-            x = point.word(word[1:split], d)
-            y = point.word(word[split + 1:], d)
-            k, m = i[None, :], j[None, :]
-            p, q = i[:, None], j[:, None]
-            # tr(E_pq X E_km Y) for E_pq = s(e_p e_qᵀ + e_q e_pᵀ): four products X·Y.
-            block = (x[..., q, k] * y[..., m, p] + x[..., q, m] * y[..., k, p]
-                     + x[..., p, k] * y[..., m, q] + x[..., p, m] * y[..., k, q])
-            block = block * (scale[:, None] * scale[None, :]) * coefficient
-            rows = offsets[left_dir[word[0][0]]]
-            cols = offsets[right_dir[word[split][0]]]
-            out[..., rows:rows + len(pairs), cols:cols + len(pairs)] += block
-        return out
-
-    return kernel
+    return partial(bilinear_form, bilinear_plan(poly, family, left, right))
 
 
 def _moves(factor: mc.Factor, left: dict, right: dict) -> bool:

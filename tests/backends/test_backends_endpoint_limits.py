@@ -1,8 +1,9 @@
 """torch and JAX at accepted endpoints (symgeom.backends.endpoint_where): the KL and entropy of
 every catalog chart with an included endpoint equal the 400-digit point-mass references of
 tests/numeric/point_mass_references.py within 1e-12 relative (the float64 bar; each limit form is
-a few logarithms of one input), eagerly and under jax.jit; gradients stay finite, and interior
-entries keep the gradients they have without an endpoint in the batch."""
+a few logarithms of one input), eagerly and under jax.jit; gradients on an endpoint are the one-sided
+derivatives (every pattern: test_backends_endpoint_derivatives.py), and interior entries keep the
+gradients they have without an endpoint in the batch."""
 
 from __future__ import annotations
 
@@ -80,7 +81,10 @@ def test_entropy_at_endpoints(backend, family):
         assert float(function(CONVERT[backend](end))) == entropy(pmf, outcomes, end) == 0.0
 
 
-def test_torch_gradients_stay_finite_and_interior_ones_unchanged():
+def test_torch_gradients_at_endpoints_and_interior_ones_unchanged():
+    """In the argument on an endpoint the one-sided derivative (∂/∂p of 4p log p… is −∞ at p = 0,
+    +∞ at p = 1: test_backends_endpoint_derivatives.py has every pattern against references);
+    the interior entries' gradients are those of a batch without endpoints."""
     function = sg.kl(sg.Binomial(4)).torch()
     rng = np.random.default_rng(1)
     a0, b0 = rng.uniform(0.05, 0.95, 12), rng.uniform(0.05, 0.95, 12)
@@ -93,7 +97,8 @@ def test_torch_gradients_stay_finite_and_interior_ones_unchanged():
         return a.grad.numpy(), b.grad.numpy()
 
     ga, gb = grads(a0)
-    assert np.all(np.isfinite(ga)) and np.all(np.isfinite(gb))
+    assert np.all(np.isfinite(gb))
+    assert np.all(ga[a0 == 0] == -np.inf) and np.all(ga[a0 == 1] == np.inf)
     inside = (a0 != 0) & (a0 != 1)
     plain_a, plain_b = grads(np.where(inside, a0, 0.5))
     np.testing.assert_allclose(ga[inside], plain_a[inside], rtol=1e-14)
@@ -103,13 +108,17 @@ def test_torch_gradients_stay_finite_and_interior_ones_unchanged():
     np.testing.assert_allclose(gb[a0 == 1], -4 / b0[a0 == 1], rtol=1e-14)
 
 
-def test_jax_gradients_stay_finite():
+def test_jax_gradients_at_endpoints():
     function = sg.kl(sg.Geometric()).jax()
     a = jnp.asarray([1.0, 0.4, 1.0, 0.7])
     b = jnp.asarray([0.3, 0.5, 1.0, 0.2])
     ga, gb = jax.grad(lambda x, y: function(x, y).sum(), argnums=(0, 1))(a, b)
-    assert bool(jnp.all(jnp.isfinite(ga))) and bool(jnp.all(jnp.isfinite(gb)))
+    assert bool(jnp.all(jnp.isfinite(gb)))
     assert float(gb[0]) == pytest.approx(-1 / 0.3, rel=1e-14)  # ∂/∂q of −log q
+    # ∂/∂p at p = 1: +∞ beside q = 0.3 (KL = −log q + O((1 − p) log(1 − p))), −∞ at q = 1 (the KL
+    # jumps from ∞ to 0 there); ∂/∂q at p = q = 1: −1 (−log q)
+    assert float(ga[0]) == np.inf and float(ga[2]) == -np.inf and float(gb[2]) == pytest.approx(-1, rel=1e-15)
+    assert bool(jnp.all(jnp.isfinite(ga[1::2])))
 
 
 @pytest.mark.parametrize("backend", ["torch", "jax"])

@@ -79,3 +79,72 @@ def close(got: float, want: float, rel: float) -> bool:
     if np.isinf(want) or want == 0:
         return got == want
     return abs(got - want) <= rel * abs(want)
+
+
+# --- one-sided derivatives at an endpoint ---------------------------------------------------------
+#: labels whose support is finite (PMFS' range is every outcome); the others are summed as series
+FINITE = {"bernoulli[prob]", "binomial(n=4)[prob]"}
+
+
+def _series(pmf: Pmf, p: mp.mpf, finite: range | None) -> list[tuple[int, mp.mpf]]:
+    """(x, P(x)) for every x with P(x) > 0, or, for a count support, until P(x) < 10^{−DIGITS−20}
+    past the mode (P decays geometrically there: the dropped tail is below the working precision)."""
+    if finite is not None:
+        return [(x, pmf(p, x)) for x in finite]
+    out, x, floor = [], 0, mp.mpf(10) ** (-DIGITS - 20)
+    while True:
+        px = pmf(p, x)
+        out.append((x, px))
+        if x > 3 and (px < floor or px == 0) and px <= out[-2][1]:
+            return out
+        x += 1
+        assert x < 40_000, "the series is summed only where P decays fast"
+
+
+def kl_exact(pmf: Pmf, finite: range | None, p: mp.mpf, q: mp.mpf) -> mp.mpf:
+    """KL(P_p‖Q_q) at the working precision (mp.inf where Q(x) = 0 < P(x))."""
+    total = mp.mpf(0)
+    for x, px in _series(pmf, p, finite):
+        if px == 0:
+            continue
+        qx = pmf(q, x)
+        if qx == 0:
+            return mp.inf
+        total += px * mp.log(px / qx)
+    return total
+
+
+def entropy_exact(pmf: Pmf, finite: range | None, p: mp.mpf) -> mp.mpf:
+    return -mp.fsum(px * mp.log(px) for _, px in _series(pmf, p, finite) if px != 0)
+
+
+#: steps of the one-sided difference quotients (400 digits keep 1 − 10⁻¹⁶⁰ apart from 1)
+STEPS = (mp.mpf(10) ** -40, mp.mpf(10) ** -80, mp.mpf(10) ** -160)
+
+
+def one_sided_slope(f: Callable[[mp.mpf], mp.mpf], a: float, side: int) -> float:
+    """The one-sided derivative of ``f`` at the endpoint ``a`` (side −1: a lower end, approached
+    from above; +1: an upper end, from below) from the difference quotients
+    Q(h) = (f(a ∓ h) − f(a))/(∓h) at h = 10⁻⁴⁰, 10⁻⁸⁰, 10⁻¹⁶⁰ with 400 digits: their value where
+    they agree to 10⁻³⁰ (the quotient's error is O(h)), ±∞ where they grow in magnitude with one
+    sign (a log- or power-divergence) or are infinite, nan where f is infinite on both sides."""
+    with mp.workdps(DIGITS):
+        point = mp.mpf(a)
+        step = -side
+        fa = f(point)
+        quotients = []
+        for h in STEPS:
+            fh = f(point + step * h)
+            if mp.isinf(fa) and mp.isinf(fh):
+                return float("nan")
+            quotients.append((fh - fa) / (step * h))
+            if mp.isinf(fa):  # a finite value beside an infinite one: the quotient is ±∞ at every h
+                return float(quotients[-1])
+        if any(mp.isinf(q) for q in quotients):
+            (q,) = {mp.sign(q) for q in quotients}
+            return float(q * mp.inf)
+        q1, q2, q3 = quotients
+        if abs(q2 - q3) <= mp.mpf(10) ** -30 * (1 + abs(q3)):
+            return float(q3)
+        assert mp.sign(q1) == mp.sign(q2) == mp.sign(q3) and abs(q1) < abs(q2) < abs(q3), quotients
+        return float(mp.sign(q3) * mp.inf)

@@ -17,11 +17,10 @@ from test_numeric_generic import binomial, exponential
 
 import symgeom as sg
 from symgeom.families.base import Family
-from symgeom.numeric import endpoint_limits
 from symgeom.numeric.bundle import NotExportableError
 from symgeom.numeric.count_entropy import count_mass
 from symgeom.numeric.export import entropy_module, fisher_module
-from symgeom.numeric.inputs import inputs, invalid_mask
+from symgeom.numeric.inputs import invalid_mask
 from symgeom.verification.catalog import catalog_families
 
 MODULES = {"entropy": entropy_module, "fisher": fisher_module}
@@ -103,12 +102,9 @@ def test_every_catalog_entropy_and_fisher_runs_standalone_and_matches_numpy_bit_
             single = [a.astype(np.float32) for a in args]
         # rows that float32 rounds onto a bound or out of range (η₁ = −1, σ = inf) are outside the
         # domain, where .numpy(validate=False) masks with nan and the module does not validate
+        # (rows it rounds onto an included endpoint, p = 1.0f, take the derived limit in both:
+        # symgeom.numeric.export_endpoints)
         outside = invalid_mask(family, tuple(single))
-        # and rows it rounds onto an included endpoint (p = 1.0f), where .numpy() takes the derived
-        # limit (symgeom.numeric.endpoint_limits) and an exported module does not (docs/numeric.md)
-        if endpoint_limits.applies(inputs(family)):
-            ends = endpoint_limits.patterns(inputs(family), single).any(axis=-1)
-            outside = ends if outside is None else outside | ends
         keep[stem + "_f32"] = slice(None) if outside is None else ~outside
         expected[stem + "_f32"] = compiled(*single)
     assert len(refused) == sum(not _exportable(f, q) for f, q in _cases())
