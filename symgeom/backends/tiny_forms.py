@@ -130,7 +130,16 @@ def log_polygamma(ops: Any, n: int, x: Array) -> Array:
 def tiny_rescue_for(name: str, xp: Any) -> Callable[[Array, Any, Callable[[], Array]], Array]:
     """The printed ``tiny_rescue`` of backend ``name``: on JAX s·e^L where |v| is below
     :data:`THRESHOLD` (e^L by :func:`symgeom.backends.exact_ldexp.exact_exp`), elsewhere v.
-    Its derivative is v's everywhere (a KL is 0 at p = q, where its Hessian is the Fisher)."""
+    Its derivative is v's everywhere (a KL is 0 at p = q, where its Hessian is the Fisher).
+
+    The copy is taken only for a batch (block) with a small entry: min |v| < THRESHOLD, or a nan
+    in the batch (min is then nan; the copy runs and every entry that is not small keeps v).  It
+    is the body of a ``while_loop`` that runs at most once, not a ``lax.cond``: XLA on the CPU
+    writes a conditional's result to a buffer of its own (the untaken identity branch copies v,
+    1.3× the Gaussian KL), where a loop updates its carry in place; ``min`` rather than
+    ``any(|v| < T)`` is a reduction that reads v, where ``any`` made XLA split v's fusion to
+    share it with the comparison (``benchmarks/jax_subnormal_cost.py``).  The loop carries no
+    derivative (v enters it without one); :func:`_tangent_of` gives the result v's tangent."""
     if name != "jax":
         return lambda value, sign, log_abs: value
 
@@ -141,21 +150,39 @@ def tiny_rescue_for(name: str, xp: Any) -> Callable[[Array, Any, Callable[[], Ar
             return value
         import jax
 
-        def with_copy(value: Array) -> Array:
+        bits = 64 if value.dtype == xp.float64 else 32
+
+        def with_copy(state: tuple[Array, Array]) -> tuple[Array, Array]:
+            direct = state[0]
             # the copy carries no derivative (0·∞ of an unselected log|f| would be nan)
-            log_value = jax.lax.stop_gradient(xp.broadcast_to(log_abs(), value.shape))
-            rescue = exact_exp(xp.astype(log_value, value.dtype))
+            log_value = jax.lax.stop_gradient(xp.broadcast_to(log_abs(), direct.shape))
+            rescue = exact_exp(xp.astype(log_value, direct.dtype))
             # a sign flip, not s·x: 1·x flushes a subnormal x
             rescue = xp.where(sign < 0, -rescue, rescue) if hasattr(sign, "dtype") or sign < 0 else rescue
-            return _pick()(value, jax.lax.stop_gradient(rescue))
+            picked = xp.where(xp.abs(direct) < THRESHOLD[bits], jax.lax.stop_gradient(rescue), direct)
+            return picked, xp.zeros_like(state[1])
 
-        # the copy only for a batch (block) that has a small entry: the normal path pays one
-        # reduction, not the copy (under vmap both branches run)
-        bits = 64 if value.dtype == xp.float64 else 32
-        small = xp.any(xp.abs(value) < THRESHOLD[bits])
-        return jax.lax.cond(small, with_copy, lambda v: v, value)
+        direct = jax.lax.stop_gradient(value)
+        # not (min ≥ T): true for a small entry and for a nan (under vmap: per batch element)
+        take = xp.logical_not(xp.min(xp.abs(direct)) >= THRESHOLD[bits])
+        out, _ = jax.lax.while_loop(lambda state: state[1], with_copy, (direct, take))
+        return _tangent_of()(value, out)
 
     return tiny_rescue
+
+
+@cache
+def _tangent_of() -> Callable[[Array, Array], Array]:
+    """(v, out) ↦ out with v's tangent (a ``jax.custom_jvp``, linear in it, so reverse mode
+    transposes it): the rescued value differentiates as the direct one."""
+    import jax
+
+    @jax.custom_jvp
+    def tangent_of(value: Array, out: Array) -> Array:
+        return out
+
+    tangent_of.defjvp(lambda primals, tangents: (tangent_of(*primals), tangents[0]))
+    return tangent_of
 
 
 @cache
