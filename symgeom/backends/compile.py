@@ -141,7 +141,7 @@ def plan(derivation: Derivation) -> _Plan:
         # a shape count mass (negative binomial): outcome sum / Frullani quadrature (backends.waiting_entropy)
         return _Plan("entropy", family, spec, 1, None, waiting, None, float64_inside=True)
     if derivation.quantity == "entropy" and (trials := trial_entropy(family)) is not None:
-        # n > 64 trials (past the printed per-outcome sum): the outcome sum over a table (backends.trial_entropy)
+        # n > 64 trials (past the printed per-outcome sum): outcome sum over a table (backends.trial_entropy)
         return _Plan("entropy", family, spec, 1, None, trials, None, float64_inside=True)
     if derivation.quantity == "entropy" and (why := waiting_refusal(family) or trial_refusal(family)):
         raise UnknownQuantityError(why)  # a count mass past the sizes analysed: the reason names the size
