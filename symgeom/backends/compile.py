@@ -47,6 +47,9 @@ from symgeom.backends.finite_forms import finite_entropy
 from symgeom.backends.ops import Ops, is_number, jax_ops, ops_for, torch_ops, widen
 from symgeom.backends.rate_entropy import rate_entropy
 from symgeom.backends.sigmoid import sigmoid_form, softmax_form
+from symgeom.backends.trial_entropy import refusal as trial_refusal
+from symgeom.backends.trial_entropy import trial_entropy
+from symgeom.backends.waiting_entropy import refusal as waiting_refusal
 from symgeom.backends.waiting_entropy import waiting_entropy
 from symgeom.errors import UnknownQuantityError
 from symgeom.numeric import simplex_forms
@@ -137,6 +140,11 @@ def plan(derivation: Derivation) -> _Plan:
     if derivation.quantity == "entropy" and (waiting := waiting_entropy(family)) is not None:
         # a shape count mass (negative binomial): outcome sum / Frullani quadrature (backends.waiting_entropy)
         return _Plan("entropy", family, spec, 1, None, waiting, None, float64_inside=True)
+    if derivation.quantity == "entropy" and (trials := trial_entropy(family)) is not None:
+        # n > 64 trials (past the printed per-outcome sum): outcome sum over a table (backends.trial_entropy)
+        return _Plan("entropy", family, spec, 1, None, trials, None, float64_inside=True)
+    if derivation.quantity == "entropy" and (why := waiting_refusal(family) or trial_refusal(family)):
+        raise UnknownQuantityError(why)  # a count mass past the sizes analysed: the reason names the size
     if derivation.quantity in ("fisher", "entropy"):
         # per-outcome sums with a simplex's supplied last entry, as .numpy() (backends.finite_supplied)
         finite = finite_supplied.supplied_form(family, derivation.quantity, tuple(derivation.arguments))

@@ -1,30 +1,35 @@
-"""Entropy of a count family whose mass ratio is p(x + 1)/p(x) = (x + r)Q/(x + 1) (shape r, success
-probability P = 1 − Q, p(0) = Pʳ: the negative binomial; recognized from the log-density by
+"""Entropy of a count family whose mass ratio is p(x + 1)/p(x) = (x + s)Q/(x + 1) (shape s > 0, success
+probability P = 1 − Q, p(0) = Pˢ: the negative binomial; recognized from the log-density by
 :func:`symgeom.numeric.count_entropy.count_mass`, never by name), for torch, JAX and Array API
-namespaces, with autodiff, ``jit`` and ``vmap`` (fixed sizes, ``where`` selects):
+namespaces, with autodiff, ``jit`` and ``vmap`` (fixed sizes, ``where`` selects), any real
+0 < s ≤ MAX_SHAPE:
 
-    P ≥ SPLIT:  H = Σ_{x=0}^{TERMS−1} −p(x)ℓ(x),  ℓ(x) = T(x) + r log P + x log Q,
-                T(x) = log Γ(x + r) − log Γ(x + 1) − log Γ(r)       (30-digit table)
-    P < SPLIT:  H = −r log P − (rQ/P) log Q + log Γ(r) − D,
-                D = E[log Γ(X + r) − log Γ(X + 1)] = ∫₀^∞ e^{−t}[(r − 1) − G(t)E(t)] dt/t,
-                G(t) = E e^{−Xt} = (P/(1 − Qe^{−t}))ʳ,  E(t) = (1 − e^{−(r−1)t})/(1 − e^{−t})
+    P ≥ SPLIT:  H = Σ_{x=0}^{X_s − 1} −p(x)ℓ(x),  ℓ(x) = T(x) + s log P + x log Q,
+                T(x) = log Γ(x + s) − log Γ(x + 1) − log Γ(s)       (30-digit table)
+    P < SPLIT:  H = K_s − log P + (1 − s)·log Q − s·φ(−P)/P − R      (centred Frullani form)
 
-(D: Frullani/Binet, log Γ(z + r) − log Γ(z + 1) = ∫₀^∞ [(r − 1)e^{−t} − (e^{−(z+1)t} − e^{−(z+r)t})
-/(1 − e^{−t})] dt/t averaged over X).  D is the trapezoid rule in u = log(t/P)
-(1 − Qe^{−t} = P(1 + Qe^u(1 − e^{−t})/t): no subnormal t/P) with step STEP on a grid of NODES
-nodes from u₀ = −40 − log(r² + 1) (the cut part is ≤ (r − 1)r(Q/P)t₀ ≤ e^{−40});
-t is capped at CAP (e^{−t} = 0 there, so the capped nodes add nothing) and floored at e^{FLOOR} (so
-for P below e^{−700}, beyond the stated regimes, the cut part is up to r²e^{−740}/P).  The integrand
-is analytic in |Im u| < π/2 (poles of 1/(1 − e^{−t}) at t = 2πik), so the rule's error is
-≈ e^{−π²/STEP} ≤ 1e-21.
-(r − 1) − GE is written (r − 1)(1 − G) + G((r − 1) − E), 1 − G = −expm1(r log(P/(1 − Qe^{−t}))),
-and below t = 1e-6 (r − 1) − E = −a(1 − a)t/2 − a(2a − 1)(a − 1)t²/12 + O(a t³), a = r − 1.
+X_s: the first outcome past the mean with log p(x) < −100 at P = SPLIT (the mass is stochastically
+decreasing in P, so the tail left out is below e^{−100}·100/(1 − ρ) for every P ≥ SPLIT; 401 … 5 000
+terms for s = 10⁻³ … 1 024).
+
+The centred form is that of :mod:`symgeom.numeric.shape_entropy` (its docstring derives it and bounds
+its quadrature): K_s = log Γ(s + 1) − s log s + s, φ(−P)/P = Σ_{k≥2} P^{k−1}/(k(k − 1)),
+m = sQ/P, and R = E[log Γ(X + s) − log Γ(X + 1)] − (s − 1)·log m = ∫ G·ψ du over u = log t, with
+G = (1 + y)^{−s}, y = (Q/P)(1 − e^{−t}), ψ the smaller-part form of (s − 1)e^{−δ} − B,
+B = (e^{−t} − e^{−st})/(1 − e^{−t}), δ = mt − s·log1p(y) ≥ 0.  Nothing of size s·log(1/P) is left to
+cancel (the uncentred H = −s log P − (sQ/P) log Q + log Γ(s) − D used for s ≤ 16 before lost
+≈ s·log(1/P)·ε/H).  Here the trapezoid rule has a fixed step STEP and a fixed number of nodes
+(``_nodes_for(s)``) on a grid that moves with the point: u₀ = −LEFT − log Λ + log min(1, s),
+Λ = 2|s − 1|m + s(s + 1)(1/cos 1.3 + 1)/2 (the nodes left out below u₀ add ≤ Λe^{u₀}STEP/(1 − e^{−STEP})),
+up to u = log(TOP/κ), κ = min(s, 1) (past it |φ_R| ≤ |s − 1|[e^{−mt} + (1 + t)e^{−κt}] with m ≥ 3s:
+below e^{−TOP}; nodes past it are masked).  The rule's discretization error is
+≤ 2M/(e^{2π·1.3/STEP} − 1) with M the strip bound of that module (≤ 1e-13·H for s ≤ 1 024 at P < SPLIT).
 
 The smaller of P, Q is the float the chart gives, the log of the larger log1p(−smaller).  At Q = 0
-(P = 1, a point mass) H = 0.  Measured (tests/backends/test_backends_waiting_entropy.py) against
-50-digit references: ≤ 1e-12 relative for 0 < r ≤ MAX_SHAPE over P = 1e-300 … 1 − 1e-16 and logits
-±700.  Above MAX_SHAPE the quadrature side's cancellation (≈ r log(1/P) against H) and the sum's
-window are not analysed, and the form is not offered (the entropy stays refused).
+(P = 1, a point mass) H = 0 with a finite gradient (the form moves the input inside).  Measured
+(tests/backends/test_backends_waiting_entropy.py, benchmarks/backend_survey.py) against 50-digit
+references.  Above MAX_SHAPE the outcome sum's rounding (≈ s·|log P|·ε per term, 2e-13 of H at
+s = 1 024) is not analysed: :func:`refusal` names the shape.
 """
 
 from __future__ import annotations
@@ -45,37 +50,144 @@ Array = Any
 
 #: P at and above this takes the sum over outcomes, below it the quadrature
 SPLIT = 0.25
-#: outcomes 0 … TERMS − 1 of the sum (at P = SPLIT, r = 16 the mass past x = 400 is below e^{−74})
-TERMS = 401
-#: trapezoid step in u = log(t/P)
+#: the outcome sum stops past the mean where log p(x) < −CUT at P = SPLIT
+CUT = 100.0
+#: trapezoid step in u = log t (strip half-width 1.3: e^{−2π·1.3/STEP} = 1.9e-18)
 STEP = 0.2
-#: nodes of the trapezoid rule: u₀ + (NODES − 1)·STEP ≥ log(CAP) + 745 (P down to 2^−1074)
-NODES = 4000
-#: largest t evaluated (e^{−CAP} = 0 in float64)
-CAP = 800.0
-#: log t is at least this (t > 0 in float64; the cut part stays ≤ e^{−40} for P ≥ e^{−700})
-FLOOR = -740.0
-#: largest shape r offered
-MAX_SHAPE = 16
+#: e^{−LEFT} bounds the part below the first node (times Λ·STEP/(1 − e^{−STEP}), relative to min(1, s))
+LEFT = 41.5
+#: nodes past log(TOP/κ) are masked (their integrand is below e^{−TOP}·|s − 1|·(1 + TOP/κ))
+TOP = 100.0
+#: |log P| covered by the grid: P down to 2^−1074
+LOG_TINY = 745.0
+#: largest shape s offered
+MAX_SHAPE = 1024
+#: terms of the power series below (t < 1, y < 1 or P < ¼: each term ≤ 1/k!, 3^{−2k} or 4^{−k})
+SERIES = 30
+_COS = math.cos(1.3)
+
+
+@cache
+def _terms(shape: Fraction) -> int:
+    """X_s of the module docstring."""
+    s, p = float(shape), SPLIT
+    q = 1 - p
+    mean, x = s * q / p, 0
+    base = s * math.log(p) - math.lgamma(s)
+    while True:
+        if x > mean and math.lgamma(x + s) - math.lgamma(x + 1) + base + x * math.log(q) < -CUT:
+            return max(x + 1, 2)
+        x += 1
 
 
 @cache
 def _table(shape: Fraction) -> tuple[float, ...]:
-    """T(x) = log Γ(x + r) − log Γ(x + 1) − log Γ(r), x = 0 … TERMS − 1, at 30 digits."""
+    """T(x) = log Γ(x + s) − log Γ(x + 1) − log Γ(s), x = 0 … X_s − 1, at 30 digits."""
     import mpmath
 
     with mpmath.workdps(30):
-        r = mpmath.mpf(shape.numerator) / shape.denominator
-        return tuple(float(mpmath.loggamma(x + r) - mpmath.loggamma(x + 1) - mpmath.loggamma(r))
-                     for x in range(TERMS))
+        s = mpmath.mpf(shape.numerator) / shape.denominator
+        base = mpmath.loggamma(s)
+        return tuple(float(mpmath.loggamma(x + s) - mpmath.loggamma(x + 1) - base)
+                     for x in range(_terms(shape)))
 
 
 @cache
-def _log_gamma(shape: Fraction) -> float:
+def _constant(shape: Fraction) -> float:
+    """K_s = log Γ(s + 1) − s log s + s at 30 digits."""
     import mpmath
 
     with mpmath.workdps(30):
-        return float(mpmath.loggamma(mpmath.mpf(shape.numerator) / shape.denominator))
+        s = mpmath.mpf(shape.numerator) / shape.denominator
+        return float(mpmath.loggamma(s + 1) - s * mpmath.log(s) + s)
+
+
+def _lam_const(s: float) -> float:
+    return s * (s + 1) * (1 / _COS + 1) / 2
+
+
+@cache
+def _nodes_for(shape: Fraction) -> int:
+    """Nodes from u₀ at the smallest P (log(1/P) = LOG_TINY) up to log(TOP/κ)."""
+    s = float(shape)
+    kappa = min(s, 1.0)
+    log_lam = math.log(2) + max(math.log(2 * abs(s - 1) * s) + LOG_TINY if s != 1 else -math.inf,
+                                math.log(_lam_const(s)))  # an upper bound of log Λ
+    span = math.log(TOP / kappa) + LEFT + log_lam - math.log(kappa)
+    return math.ceil(span / STEP) + 2
+
+
+def _series(xp: Any, x: Array, coefficients: list[float]) -> Array:
+    """Σ_k c_k x^k by Horner's rule."""
+    out = xp.zeros_like(x) + coefficients[-1]
+    for c in reversed(coefficients[:-1]):
+        out = out * x + c
+    return out
+
+
+def _exprel(xp: Any, x: Array) -> Array:
+    """(1 − e^{−x})/x for x ≥ 0, its series below 1e-5."""
+    small = x < 1e-5
+    safe = xp.where(small, xp.ones_like(x), x)
+    return xp.where(small, 1 - x / 2 + x * x / 6, -xp.expm1(-safe) / safe)
+
+
+def _log_e(xp: Any, t: Array, u: Array) -> Array:
+    """log E(t) = log(t − 1 + e^{−t}) from u = log t: 2u + log Σ_{k≥2}(−t)^{k−2}/k! for t < 1."""
+    small = t < 1
+    ts = xp.where(small, t, xp.zeros_like(t))
+    coefficients = [(-1.0) ** j / math.factorial(j + 2) for j in range(SERIES)]
+    big = xp.where(small, xp.ones_like(t), t)
+    return xp.where(small, 2 * u + xp.log(_series(xp, ts, coefficients)), xp.log(big + xp.expm1(-big)))
+
+
+def _y_minus_log1p(xp: Any, y: Array, log1p_y: Array) -> Array:
+    """y − log1p(y) ≥ 0: y²/(2 + y) − 2Σ_{k≥1} w^{2k+1}/(2k + 1), w = y/(2 + y), for y < 1."""
+    small = y < 1
+    ys = xp.where(small, y, xp.zeros_like(y))
+    w = ys / (2 + ys)
+    tail = w * w * w * _series(xp, w * w, [1.0 / (2 * k + 1) for k in range(1, SERIES)])
+    return xp.where(small, ys * ys / (2 + ys) - 2 * tail, y - log1p_y)
+
+
+def _c_over(xp: Any, t: Array, s: float) -> Array:
+    """C(t) = [e^{−st} − 1 + s(1 − e^{−t})]/(1 − e^{−t}); for t, st < 1 the numerator is
+    s(s − 1)t²Σ_{k≥2}(−t)^{k−2}q_k/k!, q₂ = 1, q_{k+1} = s·q_k + 1."""
+    small = (t < 1) & (s * t < 1)
+    ts = xp.where(small, t, xp.zeros_like(t))
+    coefficients, q = [], 1.0
+    for k in range(2, SERIES + 2):
+        coefficients.append((-1.0) ** (k - 2) * q / math.factorial(k))
+        q = s * q + 1
+    big = xp.where(small, xp.ones_like(t), t)
+    direct = (xp.expm1(-s * big) - s * xp.expm1(-big)) / -xp.expm1(-big)
+    return xp.where(small, s * (s - 1) * ts * _series(xp, ts, coefficients) / _exprel(xp, ts), direct)
+
+
+def _phi_over_p(xp: Any, p: Array) -> Array:
+    """φ(−P)/P = [(1 − P)log1p(−P) + P]/P = Σ_{k≥2}P^{k−1}/(k(k − 1)) (P < SPLIT: 4^{−k})."""
+    return p * _series(xp, p, [1.0 / ((k + 2) * (k + 1)) for k in range(SERIES)])
+
+
+def _integrand(xp: Any, u: Array, s: float, ell: Array) -> Array:
+    """φ_R = G·ψ at the nodes u (:mod:`symgeom.numeric.shape_entropy`), ell = log(Q/P)."""
+    log_s = math.log(s)
+    t = xp.exp(u)
+    lw = u + xp.log(_exprel(xp, t))  # log(1 − e^{−t})
+    z = ell + lw
+    log1p_y = xp.maximum(z, xp.zeros_like(z)) + xp.log1p(xp.exp(-xp.abs(z)))
+    y = xp.exp(xp.minimum(z, xp.zeros_like(z) + 700.0))  # only y < 1 is used as y; above, log1p_y
+    g = xp.exp(-s * log1p_y)
+    delta = xp.exp(log_s + ell + _log_e(xp, t, u)) + s * _y_minus_log1p(xp, y, log1p_y)
+    kappa = min(s, 1.0)
+    big_b = (s - 1) * xp.exp(-kappa * t) * _exprel(xp, abs(s - 1) * t) / _exprel(xp, t)
+    big_c = _c_over(xp, t, s)
+    e_minus = xp.exp(-delta)
+    one_minus = -xp.expm1(-delta)
+    first = xp.abs(big_c) + abs(s - 1) * one_minus
+    second = abs(s - 1) * e_minus + xp.abs(big_b)
+    psi = xp.where(first <= second, big_c - (s - 1) * one_minus, (s - 1) * e_minus - big_b)
+    return g * psi
 
 
 @dataclass(frozen=True)
@@ -92,7 +204,7 @@ class WaitingEntropy:
 
         xp = ops.xp
         big_p, big_q = chart_pair(ops, self.family, self.source, arrays)
-        r = float(self.shape)
+        s = float(self.shape)
         one, zero = xp.ones_like(big_p), xp.zeros_like(big_p)
         point = big_q == 0  # P = 1: a point mass
         half = one * 0.5
@@ -106,43 +218,58 @@ class WaitingEntropy:
 
         # the outcome sum (its unselected entries at P = Q = ½)
         lp, lq = xp.where(near, log_p, math.log(0.5) * one), xp.where(near, log_q, math.log(0.5) * one)
-        x = ops.asarray(np.arange(TERMS, dtype=np.float64), big_p)
-        table = ops.asarray(np.asarray(_table(self.shape), dtype=np.float64), big_p)
-        ell = table + r * lp[..., None] + x * lq[..., None]
+        table = _table(self.shape)
+        x = ops.asarray(np.arange(len(table), dtype=np.float64), big_p)
+        ell = ops.asarray(np.asarray(table, dtype=np.float64), big_p)
+        ell = ell + s * lp[..., None] + x * lq[..., None]
         direct = xp.sum(-xp.exp(ell) * ell, axis=-1)
 
-        # the quadrature (its unselected entries at P = 0.1)
+        # the centred quadrature (its unselected entries at P = 0.1)
         pf = xp.where(near, 0.1 * one, p_in)
         lpf = xp.where(near, math.log(0.1) * one, log_p)
         lqf = xp.log1p(-pf)
-        qf = 1 - pf
-        start = -40.0 - math.log(r * r + 1)
-        u = ops.asarray(start + STEP * np.arange(NODES, dtype=np.float64), big_p)
-        log_t = xp.clip(lpf[..., None] + u, FLOOR, math.log(CAP))
-        t = xp.exp(log_t)  # may be subnormal, or 0 where XLA flushes it: t enters only as t/P below
-        # (1 − Qe^{−t})/P = 1 + Qτφ, τ = t/P = e^u, φ = (1 − e^{−t})/t; log1p(y) = log y + log1p(1/y) above
-        phi = xp.where(t < 1e-6, 1 - t / 2, -xp.expm1(-t) / xp.where(t < 1e-6, xp.ones_like(t), t))
-        log_y = xp.log(qf)[..., None] + (log_t - lpf[..., None]) + xp.log(phi)
-        y_low, log_y_high = xp.exp(xp.minimum(log_y, 0.0 * log_y)), xp.maximum(log_y, 0.0 * log_y)
-        log_ratio = -xp.where(log_y < 0, xp.log1p(y_low), log_y_high + xp.log1p(xp.exp(-log_y_high)))
-        g = xp.exp(r * log_ratio)
-        a = r - 1  # (r − 1) − E: its series below t = 1e-6 (E of subnormal t is rounded in both parts)
-        gap = xp.where(t < 1e-6, -a * (1 - a) * t / 2 - a * (2 * a - 1) * (a - 1) * t * t / 12,
-                       a - xp.expm1(-a * t) / xp.expm1(-t))
-        w = xp.exp(-t) * (a * -xp.expm1(r * log_ratio) + g * gap)
-        d = STEP * xp.sum(w, axis=-1)
-        far = -r * lpf - (r * qf / pf) * lqf + _log_gamma(self.shape) - d
+        ratio = lqf - lpf  # log(Q/P)
+        log_m = math.log(s) + ratio
+        lam_const = math.log(_lam_const(s))
+        log_lam = zero + lam_const if s == 1 else \
+            xp.logaddexp(math.log(2 * abs(s - 1)) + log_m, lam_const + zero)
+        start = -LEFT - log_lam + min(0.0, math.log(s))
+        j = ops.asarray(np.arange(_nodes_for(self.shape), dtype=np.float64), big_p)
+        u = start[..., None] + STEP * j
+        top = math.log(TOP / min(s, 1.0))
+        inside = u <= top
+        values = _integrand(xp, xp.where(inside, u, xp.zeros_like(u)), s, ratio[..., None])
+        r = STEP * xp.sum(xp.where(inside, values, xp.zeros_like(values)), axis=-1)
+        far = (_constant(self.shape) - lpf + (1 - s) * lqf) - s * _phi_over_p(xp, pf) - r
 
         return xp.where(point, zero, xp.where(near, direct, far))
 
 
-def waiting_entropy(family: Family | None) -> WaitingEntropy | None:
-    """The form above for a family whose count mass has the shape form with 0 < r ≤ MAX_SHAPE, else None."""
+@cache
+def count_mass_of(family: Family | None) -> Any:
+    """:func:`symgeom.numeric.count_entropy.count_mass` of the family (None for none), once per family."""
     from symgeom.numeric.count_entropy import count_mass
 
-    mass = count_mass(family) if family is not None else None
+    return count_mass(family) if family is not None else None
+
+
+def waiting_entropy(family: Family | None) -> WaitingEntropy | None:
+    """The form above for a family whose count mass has the shape form with 0 < s ≤ MAX_SHAPE, else None."""
+    mass = count_mass_of(family)
     if mass is None or mass.shape != "shape" or mass.probability_expressions is None \
             or not 0 < mass.size <= MAX_SHAPE:
         return None
     source = printer.print_source(tuple(mass.probability_expressions), family.symbols())
     return WaitingEntropy(family, mass.size, source)
+
+
+def refusal(family: Family | None) -> str | None:
+    """Why a shape count mass past MAX_SHAPE has no torch/JAX entropy (None where it has one, or
+    where the family has no shape count mass)."""
+    mass = count_mass_of(family)
+    if mass is None or mass.shape != "shape" or mass.size <= MAX_SHAPE:
+        return None
+    return (f"the entropy of {family.label} on torch/JAX is offered for shapes 0 < r ≤ {MAX_SHAPE}; "
+            f"r = {mass.size} is larger: the outcome sum's rounding (≈ r·|log p|·ε per term) and its "
+            f"window (≈ 3r + 50√r terms) are not analysed there; .numpy() evaluates it (saddle-point sum "
+            "or Frullani integral with an error bound)")

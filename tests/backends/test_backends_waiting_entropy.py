@@ -8,7 +8,9 @@ independent 50-digit references:
   expectation from E e^{−Xt} = (P/(1 − Qe^{−t}))ʳ and Binet's/Frullani's integral, by mpmath's
   adaptive quadrature in t at 50 digits (the identity itself is checked against the 50-digit sum).
 
-Bar: 1e-12 relative (issue 12).  Shapes r = 1/2, 1, 3, 16 (the module offers 0 < r ≤ 16)."""
+Bar: 1e-12 relative (issue 12).  Shapes r = 1/1000, 1/2, 1, 3, 16, 17, 50, 5/2 … 1000 (the module offers
+0 < r ≤ MAX_SHAPE = 1024: the centred Frullani form below SPLIT, the outcome sum above; r ≤ 16 was the
+limit of the uncentred form it replaced); past MAX_SHAPE the refusal names r."""
 
 from __future__ import annotations
 
@@ -20,12 +22,16 @@ import pytest
 
 import symgeom as sg
 from symgeom.backends.waiting_entropy import MAX_SHAPE, SPLIT, waiting_entropy
+from symgeom.errors import UnknownQuantityError
 
 PROBS = np.array([1e-300, 1e-200, 1e-100, 1e-30, 1e-10, 1e-5, 1e-3, 1e-2, 0.05, 0.2,
                   SPLIT * (1 - 1e-12), SPLIT, SPLIT * (1 + 1e-12), 0.4, 0.5, 0.7, 0.9, 0.999,
                   1 - 1e-9, 1 - 1e-16, 1.0])
 LOGITS = np.array([-700.0, -300.0, -40.0, -5.0, -1.0986, 0.0, 1.0, 5.0, 40.0, 300.0, 700.0])
 SHAPES = [Fraction(1, 2), Fraction(1), Fraction(3), Fraction(16)]
+#: past the old limit of 16 (the default run checks r = 17 and 50; the rest are slow)
+LARGE = [Fraction(17), Fraction(50)]
+LARGE_SLOW = [Fraction(1, 1000), Fraction(5, 2), Fraction(1000), Fraction(MAX_SHAPE)]
 
 
 def _mp(r: Fraction) -> mp.mpf:
@@ -58,8 +64,9 @@ def integral_reference(r: Fraction, lp: mp.mpf, log_q: mp.mpf) -> mp.mpf:
                 g = (big_p / -mp.expm1(log_q - t)) ** s
                 return ((s - 1) * mp.exp(-t) + g * (mp.exp(-s * t) - mp.exp(-t)) / (-mp.expm1(-t))) / t
 
-        # in u = log(t/P) over [−200, log(10⁴/P)] (the parts left out are below e^{−150}), cut every 20
-        top = mp.log(10 ** 4 / big_p)
+        # in u = log(t/P) over [−200, log(T/P)], T = max(10⁴, 300/r) (the parts left out are below
+        # e^{−150}: past T the integrand is below e^{−min(r, 1)T}), cut every 20
+        top = mp.log(max(10 ** 4, 300 / s) / big_p)
         cuts = [mp.mpf(-200) + 20 * k for k in range(int((top + 200) / 20) + 1)] + [top]
         d = mp.quad(lambda u: integrand(big_p * mp.exp(u)) * big_p * mp.exp(u), cuts)
         return -s * lp - s * mp.exp(log_q) / big_p * log_q + mp.loggamma(s) - d
@@ -100,7 +107,10 @@ def test_identity_matches_the_outcome_sum():
 
 @pytest.mark.parametrize(("chart", "r"), [
     ("prob", Fraction(3)), ("logit", Fraction(3)),
-    *[pytest.param(c, r, marks=pytest.mark.slow) for c in ("prob", "logit") for r in SHAPES if r != 3]],
+    ("prob", Fraction(50)), ("logit", Fraction(17)),
+    *[pytest.param(c, r, marks=pytest.mark.slow) for c in ("prob", "logit") for r in SHAPES if r != 3],
+    *[pytest.param(c, r, marks=pytest.mark.slow) for c in ("prob", "logit") for r in LARGE + LARGE_SLOW
+      if (c, r) not in (("prob", 50), ("logit", 17))]],
     ids=str)
 def test_negative_binomial_entropy_torch_and_jax_against_reference(chart, r):
     torch = pytest.importorskip("torch")
@@ -148,8 +158,38 @@ def test_negative_binomial_entropy_gradient_is_finite_and_matches():
     assert np.isfinite(grad.numpy()[:-1]).all() and np.isnan(grad.numpy()[-1])
 
 
-def test_large_shapes_stay_refused():
-    """Above MAX_SHAPE the form is not offered (its error is not analysed there)."""
+@pytest.mark.parametrize("r", [Fraction(50), pytest.param(Fraction(1000), marks=pytest.mark.slow)], ids=str)
+def test_large_shape_gradient_matches(r):
+    """dH/dp on both sides of SPLIT for shapes past the old limit of 16 (torch autograd, JAX grad)
+    against a 50-digit central difference of the reference."""
+    torch = pytest.importorskip("torch")
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    probs = np.array([1e-200, 1e-6, 0.1, 0.3, 0.9])
+    with mp.workdps(50):
+        h = mp.mpf(10) ** -20
+
+        def ref(p: mp.mpf) -> mp.mpf:
+            lp, lq = mp.log(p), mp.log1p(-p)
+            return sum_reference(r, lp, lq) if p >= mp.mpf("0.01") else integral_reference(r, lp, lq)
+
+        want = np.array([float((ref(mp.mpf(p) * (1 + h)) - ref(mp.mpf(p) * (1 - h))) / (2 * h * p))
+                         for p in probs])
+    d = sg.entropy(sg.NegativeBinomial(int(r)))
+    got = np.asarray(jax.vmap(jax.grad(lambda p: d.jax()(p)))(jnp.asarray(probs)))
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+    t = torch.from_numpy(probs).requires_grad_()
+    (grad,) = torch.autograd.grad(d.torch()(t).sum(), t)
+    np.testing.assert_allclose(grad.numpy(), want, rtol=1e-9)
+
+
+def test_shapes_past_the_limit_are_refused_with_the_reason():
+    """Above MAX_SHAPE the form is not offered, and the refusal names the shape and the reason."""
     assert waiting_entropy(sg.NegativeBinomial(MAX_SHAPE + 1)) is None
     assert waiting_entropy(sg.NegativeBinomial(MAX_SHAPE)) is not None
     assert waiting_entropy(sg.Poisson()) is None
+    for backend in ("torch", "jax"):
+        with pytest.raises(UnknownQuantityError, match=rf"r = {MAX_SHAPE + 1} is larger.*rounding"):
+            getattr(sg.entropy(sg.NegativeBinomial(MAX_SHAPE + 1)), backend)()
