@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "backends"))
-from _optional import jax, jnp, torch  # noqa: E402
-from array_near_cases import (  # noqa: E402
+from _optional import jax, jnp, torch
+from array_near_cases import (
     CHARTS,
     Chart,
     arguments,
@@ -42,7 +42,7 @@ from array_near_cases import (  # noqa: E402
     relative_errors,
 )
 
-import symgeom as sg  # noqa: E402
+import symgeom as sg
 
 
 def kl_engines(c: Chart) -> dict:

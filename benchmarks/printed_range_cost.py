@@ -71,7 +71,8 @@ def ratio(family, chart: str, n: int, d: int | None, repeats: int) -> float:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1 << 20
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 15
-    rows = [(f"Gaussian {c}", sg.Gaussian(c), c, None) for c in ("mean_std", "mean_var", "mean_logstd", "natural")]
+    charts = ("mean_std", "mean_var", "mean_logstd", "natural")
+    rows = [(f"Gaussian {c}", sg.Gaussian(c), c, None) for c in charts]
     rows += [(f"MVN(3, diagonal) {c}", sg.MultivariateGaussian(3, "diagonal", c), c, 3)
              for c in ("mean_var", "natural")]
     for label, family, chart, d in rows:

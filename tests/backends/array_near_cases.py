@@ -136,7 +136,7 @@ def _full_mp(point: Point) -> tuple:
 
 
 def _full_fisher(a: tuple, point: Point) -> mp.matrix:
-    mu, s = a
+    _, s = a
     d = s.rows
     c = max(s[i, i] for i in range(d))
     p = (s / c) ** -1 / c

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from array_near_cases import (  # noqa: E402
+from array_near_cases import (
     CHARTS,
     arguments,
     cases,
@@ -35,8 +35,8 @@ from array_near_cases import (  # noqa: E402
     relative_errors,
 )
 
-import symgeom as sg  # noqa: E402
-from symgeom.backends.ops import jax_ops, namespace_ops  # noqa: E402
+import symgeom as sg
+from symgeom.backends.ops import jax_ops, namespace_ops
 
 jax = pytest.importorskip("jax")
 torch = pytest.importorskip("torch")
@@ -51,7 +51,8 @@ TOL = 1e-12
 MIXED = "alpha 1e-3…1e6"
 
 FAST = ("MVN(3, diagonal) mean_var", "MVN(3, diagonal) mean_logstd", "MVN(3, diagonal) natural",
-        "MVN(2, full) mean_cov", "Categorical(3) probs", "Categorical(3) logits", "Dirichlet(3) concentration")
+        "MVN(2, full) mean_cov", "Categorical(3) probs", "Categorical(3) logits",
+        "Dirichlet(3) concentration")
 
 
 def _engines(derivation, slow: bool) -> dict:
