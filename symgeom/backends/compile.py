@@ -257,6 +257,15 @@ class BackendFunction:
             raise TypeError(f"{p.quantity} of {p.family.label} takes {expected} arrays, got {len(args)}")
         ops = self._ops(list(args))
         arrays = self._convert(ops, args)
+        if self.validate and any(i.kind != "scalar" for i in p.spec):
+            # shapes are static (also under jit, vmap, torch.compile): a logit vector of k − 1
+            # entries for Categorical(k) was read as a (k − 1)-class row
+            from symgeom.numeric.inputs import validate as validate_shapes
+
+            per = len(p.spec)
+            for index in range(p.points):
+                validate_shapes(p.family, tuple(arrays[index * per:(index + 1) * per]),
+                                f"_{index + 1}" if p.points > 1 else "", values=False)
         # −0.0 passes 0 ≤ p but flips 1/p's sign: read it as +0, selected by ``where`` (no
         # arithmetic: XLA on the CPU would read a subnormal p as 0 in p + 0)
         arrays = [_unsigned_zero(ops, a) if zero_closed(inp) else a

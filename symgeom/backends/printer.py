@@ -28,6 +28,7 @@ from symgeom.backends.bregman import bregman_kl
 from symgeom.backends.log_terms import guarded_logs
 from symgeom.backends.ops import is_number
 from symgeom.backends.quotient_forms import quot_sum, quotient_forms
+from symgeom.backends.range_forms import diff_quot
 from symgeom.backends.tiny_forms import log_kl_div, log_polygamma, tiny_rescue_for
 from symgeom.backends.tiny_kl import namespace as tiny_namespace
 from symgeom.backends.weighted_chi import weighted_chi, weighted_chis
@@ -156,6 +157,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "weighted_chi": partial(weighted_chi, ops),
         "ratio": ops.primitive("ratio"),
         "quot_sum": partial(quot_sum, ops),  # symgeom.backends.quotient_forms
+        "diff_quot": partial(diff_quot, ops),  # symgeom.backends.range_forms
         "softplus_diff_scaled": ops.primitive("softplus_diff_scaled"),
         "scaled_ratio": ops.primitive("scaled_ratio"),
         "scaled_sum": ops.primitive("scaled_sum"),

@@ -12,7 +12,9 @@ Two shapes lose digits when printed as SymPy writes them:
   a/b + c/d is used.
 * a ratio of powers aⁿ/bⁿ (σ₁²/σ₂², (μ₁ − μ₂)²/σ₂²): aⁿ overflows for σ ≥ 1.3e154 although the
   ratio is moderate.  It is printed (a/b)ⁿ; with two simple factors over b², a·c/b² is printed
-  (a/b)·(c/b).
+  (a/b)·(c/b); a difference's power over a lower power, Δᵐ/bⁿ (m > n: (μ₁ − μ₂)²/v), is printed
+  (Δ/b)ⁿ·Δ^(m−n): Δ² underflows for |Δ| < 1.5e-154 although the quotient is moderate (more
+  shapes of that kind: :mod:`symgeom.backends.range_forms`).
 
 A common numeric coefficient of the two quotients is taken out (½ above), so the numerators are
 the inputs themselves and carry no rounding into the cancellation.
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from symgeom.backends.range_forms import DiffQuot, Times, range_forms
 from symgeom.numeric.double_double import two_prod
 from symgeom.numeric.symbolic import KLDiv
 
@@ -70,23 +73,43 @@ class KLDivD(sp.Function):
 
 def quot_sum(ops: Any, a: Any, b: Any, c: Any, d: Any) -> Any:
     """a/b + c/d = (a·d + c·b)/b/d with a·d and c·b as exact two-float sums; the direct form
-    where a product is not finite or below tiny·2^(p+1) (in magnitude, and not 0)."""
+    where a product is not finite or below tiny·2^(p+1) (in magnitude, and not 0).
+
+    The sum is homogeneous, a/b + c/d = 2^(eₐ − e_b)·(a′/b′ + c′/d′) with a′ = a·2^−eₐ,
+    c′ = c·2^−eₐ, b′ = b·2^−e_b, d′ = d·2^−e_b (exact), eₐ and e_b the binary exponents of
+    max(|a|, |c|) and max(|b|, |d|): the products are formed from numbers of order 1, so they are
+    exact wherever the quotient's own range allows (the natural Gaussian chart at σ = 10¹⁵⁰ has
+    η₁η₂′ ≈ 10⁻⁴⁵¹, which underflowed to 0 and read as an exact 0: the KL was 0 or nan).  The
+    power 2^(eₐ − e_b) is applied as three normal factors (|eₐ − e_b| reaches 2098).
+    """
     xp = ops.xp
     like = next((v for v in (a, b, c, d) if hasattr(v, "dtype")), None)
     if like is None:  # all Python numbers
         return a / b + c / d
     a, b, c, d = (ops.asarray(v, like) if not hasattr(v, "dtype") else v for v in (a, b, c, d))
+    frexp, ldexp = getattr(xp, "frexp", None), getattr(xp, "ldexp", None)
     with np.errstate(all="ignore"):  # NumPy: the overflowing branch is not selected
+        zero = (a == 0) | (d == 0), (c == 0) | (b == 0)  # exact zero products
+        direct = a / b + c / d
+        if frexp is not None and ldexp is not None:
+            one = xp.ones_like(a * b * c * d)
+            ea = frexp(xp.maximum(xp.abs(a), xp.abs(c)))[1]
+            eb = frexp(xp.maximum(xp.abs(b), xp.abs(d)))[1]
+            sa, sb = ldexp(one, -ea), ldexp(one, -eb)
+            a, c, b, d = a * sa, c * sa, b * sb, d * sb
         p1, e1 = two_prod(a, d)
         p2, e2 = two_prod(c, b)
         s = (p1 + p2) + (e1 + e2)
         info = xp.finfo(s.dtype)
         # below 2^(p+4)·tiny the low parts of the products may be subnormal (not exact)
         floor = float(info.smallest_normal) * 2.0 ** (57 if info.bits > 32 else 28)
-        exact = (xp.isfinite(s) & ((xp.abs(p1) >= floor) | (p1 == 0))
-                 & ((xp.abs(p2) >= floor) | (p2 == 0)))
-        direct = a / b + c / d
-        return xp.where(exact, s / b / d, direct)
+        exact = xp.isfinite(s) & ((xp.abs(p1) >= floor) | zero[0]) & ((xp.abs(p2) >= floor) | zero[1])
+        value = s / b / d
+        if frexp is not None and ldexp is not None:
+            k = ea - eb
+            third = k // 3
+            value = value * ldexp(one, third) * ldexp(one, third) * ldexp(one, k - 2 * third)
+        return xp.where(exact, value, direct)
 
 
 def _quotient(term: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
@@ -123,14 +146,21 @@ def _combine_quotients(expr: sp.Add) -> sp.Expr:
 def _split_powers(expr: sp.Mul) -> sp.Expr:
     factors = list(expr.args)
     for i, f in enumerate(factors):
-        if not (isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp < -1 and f.base.free_symbols):
+        if not (isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp < 0 and f.base.free_symbols):
             continue
         n, base = -int(f.exp), f.base
         others = factors[:i] + factors[i + 1:]
         for j, g in enumerate(others):
-            if isinstance(g, sp.Pow) and g.exp == n and g.base.free_symbols:
+            if isinstance(g, sp.Pow) and g.exp == n and g.base.free_symbols and n > 1:
                 kept = others[:j] + others[j + 1:]
                 return sp.Mul(*kept, sp.Pow(Quot(g.base, base), n, evaluate=False), evaluate=False)
+            if isinstance(g, sp.Pow) and g.exp.is_Integer and g.exp > n and isinstance(g.base, sp.Add):
+                # a difference's power over a lower power, (μ₁ − μ₂)²/v: (Δ/v)ⁿ·Δ^(m−n), not Δ² first
+                # (Δ² underflows for Δ < 1.5e-154: the diagonal mean_var KL at σ = 1e-150)
+                kept = others[:j] + others[j + 1:]
+                ratio = Quot(g.base, base) if n == 1 else sp.Pow(Quot(g.base, base), n, evaluate=False)
+                rest = sp.Pow(g.base, int(g.exp) - n, evaluate=False) if int(g.exp) - n > 1 else g.base
+                return sp.Mul(*kept, ratio, rest, evaluate=False)
         simple = [g for g in others if g.free_symbols and not isinstance(g, sp.Pow)]
         if n == 2 and len(simple) == 2:
             kept = [g for g in others if g not in simple]
@@ -141,7 +171,7 @@ def _split_powers(expr: sp.Mul) -> sp.Expr:
 def quotient_forms(expr: sp.Basic) -> sp.Basic:
     """``expr`` with cancelling sums of two quotients as :class:`QuotSum` and ratios of powers as
     powers of :class:`Quot` (bottom-up; everything else unchanged)."""
-    if not expr.args or isinstance(expr, (Quot, QuotSum)):
+    if not expr.args or isinstance(expr, (Quot, QuotSum, Times, DiffQuot)):
         return expr
     if isinstance(expr, KLDiv):
         a, b = expr.args
@@ -155,7 +185,7 @@ def quotient_forms(expr: sp.Basic) -> sp.Basic:
         new = sp.Add(*args, evaluate=False)
         return _combine_quotients(new)
     if isinstance(expr, sp.Mul):
-        return _split_powers(sp.Mul(*args, evaluate=False))
+        return range_forms(_split_powers(sp.Mul(*args, evaluate=False)))
     if isinstance(expr, sp.Pow):
         return sp.Pow(*args, evaluate=False)
     return expr.func(*args)

@@ -20,10 +20,10 @@ Array = Any
 
 def concrete(ops: Any, arrays: list[Array]) -> bool:
     """Whether the values can be read now (not a tracer, not a compiled graph, not lazy)."""
-    if ops.name == "torch":
-        import torch
+    if ops.name == "torch":  # a torch.func transform's wrapped tensors cannot be read (.item())
+        from symgeom.backends.eager_torch import eager
 
-        return not torch.compiler.is_compiling()
+        return eager(*arrays)
     if ops.name == "jax":
         import jax
 
