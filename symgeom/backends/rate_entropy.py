@@ -28,7 +28,6 @@ from math import comb
 from typing import Any
 
 import numpy as np
-
 import sympy as sp
 
 from symgeom.backends import printer
