@@ -7,6 +7,7 @@ bars and their reasons are those of tests/torch/test_torch_bregman.py, here unde
 from __future__ import annotations
 
 import sys
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,23 @@ EXPONENTIAL_IDS = [f.label for f in FAMILIES if f.exponential_form is not None]
 FLOAT32_ULPS = 100 * float(np.finfo(np.float32).eps)
 #: 74 quadrature terms flushed to zero by XLA, each below the smallest normal float64
 FLUSHED = 74 * float(np.finfo(np.float64).tiny)
+#: the two logit tests split the same 128 pairs (normal and subnormal natural steps); their arrays
+#: are padded to that many rows (copies of the first), so that ``jax.jit`` compiles each family's KL
+#: and its gradient once for both tests instead of once per batch shape
+LOGIT_ROWS = 128
+
+
+@cache
+def _jitted(family, count: int):
+    """``jax.jit`` of the KL and of the gradient of its sum over the batch (every argument)."""
+    kl = sg.kl(family).jax()
+    return jax.jit(kl), jax.jit(jax.grad(lambda *x: jnp.sum(kl(*x)), argnums=tuple(range(count))))
+
+
+def _padded(arrays: list, rows: int = LOGIT_ROWS) -> list:
+    """Each array with copies of its first row appended up to ``rows`` rows (a row's KL and
+    gradient depend on that row alone: the callers read back the first ``len(arrays[0])``)."""
+    return [jnp.concatenate([a, jnp.repeat(a[:1], max(rows - a.shape[0], 0), axis=0)]) for a in arrays]
 
 
 @pytest.mark.parametrize("family", CASES, ids=IDS)
@@ -118,12 +136,13 @@ def test_logit_charts_over_the_whole_float64_range(family):
     cases = logit_cases(family)
     ref, ref_grad = reference(family, cases, dps=LOGIT_DPS)
     arrays = [jnp.asarray(a) for a in columns([a for a, _ in cases]) + columns([b for _, b in cases])]
-    kl = sg.kl(family).jax()
-    value = np.asarray(jax.jit(kl)(*arrays))
+    jitted, gradient = _jitted(family, len(arrays))
+    n = len(cases)
+    value = np.asarray(jitted(*_padded(arrays)))[:n]
     assert np.all(value >= 0)
     np.testing.assert_array_less(np.abs(value - ref), 1e-12 * ref + FLUSHED)
-    grads = jax.jit(jax.grad(lambda *x: jnp.sum(kl(*x)), argnums=tuple(range(len(arrays)))))(*arrays)
-    ours = np.stack([np.asarray(g) for g in grads], axis=-1)
+    grads = gradient(*_padded(arrays))
+    ours = np.stack([np.asarray(g)[:n] for g in grads], axis=-1)
     error = np.max(np.abs(ours - ref_grad), axis=-1)
     assert np.all(error <= 1e-10 * np.max(np.abs(ref_grad), axis=-1) + FLUSHED), error
 
@@ -142,12 +161,14 @@ def test_logit_pairs_whose_natural_step_is_subnormal(family):
     ref, ref_grad = reference(family, cases, dps=LOGIT_DPS)
     arrays = [jnp.asarray(a) for a in columns([a for a, _ in cases]) + columns([b for _, b in cases])]
     kl = sg.kl(family).jax()
-    for value in (jax.jit(kl)(*arrays), kl(*arrays)):
+    jitted, gradient = _jitted(family, len(arrays))
+    n = len(cases)
+    for value in (np.asarray(jitted(*_padded(arrays)))[:n], kl(*arrays)):
         got = np.asarray(value)
         assert np.all(got >= 0)
         error = np.abs(got - ref) / ref
         assert np.all(error <= 1e-12), [(cases[i], error[i]) for i in np.flatnonzero(error > 1e-12)]
-    grads = jax.jit(jax.grad(lambda *x: jnp.sum(kl(*x)), argnums=tuple(range(len(arrays)))))(*arrays)
-    ours = np.stack([np.asarray(g) for g in grads], axis=-1)
+    grads = gradient(*_padded(arrays))
+    ours = np.stack([np.asarray(g)[:n] for g in grads], axis=-1)
     error = np.max(np.abs(ours - ref_grad), axis=-1)
     assert np.all(error <= 1e-10 * np.max(np.abs(ref_grad), axis=-1)), error
