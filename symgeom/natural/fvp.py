@@ -122,13 +122,13 @@ def _closed_form(fam: Family) -> tuple[Kernel, bool]:
     n = matrix.shape[0]
     diagonal = all(sp.cancel(matrix[i, j]) == 0 for i in range(n) for j in range(n) if i != j)
     if diagonal:
-        entries = sp.lambdify(symbols, [matrix[i, i] for i in range(n)], modules="numpy")
+        entries = sp.lambdify(symbols, [matrix[i, i] for i in range(n)], modules=["scipy", "numpy"])
 
         def diagonal_kernel(theta: Vector, v: Vector, fam: Family) -> Vector:
             return np.asarray(entries(*theta), dtype=float) * v
 
         return diagonal_kernel, True
-    formed = sp.lambdify(symbols, matrix.tolist(), modules="numpy")
+    formed = sp.lambdify(symbols, matrix.tolist(), modules=["scipy", "numpy"])
 
     def dense_kernel(theta: Vector, v: Vector, fam: Family) -> Vector:
         return np.asarray(formed(*theta), dtype=float) @ v
