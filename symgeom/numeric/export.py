@@ -95,7 +95,7 @@ def kl_module(family: Family) -> str:
     function = stable_numpy(family)
     source = inspect.getsource(function).replace("def _lambdifygenerated(", "def kl(", 1)
     provided = {"kl_div", "chi", "bregman_kl", "lngamma_kl", "logsumexp_args", "entr_log", "polygamma",
-                "sigmoid", "softplus", "softplus_diff", "ratio",
+                "sigmoid", "softplus", "softplus_diff", "ratio", "log_quotient",
                 "softplus_diff_scaled", "scaled_ratio", "scaled_sum"}
     numpy_names = sorted(n for n in _names(function.__code__) if n not in provided)
     imports = "\n".join(_import(n, function.__globals__.get(n)) for n in numpy_names)

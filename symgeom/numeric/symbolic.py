@@ -206,6 +206,7 @@ def stable_numpy(family: Family) -> Callable[..., object]:
         "softplus": kernels.softplus,
         "softplus_diff": kernels.softplus_diff,
         "ratio": kernels.ratio,
+        "log_quotient": kernels.log_quotient,
         "softplus_diff_scaled": kernels.softplus_diff_scaled,
         "scaled_ratio": kernels.scaled_ratio,
         "scaled_sum": kernels.scaled_sum,
