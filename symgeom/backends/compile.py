@@ -256,7 +256,8 @@ class BackendFunction:
                   for a, inp in zip(arrays, p.spec * p.points, strict=True)]
         if subnormal_inputs.applies(ops, arrays):  # XLA on the CPU reads subnormal inputs as 0
             return self._subnormal_inputs(ops, arrays)
-        if ops.name == "torch" and not self._numpy_kl_route(ops, arrays) and subnormal_inputs.torch_applies(arrays):
+        if ops.name == "torch" and not self._numpy_kl_route(ops, arrays) \
+                and subnormal_inputs.torch_applies(arrays):  # CPU torch: the printed forms lose digits
             mask = subnormal_inputs.torch_entry_mask(p.spec * p.points, arrays)
             direct = self._direct(ops, arrays, self.validate)
             if not bool(mask.any()):

@@ -28,8 +28,12 @@ from symgeom.numeric.inputs import Input
 
 Array = Any
 
-#: (unsigned integer dtype name, significand bits, exponent field mask) per float format
-_FORMATS = {"float64": ("uint64", 52, 0x7FF), "float32": ("uint32", 23, 0xFF)}
+#: (unsigned integer dtype name, significand bits, exponent field mask, the smallest exponent field
+#: of an input that is not "tiny") per float format: tiny is nonzero and below 2⁻⁵¹¹ (float32 2⁻⁶³),
+#: where a square (σ², a product of two such inputs) is no longer a normal number.
+_FORMATS = {"float64": ("uint64", 52, 0x7FF, 1023 - 511), "float32": ("uint32", 23, 0xFF, 127 - 63)}
+#: The same bound as a float, for backends that read subnormal numbers (CPU torch).
+TINY = {"float64": 2.0**-511, "float32": 2.0**-63}
 
 
 def applies(ops: Any, arrays: list[Array]) -> bool:
@@ -53,12 +57,14 @@ def words(x: Array) -> Array:
 
 
 def subnormal(word: Array, dtype: Any) -> Array:
-    """Elementwise: the float of bits ``word`` (format ``dtype``) is subnormal (exponent field 0,
-    significand ≠ 0)."""
+    """Elementwise: the float of bits ``word`` (format ``dtype``) is tiny — nonzero and below 2⁻⁵¹¹
+    (float32 2⁻⁶³), subnormal ones included — read from the exponent field and significand."""
     import jax.numpy as jnp
 
-    _, bits, mask = _FORMATS[jnp.dtype(dtype).name]
-    return (((word >> bits) & mask) == 0) & ((word & ((1 << bits) - 1)) != 0)
+    _, bits, mask, smallest = _FORMATS[jnp.dtype(dtype).name]
+    exponent = (word >> bits) & mask
+    significand = word & ((1 << bits) - 1)
+    return (exponent < smallest) & ((exponent != 0) | (significand != 0))
 
 
 def entry_mask(spec: tuple[Input, ...], arrays: list[Array], dtypes: list[Any] | None = None) -> Array:
@@ -170,7 +176,7 @@ def torch_entry_mask(spec: tuple[Input, ...], arrays: list[Array]) -> Array:
     for inp, x in zip(spec, arrays, strict=True):
         rank = {"scalar": 0, "vector": 1, "matrix": 2}[inp.kind]
         x = x.detach()
-        m = (x != 0) & (x.abs() < torch.finfo(x.dtype).tiny)
+        m = (x != 0) & (x.abs() < TINY[str(x.dtype).removeprefix("torch.")])
         for _ in range(rank):
             m = m.any(dim=-1)
         masks.append(m)
@@ -184,7 +190,8 @@ def _torch_any(masks: list[Array]) -> Array:
     return out
 
 
-def torch_merged(direct: Array, mask: Array, arrays: list[Array], numpy_function: Callable[..., Any]) -> Array:
+def torch_merged(direct: Array, mask: Array, arrays: list[Array],
+                 numpy_function: Callable[..., Any]) -> Array:
     """``direct`` with the entries of ``mask`` from ``numpy_function`` on the tensors' values; the
     gradient is ``direct``'s at every entry."""
     import numpy as np

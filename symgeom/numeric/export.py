@@ -62,6 +62,8 @@ def _lngamma_source() -> str:
     text = pathlib.Path(stirling.__file__).read_text()
     constants = f"LNGAMMA_CLOSE = {lngamma.LNGAMMA_CLOSE!r}\nLNGAMMA_SWITCH = {lngamma.LNGAMMA_SWITCH!r}\n"
     body = text.split("from scipy import special\n", 1)[1]
+    # its gammaln is special.py's, which the module text already holds (_special_source)
+    body = body.replace("from symgeom.numeric.special import gammaln, times_digamma\n", "", 1)
     return "\n\n".join([body, constants, inspect.getsource(lngamma.lngamma_kl)])
 
 

@@ -202,6 +202,7 @@ def stable_numpy(family: Family) -> Callable[..., object]:
         "bregman_kl": bregman_kl,
         "lngamma_kl": lngamma_kl,
         "polygamma": special.polygamma,
+        "gammaln": special.gammaln,
         "sigmoid": kernels.sigmoid,
         "softplus": kernels.softplus,
         "softplus_diff": kernels.softplus_diff,

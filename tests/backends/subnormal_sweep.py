@@ -178,7 +178,8 @@ def evaluate(family: sg.Family, quantity: str, backend: str, pts: tuple[tuple[fl
     return np.asarray(f(*[jnp.asarray(a) for a in grouped]))
 
 
-def failures(family: sg.Family, quantity: str, backends=BACKENDS, tiny: tuple[float, ...] = TINY) -> list[str]:
+def failures(family: sg.Family, quantity: str, backends: tuple[str, ...] = BACKENDS,
+             tiny: tuple[float, ...] = TINY) -> list[str]:
     """Every (backend, input) that misses the bar, described; [] when all pass."""
     cases = kl_pairs(family, tiny) if quantity == "kl" else [(p,) for p in points(family, tiny)]
     out = []
