@@ -280,22 +280,23 @@ class BackendFunction:
         return self._routes(ops, arrays, validate)
 
     def _subnormal_inputs(self, ops: Ops, arrays: list[Array]) -> Array:
-        """JAX on the CPU: the entries with a subnormal input from ``derivation.numpy``
+        """JAX on the CPU: the entries with a tiny input from ``derivation.numpy``
         (:mod:`symgeom.backends.subnormal_inputs`); eagerly its validation raises, as NumPy's."""
         p = self._plan
         spec = p.spec * p.points
         unchecked = self._derivation.numpy(validate=False)
+        validate = self.validate
         if validation.concrete(ops, arrays):
             if not bool(subnormal_inputs.entry_mask(spec, arrays).any()):
-                return self._direct(ops, arrays, self.validate)
-            if self.validate:  # NumPy reads the subnormal entries; its errors name the argument
+                return self._direct(ops, arrays, validate)
+            if validate:  # NumPy reads the tiny entries; its errors name the argument
                 import numpy as np
 
                 self._derivation.numpy(validate=True)(*[np.asarray(a) for a in arrays])
-            return subnormal_inputs.merged(self._direct(ops, arrays, False), spec, arrays, unchecked, None)
-        invalid = partial(_numpy_invalid, p.family, len(p.spec)) if self.validate else None
-        return subnormal_inputs.merged(self._direct(ops, arrays, self.validate), spec, arrays, unchecked,
-                                       invalid)
+            validate = False
+        invalid = partial(_numpy_invalid, p.family, len(p.spec)) if validate else None
+        return subnormal_inputs.evaluate_jax(lambda xs: self._direct(ops, xs, validate), spec, arrays,
+                                             unchecked, invalid)
 
     def _routes(self, ops: Ops, arrays: list[Array], validate: bool | None = None) -> Array:
         validate = self.validate if validate is None else validate

@@ -105,16 +105,36 @@ def _worker() -> Any:
     return _WORKER[0]
 
 
-def merged(direct: Array, spec: tuple[Input, ...], arrays: list[Array],
-           numpy_function: Callable[..., Any], invalid: Callable[[list[Any]], Any] | None) -> Array:
-    """``direct`` with the entries that have a subnormal input replaced by the NumPy values (a
-    ``pure_callback`` in a ``lax.cond`` taken by a batch with one: traced and eagerly alike);
-    entries ``invalid`` marks (NumPy, or None) are nan; derivatives are ``direct``'s."""
+def evaluate_jax(evaluate: Callable[[list[Array]], Array], spec: tuple[Input, ...], arrays: list[Array],
+                 numpy_function: Callable[..., Any], invalid: Callable[[list[Any]], Any] | None) -> Array:
+    """``evaluate(arrays)`` (the printed form), and for a batch with a tiny input the same with those
+    entries from ``numpy_function``: one ``lax.cond`` on a reduction of the inputs' bits, so a batch
+    without one pays that reduction only.  Invalid entries (``invalid``, NumPy, or None) are nan."""
     import jax
     import jax.numpy as jnp
     import numpy as np
 
     floats = [np.dtype(a.dtype) for a in arrays]
+    # the inputs also travel as their bits: NumPy gets them exactly whatever XLA does with floats
+    bits = tuple(words(jax.lax.stop_gradient(a)) for a in arrays)
+    flag = jnp.any(entry_mask(spec, list(bits), floats))
+
+    def rare(xs: tuple[Array, ...], bits: tuple[Array, ...]) -> Array:
+        return _merged(evaluate(list(xs)), spec, bits, floats, numpy_function, invalid)
+
+    def common(xs: tuple[Array, ...], bits: tuple[Array, ...]) -> Array:
+        return evaluate(list(xs))
+
+    return jax.lax.cond(flag, rare, common, tuple(arrays), bits)
+
+
+def _merged(direct: Array, spec: tuple[Input, ...], bits: tuple[Array, ...], floats: list[Any],
+            numpy_function: Callable[..., Any], invalid: Callable[[list[Any]], Any] | None) -> Array:
+    """``direct`` with the entries that have a tiny input from a ``pure_callback`` of the NumPy
+    function; derivatives are ``direct``'s (a ``custom_jvp``: the NumPy values carry none)."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
 
     worker = _worker()
 
@@ -122,9 +142,9 @@ def merged(direct: Array, spec: tuple[Input, ...], arrays: list[Array],
         # XLA runs a callback on a thread whose floating-point unit flushes subnormals (MXCSR
         # FTZ/DAZ: NumPy there read 1e-310 as 0): the NumPy function runs on a thread that
         # Python started, which does not.
-        return worker.submit(evaluate, shape, dtype, *[np.array(w) for w in words]).result()
+        return worker.submit(on_host, shape, dtype, *[np.array(w) for w in words]).result()
 
-    def evaluate(shape: tuple[int, ...], dtype: Any, *words: Any) -> Any:
+    def on_host(shape: tuple[int, ...], dtype: Any, *words: Any) -> Any:
         arrays = [w.view(f) for w, f in zip(words, floats, strict=True)]
         with np.errstate(all="ignore"):
             out = np.array(np.broadcast_to(numpy_function(*arrays), shape), dtype=dtype)
@@ -139,21 +159,16 @@ def merged(direct: Array, spec: tuple[Input, ...], arrays: list[Array],
         mask = entry_mask(spec, list(bits), floats)
         extra = value.ndim - mask.ndim
         wide = mask[(...,) + (None,) * extra] if extra > 0 else mask
-
-        def fixed(value: Array, *bits: Array) -> Array:
-            result = jax.ShapeDtypeStruct(value.shape, value.dtype)
-            computed = jax.pure_callback(
-                lambda *w: host(value.shape, value.dtype, *w), result, *bits, vmap_method="sequential")
-            return jnp.where(wide, computed, value)
-
-        return jax.lax.cond(jnp.any(mask), fixed, lambda value, *bits: value, value, *bits)
+        result = jax.ShapeDtypeStruct(value.shape, value.dtype)
+        computed = jax.pure_callback(
+            lambda *w: host(value.shape, value.dtype, *w), result, *bits, vmap_method="sequential")
+        return jnp.where(wide, computed, value)
 
     @patch.defjvp
     def _jvp(primals: tuple[Array, ...], tangents: tuple[Array, ...]) -> tuple[Array, Array]:
         return patch(*primals), tangents[0]
 
-    # the inputs enter as their bits: a float operand of the cond or callback is flushed
-    return patch(direct, *[words(jax.lax.stop_gradient(a)) for a in arrays])
+    return patch(direct, *bits)
 
 
 # --- torch on the CPU ----------------------------------------------------------------------------
