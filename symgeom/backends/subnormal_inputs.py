@@ -1,22 +1,24 @@
-"""Subnormal inputs on JAX on the CPU: the entries that have one are evaluated by the NumPy function.
+"""Tiny inputs on JAX (CPU) and CPU torch: the entries that have one are evaluated by the NumPy function.
 
 XLA on the CPU reads a subnormal operand (5e-324 … 2.2e-308; float32 1e-45 … 1.2e-38) as 0 in
 every arithmetic operation and comparison, so no printed form can see such an input: a
 Binomial(4) KL(10⁻³¹⁰‖0.3) was nan, a Gaussian σ = 10⁻³¹⁰ failed the σ > 0 check (nan under
-``jit``, "must be > 0" eagerly), KL(10⁻³¹⁰‖10⁻³⁰⁰) of a Bernoulli was 2.4e-9 off (p₁ read as 0).
-Whether an entry has a subnormal input is read from the bits (a zero exponent field and a
-nonzero significand: exact whatever the hardware does with subnormals), and a batch with one is
-evaluated twice: by the printed form as usual and by ``derivation.numpy`` (NumPy keeps subnormal
-numbers; its kernels are the ones every other backend is checked against), the latter taken at
-the entries with a subnormal input.  Eagerly the NumPy function also validates the inputs (its
-errors name the argument); under ``jit`` and ``vmap`` it runs as a ``jax.pure_callback`` inside a
-``lax.cond`` taken only by a batch with a subnormal entry, invalid entries nan as elsewhere.  The
-derivative at every entry is the printed form's (a ``custom_jvp``: the NumPy values carry none),
-the convention of the subnormal-result copies (:mod:`symgeom.backends.tiny_forms`).
+``jit``, "must be > 0" eagerly), KL(10⁻³¹⁰‖10⁻³⁰⁰) of a Bernoulli was 2.4e-9 off (p₁ read as 0);
+and printed forms square their inputs (σ₁ = 10⁻³⁰⁰: σ₁² underflows, the Gaussian KL was ∞ for
+690.3).  An input is *tiny* when it is nonzero and below 2⁻⁵¹¹ (float32 2⁻⁶³), read from its bits
+(exponent field and significand: exact whatever the hardware does with subnormals).  A batch with
+a tiny input is evaluated twice: by the printed form as usual and by ``derivation.numpy`` (NumPy
+keeps subnormal numbers; its kernels are the ones every other backend is checked against), the
+latter taken at the entries with a tiny input.  Eagerly the NumPy function also validates the
+inputs (its errors name the argument); under ``jit`` and ``vmap`` it runs as a ``jax.pure_callback``
+in the branch of a ``lax.cond`` that only such a batch takes, invalid entries nan as elsewhere.
+The derivative at every entry is the printed form's (a ``custom_jvp``: the NumPy values carry
+none), the convention of the subnormal-result copies (:mod:`symgeom.backends.tiny_forms`).
+CPU torch keeps subnormal numbers but its printed forms lost digits at them (Binomial(4) H(5e-324)
+four subnormal units low): the same route, with an autograd Function for the derivative.
 
-Cost on the common path: one pass over the inputs' bits and one reduction (under ``jit`` fused
-with the form), and eagerly one read of a boolean from the device.  Not used on GPUs (they keep
-float64 subnormals) nor for 16-bit floats.
+Cost on the common path: one pass over the inputs' bits and one reduction, and eagerly one read
+of a boolean from the device.  Not used on GPUs (they keep float64 subnormals) nor for 16-bit floats.
 """
 
 from __future__ import annotations
