@@ -475,8 +475,11 @@ def _numpy_invalid(family: Family, per_point: int, arrays: list[Any]) -> Any:
 
 def _unsigned_zero(ops: Ops, a: Array) -> Array:
     """``a`` with −0.0 replaced by +0.0 (every other entry, subnormals included, selected as is)."""
+    from symgeom.backends.exact_frexp import equals_for
+
     xp = ops.xp
-    return xp.where(xp.signbit(a) & (a == 0), xp.zeros_like(a), a)
+    # the zero test reads the bits on JAX: XLA reads −1e-310 as −0 (a negative p, refused, not 0)
+    return xp.where(xp.signbit(a) & equals_for(xp)(a, 0.0), xp.zeros_like(a), a)
 
 
 def _has_float64(ops: Ops) -> bool:
