@@ -37,6 +37,7 @@ from symgeom.backends import (
     scale_forms,
     softmax_entropy,
     softmax_kl,
+    subnormal_inputs,
     tiny_entropy,
     tiny_forms,
     tiny_kl,
@@ -270,15 +271,56 @@ class BackendFunction:
         # arithmetic: XLA on the CPU would read a subnormal p as 0 in p + 0)
         arrays = [_unsigned_zero(ops, a) if zero_closed(inp) else a
                   for a, inp in zip(arrays, p.spec * p.points, strict=True)]
-        if endpoint_where.applies(p.quantity, p.spec, p.points):
-            if getattr(p.vector_form, "endpoints_inside", False):  # valued there, the slopes attached
-                return endpoint_where.with_slopes(ops, p.family, p.quantity, p.spec * p.points, arrays,
-                                                  self._routes(ops, arrays), validation.concrete(ops, arrays))
-            return endpoint_where.call(ops, p.family, p.quantity, p.spec * p.points, arrays,
-                                       partial(self._routes, ops), validation.concrete(ops, arrays))
-        return self._routes(ops, arrays)
+        if subnormal_inputs.applies(ops, arrays):  # XLA on the CPU reads subnormal inputs as 0
+            return self._subnormal_inputs(ops, arrays)
+        if ops.name == "torch" and not self._numpy_kl_route(ops, arrays) \
+                and subnormal_inputs.torch_applies(arrays):  # CPU torch: the printed forms lose digits
+            mask = subnormal_inputs.torch_entry_mask(p.spec * p.points, arrays)
+            direct = self._direct(ops, arrays, self.validate)
+            if not bool(mask.any()):
+                return direct
+            return subnormal_inputs.torch_merged(direct, mask, arrays, self._derivation.numpy(validate=False))
+        return self._direct(ops, arrays, self.validate)
 
-    def _routes(self, ops: Ops, arrays: list[Array]) -> Array:
+    def _numpy_kl_route(self, ops: Ops, arrays: list[Array]) -> bool:
+        """Whether a torch KL is the NumPy kernel on the tensors' memory (:mod:`numpy_route`)."""
+        p = self._plan
+        return p.quantity == "kl" and p.numpy_equivalent and numpy_route.usable(ops, arrays)
+
+    def _direct(self, ops: Ops, arrays: list[Array], validate: bool) -> Array:
+        p = self._plan
+        if endpoint_where.applies(p.quantity, p.spec, p.points) \
+                and getattr(p.vector_form, "endpoints_inside", False):  # valued there, the slopes attached
+            return endpoint_where.with_slopes(ops, p.family, p.quantity, p.spec * p.points, arrays,
+                                              self._routes(ops, arrays, validate),
+                                              validation.concrete(ops, arrays))
+        if endpoint_where.applies(p.quantity, p.spec, p.points):  # limits at included endpoints
+            return endpoint_where.call(ops, p.family, p.quantity, p.spec * p.points, arrays,
+                                       partial(self._routes, ops, validate=validate),
+                                       validation.concrete(ops, arrays))
+        return self._routes(ops, arrays, validate)
+
+    def _subnormal_inputs(self, ops: Ops, arrays: list[Array]) -> Array:
+        """JAX on the CPU: the entries with a tiny input from ``derivation.numpy``
+        (:mod:`symgeom.backends.subnormal_inputs`); eagerly its validation raises, as NumPy's."""
+        p = self._plan
+        spec = p.spec * p.points
+        unchecked = self._derivation.numpy(validate=False)
+        validate = self.validate
+        if validation.concrete(ops, arrays):
+            if not bool(subnormal_inputs.entry_mask(spec, arrays).any()):
+                return self._direct(ops, arrays, validate)
+            if validate:  # NumPy reads the tiny entries; its errors name the argument
+                import numpy as np
+
+                self._derivation.numpy(validate=True)(*[np.asarray(a) for a in arrays])
+            validate = False
+        invalid = partial(_numpy_invalid, p.family, len(p.spec)) if validate else None
+        return subnormal_inputs.evaluate_jax(lambda xs: self._direct(ops, xs, validate), spec, arrays,
+                                             unchecked, invalid)
+
+    def _routes(self, ops: Ops, arrays: list[Array], validate: bool | None = None) -> Array:
+        validate = self.validate if validate is None else validate
         p = self._plan
         if ops.name == "torch" and p.source is not None:
             from symgeom.backends import torch_compile, torch_printed
@@ -297,7 +339,7 @@ class BackendFunction:
                 lambda *a: self._numpy_kl(ops, *a), lambda *a: self._primitives(ops, a, False), arrays,
                 self._derived_gradient(),
             )
-        return self._primitives(ops, arrays, self.validate)
+        return self._primitives(ops, arrays, validate)
 
     def _derived_gradient(self) -> derived_grad.Gradient | None:
         """The printed form's derived gradient in NumPy blocks, where it has one."""
@@ -438,10 +480,27 @@ def _jax_value(
     return value
 
 
+def _numpy_invalid(family: Family, per_point: int, arrays: list[Any]) -> Any:
+    """Where some point's inputs are outside their domain (NumPy arrays; None where nowhere)."""
+    import numpy as np
+
+    from symgeom.numeric.inputs import invalid_mask
+
+    mask = None
+    for start in range(0, len(arrays), per_point):
+        bad = invalid_mask(family, tuple(arrays[start : start + per_point]))
+        if bad is not None:
+            mask = bad if mask is None else np.logical_or(mask, bad)
+    return mask
+
+
 def _unsigned_zero(ops: Ops, a: Array) -> Array:
     """``a`` with −0.0 replaced by +0.0 (every other entry, subnormals included, selected as is)."""
+    from symgeom.backends.exact_frexp import equals_for
+
     xp = ops.xp
-    return xp.where(xp.signbit(a) & (a == 0), xp.zeros_like(a), a)
+    # the zero test reads the bits on JAX: XLA reads −1e-310 as −0 (a negative p, refused, not 0)
+    return xp.where(xp.signbit(a) & equals_for(xp)(a, 0.0), xp.zeros_like(a), a)
 
 
 def _has_float64(ops: Ops) -> bool:

@@ -9,6 +9,9 @@ carried through the expression by exact rules, each the difference written aroun
       Δ(uᶜ) = u₁ᶜ·expm1(c·log1p(Δu/u₁)),
     Δ(eᵘ) = e^{u₁}·expm1(Δu),   Δ(log u) = log1p(Δu/u₁),   Δ softplus(u) = softplus_diff(u₁, Δu),
 
+(log1p(Δu/u₁) as LogQuotient(u₂, u₁, Δu): a far pair takes log(u₂/u₁) from mantissas and exponents,
+where Δu/u₁ would overflow for a tiny u₁ or round to −1 for a tiny u₂, :mod:`symgeom.numeric.log_quotient`)
+
 so the result is a product of Δx (exact for near pairs, by Sterbenz) and factors evaluated at the
 two points: e.g. κ₂m₂ − κ₁m₁ = κ₂(m₂ − m₁) + m₁(κ₂ − κ₁), and log(1 + e^{θ₂}) − log(1 + e^{θ₁}) =
 log1p(e^{θ₁}·expm1(θ₂ − θ₁)/(1 + e^{θ₁})), where the textbook differences keep only ε/δ of
@@ -21,8 +24,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sympy as sp
-from sympy.codegen.cfunctions import expm1, log1p
+from sympy.codegen.cfunctions import expm1
 
+from symgeom.numeric.log_quotient import LogQuotient
 from symgeom.numeric.softplus import Softplus, SoftplusDiff
 
 
@@ -66,7 +70,7 @@ def _delta(e: sp.Expr, x1: sp.Symbol, x2: sp.Symbol) -> sp.Expr:
                 n = abs(int(exponent))
                 grown = change * sp.Add(*[base2**k * base ** (n - 1 - k) for k in range(n)])
                 return grown if exponent > 0 else -grown / (base * base2) ** n
-            return e * expm1(exponent * log1p(change / base))
+            return e * expm1(exponent * LogQuotient(base2, base, change))
         if not base.has(x1):
             return e * expm1(sp.log(base) * _delta(exponent, x1, x2))
         return at2 - e
@@ -74,7 +78,7 @@ def _delta(e: sp.Expr, x1: sp.Symbol, x2: sp.Symbol) -> sp.Expr:
         return e * expm1(_delta(e.args[0], x1, x2))
     if isinstance(e, sp.log):
         (u,) = e.args
-        return log1p(_delta(u, x1, x2) / u)
+        return LogQuotient(u.xreplace({x1: x2}), u, _delta(u, x1, x2))
     if isinstance(e, Softplus):
         (u,) = e.args
         return SoftplusDiff(u, _delta(u, x1, x2))

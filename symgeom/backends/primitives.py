@@ -12,6 +12,7 @@ namespaces (NumPy, CuPy, Dask) call ``value`` directly.  The partials are derive
     softplus_diff(a, d) = softplus(a + d) − softplus(a):
                                          ∂a = σ(a + d) − σ(a) = −σ(a + d)σ(−a)·expm1(−d),   ∂d = σ(a + d)
     ratio(a, b) = a/b:                   ∂a = 1/b,   ∂b = −(a/b)/b
+    log_quotient(a, b, d) = log(a/b):    ∂a = 1/a,   ∂b = −1/b    (d = a − b)
     softplus_diff_scaled(a, d) = q = softplus_diff(a, d)/σ(a):
                                          ∂a = σ(−a)(−r·expm1(−d) − q),   ∂d = r = σ(a + d)/σ(a)
     scaled_ratio(x, s, b) = x·s/b:       ∂x = s/b,   ∂s = x/b,   ∂b = −(x/b)(s/b)
@@ -203,6 +204,17 @@ def ratio_partials(xp: Namespace, a: Array, b: Array) -> tuple[Array | None, ...
     return 1 / b, -(a / b) / b
 
 
+def log_quotient_value(xp: Namespace, a: Array, b: Array, d: Array) -> Array:
+    """log(a/b) given d = a − b: :func:`log_ratio` (log1p(d/b) near, mantissas and exponents far;
+    :mod:`symgeom.numeric.log_quotient`)."""
+    return log_ratio(xp, a, b, d)
+
+
+def log_quotient_partials(xp: Namespace, a: Array, b: Array, d: Array) -> tuple[Array | None, ...]:
+    """(∂a, ∂b) = (1/a, −1/b); d is a copy of a − b: no partial."""
+    return 1 / a, -1 / b, None
+
+
 def softplus_diff_scaled_value(xp: Namespace, a: Array, d: Array) -> Array:
     """(softplus(a + d) − softplus(a))/σ(a): expm1(d)·log1p(x)/x, x = σ(a)·expm1(d), for |d| ≤ 1
     (log1p(x)/x = 1 for |x| < 10⁻¹⁷), softplus_diff(a, d)/σ(a) beyond."""
@@ -294,6 +306,7 @@ PRIMITIVES: dict[str, Primitive] = {
     "softplus": Primitive("softplus", softplus_value, softplus_partials),
     "softplus_diff": Primitive("softplus_diff", softplus_diff_value, softplus_diff_partials),
     "ratio": Primitive("ratio", ratio_value, ratio_partials),
+    "log_quotient": Primitive("log_quotient", log_quotient_value, log_quotient_partials),
     "softplus_diff_scaled": Primitive("softplus_diff_scaled", softplus_diff_scaled_value,
                                       softplus_diff_scaled_partials),
     "scaled_ratio": Primitive("scaled_ratio", scaled_ratio_value, scaled_ratio_partials),

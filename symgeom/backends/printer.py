@@ -156,6 +156,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "scaled_score": partial(finite_forms.scaled_score, ops),
         "weighted_chi": partial(weighted_chi, ops),
         "ratio": ops.primitive("ratio"),
+        "log_quotient": ops.primitive("log_quotient"),  # symgeom.numeric.log_quotient
         "quot_sum": partial(quot_sum, ops),  # symgeom.backends.quotient_forms
         "diff_quot": partial(diff_quot, ops),  # symgeom.backends.range_forms
         "softplus_diff_scaled": ops.primitive("softplus_diff_scaled"),

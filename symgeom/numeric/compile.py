@@ -548,7 +548,8 @@ def _entry_functions(
     joint = sp.lambdify(
         arguments,
         [with_zero_logs(entries[i]) for i in plain],
-        modules=[{"kl_div": kernels.kl_div, "polygamma": special.polygamma, "softplus": kernels.softplus,
+        modules=[{"kl_div": kernels.kl_div, "polygamma": special.polygamma, "gammaln": special.gammaln,
+                  "softplus": kernels.softplus,
                   "sigmoid": kernels.sigmoid, "logit_entropy": kernels.logit_entropy,
                   "CholeskyLogDet": cholesky_logdet, "entr_log": finite.entr_log,
                   "stirling_phi": stirling.phi, "stirling_phi_prime": stirling.phi_prime}, *MODULES],

@@ -62,6 +62,8 @@ def _lngamma_source() -> str:
     text = pathlib.Path(stirling.__file__).read_text()
     constants = f"LNGAMMA_CLOSE = {lngamma.LNGAMMA_CLOSE!r}\nLNGAMMA_SWITCH = {lngamma.LNGAMMA_SWITCH!r}\n"
     body = text.split("from scipy import special\n", 1)[1]
+    # its gammaln is special.py's, which the module text already holds (_special_source)
+    body = body.replace("from symgeom.numeric.special import gammaln, times_digamma\n", "", 1)
     return "\n\n".join([body, constants, inspect.getsource(lngamma.lngamma_kl)])
 
 
@@ -98,7 +100,7 @@ def kl_module(family: Family) -> str:
     function = stable_numpy(family)
     source = inspect.getsource(function).replace("def _lambdifygenerated(", "def kl(", 1)
     provided = {"kl_div", "chi", "bregman_kl", "lngamma_kl", "logsumexp_args", "entr_log", "polygamma",
-                "sigmoid", "softplus", "softplus_diff", "ratio",
+                "sigmoid", "softplus", "softplus_diff", "ratio", "log_quotient",
                 "softplus_diff_scaled", "scaled_ratio", "scaled_sum"}
     numpy_names = sorted(n for n in _names(function.__code__) if n not in provided)
     imports = "\n".join(_import(n, function.__globals__.get(n)) for n in numpy_names)

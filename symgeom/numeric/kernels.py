@@ -447,3 +447,18 @@ def scaled_sum(a: np.ndarray, x: np.ndarray, s: np.ndarray) -> np.ndarray:
 def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a/b (a primitive only so that the array backends can differentiate it as (1/b, −(a/b)/b))."""
     return np.divide(a, b)
+
+
+def log_quotient(a: np.ndarray, b: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """log(a/b) (NumPy): log1p(d/b) where |d| < b/2, the log of the mantissas' ratio plus the
+    exponents' difference elsewhere (:mod:`symgeom.numeric.log_quotient`)."""
+    a, b, d = np.broadcast_arrays(*(np.asarray(x) for x in (a, b, d)))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        near = np.abs(d) < 0.5 * b
+        if near.all():
+            return np.log1p(d / b)[()]
+        mantissa_a, exponent_a = np.frexp(a)
+        mantissa_b, exponent_b = np.frexp(b)
+        u = np.where(near, d / b, mantissa_a / mantissa_b - 1)
+        shift = (exponent_a - exponent_b).astype(u.dtype) * math.log(2)
+        return (np.log1p(u) + np.where(near, 0, shift))[()]

@@ -28,11 +28,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import sympy as sp
-from scipy import special
 
 from symgeom.families.base import Family
 from symgeom.numeric.bregman import BregmanKL
 from symgeom.numeric.kernels import BLOCK, blocked_elements, kl_div
+from symgeom.numeric.special import gammaln, times_digamma
 from symgeom.numeric.stirling import stirling_bregman
 
 
@@ -154,10 +154,10 @@ def lngamma_kl(terms: Sequence[tuple], groups: Sequence[tuple]) -> np.ndarray:
         total, size = np.zeros_like(values[0]), np.zeros_like(values[0])
         for k, (c, _) in enumerate(coefficients):
             y1, y2, dy = values[3 * k : 3 * k + 3]
-            low, high, psi = special.gammaln(y1), special.gammaln(y2), special.digamma(y1)
-            term = high - low - dy * psi
+            low, high, slope = gammaln(y1), gammaln(y2), times_digamma(dy, y1)
+            term = high - low - slope
             total += c * term if c != 1 else term
-            size += abs(c) * (np.abs(low) + np.abs(high) + np.abs(dy) * (np.abs(psi) + 1))
+            size += abs(c) * (np.abs(low) + np.abs(high) + np.abs(slope) + np.abs(dy))
         cut = 3 * n_terms + 2 * n_groups
         for i, k in enumerate(logs):
             log_ratio, u = np.log(values[3 * n_terms + 2 * k]), values[3 * n_terms + 2 * k + 1]

@@ -30,6 +30,8 @@ import math
 import numpy as np
 from scipy import special
 
+from symgeom.numeric.special import gammaln, times_digamma
+
 #: B₂, B₄, …, B₂₀.
 _B = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798, -174611 / 330)
 #: Stirling coefficients bⱼ = B₂ⱼ/(2j(2j − 1)); S(y) = Σⱼ bⱼ y^{1−2j}.  At y ≥ 8 the first omitted
@@ -80,7 +82,7 @@ def phi(y: np.ndarray) -> np.ndarray:
     y = np.asarray(y, dtype=np.float64)
     # an array even for a 0-d y (SciPy returns a scalar there, and the Stirling values written
     # into a reshape of a scalar were lost: φ(10⁶) kept the direct form's 7e-10 error)
-    out = np.array(special.gammaln(y) - y * np.log(y) + y)
+    out = np.array(gammaln(y) - y * np.log(y) + y)
     big = np.flatnonzero(y.reshape(-1) >= LARGE)
     if big.size:
         yb = y.reshape(-1)[big]
@@ -129,9 +131,9 @@ def phi_second(x: np.ndarray) -> np.ndarray:
 def _phi_direct(y1: np.ndarray, y2: np.ndarray, h: np.ndarray) -> np.ndarray:
     """D_φ = lnΓ(y₂) − lnΓ(y₁) − hψ(y₁) − y₂·log(y₂/y₁) + h where the pair is far apart; pairs
     with a shape ≥ LARGE take the Stirling forms (:func:`_phi_direct_large`)."""
-    out = special.gammaln(y2)
-    out -= special.gammaln(y1)
-    out -= h * special.digamma(y1)
+    out = gammaln(y2)
+    out -= gammaln(y1)
+    out -= times_digamma(h, y1)
     out -= y2 * np.log(y2 / y1)
     out += h
     big = np.flatnonzero(np.maximum(y1, y2) >= LARGE)

@@ -19,11 +19,13 @@ from bregman_cases import FAMILIES
 
 from symgeom.backends.difference import exact_difference
 from symgeom.backends.forms import _simpler
+from symgeom.numeric import log_quotient
 
 EXPONENTIAL = [f for f in FAMILIES if f.exponential_form is not None]
 
 
 def _plain(expr: sp.Expr) -> sp.Expr:
+    expr = log_quotient.plain(expr)
     return expr.replace(expm1, lambda x: sp.exp(x) - 1).replace(log1p, lambda x: sp.log(1 + x))
 
 
