@@ -94,7 +94,9 @@ def _compare(quantity: str, got: np.ndarray, ref: np.ndarray) -> np.ndarray:
         err = np.abs(got - ref).reshape(ref.shape[0], -1).max(axis=1)
         bad = ~(err <= RTOL * scale)
     else:
-        bad = ~(np.abs(got - ref) <= RTOL * np.abs(ref) + 1e-300)
+        # a differential entropy crosses 0: its rounding is relative to its terms (≈ its scale, 1)
+        floor = RTOL if quantity == "entropy" else 1e-300
+        bad = ~(np.abs(got - ref) <= RTOL * np.abs(ref) + floor)
         if quantity == "kl":
             bad |= got < 0
     return bad & ok_ref
@@ -108,7 +110,11 @@ def _evaluate(backend: str, function, batch: list[np.ndarray]) -> tuple[np.ndarr
         assert values.device.type == DEVICE and values.dtype == torch.float64
         grad = None
         if values.requires_grad:  # not for a constant Fisher
-            (grad,) = torch.autograd.grad(values.sum(), tensors[0], allow_unused=True)
+            try:
+                (grad,) = torch.autograd.grad(values.sum(), tensors[0], allow_unused=True)
+            except RuntimeError as error:  # a constant through the compiled graph: no grad_fn
+                if "does not require grad" not in str(error):
+                    raise
         grad = torch.zeros_like(tensors[0]) if grad is None else grad
         return values.detach().cpu().numpy(), grad.cpu().numpy()
     arrays_ = [jnp.asarray(a) for a in batch]
@@ -152,7 +158,7 @@ def test_catalog_chart_on_gpu_equals_numpy(family, quantity, backend):
     for label, batch in _batches(family, quantity).items():
         try:
             ref = np.asarray(reference(*batch))
-        except SymgeomError:  # NumPy refuses (an unrepresentable value): nothing to compare with
+        except (SymgeomError, ArithmeticError):  # NumPy refuses (outside what it evaluates exactly)
             continue
         try:
             got, grad = _evaluate(backend, function, batch)
