@@ -22,6 +22,7 @@ the inputs themselves and carry no rounding into the cancellation.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -107,7 +108,10 @@ def quot_sum(ops: Any, a: Any, b: Any, c: Any, d: Any) -> Any:
         return a / b + c / d
     a, b, c, d = (ops.asarray(v, like) if not hasattr(v, "dtype") else v for v in (a, b, c, d))
     frexp, ldexp = getattr(xp, "frexp", None), getattr(xp, "ldexp", None)
-    with np.errstate(all="ignore"):  # NumPy: the overflowing branch is not selected
+    # NumPy: the overflowing branch is not selected (not entered for torch: Dynamo cannot trace
+    # np.errstate, a graph break in the compiled natural-chart KLs)
+    quiet = contextlib.nullcontext() if "torch" in getattr(xp, "__name__", "") else np.errstate(all="ignore")
+    with quiet:
         zero = (a == 0) | (d == 0), (c == 0) | (b == 0)  # exact zero products
         direct = a / b + c / d
         if frexp is not None and ldexp is not None:
