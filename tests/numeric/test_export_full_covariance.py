@@ -10,11 +10,11 @@ from __future__ import annotations
 import pathlib
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
 from export_points import points
+from standalone_modules import run_modules
 
 import symgeom as sg
 from symgeom.numeric.export import entropy_module, fisher_module, kl_module
@@ -22,37 +22,17 @@ from symgeom.numeric.export import entropy_module, fisher_module, kl_module
 MODULES = {"kl": kl_module, "entropy": entropy_module, "fisher": fisher_module}
 ROWS = 300
 
-_RUNNER = textwrap.dedent('''
-    import importlib.abc, importlib.util, pathlib, sys
-    BLOCKED = ("symgeom", "sympy", "mpmath", "torch", "jax")
-
-    class Block(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in BLOCKED:
-                raise ImportError(f"{name} is not importable here")
-            return None
-
-    sys.meta_path.insert(0, Block())
-    import numpy as np
-    folder = pathlib.Path(sys.argv[1])
-    results = {}
-    for path in sorted(folder.glob("m_*.py")):
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        data = np.load(folder / (path.stem + ".npz"))
-        quantity = str(data["quantity"])
-        for dtype in ("float64", "float32"):
-            args = [data[f"a{i}"] for i in range(len(data.files) - 1)]
-            if dtype == "float32":
-                top = [np.abs(np.diagonal(a, axis1=-2, axis2=-1)).max(-1) if a.ndim == 3 else 1.0
-                       for a in args]
-                args = [a if a.ndim < 3 else a / t[..., None, None] for a, t in zip(args, top)]
-            args = [a.astype(dtype) for a in args]
-            results[f"{path.stem}_{dtype}"] = np.asarray(getattr(module, quantity)(*args))
-    assert not [m for m in sys.modules if m.split(".")[0] in BLOCKED], "a blocked package was imported"
-    np.savez(folder / "results.npz", **results)
-''')
+_EVALUATE = '''
+quantity = str(data["quantity"])
+for dtype in ("float64", "float32"):
+    args = [data[f"a{i}"] for i in range(len(data.files) - 1)]
+    if dtype == "float32":
+        top = [np.abs(np.diagonal(a, axis1=-2, axis2=-1)).max(-1) if a.ndim == 3 else 1.0
+               for a in args]
+        args = [a if a.ndim < 3 else a / t[..., None, None] for a, t in zip(args, top)]
+    args = [a.astype(dtype) for a in args]
+    results[f"{path.stem}_{dtype}"] = np.asarray(getattr(module, quantity)(*args))
+'''
 
 
 def test_full_covariance_modules_equal_numpy_bit_for_bit(tmp_path: pathlib.Path) -> None:
@@ -77,10 +57,7 @@ def test_full_covariance_modules_equal_numpy_bit_for_bit(tmp_path: pathlib.Path)
             # float32: each Σ divided by its largest diagonal entry first (10^{±100} is out of range)
             cast = [(a if dtype == "float64" or a.ndim < 3 else a / _top(a)).astype(dtype) for a in args]
             expected[f"{stem}_{dtype}"] = compiled(*cast)
-    run = subprocess.run([sys.executable, "-I", "-c", _RUNNER, str(tmp_path)],
-                         capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    got = np.load(tmp_path / "results.npz")
+    got = run_modules(tmp_path, _EVALUATE)
     assert sorted(got.files) == sorted(expected)
     for key, want in expected.items():
         # mostly valid data: a real comparison

@@ -8,11 +8,11 @@ from __future__ import annotations
 import pathlib
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
 from export_points import points
+from standalone_modules import run_modules
 from test_numeric_generic import binomial, exponential
 
 import symgeom as sg
@@ -26,38 +26,17 @@ from symgeom.verification.catalog import catalog_families
 MODULES = {"entropy": entropy_module, "fisher": fisher_module}
 ROWS = 500
 
-#: Run in a fresh interpreter (-I: no PYTHONPATH, no user site): symgeom, SymPy and mpmath are made
-#: unimportable, each module is loaded from its file and evaluated on the saved inputs (float64 and
-#: float32), and nothing of them may be in sys.modules at the end.
-_RUNNER = textwrap.dedent('''
-    import importlib.abc, importlib.util, pathlib, sys
-    BLOCKED = ("symgeom", "sympy", "mpmath", "torch", "jax")
-
-    class Block(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in BLOCKED:
-                raise ImportError(f"{name} is not importable here")
-            return None
-
-    sys.meta_path.insert(0, Block())
-    import numpy as np
-    folder = pathlib.Path(sys.argv[1])
-    results = {}
-    for path in sorted(folder.glob("m_*.py")):
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        data = np.load(folder / (path.stem + ".npz"))
-        args = [data[f"a{i}"] for i in range(len(data.files))]
-        quantity = "entropy" if hasattr(module, "entropy") else "fisher"
-        function = getattr(module, quantity)
-        results[path.stem] = function(*args)
-        with np.errstate(over="ignore"):
-            single = [a.astype(np.float32) for a in args]
-        results[path.stem + "_f32"] = function(*single)
-    assert not [m for m in sys.modules if m.split(".")[0] in BLOCKED], "a blocked package was imported"
-    np.savez(folder / "results.npz", **results)
-''')
+#: Each module, run as pasted (tests/numeric/standalone_modules.py), evaluated on its saved inputs in
+#: float64 and float32.
+_EVALUATE = '''
+args = [data[f"a{i}"] for i in range(len(data.files))]
+quantity = "entropy" if hasattr(module, "entropy") else "fisher"
+function = getattr(module, quantity)
+results[path.stem] = function(*args)
+with np.errstate(over="ignore"):
+    single = [a.astype(np.float32) for a in args]
+results[path.stem + "_f32"] = function(*single)
+'''
 
 
 def _extra() -> list[Family]:
@@ -108,10 +87,7 @@ def test_every_catalog_entropy_and_fisher_runs_standalone_and_matches_numpy_bit_
         keep[stem + "_f32"] = slice(None) if outside is None else ~outside
         expected[stem + "_f32"] = compiled(*single)
     assert len(refused) == sum(not _exportable(f, q) for f, q in _cases())
-    run = subprocess.run([sys.executable, "-I", "-c", _RUNNER, str(tmp_path)],
-                         capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    got = np.load(tmp_path / "results.npz")
+    got = run_modules(tmp_path, _EVALUATE)
     assert sorted(got.files) == sorted(expected)
     for stem, want in expected.items():
         # Bit for bit, dtype and shape included: the same generated source and the same routines.
