@@ -22,7 +22,7 @@ is on an endpoint; under ``torch.compile`` they are traced and always evaluated.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -130,17 +130,7 @@ def _with_limits(
     # only the entries on an endpoint move inside: an invalid entry beside them is still refused
     safe = [x if end is None else xp.where(end, c, x) for end, c, x in zip(ends, inside, arrays, strict=True)]
     out = evaluate(safe)
-    for pattern in itertools.product(*[(0, *_sides(i)) for i in spec]):
-        if not any(pattern):
-            continue
-        selected = None
-        for per, end, side in zip(masks, ends, pattern, strict=True):
-            if side == 0 and end is None:
-                continue  # an argument without included ends is inside wherever it is valid
-            here = per[side] if side else ~end
-            selected = here if selected is None else selected & here
-        if eager and not bool(xp.any(selected)):
-            continue
+    for pattern, selected in _selections(xp, spec, masks, ends, eager):
         source = _printed(family, quantity, pattern)
         if source is None:
             continue  # no limit: the entry keeps the form's value (nan where it is undefined)
@@ -170,17 +160,7 @@ def with_slopes(ops: Any, family: Family, quantity: str, spec: tuple[Input, ...]
     inside = [ops.asarray(endpoint_limits.inside_point(inp, 0.5), x)
               for inp, x in zip(spec, arrays, strict=True)]
     ends = [_any(list(per.values())) if per else None for per in masks]
-    for pattern in itertools.product(*[(0, *_sides(i)) for i in spec]):
-        if not any(pattern):
-            continue
-        selected = None
-        for per, end, side in zip(masks, ends, pattern, strict=True):
-            if side == 0 and end is None:
-                continue
-            here = per[side] if side else ~end
-            selected = here if selected is None else selected & here
-        if eager and not bool(xp.any(selected)):
-            continue
+    for pattern, selected in _selections(xp, spec, masks, ends, eager):
         branch_in = [xp.where(selected, x, c) for c, x in zip(inside, arrays, strict=True)]
         value = out
         for index, side in enumerate(pattern):
@@ -189,6 +169,24 @@ def with_slopes(ops: Any, family: Family, quantity: str, spec: tuple[Input, ...]
                 value = one_sided.attach(ops, arrays[index], value, slope)
         out = xp.where(selected, value, out)
     return out
+
+
+def _selections(xp: Any, spec: tuple[Input, ...], masks: list[dict[int, Array]], ends: list[Array | None],
+                eager: bool) -> Iterator[tuple[tuple[int, ...], Array]]:
+    """(pattern, entries on it) for every endpoint pattern (a side −1/+1 per argument, 0 inside)
+    with at least one endpoint; eagerly, only the patterns some entry is on."""
+    for pattern in itertools.product(*[(0, *_sides(i)) for i in spec]):
+        if not any(pattern):
+            continue
+        selected = None
+        for per, end, side in zip(masks, ends, pattern, strict=True):
+            if side == 0 and end is None:
+                continue  # an argument without included ends is inside wherever it is valid
+            here = per[side] if side else ~end
+            selected = here if selected is None else selected & here
+        if eager and not bool(xp.any(selected)):
+            continue
+        yield pattern, selected
 
 
 @cache
