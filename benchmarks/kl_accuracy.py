@@ -1,10 +1,12 @@
-"""Accuracy of KL per regime: max relative error of symgeom, naive NumPy and torch vs mpmath.
+"""Accuracy of KL per regime: max relative error of symgeom, naive NumPy, SciPy and torch vs mpmath.
 
     python benchmarks/kl_accuracy.py            # Markdown tables on stdout (docs/benchmarks.md)
 
 The regimes and the references (≥ 50 correct digits, precision doubled until two evaluations
 agree) come from symgeom.numeric.regimes / symgeom.numeric.reference; the baselines from
-benchmarks/numeric_baselines.py.  "neg" counts results below zero (a KL is never negative).
+benchmarks/numeric_baselines.py.  Each cell: the max relative error over the finite results,
+then "(n neg)" for results below zero (a KL is never negative) and "(m non-finite)" for inf/nan
+results (every reference here is finite); "–" where the library has no such KL (SciPy: Gaussians).
 The float32 table casts the same inputs to float32 and compares with the reference of the
 float32 values; it keeps the rows whose inputs and true KL are normal float32 numbers.
 """
@@ -12,6 +14,7 @@ float32 values; it keeps the rows whose inputs and true KL are normal float32 nu
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
@@ -19,7 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from numeric_baselines import NAIVE, TORCH, TORCH_VERSION
+import scipy
+from numeric_baselines import NAIVE, SCIPY, TORCH, TORCH_VERSION
 
 from symgeom.numeric import reference as ref
 from symgeom.numeric import regimes
@@ -37,20 +41,29 @@ FAMILIES = (
 )
 
 
-def _measure(fn, args: tuple[np.ndarray, ...], refs: list, keep: np.ndarray) -> tuple[float, int]:
-    """Max relative error over the rows in ``keep`` and the number of negative results."""
+def _measure(fn, args: tuple[np.ndarray, ...], refs: list, keep: np.ndarray) -> tuple[float, int, int]:
+    """Over the rows in ``keep``: max relative error of the finite results, the number of negative
+    results and the number of non-finite ones."""
+    if fn is None:
+        return float("nan"), -1, -1
     with np.errstate(all="ignore"):
         try:
             out = np.asarray(fn(*args), dtype=float)
         except Exception:  # a baseline that raises on a regime counts as failing every row
-            return float("inf"), 0
-    errors = [ref.relative_error(float(v), r) for v, r, k in zip(out, refs, keep, strict=True) if k]
-    return max(errors, default=0.0), int(np.sum(out < 0))
+            return float("inf"), 0, int(keep.sum())
+    rows = [(float(v), r) for v, r, k in zip(out, refs, keep, strict=True) if k]
+    errors = [ref.relative_error(v, r) for v, r in rows if np.isfinite(v)]
+    bad = sum(1 for v, _ in rows if not np.isfinite(v))
+    # no finite result (or no row kept): the error column reads "–", the counts say why
+    return max(errors, default=float("nan")), sum(1 for v, _ in rows if v < 0), bad
 
 
-def _fmt(err: float, neg: int) -> str:
-    text = "inf/nan" if not np.isfinite(err) else f"{err:.1e}"
-    return f"{text} ({neg} neg)" if neg else text
+def _fmt(err: float, neg: int, bad: int) -> str:
+    if neg < 0:
+        return "–"
+    text = "–" if not np.isfinite(err) else f"{err:.1e}"
+    counts = [f"{neg} neg"] * bool(neg) + [f"{bad} non-finite"] * bool(bad)
+    return f"{text} ({', '.join(counts)})" if counts else text
 
 
 def _float32_rows(regime: regimes.Regime) -> np.ndarray:
@@ -62,7 +75,7 @@ def _float32_rows(regime: regimes.Regime) -> np.ndarray:
 
 
 def main() -> None:
-    impls = [("symgeom", regimes.KERNELS), ("naive NumPy", NAIVE)]
+    impls = [("symgeom", regimes.KERNELS), ("naive NumPy", NAIVE), (f"SciPy {scipy.__version__}", SCIPY)]
     if TORCH is not None:
         impls.append((f"torch {TORCH_VERSION}", TORCH))
     header = "| family | regime | rows | " + " | ".join(name for name, _ in impls) + " |"
@@ -74,7 +87,7 @@ def main() -> None:
         refs = [regime.reference(i) for i in range(regime.rows)]
         everything = np.ones(regime.rows, dtype=bool)
         cells = [
-            _fmt(*_measure(table[regime.family], regime.args, refs, everything))
+            _fmt(*_measure(table.get(regime.family), regime.args, refs, everything))
             for _, table in impls
         ]
         tables["float64"].append(
@@ -90,7 +103,7 @@ def main() -> None:
         # A true KL outside float32's normal range has 0 or inf as its correct rounding.
         normal = np.array([TINY32 < abs(r) < HUGE32 for r in refs32])
         cells = [
-            _fmt(*_measure(table[regime.family], args32, refs32, normal)) for _, table in impls
+            _fmt(*_measure(table.get(regime.family), args32, refs32, normal)) for _, table in impls
         ]
         tables["float32"].append(
             f"| {regime.family} | {regime.name} | {int(normal.sum())} | " + " | ".join(cells) + " |"
@@ -98,6 +111,7 @@ def main() -> None:
     for dtype, lines in tables.items():
         print(f"\n### Max relative error, {dtype} inputs\n")
         print("\n".join(lines))
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

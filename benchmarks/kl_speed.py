@@ -10,6 +10,13 @@ users call it: the CompiledFunction returned by ``sg.kl(fam).numpy()`` (built he
 ``symgeom.numeric.kl_function``, the same object without deriving), with validation off and on.
 torch runs single-threaded (NumPy is), on the same float64 data, distributions built inside the
 timed call with ``validate_args=False``.
+
+The floor is the read-the-inputs-once bound of issue 12: one ``np.add`` over the inputs (the first
+copied, the others added into it), the least any kernel that reads every input once can cost; the
+"× floor" column is how far each implementation is from it.  ``--clock process`` (the default)
+times with ``time.process_time`` — the CPU time of this process, BLAS threads included — which
+the other jobs on a shared machine disturb far less than the wall time; ``--clock wall`` uses
+``time.perf_counter``.
 """
 
 from __future__ import annotations
@@ -54,6 +61,14 @@ def _cases(n: int, rows: int, k: int) -> dict[str, tuple[str, tuple[np.ndarray, 
     }
 
 
+def floor(*arrays: np.ndarray) -> np.ndarray:
+    """Read every input once: one np.add over them (the first copied, the others added into it)."""
+    out = np.array(np.broadcast_to(arrays[0], np.broadcast_shapes(*(a.shape for a in arrays))))
+    for a in arrays[1:]:
+        np.add(out, a, out=out)
+    return out
+
+
 def _implementations(label: str) -> dict[str, Callable[..., object]]:
     fam = sg.Gaussian() if label.startswith("gaussian") else sg.Categorical(2)
     any_size = label.startswith("categorical")
@@ -61,16 +76,17 @@ def _implementations(label: str) -> dict[str, Callable[..., object]]:
         "naive NumPy": NAIVE[label],
         "symgeom (validate=False)": kl_function(fam, validate=False, any_size=any_size),
         "symgeom (validate=True)": kl_function(fam, validate=True, any_size=any_size),
+        "floor (one np.add)": floor,
     }
     if TORCH is not None:
         impls[f"torch {TORCH_VERSION}"] = TORCH[label]
     return impls
 
 
-def _time(fn: Callable[..., object], args: tuple[np.ndarray, ...]) -> float:
-    start = time.perf_counter()
+def _time(fn: Callable[..., object], args: tuple[np.ndarray, ...], clock: Callable[[], float]) -> float:
+    start = clock()
     fn(*args)
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def main() -> None:
@@ -78,17 +94,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="10x smaller inputs")
     parser.add_argument("--only", choices=("gaussian", "categorical"), help="time one family's cases")
+    parser.add_argument("--clock", choices=("process", "wall"), default="process",
+                        help="process CPU time (default) or wall time")
     options = parser.parse_args()
+    clock = time.process_time if options.clock == "process" else time.perf_counter
     scale = 10 if options.quick else 1
     if torch is not None:
         torch.set_num_threads(1)
     print(
         f"Python {platform.python_version()}, NumPy {np.__version__}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; "
-        f"{options.repeats} interleaved rounds, median seconds\n"
+        f"{options.repeats} interleaved rounds, median {options.clock} seconds\n"
     )
-    print("| case | implementation | median time (s) | × naive NumPy |")
-    print("|---|---|---|---|")
+    print("| case | implementation | median time (s) | × naive NumPy | × floor |")
+    print("|---|---|---|---|---|")
     for case, (label, args) in _cases(10_000_000 // scale, 100_000 // scale, 100).items():
         if options.only and not label.startswith(options.only):
             continue
@@ -98,11 +117,13 @@ def main() -> None:
         times: dict[str, list[float]] = {name: [] for name in impls}
         for _ in range(options.repeats):
             for name, fn in impls.items():
-                times[name].append(_time(fn, args))
+                times[name].append(_time(fn, args, clock))
         base = statistics.median(times["naive NumPy"])
+        least = statistics.median(times["floor (one np.add)"])
         for name, values in times.items():
             median = statistics.median(values)
-            print(f"| {case} | {name} | {median:.3f} | {median / base:.2f} |")
+            print(f"| {case} | {name} | {median:.3f} | {median / base:.2f} | {median / least:.1f} |",
+                  flush=True)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -1,8 +1,11 @@
-"""Baselines for the KL benchmarks: naive NumPy textbook formulas and torch.distributions.
+"""Baselines for the KL benchmarks: naive NumPy textbook formulas, SciPy and torch.distributions.
 
 Each baseline takes the same arguments as the symgeom kernel of the same family label (see
 symgeom.numeric.regimes.KERNELS) and returns a NumPy array.  torch is optional: ``TORCH`` is
-None when it is not installed.
+None when it is not installed.  ``SCIPY`` holds the families whose KL SciPy computes
+(``scipy.special.rel_entr`` summed over the outcomes, ``scipy.stats.entropy(p, q)`` for a
+Categorical, probabilities from ``scipy.special.expit``/``softmax`` in the logit charts); SciPy has
+no Gaussian KL, so those labels are absent.
 """
 
 from __future__ import annotations
@@ -86,6 +89,25 @@ NAIVE: dict[str, Callable[..., np.ndarray]] = {
     "gaussian[mean_logstd]": _naive_gaussian("mean_logstd"),
     "multivariate_gaussian[mean_cov]": _naive_full,
 }
+
+
+def _scipy_table() -> dict[str, Callable[..., np.ndarray]]:
+    from scipy import special, stats
+
+    def bernoulli(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        return special.rel_entr(p, q) + special.rel_entr(1 - p, 1 - q)
+
+    return {
+        "bernoulli[prob]": bernoulli,
+        "bernoulli[logit]": lambda a, b: bernoulli(special.expit(a), special.expit(b)),
+        "categorical[probs]": lambda p, q: stats.entropy(p, q, axis=-1),
+        "categorical[logits]": lambda a, b: stats.entropy(
+            special.softmax(a, axis=-1), special.softmax(b, axis=-1), axis=-1
+        ),
+    }
+
+
+SCIPY = _scipy_table()
 
 
 def _t(x: np.ndarray) -> object:

@@ -19,6 +19,9 @@ switched off (``quotient_forms._combine_quotients`` as the identity: the sum as 
   :mod:`symgeom.backends.torch_printed` (``torch_compile.FORCE``; a fallback to eager stops the run);
 * JAX: ``jax.jit`` of the backend function (blocks of 2¹⁸ entries).
 
+torch eager also times "quot_sum before": the same printed form with every entry through the exact
+form (``quotient_forms._eager_cpu_split`` off), the code before the eager CPU split.
+
 Each part runs in a process of its own; within a part the two variants are called alternately
 round by round; the ratio is the median of the round-by-round ratios, with its quartiles.
 """
@@ -77,6 +80,18 @@ def _variants(derivation, backend: str):
     return out
 
 
+def _unsplit(f, x):
+    """``f(*x)`` with quot_sum's eager CPU split off (every entry through the exact form)."""
+    from symgeom.backends import quotient_forms
+
+    saved = quotient_forms._eager_cpu_split
+    quotient_forms._eager_cpu_split = lambda *args: None
+    try:
+        return f(*x)
+    finally:
+        quotient_forms._eager_cpu_split = saved
+
+
 def part(kind: str, n: int, repeats: int, clock) -> list[tuple[str, dict[str, list[float]]]]:
     import symgeom as sg
 
@@ -110,12 +125,16 @@ def part(kind: str, n: int, repeats: int, clock) -> list[tuple[str, dict[str, li
                 else:
                     functions[k] = lambda *a, f=f, ops=ops: f._primitives(ops, list(a), False)
             calls = {k: (lambda f=f, x=x: f(*x)) for k, f in functions.items()}
+            if kind == "eager":  # the exact form at every entry: quot_sum before the eager CPU split
+                calls["quot_sum before"] = lambda f=functions["quot_sum"], x=x: _unsplit(f, x)
         with warnings.catch_warnings():
             warnings.simplefilter("error", UserWarning)  # an eager fallback would not be compiled
             values = {k: np.asarray(c()) for k, c in calls.items()}
         scale = np.maximum(np.abs(values["direct"]), 1e-300)
-        print(f"  {kind} {name}: max |quot_sum − direct|/|direct| = "
-              f"{np.max(np.abs(values['quot_sum'] - values['direct']) / scale):.1e}", flush=True)
+        for key in ("quot_sum", "quot_sum before"):
+            if key in values:
+                print(f"  {kind} {name}: max |{key} − direct|/|direct| = "
+                      f"{np.max(np.abs(values[key] - values['direct']) / scale):.1e}", flush=True)
         rows.append((f"{kind:8s} {name}", round_times(calls, repeats, clock)))
     return rows
 
@@ -150,6 +169,11 @@ def main() -> None:
         direct, exact = (np.median(times[k]) * 1e3 for k in ("direct", "quot_sum"))
         print(f"{name:30s} direct {direct:8.2f} ms  quot_sum {exact:8.2f} ms  "
               f"ratio {ratio:5.2f} [{q1:.2f}, {q3:.2f}]", flush=True)
+        if "quot_sum before" in times:
+            ratio, q1, q3 = ratio_spread(times, "quot_sum before", "direct")
+            before = np.median(times["quot_sum before"]) * 1e3
+            print(f"{'':30s} quot_sum before the eager CPU split {before:8.2f} ms  "
+                  f"ratio {ratio:5.2f} [{q1:.2f}, {q3:.2f}]", flush=True)
 
 
 if __name__ == "__main__":

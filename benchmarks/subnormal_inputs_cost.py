@@ -14,6 +14,12 @@ process and called alternately round by round (medians of ``--repeats`` rounds, 
   pairs; and the Bregman KL (Binomial(4), far and near random pairs) against its form printed
   with log1p(d/b) (``LogQuotient`` printed as before).
 
+JAX jit rows also time "before": the route as it was before the bits were taken inside the rare
+branch (``_bits_through_cond`` below: the inputs' bits passed as operands of the ``lax.cond``),
+traced in the same process and called in the same rounds.
+
+``--single-thread``: XLA and torch on one thread, timed by process time (far less disturbed by the
+other jobs of a shared machine than wall time).
 Ratios > 1 are slower.  The machine is shared: read the ratios, not the times, and rerun.
 """
 
@@ -21,24 +27,54 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import median_times
+from _timing import median_times, single_thread
 
 
 def _row(name: str, times: dict[str, float]) -> None:
     new, old = times["new"], times["old"]
-    print(f"{name:52s} {new * 1e3:9.2f} ms {old * 1e3:9.2f} ms   {new / old:5.2f}x", flush=True)
+    before = ""
+    if "before" in times:
+        before = f"   before {times['before'] * 1e3:9.2f} ms {times['before'] / old:5.2f}x"
+    print(f"{name:52s} {new * 1e3:9.2f} ms {old * 1e3:9.2f} ms   {new / old:5.2f}x{before}", flush=True)
+
+
+def _bits_through_cond(evaluate, spec, arrays, numpy_function, invalid):
+    """``subnormal_inputs.evaluate_jax`` before this change: the bits are operands of the cond."""
+    import jax
+    import jax.numpy as jnp
+
+    from symgeom.backends import subnormal_inputs as si
+
+    floats = [np.dtype(a.dtype) for a in arrays]
+    bits = tuple(si.words(jax.lax.stop_gradient(a)) for a in arrays)
+    flag = jnp.any(si.entry_mask(spec, list(bits), floats))
+
+    def rare(xs, bits):
+        return si._merged(evaluate(list(xs)), spec, bits, floats, numpy_function, invalid)
+
+    def common(xs, bits):
+        return evaluate(list(xs))
+
+    return jax.lax.cond(flag, rare, common, tuple(arrays), bits)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1 << 18)
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--single-thread", action="store_true", help="one thread, process time")
+    parser.add_argument("--only-jax-jit", action="store_true", help="the JAX jit rows only")
     args = parser.parse_args()
+    clock = time.perf_counter
+    if args.single_thread:
+        single_thread()
+        clock = time.process_time
 
     import jax
 
@@ -71,15 +107,23 @@ def main() -> None:
         f = derivation.jax()
         new = jax.jit(lambda *a, f=f: f(*a))
         old = jax.jit(lambda *a, f=f: f(*a))
+        before = jax.jit(lambda *a, f=f: f(*a))
         new(*xs).block_until_ready()
         _switched(subnormal_inputs, "applies", lambda old=old, xs=xs: old(*xs).block_until_ready())
+        _swapped(subnormal_inputs, "evaluate_jax", _bits_through_cond,
+                 lambda before=before, xs=xs: before(*xs).block_until_ready())
         _row(f"JAX jit   {name}", median_times(
             {"new": lambda new=new, xs=xs: new(*xs).block_until_ready(),
-             "old": lambda old=old, xs=xs: old(*xs).block_until_ready()}, args.repeats))
+             "old": lambda old=old, xs=xs: old(*xs).block_until_ready(),
+             "before": lambda before=before, xs=xs: before(*xs).block_until_ready()}, args.repeats, clock))
+        if args.only_jax_jit:
+            continue
         _row(f"JAX eager {name}", median_times(
             {"new": lambda f=f, xs=xs: f(*xs).block_until_ready(),
              "old": lambda f=f, xs=xs: _switched(subnormal_inputs, "applies",
-                                                 lambda: f(*xs).block_until_ready())}, args.repeats))
+                                                 lambda: f(*xs).block_until_ready())}, args.repeats, clock))
+    if args.only_jax_jit:
+        return
 
     # --- torch --------------------------------------------------------------------------------
     torch_cases = [
@@ -107,6 +151,16 @@ def main() -> None:
     _row("NumPy     log_quotient, near pairs (all |d| < b/2)", median_times(
         {"new": lambda: kernels.log_quotient(v2, u1, dn), "old": lambda: np.log1p(dn / u1)}, args.repeats))
     _bregman_rows(args, p1, p2, near2)
+
+
+def _swapped(module: object, name: str, value: object, call: object) -> object:
+    """``call()`` with ``module.name`` replaced by ``value`` (a jitted call traces it here)."""
+    original = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        return call()
+    finally:
+        setattr(module, name, original)
 
 
 def _switched(module: object, name: str, call: object) -> object:
