@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from symgeom.backends import printer
+from symgeom.backends.outcome_sum import point_logs, table_entropy
 from symgeom.backends.rate_entropy import chart_pair
 from symgeom.families.base import Family
 
@@ -207,22 +208,12 @@ class WaitingEntropy:
         s = float(self.shape)
         one, zero = xp.ones_like(big_p), xp.zeros_like(big_p)
         point = big_q == 0  # P = 1: a point mass
-        half = one * 0.5
-        p_in, q_in = xp.where(point, half, big_p), xp.where(point, half, big_q)
-        p_small = p_in <= q_in
-        small = xp.where(p_small, p_in, q_in)
-        log_small, log_large = xp.log(small), xp.log1p(-small)
-        log_p = xp.where(p_small, log_small, log_large)
-        log_q = xp.where(p_small, log_large, log_small)
+        p_in, log_p, log_q = point_logs(ops, big_p, big_q, point)
         near = p_in >= SPLIT
 
         # the outcome sum (its unselected entries at P = Q = ½)
         lp, lq = xp.where(near, log_p, math.log(0.5) * one), xp.where(near, log_q, math.log(0.5) * one)
-        table = _table(self.shape)
-        x = ops.asarray(np.arange(len(table), dtype=np.float64), big_p)
-        ell = ops.asarray(np.asarray(table, dtype=np.float64), big_p)
-        ell = ell + s * lp[..., None] + x * lq[..., None]
-        direct = xp.sum(-xp.exp(ell) * ell, axis=-1)
+        direct = table_entropy(ops, _table(self.shape), lambda x: (s, x), lp, lq)
 
         # the centred quadrature (its unselected entries at P = 0.1)
         pf = xp.where(near, 0.1 * one, p_in)
