@@ -12,11 +12,31 @@ exponents of P and Q (binomial: x and n − x; negative binomial: s and x).  Eve
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
+from symgeom.backends import printer
+from symgeom.backends.rate_entropy import chart_pair
+from symgeom.families.base import Family
+
 Array = Any
+
+
+@dataclass(frozen=True)
+class PairForm:
+    """A count entropy as a ``_Plan`` vector form ``(ops, *arrays) → H``, from the chart's printed
+    pair (P, Q)."""
+
+    family: Family
+    source: printer.Source  # (P, Q) of the chart scalars
+    #: the point masses are valued by the form (H = 0), not by backends.endpoint_where
+    endpoints_inside: ClassVar[bool] = True
+
+    def pair(self, ops: Any, arrays: tuple[Array, ...]) -> tuple[Array, Array]:
+        """(P, Q) at the chart scalars ``arrays``, broadcast."""
+        return chart_pair(ops, self.family, self.source, arrays)
 
 
 def point_logs(ops: Any, big_p: Array, big_q: Array, point: Array) -> tuple[Array, Array, Array]:

@@ -22,8 +22,7 @@ from functools import cache
 from typing import Any
 
 from symgeom.backends import printer
-from symgeom.backends.outcome_sum import point_logs, table_entropy
-from symgeom.backends.rate_entropy import chart_pair
+from symgeom.backends.outcome_sum import PairForm, point_logs, table_entropy
 from symgeom.backends.tiny_entropy import MAX_OUTCOMES
 from symgeom.backends.waiting_entropy import count_mass_of
 from symgeom.families.base import Family
@@ -45,18 +44,14 @@ def _table(n: int) -> tuple[float, ...]:
 
 
 @dataclass(frozen=True)
-class TrialEntropy:
-    """The entropy as a ``_Plan`` vector form: ``(ops, *arrays) → H``."""
+class TrialEntropy(PairForm):
+    """The entropy for n = ``trials``; its point masses P = 0 and P = 1 are valued here (H = 0)."""
 
-    family: Family
-    trials: int
-    source: printer.Source  # (P, Q) of the chart scalars
-    #: the point masses P = 0 and P = 1 are valued here (H = 0), not by backends.endpoint_where
-    endpoints_inside: bool = True
+    trials: int = 0
 
     def __call__(self, ops: Any, *arrays: Array) -> Array:
         xp = ops.xp
-        big_p, big_q = chart_pair(ops, self.family, self.source, arrays)
+        big_p, big_q = self.pair(ops, arrays)
         point = (big_p == 0) | (big_q == 0)
         _, log_p, log_q = point_logs(ops, big_p, big_q, point)
         n = self.trials
@@ -78,7 +73,7 @@ def trial_entropy(family: Family | None) -> TrialEntropy | None:
         return None
     mass, n = found
     source = printer.print_source(tuple(mass.probability_expressions), family.symbols())
-    return TrialEntropy(family, n, source)
+    return TrialEntropy(family, source, trials=n)
 
 
 def refusal(family: Family | None) -> str | None:

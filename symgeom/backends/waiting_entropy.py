@@ -43,8 +43,7 @@ from typing import Any
 import numpy as np
 
 from symgeom.backends import printer
-from symgeom.backends.outcome_sum import point_logs, table_entropy
-from symgeom.backends.rate_entropy import chart_pair
+from symgeom.backends.outcome_sum import PairForm, point_logs, table_entropy
 from symgeom.families.base import Family
 
 Array = Any
@@ -192,19 +191,14 @@ def _integrand(xp: Any, u: Array, s: float, ell: Array) -> Array:
 
 
 @dataclass(frozen=True)
-class WaitingEntropy:
-    """The entropy as a ``_Plan`` vector form: ``(ops, *arrays) → H``."""
+class WaitingEntropy(PairForm):
+    """The entropy for s = ``shape``; its point mass P = 1 is valued here (H = 0)."""
 
-    family: Family
-    shape: Fraction
-    source: printer.Source  # (P, Q) of the chart scalars
-    #: the point mass P = 1 is valued here (H = 0), not by backends.endpoint_where
-    endpoints_inside: bool = True
+    shape: Fraction = Fraction(1)
 
     def __call__(self, ops: Any, *arrays: Array) -> Array:
-
         xp = ops.xp
-        big_p, big_q = chart_pair(ops, self.family, self.source, arrays)
+        big_p, big_q = self.pair(ops, arrays)
         s = float(self.shape)
         one, zero = xp.ones_like(big_p), xp.zeros_like(big_p)
         point = big_q == 0  # P = 1: a point mass
@@ -251,7 +245,7 @@ def waiting_entropy(family: Family | None) -> WaitingEntropy | None:
             or not 0 < mass.size <= MAX_SHAPE:
         return None
     source = printer.print_source(tuple(mass.probability_expressions), family.symbols())
-    return WaitingEntropy(family, mass.size, source)
+    return WaitingEntropy(family, source, shape=mass.size)
 
 
 def refusal(family: Family | None) -> str | None:
