@@ -36,7 +36,7 @@ def attach(ops: Any, x: Array, value: Array, slope: Array) -> Array:
 def _torch() -> Any:
     import torch
 
-    from symgeom.backends.ops import _sum_to
+    from symgeom.backends.ops import _sum_to, torch_function
 
     def forward(x: Array, value: Array, slope: Array) -> Array:
         return value.clone()
@@ -57,14 +57,7 @@ def _torch() -> Any:
         total = torch.zeros_like(slope) if dvalue is None else dvalue
         return total if dx is None else total + dx * slope
 
-    function = type("one_sided_function", (torch.autograd.Function,), {
-        "forward": staticmethod(forward),
-        "setup_context": staticmethod(setup_context),
-        "backward": staticmethod(backward),
-        "jvp": staticmethod(jvp),
-        "generate_vmap_rule": True,
-    })
-    return function.apply
+    return torch_function("one_sided_function", forward, setup_context, backward, jvp)
 
 
 @cache

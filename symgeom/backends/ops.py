@@ -88,7 +88,6 @@ def _sum_to(grad: Array, shape: tuple[int, ...]) -> Array:
 
 
 def _torch_wrap(prim: Primitive) -> Callable[..., Array]:
-    import torch
     from array_api_compat import torch as xp
 
     fast = getattr(eager_torch, prim.name, None)
@@ -124,18 +123,33 @@ def _torch_wrap(prim: Primitive) -> Callable[..., Array]:
             total = term if total is None else total + term
         return total
 
-    function = type(
-        f"{prim.name}_function",
-        (torch.autograd.Function,),
-        {
-            "forward": staticmethod(forward),
-            "setup_context": staticmethod(setup_context),
-            "backward": staticmethod(backward),
-            "jvp": staticmethod(jvp),
-            "generate_vmap_rule": True,
-        },
-    )
-    return function.apply
+    return torch_function(f"{prim.name}_function", forward, setup_context, backward, jvp)
+
+
+def torch_function(
+    name: str,
+    forward: Callable[..., Array],
+    setup_context: Callable[..., None],
+    backward: Callable[..., Any],
+    jvp: Callable[..., Array],
+    doc: str | None = None,
+) -> Callable[..., Array]:
+    """The ``apply`` of a ``torch.autograd.Function`` subclass called ``name`` with these static
+    methods (``setup_context`` style, so ``torch.func`` transforms work) and a generated vmap rule;
+    the one factory of the primitives here, :mod:`symgeom.backends.one_sided` and
+    :mod:`symgeom.backends.special`."""
+    import torch
+
+    members: dict[str, Any] = {
+        "forward": staticmethod(forward),
+        "setup_context": staticmethod(setup_context),
+        "backward": staticmethod(backward),
+        "jvp": staticmethod(jvp),
+        "generate_vmap_rule": True,
+    }
+    if doc is not None:
+        members["__doc__"] = doc
+    return type(name, (torch.autograd.Function,), members).apply
 
 
 # --- JAX -----------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def _with_derivative(
 ) -> Callable[[Array], Array]:
     """``value`` as a ``torch.autograd.Function`` whose backward and jvp multiply by
     ``derivative(x)`` (itself differentiable, so double backward and Hessians follow it)."""
-    import torch
+    from symgeom.backends.ops import torch_function
 
     def forward(x: Array) -> Array:  # a Python function: autograd reads its signature
         return value(x)
@@ -98,15 +98,8 @@ def _with_derivative(
         (x,) = ctx.saved_tensors
         return t * derivative(x)
 
-    function = type(name, (torch.autograd.Function,), {
-        "__doc__": f"{name}: the value, and the derived derivative in backward and jvp.",
-        "generate_vmap_rule": True,
-        "forward": staticmethod(forward),
-        "setup_context": staticmethod(setup_context),
-        "backward": staticmethod(backward),
-        "jvp": staticmethod(jvp),
-    })
-    return function.apply
+    return torch_function(name, forward, setup_context, backward, jvp,
+                          doc=f"{name}: the value, and the derived derivative in backward and jvp.")
 
 
 def _widened(function: Callable[..., Array], position: int = 0) -> Callable[..., Array]:

@@ -22,7 +22,7 @@ from functools import cache
 from typing import Any
 
 from symgeom.backends import printer
-from symgeom.backends.rate_entropy import chart_pair
+from symgeom.backends.outcome_sum import PairForm, point_logs, table_entropy
 from symgeom.backends.tiny_entropy import MAX_OUTCOMES
 from symgeom.backends.waiting_entropy import count_mass_of
 from symgeom.families.base import Family
@@ -44,32 +44,19 @@ def _table(n: int) -> tuple[float, ...]:
 
 
 @dataclass(frozen=True)
-class TrialEntropy:
-    """The entropy as a ``_Plan`` vector form: ``(ops, *arrays) → H``."""
+class TrialEntropy(PairForm):
+    """The entropy for n = ``trials``; its point masses P = 0 and P = 1 are valued here (H = 0)."""
 
-    family: Family
-    trials: int
-    source: printer.Source  # (P, Q) of the chart scalars
-    #: the point masses P = 0 and P = 1 are valued here (H = 0), not by backends.endpoint_where
-    endpoints_inside: bool = True
+    trials: int = 0
 
     def __call__(self, ops: Any, *arrays: Array) -> Array:
         xp = ops.xp
-        big_p, big_q = chart_pair(ops, self.family, self.source, arrays)
-        one, zero = xp.ones_like(big_p), xp.zeros_like(big_p)
+        big_p, big_q = self.pair(ops, arrays)
         point = (big_p == 0) | (big_q == 0)
-        half = one * 0.5
-        p_in, q_in = xp.where(point, half, big_p), xp.where(point, half, big_q)
-        p_small = p_in <= q_in
-        small = xp.where(p_small, p_in, q_in)
-        log_small, log_large = xp.log(small), xp.log1p(-small)
-        log_p = xp.where(p_small, log_small, log_large)
-        log_q = xp.where(p_small, log_large, log_small)
+        _, log_p, log_q = point_logs(ops, big_p, big_q, point)
         n = self.trials
-        x = ops.asarray(0.0, big_p) + xp.arange(n + 1, dtype=big_p.dtype)
-        ell = ops.asarray(0.0, big_p) + xp.asarray(_table(n), dtype=big_p.dtype)
-        ell = ell + x * log_p[..., None] + (n - x) * log_q[..., None]
-        return xp.where(point, zero, xp.sum(-xp.exp(ell) * ell, axis=-1))
+        h = table_entropy(ops, _table(n), lambda x: (x, n - x), log_p, log_q)
+        return xp.where(point, xp.zeros_like(big_p), h)
 
 
 def _trials(family: Family | None) -> tuple[Any, int] | None:
@@ -86,7 +73,7 @@ def trial_entropy(family: Family | None) -> TrialEntropy | None:
         return None
     mass, n = found
     source = printer.print_source(tuple(mass.probability_expressions), family.symbols())
-    return TrialEntropy(family, n, source)
+    return TrialEntropy(family, source, trials=n)
 
 
 def refusal(family: Family | None) -> str | None:

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from symgeom.backends import printer
-from symgeom.backends.rate_entropy import chart_pair
+from symgeom.backends.outcome_sum import PairForm, point_logs, table_entropy
 from symgeom.families.base import Family
 
 Array = Any
@@ -191,38 +191,23 @@ def _integrand(xp: Any, u: Array, s: float, ell: Array) -> Array:
 
 
 @dataclass(frozen=True)
-class WaitingEntropy:
-    """The entropy as a ``_Plan`` vector form: ``(ops, *arrays) → H``."""
+class WaitingEntropy(PairForm):
+    """The entropy for s = ``shape``; its point mass P = 1 is valued here (H = 0)."""
 
-    family: Family
-    shape: Fraction
-    source: printer.Source  # (P, Q) of the chart scalars
-    #: the point mass P = 1 is valued here (H = 0), not by backends.endpoint_where
-    endpoints_inside: bool = True
+    shape: Fraction = Fraction(1)
 
     def __call__(self, ops: Any, *arrays: Array) -> Array:
-
         xp = ops.xp
-        big_p, big_q = chart_pair(ops, self.family, self.source, arrays)
+        big_p, big_q = self.pair(ops, arrays)
         s = float(self.shape)
         one, zero = xp.ones_like(big_p), xp.zeros_like(big_p)
         point = big_q == 0  # P = 1: a point mass
-        half = one * 0.5
-        p_in, q_in = xp.where(point, half, big_p), xp.where(point, half, big_q)
-        p_small = p_in <= q_in
-        small = xp.where(p_small, p_in, q_in)
-        log_small, log_large = xp.log(small), xp.log1p(-small)
-        log_p = xp.where(p_small, log_small, log_large)
-        log_q = xp.where(p_small, log_large, log_small)
+        p_in, log_p, log_q = point_logs(ops, big_p, big_q, point)
         near = p_in >= SPLIT
 
         # the outcome sum (its unselected entries at P = Q = ½)
         lp, lq = xp.where(near, log_p, math.log(0.5) * one), xp.where(near, log_q, math.log(0.5) * one)
-        table = _table(self.shape)
-        x = ops.asarray(np.arange(len(table), dtype=np.float64), big_p)
-        ell = ops.asarray(np.asarray(table, dtype=np.float64), big_p)
-        ell = ell + s * lp[..., None] + x * lq[..., None]
-        direct = xp.sum(-xp.exp(ell) * ell, axis=-1)
+        direct = table_entropy(ops, _table(self.shape), lambda x: (s, x), lp, lq)
 
         # the centred quadrature (its unselected entries at P = 0.1)
         pf = xp.where(near, 0.1 * one, p_in)
@@ -260,7 +245,7 @@ def waiting_entropy(family: Family | None) -> WaitingEntropy | None:
             or not 0 < mass.size <= MAX_SHAPE:
         return None
     source = printer.print_source(tuple(mass.probability_expressions), family.symbols())
-    return WaitingEntropy(family, mass.size, source)
+    return WaitingEntropy(family, source, shape=mass.size)
 
 
 def refusal(family: Family | None) -> str | None:

@@ -170,9 +170,15 @@ def catalog() -> list[sg.Family]:
     return [f for f in catalog_families() if len(f.parameters) <= 6]
 
 
-def evaluate(family: sg.Family, quantity: str, backend: str, pts: tuple[tuple[float, ...], ...]):
-    """The backend's value at the points (grouped arrays as the functions take them)."""
-    grouped = [a for p in pts for a in group(family, np.asarray(p, dtype=float))]
+def _grouped(family: sg.Family, pts: tuple[tuple[float, ...], ...]) -> list[np.ndarray]:
+    return [a for p in pts for a in group(family, np.asarray(p, dtype=float))]
+
+
+def evaluate(family: sg.Family, quantity: str, backend: str, pts: tuple[tuple[float, ...], ...],
+             grouped: list[np.ndarray] | None = None):
+    """The backend's value at the points (grouped arrays as the functions take them; ``grouped``,
+    when given, the arrays of many cases stacked on a leading axis)."""
+    grouped = _grouped(family, pts) if grouped is None else grouped
     d = getattr(sg, quantity)(family)
     if backend == "numpy":
         return np.asarray(d.numpy()(*grouped))
@@ -191,12 +197,13 @@ def failures(family: sg.Family, quantity: str, backends: tuple[str, ...] = BACKE
              tiny: tuple[float, ...] = TINY) -> list[str]:
     """Every (backend, input) that misses the bar, described; [] when all pass."""
     cases = kl_pairs(family, tiny) if quantity == "kl" else [(p,) for p in points(family, tiny)]
+    refs = [reference(family, quantity, pts) for pts in cases]
     out = []
-    for pts in cases:
-        ref = reference(family, quantity, pts)
-        for backend in backends:
+    for backend in backends:
+        batch = _batched(family, quantity, backend, cases)
+        for k, (pts, ref) in enumerate(zip(cases, refs, strict=True)):
             try:
-                got = evaluate(family, quantity, backend, pts)
+                got = batch[k] if batch is not None else evaluate(family, quantity, backend, pts)
             except sg.InvalidParameterError as error:
                 if not np.isinf(ref).any():  # refusing a representable value is a failure
                     out.append(f"{backend} {pts}: refused ({error}); ref {ref.ravel()[:4]}")
@@ -207,3 +214,14 @@ def failures(family: sg.Family, quantity: str, backends: tuple[str, ...] = BACKE
             if not ok.all():
                 out.append(f"{backend} {pts}: got {np.ravel(got)[:4]} ref {ref.ravel()[:4]}")
     return out
+
+
+def _batched(family: sg.Family, quantity: str, backend: str, cases: list) -> np.ndarray | None:
+    """All cases in one call (their grouped arrays stacked on a leading axis; an eager JAX call costs
+    seconds however many entries it has), or None where that call refuses (an entry is invalid or its
+    value overflows): then each case is evaluated alone, its refusal judged alone."""
+    stacked = [np.stack(column) for column in zip(*(_grouped(family, pts) for pts in cases), strict=True)]
+    try:
+        return np.asarray(evaluate(family, quantity, backend, cases[0], stacked))
+    except sg.InvalidParameterError:
+        return None

@@ -19,6 +19,7 @@ import pytest
 
 import symgeom as sg
 from symgeom.backends.rate_entropy import LIMIT, asymptotic_coefficients
+from tests.backends.entropy_outputs import assert_within, torch_jax_jit
 
 RATES = np.concatenate([10.0 ** np.arange(-10, 11),
                         [0.37, 2.5, 17.0, LIMIT * (1 - 1e-12), LIMIT * (1 + 1e-12), 70.0, 250.0, 3.3e3]])
@@ -63,18 +64,9 @@ def test_asymptotic_coefficients_start_as_known():
 
 @pytest.mark.parametrize("chart", ["rate", "log_rate"])
 def test_poisson_entropy_torch_and_jax_against_reference(chart, references):
-    torch = pytest.importorskip("torch")
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp
-
     x = RATES if chart == "rate" else np.log(RATES)
     d = sg.entropy(sg.Poisson(chart))
-    outputs = {"torch": d.torch()(torch.from_numpy(x)).numpy(), "jax": np.asarray(d.jax()(jnp.asarray(x))),
-               "jit": np.asarray(jax.jit(d.jax())(jnp.asarray(x)))}
-    for name, got in outputs.items():
-        error = np.abs(got / references - 1)
-        assert (error <= 1e-12).all(), (name, RATES[error > 1e-12], error.max())
+    assert_within(torch_jax_jit(d, x), references, RATES)
 
 
 def test_poisson_entropy_gradient():

@@ -13,6 +13,7 @@ import pytest
 import symgeom as sg
 from symgeom.backends.trial_entropy import MAX_TRIALS, trial_entropy
 from symgeom.errors import UnknownQuantityError
+from tests.backends.entropy_outputs import assert_within, torch_jax_jit
 
 PROBS = np.array([0.0, 1e-300, 1e-100, 1e-30, 1e-5, 1e-3, 0.01, 0.3, 0.5, 0.7, 0.999, 1 - 1e-9, 1 - 1e-16,
                   1.0])
@@ -46,20 +47,10 @@ def _pairs(chart: str, values: np.ndarray) -> list[tuple[mp.mpf, mp.mpf]]:
       for n in (65, 200, 1000, MAX_TRIALS)
       if (c, n) not in (("prob", 65), ("logit", 200))]], ids=str)
 def test_binomial_entropy_torch_and_jax_against_reference(chart, n):
-    torch = pytest.importorskip("torch")
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp
-
     x = PROBS if chart == "prob" else LOGITS
     want = np.array([reference(n, a, b) for a, b in _pairs(chart, x)])
     d = sg.entropy(sg.Binomial(n, chart))
-    outputs = {"torch": d.torch()(torch.from_numpy(x)).numpy(), "jax": np.asarray(d.jax()(jnp.asarray(x))),
-               "jit": np.asarray(jax.jit(d.jax())(jnp.asarray(x)))}
-    for name, got in outputs.items():
-        error = np.abs(got - want) / np.where(want == 0, 1.0, want)
-        assert (error <= 1e-12).all(), (name, x[error > 1e-12], error.max())
-        assert (got >= 0).all()
+    assert_within(torch_jax_jit(d, x), want, x)
 
 
 def test_binomial_entropy_gradient_matches_and_is_not_a_finite_number_at_the_endpoints():

@@ -23,6 +23,7 @@ import pytest
 import symgeom as sg
 from symgeom.backends.waiting_entropy import MAX_SHAPE, SPLIT, waiting_entropy
 from symgeom.errors import UnknownQuantityError
+from tests.backends.entropy_outputs import assert_within, torch_jax_jit
 
 PROBS = np.array([1e-300, 1e-200, 1e-100, 1e-30, 1e-10, 1e-5, 1e-3, 1e-2, 0.05, 0.2,
                   SPLIT * (1 - 1e-12), SPLIT, SPLIT * (1 + 1e-12), 0.4, 0.5, 0.7, 0.9, 0.999,
@@ -113,21 +114,11 @@ def test_identity_matches_the_outcome_sum():
       if (c, r) not in (("prob", 50), ("logit", 17))]],
     ids=str)
 def test_negative_binomial_entropy_torch_and_jax_against_reference(chart, r):
-    torch = pytest.importorskip("torch")
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp
-
     x = PROBS if chart == "prob" else LOGITS
     want = np.array([reference(r, a, b) for a, b in _pairs(chart, x)])
     shape = int(r) if r.denominator == 1 else float(r)
     d = sg.entropy(sg.NegativeBinomial(shape, chart))
-    outputs = {"torch": d.torch()(torch.from_numpy(x)).numpy(), "jax": np.asarray(d.jax()(jnp.asarray(x))),
-               "jit": np.asarray(jax.jit(d.jax())(jnp.asarray(x)))}
-    for name, got in outputs.items():
-        error = np.abs(got - want) / np.where(want == 0, 1.0, want)
-        assert (error <= 1e-12).all(), (name, x[error > 1e-12], error.max())
-        assert (got >= 0).all()
+    assert_within(torch_jax_jit(d, x), want, x)
 
 
 def test_negative_binomial_entropy_gradient_is_finite_and_matches():
