@@ -52,7 +52,7 @@ from symgeom.backends.trial_entropy import refusal as trial_refusal
 from symgeom.backends.trial_entropy import trial_entropy
 from symgeom.backends.waiting_entropy import refusal as waiting_refusal
 from symgeom.backends.waiting_entropy import waiting_entropy
-from symgeom.errors import UnknownQuantityError
+from symgeom.errors import SizeOutOfRangeError, UnknownQuantityError
 from symgeom.numeric import simplex_forms
 from symgeom.numeric.inputs import Input, inputs, unpack, zero_closed
 from symgeom.numeric.softplus import softplus_merged
@@ -145,7 +145,7 @@ def plan(derivation: Derivation) -> _Plan:
         # n > 64 trials (past the printed per-outcome sum): outcome sum over a table (backends.trial_entropy)
         return _Plan("entropy", family, spec, 1, None, trials, None, float64_inside=True)
     if derivation.quantity == "entropy" and (why := waiting_refusal(family) or trial_refusal(family)):
-        raise UnknownQuantityError(why)  # a count mass past the sizes analysed: the reason names the size
+        raise SizeOutOfRangeError(why)  # a count mass past the sizes analysed: the reason names the size
     if derivation.quantity in ("fisher", "entropy"):
         # per-outcome sums with a simplex's supplied last entry, as .numpy() (backends.finite_supplied)
         finite = finite_supplied.supplied_form(family, derivation.quantity, tuple(derivation.arguments))

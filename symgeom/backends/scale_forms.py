@@ -276,6 +276,10 @@ def factored(
     one, zero = lower[0][0] * 0 + 1, lower[0][0] * 0
     safe = [[xp.where(finite, v, one if i == j else zero) for j, v in enumerate(row)]
             for i, row in enumerate(lower)]
+    # Σ = DΣ̃D with D = diag(2^{eᵢ}) exact (numeric.dd_linalg.coordinate_exponents): one scale
+    # cannot hold Σ = diag(1e-200, 1e200), whose factor came out nan (Fisher entries nan, not ±inf)
+    e = [xp.floor(_frexp_exponent(ops, safe[i][i]) / 2) for i in range(d)]
+    safe = [[times_pow2(ops, v, -(e[i] + e[j])) for j, v in enumerate(row)] for i, row in enumerate(safe)]
     k = dd.scale_exponent(xp, [safe[i][i] for i in range(d)])
     factor = dd.cholesky(xp, [[dd.from_float(times_pow2(ops, v, -2 * k)) for v in row] for row in safe])
     bad = ~finite
@@ -288,12 +292,13 @@ def factored(
         return x if x.dtype == like.dtype else xp.astype(x, like.dtype)
 
     logdet = inverse = None
-    if want_logdet:  # ln det Σ = ln det Σ' + d·k·log 4
-        value = dd.add(dd.logdet(xp, factor), dd.mul_float((one * _LOG4[0], one * _LOG4[1]), d * k))
+    if want_logdet:  # ln det Σ = ln det Σ' + d·k·log 4 + 2Σeᵢ·log 2
+        shift = d * k + sum(e)  # log 4 · (d·k + Σeᵢ)
+        value = dd.add(dd.logdet(xp, factor), dd.mul_float((one * _LOG4[0], one * _LOG4[1]), shift))
         logdet = back(value[0] + nan)
-    if want_inverse:  # Σ⁻¹ = 4⁻ᵏ Σ'⁻¹
+    if want_inverse:  # Σ⁻¹ = D⁻¹ 4⁻ᵏ Σ'⁻¹ D⁻¹
         precision = dd.precision(factor)
-        inverse = [[back(times_pow2(ops, precision[i][j][0], -2 * k) + nan) for j in range(d)]
+        inverse = [[back(times_pow2(ops, precision[i][j][0], -2 * k - (e[i] + e[j])) + nan) for j in range(d)]
                    for i in range(d)]
     return logdet, inverse
 

@@ -26,6 +26,7 @@ from symgeom.backends.outcome_sum import PairForm, point_logs, table_entropy
 from symgeom.backends.tiny_entropy import MAX_OUTCOMES
 from symgeom.backends.waiting_entropy import count_mass_of
 from symgeom.families.base import Family
+from symgeom.numeric.refusal import size_name
 
 Array = Any
 
@@ -82,7 +83,8 @@ def refusal(family: Family | None) -> str | None:
     if found is None or found[1] <= MAX_TRIALS:
         return None
     n = found[1]
-    return (f"the entropy of {family.label} on torch/JAX is offered for n ≤ {MAX_TRIALS} trials; n = {n} is "
-            f"larger: the outcome sum takes n + 1 = {n + 1} terms per entry and its rounding "
-            f"(≈ n·log 2·ε per term, {2 * n * math.log(2) * 2.0 ** -53:.1e} absolute) is not analysed there; "
-            ".numpy() evaluates it (saddle-point sum with an error bound)")
+    name = size_name(family, n, "n")
+    return (f"the entropy of {family.label} on torch/JAX is offered for {name} ≤ {MAX_TRIALS} trials; "
+            f"{name} = {n} is larger: the outcome sum takes {name} + 1 = {n + 1} terms per entry and its "
+            f"rounding (≈ {name}·log 2·ε per term, {2 * n * math.log(2) * 2.0 ** -53:.1e} absolute) is not "
+            "analysed there; .numpy() evaluates it (saddle-point sum with an error bound)")

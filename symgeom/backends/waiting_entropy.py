@@ -45,6 +45,7 @@ import numpy as np
 from symgeom.backends import printer
 from symgeom.backends.outcome_sum import PairForm, point_logs, table_entropy
 from symgeom.families.base import Family
+from symgeom.numeric.refusal import size_name
 
 Array = Any
 
@@ -254,7 +255,8 @@ def refusal(family: Family | None) -> str | None:
     mass = count_mass_of(family)
     if mass is None or mass.shape != "shape" or mass.size <= MAX_SHAPE:
         return None
-    return (f"the entropy of {family.label} on torch/JAX is offered for shapes 0 < r ≤ {MAX_SHAPE}; "
-            f"r = {mass.size} is larger: the outcome sum's rounding (≈ r·|log p|·ε per term) and its "
-            f"window (≈ 3r + 50√r terms) are not analysed there; .numpy() evaluates it (saddle-point sum "
+    r = size_name(family, mass.size, "r")
+    return (f"the entropy of {family.label} on torch/JAX is offered for shapes 0 < {r} ≤ {MAX_SHAPE}; "
+            f"{r} = {mass.size} is larger: the outcome sum's rounding (≈ {r}·|log p|·ε per term) and its "
+            f"window (≈ 3{r} + 50√{r} terms) are not analysed there; .numpy() evaluates it (saddle-point sum "
             "or Frullani integral with an error bound)")

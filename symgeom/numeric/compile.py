@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from symgeom.backends import softmax_entropy
-from symgeom.errors import InvalidParameterError, UnknownQuantityError
-from symgeom.numeric import endpoint_limits, finite, kernels, simplex_forms, special, stirling
+from symgeom.errors import InvalidParameterError, OutOfRangeError, UnknownQuantityError
+from symgeom.numeric import endpoint_limits, finite, kernels, refusal, simplex_forms, special, stirling
 from symgeom.numeric import kl as kl_kernels
 from symgeom.numeric.dilation import rescaled
 from symgeom.numeric.inputs import (
@@ -186,6 +186,33 @@ class CompiledFunction:
             self._validate(arrays, values=not observable)
             _check_core_shapes(spec, arrays)
             broadcast_check([i.name for i in spec], arrays, [_CORE_RANK[i.kind] for i in spec])
+        try:
+            return self._evaluate(arrays, observable)
+        except OutOfRangeError:
+            raise
+        except ArithmeticError as error:
+            raise self._refusal(arrays, error) from error
+
+    def _refusal(self, arrays: list[np.ndarray], error: ArithmeticError) -> OutOfRangeError:
+        """The low-level refusal ``error`` named: the first refused batch entry's inputs and values
+        (:mod:`symgeom.numeric.refusal`), the limit from the error's text."""
+        spec = self.signature.inputs
+        observable = "observe" in _parameters(self._kernel)
+
+        def run(*part: np.ndarray) -> Any:
+            if observable:
+                return self._kernel(*part, observe=RangeObserver(list(spec), sums=False))
+            return self._kernel(*part)
+
+        found = refusal.first_refused(run, spec, arrays)
+        what = f"{self.signature.quantity} of {self.signature.family}"
+        if found is None:
+            return refusal.named(what, spec, arrays, None, str(error))
+        where, first = found
+        return refusal.named(what, spec, arrays, where, str(first))
+
+    def _evaluate(self, arrays: list[np.ndarray], observable: bool) -> np.ndarray:
+        spec = self.signature.inputs
         if not observable:
             if signed_zero(spec, arrays):
                 arrays = unsigned_zeros(arrays)
@@ -242,10 +269,11 @@ class CompiledFunction:
                     f"{head}: {', '.join(ends)} (an endpoint of the domain, where this form's "
                     "terms are infinite and SymPy found no limit to take there)"
                 )
-            raise InvalidParameterError(
-                f"{self.signature.quantity} of {self.signature.family} overflowed float64 at "
-                f"index {where}: the inputs are too extreme to evaluate"
-            )
+            raise refusal.named(
+                f"{self.signature.quantity} of {self.signature.family}", self.signature.inputs, arrays,
+                where[: len(where) - self.signature.output.count(",")],
+                f"an intermediate or the result left float64's range ({refusal.FLOAT64_RANGE}); "
+                "the inputs are too extreme to evaluate here")
         return out
 
     def _validate(self, arrays: list[np.ndarray], values: bool) -> None:

@@ -191,8 +191,22 @@ def dd_precision(matrix: np.ndarray) -> np.ndarray:
     return in_blocks(_precision, (matrix,), (2,))
 
 
+def coordinate_exponents(diagonal: np.ndarray) -> np.ndarray:
+    """eᵢ = ⌊e(Σᵢᵢ)/2⌋ (e the binary exponent) so that Σ = DΣ̃D with D = diag(2^{eᵢ}) has Σ̃ᵢᵢ in
+    [¼, 2) and |Σ̃ᵢⱼ| < 2 (positive definite); 0 where Σᵢᵢ is not finite and > 0."""
+    with np.errstate(invalid="ignore"):
+        usable = np.isfinite(diagonal) & (diagonal > 0)
+    return np.where(usable, np.frexp(np.where(usable, diagonal, 1.0))[1] // 2, 0)
+
+
 def _precision(matrix: np.ndarray) -> np.ndarray:
+    # Σ = DΣ̃D, P = D⁻¹P̃D⁻¹ with exact powers of two per coordinate: a single scale cannot hold
+    # Σ = diag(1e-200, 1e200), whose factor's Dekker split overflowed (nan, where P is diag(1e200,
+    # 1e-200)); Pᵢⱼ = P̃ᵢⱼ·2^{−(eᵢ+eⱼ)} then rounds once, to ±inf only where Pᵢⱼ itself overflows.
     d = matrix.shape[-1]
+    e = coordinate_exponents(np.diagonal(matrix, axis1=-2, axis2=-1))
+    pair = e[..., :, None] + e[..., None, :]
+    matrix = np.ldexp(matrix, -pair)
     l_hi, l_lo, k, ok = scaled_factor(matrix)
     inv_hi, inv_lo = dd_inverse_lower(l_hi, l_lo)
     out = (np.zeros_like(inv_hi), np.zeros_like(inv_hi))
@@ -204,7 +218,7 @@ def _precision(matrix: np.ndarray) -> np.ndarray:
                 out[0][..., : row + 1, : row + 1], out[1][..., : row + 1, : row + 1],
                 -inv_hi[..., row, : row + 1, None], -inv_lo[..., row, : row + 1, None],
                 inv_hi[..., row, None, : row + 1], inv_lo[..., row, None, : row + 1])
-        value = np.ldexp(out[0] + out[1], -2 * k[..., None, None])
+        value = np.ldexp(out[0] + out[1], -2 * k[..., None, None] - pair)
     return np.where(ok[..., None, None], value, np.nan)
 
 

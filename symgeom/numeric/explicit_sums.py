@@ -133,7 +133,7 @@ def explicit_sum_function(
             out[~large] = plain(part, sums_, "term-by-term sums / log-moment integrals")
         if large.any():
             part = [a[large] for a in arrays]
-            sums_ = [poisson_type_entropy(f.mean(*part)) if f is not None
+            sums_ = [poisson_type_entropy(f.mean(*part), str(f.rate_expr)) if f is not None
                      else _sum_or_integral(term, moment, part, rtol, atol)
                      for term, moment, f in zip(terms, moments, factorials, strict=True)]
             out[large] = stable(part, sums_, "E[log X!] as a Poisson-type entropy")
@@ -229,4 +229,5 @@ def _sum(term: Callable, arrays: list[np.ndarray], rtol: float, atol: float
         if k > 0 and np.all((ratio < 1) & (bound <= np.maximum(rtol * np.abs(total), atol))):
             return total + compensation, bound + rounding + 2 * EPS * absolute
         log_mass, g, scale_mass, scale_g = following_parts
-    raise ArithmeticError(f"explicit sum did not meet its tail bound within {MAX_TERMS} terms")
+    raise ArithmeticError(f"explicit sum did not meet its tail bound (rtol = {rtol:g}, atol = {atol:g}) "
+                          f"within {MAX_TERMS} terms")

@@ -135,13 +135,17 @@ def log_factorial_moment(summand: sp.Expr, x: sp.Symbol, arguments: Sequence[sp.
     return LogFactorialMoment(sp.lambdify(tuple(arguments), ratio, modules=["scipy", "numpy"]), ratio)
 
 
-def poisson_type_entropy(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(H_c, a bound on its error) for each rate c > 0 (module docstring)."""
+def poisson_type_entropy(c: np.ndarray, rate: str = "c") -> tuple[np.ndarray, np.ndarray]:
+    """(H_c, a bound on its error) for each rate c > 0 (module docstring); ArithmeticError naming
+    the first rate outside 0 < c < 2⁵² (``rate``: c in the family's parameters, for the message)."""
     c = np.asarray(c, dtype=float)
     flat = c.ravel()
     given = ~np.isnan(flat)  # a nan rate gives nan
-    if np.any(~(flat[given] > 0)) or np.any(~(flat[given] < 2.0 ** 52)):
-        raise ArithmeticError("Poisson-type entropy: needs a finite rate 0 < c < 2⁵²")
+    bad = given & ~((flat > 0) & (flat < 2.0 ** 52))
+    if np.any(bad):
+        shown = "" if rate == "c" else f" (c = {rate})"
+        raise ArithmeticError(f"Poisson-type entropy: needs a finite rate 0 < c < 2⁵² = {2.0 ** 52:.6g}"
+                              f"{shown}, got c = {flat[np.argmax(bad)]:.6g}")
     values, bounds = np.full(flat.shape, np.nan), np.full(flat.shape, np.nan)
     for i in np.flatnonzero(given):
         values[i], bounds[i] = _one(float(flat[i]))

@@ -172,13 +172,17 @@ def expectation(moment: LogMoment, arrays: list[np.ndarray], rtol: float) -> np.
     ell = np.broadcast_to(moment.log_odds(*arrays), (n,)).astype(float)
     shifts = [np.broadcast_to(a(*arrays), (n,)).astype(float) for _, a in moment.weights]
     if np.any(s <= 0) or any(np.any(a < 1) for a in shifts):
-        raise ArithmeticError("log-moment integral: needs a shape s > 0 and shifts a ≥ 1")
+        low = min([float(np.min(a)) for a in shifts], default=1.0)
+        raise ArithmeticError(f"log-moment integral: needs a shape s > 0 and shifts a ≥ 1, got s = "
+                              f"{float(np.min(s)):.6g}, smallest a = {low:.6g}")
     weight = float(sum(abs(w) for w, _ in moment.weights))
     top = float(max(np.max(a) for a in shifts)) if n else 1.0
     with np.errstate(over="ignore"):
         m = s * np.exp(ell)
     if not np.all(np.isfinite(m)):
-        raise ArithmeticError("log-moment integral: the mean E[X] overflows float64")
+        bad = int(np.argmax(~np.isfinite(m)))
+        raise ArithmeticError(f"log-moment integral: the mean E[X] = s·e^ℓ (s = {s[bad]:.6g}, ℓ = "
+                              f"{ell[bad]:.6g}) exceeds float64's largest finite {np.finfo(float).max:.4g}")
     h, lower, upper = _bound_parts(m, top, weight)
     steps = np.ceil((upper - lower) / h).astype(int)
     total = np.zeros(n)
@@ -193,7 +197,8 @@ def expectation(moment: LogMoment, arrays: list[np.ndarray], rtol: float) -> np.
     bound = error_bound(m, top, weight, h, lower, lower + steps * h)
     if not np.all(bound <= rtol * np.abs(value)):
         raise ArithmeticError(
-            f"log-moment integral: error bound {np.max(bound):.3g} exceeds rtol = {rtol:g} of the value"
+            f"log-moment integral: error bound {np.max(bound):.3g} exceeds rtol = {rtol:g} of the value "
+            f"{value[int(np.argmax(~(bound <= rtol * np.abs(value))))]:.6g}"
         )
     return value.reshape(shape)
 

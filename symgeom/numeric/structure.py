@@ -11,6 +11,8 @@ which symgeom has a proved stable KL form, and otherwise into the generic Bregma
   ``mean_logstd`` (σ² = e^{2b}), ``natural`` (a = η₁, b = η₂).
 * ``normal_full``: T = (x, xᵢxⱼ for i ≤ j) on ℝᵈ, chart (μ, upper triangle of Σ).
 * ``bregman``: every other exponential family (KL = A(η₂) − A(η₁) − (η₂ − η₁)·∇A(η₁)).
+* ``general``: a family with no exponential-family form (Laplace): no structure to use; its
+  quantities come from their derived closed forms.
 
 Each classification is an exact SymPy comparison on the family's expressions.
 """
@@ -30,7 +32,7 @@ from symgeom.families.base import Family, FiniteSupport, RealSupport
 class KLStructure:
     """The recognized shape of a family's KL: ``kind`` and, for the known kinds, the ``chart``."""
 
-    kind: str  # "softmax" | "normal" | "normal_full" | "bregman"
+    kind: str  # "softmax" | "normal" | "normal_full" | "bregman" | "general"
     chart: str = ""
 
 
@@ -54,6 +56,8 @@ def kl_structure(family: Family) -> KLStructure:
     if explicit is not None:
         return kl_structure(explicit(family.param))
     form = family.exponential_form
+    if form is None:
+        return KLStructure("general")
     eta = form.natural_symbols
     softmax = sp.log(1 + sp.Add(*[sp.exp(e) for e in eta]))
     finite = isinstance(family.support, FiniteSupport)
