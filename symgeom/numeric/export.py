@@ -56,12 +56,12 @@ def _special_source() -> str:
 
 
 def _trigamma_gap_source() -> str:
-    """ψ′(x) − ψ′(x + h) (:mod:`symgeom.numeric.trigamma_gap`; SHIFT and _BERNOULLI are
-    special.py's, which the module text already holds)."""
+    """ψ′(x) − ψ′(x + h) (:mod:`symgeom.numeric.trigamma_gap`; _BERNOULLI is special.py's, which
+    the module text already holds)."""
     from symgeom.numeric import trigamma_gap
 
     parts = (trigamma_gap._asymptotic, trigamma_gap.trigamma_gap)
-    return "\n\n".join(inspect.getsource(part) for part in parts)
+    return f"GAP_SHIFT = {trigamma_gap.GAP_SHIFT}\n\n" + "\n\n".join(inspect.getsource(p) for p in parts)
 
 
 def _lngamma_source() -> str:

@@ -29,14 +29,12 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from symgeom.numeric.special import _BERNOULLI
+
 Array = Any
 
 #: Arguments are shifted up to at least this before the asymptotic series.
-SHIFT = 10
-#: B₂, B₄, …, B₂₀.
-_BERNOULLI = (
-    1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798, -174611 / 330,
-)
+GAP_SHIFT = 10
 #: Above this x, log G = −log y − log(y + h) + log1p(½(u + v) + (u² + uv + v²)/6) to 1e-32.
 LOG_SERIES = 1e8
 
@@ -95,10 +93,10 @@ def _asymptotic(u: Array, v: Array) -> Array:
 
 def gap_factor(x: Array, h: Array) -> Array:
     """G(x, h) = (ψ′(x) − ψ′(x + h))/h for array operations (torch, JAX, NumPy; differentiable):
-    a fixed SHIFT steps of the recurrence, as in :func:`symgeom.backends.special.polygamma_series`."""
+    a fixed GAP_SHIFT steps of the recurrence, as in :func:`symgeom.backends.special.polygamma_series`."""
     total = 0.0
     y = x
-    for _ in range(SHIFT):
+    for _ in range(GAP_SHIFT):
         u, v = 1 / y, 1 / (y + h)
         total = total + u * v * (u + v)
         y = y + 1
@@ -137,9 +135,9 @@ def trigamma_gap(x: np.ndarray | float, h: np.ndarray | float) -> np.ndarray:
     y, g = np.broadcast_arrays(x.astype(np.float64), h.astype(np.float64))
     with np.errstate(all="ignore"):
         ok = (y > 0) & (g >= 0)
-        y = np.where(ok, y, float(SHIFT))
+        y = np.where(ok, y, float(GAP_SHIFT))
         total = np.zeros(y.shape)
-        steps = max(0, int(np.ceil(SHIFT - np.min(y)))) if y.size else 0
+        steps = max(0, int(np.ceil(GAP_SHIFT - np.min(y)))) if y.size else 0
         for _ in range(steps):
             u, v = 1 / y, 1 / (y + g)
             total += u * v * (u + v)
