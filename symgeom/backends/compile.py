@@ -56,6 +56,7 @@ from symgeom.errors import SizeOutOfRangeError, UnknownQuantityError
 from symgeom.numeric import simplex_forms
 from symgeom.numeric.inputs import Input, inputs, unpack, zero_closed
 from symgeom.numeric.softplus import softplus_merged
+from symgeom.numeric.trigamma_gap import trigamma_gaps
 
 if TYPE_CHECKING:
     from symgeom.derivation import Derivation
@@ -168,7 +169,8 @@ def plan(derivation: Derivation) -> _Plan:
             # the same rewrite as .numpy()'s entries (symgeom.numeric.compile._entry_functions)
             entries = tuple(sigmoid_form(e) for e in entries)
             if derivation.quantity == "fisher":
-                entries = tuple(softmax_form(e) for e in entries)
+                # and ψ′(x) − ψ′(x + h) without the subtraction (symgeom.numeric.trigamma_gap)
+                entries = tuple(trigamma_gaps(softmax_form(e)) for e in entries)
             entries = tuple(softplus_merged(e) for e in entries)
         # scale symmetry, Σ⁻¹ and ln det Σ by Cholesky where they apply (backends.scale_forms)
         # (an entry that may be subnormal also carries its log-magnitude: backends.tiny_forms)

@@ -18,7 +18,7 @@ coordinates, so still proved.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
@@ -27,9 +27,10 @@ from symgeom.backends.difference import exact_difference
 from symgeom.backends.sigmoid import sigmoid_form
 from symgeom.families.base import Family
 from symgeom.numeric import decompose
-from symgeom.numeric.bregman import BregmanKL, scaled_node, squared_ratio
+from symgeom.numeric.bregman import BregmanKL, positive_over_chart, scaled_node, squared_ratio
 from symgeom.numeric.softplus import Softplus, softplus_form, softplus_merged
 from symgeom.numeric.symbolic import Chi, KLDiv, expanded_kl, stable_kl
+from symgeom.numeric.trigamma_gap import trigamma_gaps
 
 
 def kl_form(family: Family, derived: sp.Expr) -> sp.Expr:
@@ -89,6 +90,9 @@ def bregman_form(family: Family) -> BregmanKL:
     along = {e: scaled_node(a, t, d) for e, a, d in zip(eta, s1, delta, strict=True)}
     # ∇²A simplified in η first (e.g. 4eᵑ/(1 + eᵑ)², not the cancelling 4σ − 4σ²).
     hessian = [[sp.factor(sp.simplify(sp.diff(g, e))) for e in eta] for g in gradient]
+    # ψ′(x) − ψ′(x + h) without the subtraction (symgeom.numeric.bregman.bregman_form, trigamma_gap)
+    hessian = [[trigamma_gaps(entry, partial(positive_over_chart, eta, at1)) for entry in row]
+               for row in hessian]
     n = len(eta)
     if n == 1:
         # Δ and 1/sinh(η/2) of a geometric chart at θ = −700 are 10⁻³⁰⁴ and 10³⁰⁴: squared apart

@@ -17,6 +17,7 @@ and per quantity the extensions the printed forms of that quantity need
 
     Fisher:   log|ψ⁽ⁿ⁾(x)| = log (n−1)! − n·log x + log1p(n/(2x) + n(n+1)/(12x²)) for x > 10⁸,
               else log|ψ⁽ⁿ⁾(x)| as printed (sign (−1)ⁿ⁺¹, x > 0; :func:`tiny_forms.log_polygamma`);
+              log(ψ′(x) − ψ′(x + h)) = log h + log G(x, h) (:mod:`symgeom.numeric.trigamma_gap`);
 
     KL:       log χ(y) = log_chi(y, log|y|),   log SoftplusDiff(a, d) = log σ(a) + log|d̃|,
               log Square(x) = 2·log|x|,  log|x| = log|x|,  log ∫₀¹ f = log_bregman(log f)
@@ -59,6 +60,7 @@ from symgeom.numeric.bregman import BregmanKL, Square
 from symgeom.numeric.finite import Entr, LogSumExp
 from symgeom.numeric.softplus import LogitEntropy, ScaledSoftplusDiff, Softplus, SoftplusDiff
 from symgeom.numeric.symbolic import Chi, KLDiv
+from symgeom.numeric.trigamma_gap import LogTrigammaGap, TrigammaGap
 
 #: (s, L) with expr = s·e^L
 Magnitude = tuple[sp.Expr, sp.Expr]
@@ -282,7 +284,16 @@ def _polygamma(expr: sp.Expr, walk: Walk) -> Magnitude | None:
     return sp.Integer(1 if n % 2 else -1), LogPolygamma(n, x)
 
 
-FISHER = Profile("fisher", ((sp.polygamma, _polygamma),), exact_logs=False,
+def _trigamma_gap(expr: sp.Expr, walk: Walk) -> Magnitude | None:
+    """ψ′(x) − ψ′(x + h) = h·G(x, h) > 0 (x, h > 0): log h + log G without underflow
+    (:func:`symgeom.numeric.trigamma_gap.log_trigamma_gap_for`, printed ``log_trigamma_gap``)."""
+    x, h = expr.args
+    if not (x.is_positive and h.is_positive):
+        return None
+    return ONE, LogTrigammaGap(x, h)
+
+
+FISHER = Profile("fisher", ((sp.polygamma, _polygamma), (TrigammaGap, _trigamma_gap)), exact_logs=False,
                  fallback=lambda expr: (sp.sign(expr), sp.log(sp.Abs(expr))))
 #: the Fisher rules without the fallback: None unless every factor is opened by a rule
 OPENED = replace(FISHER, name="opened", fallback=lambda expr: None)

@@ -33,6 +33,7 @@ from symgeom.backends.tiny_forms import log_kl_div, log_polygamma, tiny_rescue_f
 from symgeom.backends.tiny_kl import namespace as tiny_namespace
 from symgeom.backends.weighted_chi import weighted_chi, weighted_chis
 from symgeom.errors import UnknownQuantityError
+from symgeom.numeric.trigamma_gap import log_trigamma_gap_for, trigamma_gap_for
 
 #: NumPy names the NumPy printer may emit, and their Array API spelling.
 _RENAMES = {"absolute": "abs", "power": "pow", "arctan": "atan", "arcsin": "asin", "arccos": "acos",
@@ -166,6 +167,8 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "tiny_rescue": tiny_rescue_for(ops.name, ops.xp),  # symgeom.backends.tiny_forms
         "log_kl_div": partial(log_kl_div, ops.xp),
         "log_polygamma": partial(log_polygamma, ops),  # symgeom.backends.tiny_forms
+        "trigamma_gap": trigamma_gap_for(ops.xp),  # symgeom.numeric.trigamma_gap
+        "log_trigamma_gap": log_trigamma_gap_for(ops.xp),
         **tiny_entropy.printed_names(ops),  # symgeom.backends.tiny_entropy
         **tiny_namespace(ops),  # log_chi, log_bregman (symgeom.backends.tiny_kl)
         **special_functions(ops.name),

@@ -18,7 +18,16 @@ import numpy as np
 
 from symgeom.backends import softmax_entropy
 from symgeom.errors import InvalidParameterError, OutOfRangeError, UnknownQuantityError
-from symgeom.numeric import endpoint_limits, finite, kernels, refusal, simplex_forms, special, stirling
+from symgeom.numeric import (
+    endpoint_limits,
+    finite,
+    kernels,
+    refusal,
+    simplex_forms,
+    special,
+    stirling,
+    tiny_sums,
+)
 from symgeom.numeric import kl as kl_kernels
 from symgeom.numeric.dilation import rescaled
 from symgeom.numeric.inputs import (
@@ -510,7 +519,10 @@ def _finite_kernel(family: Family, quantity: str) -> Kernel:
     def kernel(*arrays: np.ndarray) -> np.ndarray:
         scalars = unpack(family, arrays) + [arrays[i][..., -1] for i in simplex]
         dtype = np.result_type(*arrays, np.float32)
-        return np.asarray(function(*scalars), dtype=dtype)[()]
+        value = function(*scalars)
+        if quantity == "entropy":  # a subnormal H rounded once, not per outcome (numeric.tiny_sums)
+            value = tiny_sums.refined(value, lambda mask: finite.subnormal_entropy(family, scalars, mask))
+        return np.asarray(value, dtype=dtype)[()]
 
     return kernel
 
@@ -556,6 +568,7 @@ def _entry_functions(
     from symgeom.numeric.explicit_sums import explicit_sum_function
     from symgeom.numeric.softplus import softplus_merged
     from symgeom.numeric.stirling_forms import stirling_form
+    from symgeom.numeric.trigamma_gap import trigamma_gap, trigamma_gaps
     from symgeom.numeric.zerolog import with_zero_logs
 
     result = derivation.result if form is None else form(derivation.result)
@@ -569,6 +582,9 @@ def _entry_functions(
     if derivation.quantity == "entropy":
         # lnΓ/ψ growth cancelled symbolically (symgeom.numeric.stirling_forms): Gamma at α = 10⁶
         entries = [stirling_form(e) for e in entries]
+    if derivation.quantity == "fisher":
+        # ψ′(x) − ψ′(x + h), h > 0 from the shapes, without the subtraction (numeric.trigamma_gap)
+        entries = [trigamma_gaps(e) for e in entries]
     shape = tuple(result.shape) if isinstance(result, sp.MatrixBase) else ()
     arguments = derivation.arguments
     explicit = {i: explicit_sum_function(e, arguments) for i, e in enumerate(entries) if e.has(sp.Sum)}
@@ -580,7 +596,8 @@ def _entry_functions(
                   "softplus": kernels.softplus,
                   "sigmoid": kernels.sigmoid, "logit_entropy": kernels.logit_entropy,
                   "CholeskyLogDet": cholesky_logdet, "entr_log": finite.entr_log,
-                  "stirling_phi": stirling.phi, "stirling_phi_prime": stirling.phi_prime}, *MODULES],
+                  "stirling_phi": stirling.phi, "stirling_phi_prime": stirling.phi_prime,
+                  "trigamma_gap": trigamma_gap}, *MODULES],
         # kl_div(a, b) prints the exact difference factor(a − b) it needs; common subexpressions
         # would hand it b = x₀ and so d = 1 − x₀, rounded.
         cse=not any(e.has(KLDiv) for e in entries),

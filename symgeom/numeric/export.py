@@ -55,6 +55,15 @@ def _special_source() -> str:
     return text.split("from scipy import special\n", 1)[1]
 
 
+def _trigamma_gap_source() -> str:
+    """ψ′(x) − ψ′(x + h) (:mod:`symgeom.numeric.trigamma_gap`; _BERNOULLI is special.py's, which
+    the module text already holds)."""
+    from symgeom.numeric import trigamma_gap
+
+    parts = (trigamma_gap._asymptotic, trigamma_gap.trigamma_gap)
+    return f"GAP_SHIFT = {trigamma_gap.GAP_SHIFT}\n\n" + "\n\n".join(inspect.getsource(p) for p in parts)
+
+
 def _lngamma_source() -> str:
     """symgeom/numeric/stirling.py without its docstring and imports, and lngamma_kl."""
     from symgeom.numeric import lngamma, stirling
@@ -100,6 +109,7 @@ def kl_module(family: Family) -> str:
     function = stable_numpy(family)
     source = inspect.getsource(function).replace("def _lambdifygenerated(", "def kl(", 1)
     provided = {"kl_div", "chi", "bregman_kl", "lngamma_kl", "logsumexp_args", "entr_log", "polygamma",
+                "trigamma_gap",
                 "sigmoid", "softplus", "softplus_diff", "ratio", "log_quotient",
                 "softplus_diff_scaled", "scaled_ratio", "scaled_sum"}
     numpy_names = sorted(n for n in _names(function.__code__) if n not in provided)
@@ -121,6 +131,8 @@ def kl_module(family: Family) -> str:
     parts = [header, _kernels_source(), _special_source(), _bregman_source()]
     if "lngamma_kl" in _names(function.__code__):
         parts.append(_lngamma_source())
+    if "trigamma_gap" in _names(function.__code__):
+        parts.append(_trigamma_gap_source())
     ends = _endpoint_wrapper(family, args)
     if ends is None:
         return "\n".join([*parts, "", source])

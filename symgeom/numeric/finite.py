@@ -187,6 +187,30 @@ def entropy_function(family: Family) -> Callable[..., np.ndarray]:
 
 
 @cache
+def outcome_logs_function(family: Family) -> Callable[..., list]:
+    """[p(x), …, log p(x), …] over the outcomes, of the chart scalars (and simplex last entries)."""
+    terms = _outcome_terms(family)
+    return sp.lambdify(family.symbols() + last_symbols(family),
+                       [p for p, _, _ in terms] + [ell for _, ell, _ in terms], modules=[_NAMESPACE, "numpy"])
+
+
+def subnormal_entropy(family: Family, scalars: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
+    """H at the entries of ``mask`` (over the scalars' broadcast shape) as the scaled sum of
+    :func:`symgeom.numeric.tiny_sums.entr_sum`: for entries whose direct sum is subnormal."""
+    from symgeom.numeric.tiny_sums import entr_sum
+
+    shape = mask.shape
+    picked = [np.broadcast_to(np.asarray(s, dtype=np.float64), shape)[mask] for s in scalars]
+    with np.errstate(all="ignore"):
+        values = outcome_logs_function(family)(*picked)
+    n = len(values) // 2
+    size = int(mask.sum())
+    values = [np.broadcast_to(np.asarray(v, dtype=np.float64), (size,)) for v in values]
+    inputs = [p.is_Symbol for p, _, _ in _outcome_terms(family)]  # exact at any size
+    return entr_sum(values[:n], values[n:], inputs)
+
+
+@cache
 def fisher_function(family: Family) -> Callable[..., np.ndarray]:
     """F(θ) = Σₓ t(x)t(x)ᵀ with t(x) = √p(x)·s(x) (= Σₓ p(x) s(x)s(x)ᵀ), as a function returning
     the n×n entries.  Scaling the score by √p first keeps the

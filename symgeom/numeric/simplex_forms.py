@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from symgeom.families.base import Family
+from symgeom.numeric import tiny_sums
 
 Array = Any
 
@@ -80,11 +81,24 @@ def fisher(xp: Any, p: Array, eye: Array) -> Array:
 
 
 def numpy_entropy(p: np.ndarray) -> np.ndarray:
-    """:func:`entropy` of a NumPy array (float32 computed in float64, rounded once)."""
+    """:func:`entropy` of a NumPy array (float32 computed in float64, rounded once); a subnormal
+    H is summed scaled and rounded once (:mod:`symgeom.numeric.tiny_sums`)."""
     p = np.asarray(p)
     dtype = np.result_type(p, np.float32)
+    wide = p.astype(np.float64, copy=False)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(entropy(np, p.astype(np.float64, copy=False)), dtype=dtype)[()]
+        value = entropy(np, wide)
+
+        def exact_at(mask: np.ndarray) -> np.ndarray:
+            rows = np.broadcast_to(wide, (*mask.shape, wide.shape[-1]))[mask]
+            safe = np.where(rows > 0, rows, 1.0)
+            return tiny_sums.entr_sum([rows[..., i] for i in range(rows.shape[-1])],
+                                      [np.log(safe[..., i]) for i in range(rows.shape[-1])],
+                                      [True] * rows.shape[-1])
+
+        # a subnormal H rounded once, not once per term (symgeom.numeric.tiny_sums)
+        value = tiny_sums.refined(value, exact_at)
+    return np.asarray(value, dtype=dtype)[()]
 
 
 def numpy_fisher(p: np.ndarray) -> np.ndarray:

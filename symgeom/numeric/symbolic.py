@@ -23,6 +23,7 @@ from symgeom.numeric import kernels, special
 from symgeom.numeric.bregman import BregmanKL, bregman_kl
 from symgeom.numeric.lngamma import LnGammaKL, lngamma_kl
 from symgeom.numeric.structure import kl_structure
+from symgeom.numeric.trigamma_gap import trigamma_gap
 
 
 class KLDiv(sp.Function):
@@ -202,6 +203,7 @@ def stable_numpy(family: Family) -> Callable[..., object]:
         "bregman_kl": bregman_kl,
         "lngamma_kl": lngamma_kl,
         "polygamma": special.polygamma,
+        "trigamma_gap": trigamma_gap,
         "gammaln": special.gammaln,
         "sigmoid": kernels.sigmoid,
         "softplus": kernels.softplus,

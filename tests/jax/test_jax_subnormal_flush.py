@@ -55,11 +55,6 @@ def _entropy_sum(p: np.ndarray) -> float:
         return float(-sum(mp.mpf(float(x)) * mp.log(mp.mpf(float(x))) for x in p if x > 0))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "merge of the subnormal-input route (subin) with this copy (flush): on JAX on the CPU an entry with an "
-    "input below 2^-511 is now evaluated by derivation.numpy, whose six separately rounded subnormal terms "
-    "of the [1, 1e-320 × 6] row are 2 subnormal units off the exact sum (4.420913e-317 for 4.420914e-317); "
-    "the copy here was exact. Open in issue 12's note."))
 @pytest.mark.parametrize("k", [7, 8])
 def test_categorical_probability_entropy_subnormal(k):
     """sg.entropy(sg.Categorical(7)).jax()(np.array([1.0] + [1e-320] * 6)) was 0.0 (NumPy 4.420913e-317)."""
