@@ -40,6 +40,7 @@ from symgeom.backends import (
     subnormal_inputs,
     tiny_entropy,
     tiny_forms,
+    tiny_grad,
     tiny_kl,
     validation,
     vector,
@@ -278,10 +279,20 @@ class BackendFunction:
         if ops.name == "torch" and not self._numpy_kl_route(ops, arrays) \
                 and subnormal_inputs.torch_applies(arrays):  # CPU torch: the printed forms lose digits
             mask = subnormal_inputs.torch_entry_mask(p.spec * p.points, arrays)
-            direct = self._direct(ops, arrays, self.validate)
-            if not bool(mask.any()):
+            tiny = bool(mask.any())
+            # the derivative at the tiny entries from the derived result (backends.tiny_grad), the
+            # printed form evaluated at stand-ins there (its derivative there is not used)
+            partials = tiny_grad.partials_for(self._derivation) if tiny else None
+            safe = arrays
+            if partials is not None:
+                if self.validate:  # NumPy reads the tiny entries; its errors name the argument
+                    self._derivation.numpy(validate=True)(*[a.detach().numpy() for a in arrays])
+                safe = subnormal_inputs.torch_stand_ins(arrays, mask)
+            direct = self._direct(ops, safe, self.validate)
+            if not tiny:
                 return direct
-            return subnormal_inputs.torch_merged(direct, mask, arrays, self._derivation.numpy(validate=False))
+            return subnormal_inputs.torch_merged(direct, mask, arrays, self._derivation.numpy(validate=False),
+                                                 partials)
         return self._direct(ops, arrays, self.validate)
 
     def _numpy_kl_route(self, ops: Ops, arrays: list[Array]) -> bool:
@@ -319,7 +330,7 @@ class BackendFunction:
             validate = False
         invalid = partial(_numpy_invalid, p.family, len(p.spec)) if validate else None
         return subnormal_inputs.evaluate_jax(lambda xs: self._direct(ops, xs, validate), spec, arrays,
-                                             unchecked, invalid)
+                                             unchecked, invalid, tiny_grad.partials_for(self._derivation))
 
     def _routes(self, ops: Ops, arrays: list[Array], validate: bool | None = None) -> Array:
         validate = self.validate if validate is None else validate

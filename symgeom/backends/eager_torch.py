@@ -96,6 +96,10 @@ def kl_div(a: Array, b: Array, d: Array, lr: Array) -> Array:
     return torch.where(near, _series(d, d / (a + b), terms), out)
 
 
+#: kl_div with its gradient through lr (primitives.kl_div_log_partials): the same value
+kl_div_log = kl_div
+
+
 def log_ratio(a: Array, b: Array, d: Array) -> Array:
     """log(a/b) for arrays of one shape (see the module docstring for the two corrections)."""
     import torch

@@ -13,7 +13,9 @@ exactly the gradient of the primitive route (same derived partials, no branch of
 differentiated, 0 and not nan at p = q).  Where the printed form has a derived gradient
 (:mod:`symgeom.backends.derived_grad`: the same chain written symbolically and run by NumPy in
 blocks) and no graph is asked for, the backward evaluates that instead of recomputing the value
-(2.3× → 0.66× ``torch.distributions``' forward + backward at 10⁷ Gaussian pairs).  The
+(2.3× → 0.66× ``torch.distributions``' forward + backward at 10⁷ Gaussian pairs), for inputs
+within 2^±250 (``Gradient.in_range``; beyond, the printed powers under- or overflow and the
+recomputation is differentiated).  The
 recomputation is made of differentiable torch operations and is recorded when a graph is asked
 for (``create_graph=True``), so double backward and Hessians work.  Forward-mode AD (dual
 tensors) and ``torch.func`` transforms take the primitive route, which has a jvp.
@@ -22,7 +24,10 @@ tensors) and ``torch.func`` transforms take the primitive route, which has a jvp
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from symgeom.backends.derived_grad import Gradient
 
 Array = Any
 
@@ -47,7 +52,7 @@ def apply(
     forward: Callable[..., Array],
     recompute: Callable[..., Array],
     arrays: list[Array],
-    gradient: Callable[[list[Any], Any], list[Any]] | None = None,
+    gradient: Gradient | None = None,
 ) -> Array:
     """``forward(*arrays)`` (no graph) as the value, ``recompute(*arrays)``'s derivative as its
     derivative; ``recompute`` must give the same function built from differentiable torch ops.
@@ -82,8 +87,9 @@ def _function() -> Any:
                 wanted = [i for i, need in enumerate(ctx.needs_input_grad[3:]) if need]
                 create = torch.is_grad_enabled()
                 result: list[Array | None] = [None] * (3 + len(arrays))
-                if not create and ctx.gradient is not None:
-                    found = ctx.gradient([a.detach().numpy() for a in arrays], grad.detach().numpy())
+                host = [a.detach().numpy() for a in arrays]
+                if not create and ctx.gradient is not None and ctx.gradient.in_range(host):
+                    found = ctx.gradient(host, grad.detach().numpy())
                     for i in wanted:
                         result[3 + i] = torch.from_numpy(found[i]).to(arrays[i].dtype)
                     return tuple(result)

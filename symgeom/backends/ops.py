@@ -52,8 +52,12 @@ class Ops:
             like = self.xp.asarray(float(args[0]))
         return [self.asarray(a, like) if is_number(a) else a for a in args]
 
-    def kl_div(self, a: Array, b: Array, d: Array | None = None, lr: Array | None = None) -> Array:
-        """kl_div(a, b) = a·log(a/b) − a + b; ``d`` = a − b and ``lr`` = log(a/b) when known better."""
+    def kl_div(self, a: Array, b: Array, d: Array | None = None, lr: Array | None = None,
+               through_log: bool = False) -> Array:
+        """kl_div(a, b) = a·log(a/b) − a + b; ``d`` = a − b and ``lr`` = log(a/b) when known better.
+        ``through_log``: ``lr`` is log(a/b) as a differentiable function of its own (the printed
+        log_quotient of a power's parts), and the derivative where b < a/2 goes through it
+        (:func:`symgeom.backends.primitives.kl_div_log_partials`: b may have underflowed)."""
         a, b = self._common(a, b)
         d = a - b if d is None else self._common(d, a)[0]
         if lr is None and self.name == "torch" and eager_torch.eager(a, b, d):
@@ -64,7 +68,7 @@ class Ops:
         else:
             lr = self._common(lr, a)[0]
         a, b, d, lr = _broadcast(self.xp, a, b, d, lr)
-        return self._functions["kl_div"](a, b, d, lr)
+        return self._functions["kl_div_log" if through_log else "kl_div"](a, b, d, lr)
 
     def chi(self, y: Array) -> Array:
         """χ(y) = y·eʸ − eʸ + 1."""

@@ -13,6 +13,8 @@ namespaces (NumPy, CuPy, Dask) call ``value`` directly.  The partials are derive
                                          ∂a = σ(a + d) − σ(a) = −σ(a + d)σ(−a)·expm1(−d),   ∂d = σ(a + d)
     ratio(a, b) = a/b:                   ∂a = 1/b,   ∂b = −(a/b)/b
     log_quotient(a, b, d) = log(a/b):    ∂a = 1/a,   ∂b = −1/b    (d = a − b)
+    kl_div_log(a, b, d, lr):             kl_div with ∂ through lr where b < a/2 (kl_div_log_partials)
+    quot_sum(a, b, c, d) = a/b + c/d:    ∂a = 1/b,   ∂b = −(a/b)/b,   ∂c = 1/d,   ∂d = −(c/d)/d
     softplus_diff_scaled(a, d) = q = softplus_diff(a, d)/σ(a):
                                          ∂a = σ(−a)(−r·expm1(−d) − q),   ∂d = r = σ(a + d)/σ(a)
     scaled_ratio(x, s, b) = x·s/b:       ∂x = s/b,   ∂s = x/b,   ∂b = −(x/b)(s/b)
@@ -37,6 +39,7 @@ from typing import Any
 
 from symgeom.backends.exact_frexp import frexp_for
 from symgeom.backends.exact_ldexp import ldexp_for
+from symgeom.backends.quotient_sum import quot_sum_partials, quot_sum_value
 
 Array = Any
 Namespace = Any
@@ -94,6 +97,25 @@ def kl_div_value(xp: Namespace, a: Array, b: Array, d: Array, lr: Array) -> Arra
 def kl_div_partials(xp: Namespace, a: Array, b: Array, d: Array, lr: Array) -> tuple[Array | None, ...]:
     """(∂a, ∂b) = (log(a/b), −d/b); d and lr are copies of a − b and log(a/b): no partials."""
     return lr, -d / b, None, None
+
+
+def kl_div_log_partials(xp: Namespace, a: Array, b: Array, d: Array, lr: Array) -> tuple[Array | None, ...]:
+    """(∂a, ∂b, ∂d, ∂lr) of kl_div(a, b) when ``lr`` is log(a/b) as a differentiable function of
+    its own (the printed ``log_quotient`` of b = (x/y)ᵏ's parts): where b < a/2 (a > 0) the
+    b-dependence goes through lr, by db/b = da/a − d lr:
+
+        d kl_div = lr·da − (d/b)·db = (lr − d/a)·da + d·d lr,
+
+    so a b that under- or overflows (σ₁/σ₂ = 10⁻¹⁸⁰: (σ₁/σ₂)² = 0 and −d/b = −∞, its derivative
+    0) no longer enters; lr − d/a ≥ log 2 − ½ there (no cancellation).  Elsewhere (b ≥ a/2,
+    where b is representable with its digits) the partials of :func:`kl_div_partials`."""
+    far = (b < 0.5 * a) & (a > 0)
+    one = xp.ones_like(b)
+    safe_a = xp.where(far, a, one)
+    safe_b = xp.where(far, one, b)
+    zero = xp.zeros_like(d)
+    return (xp.where(far, lr - d / safe_a, lr), xp.where(far, zero, -d / safe_b), None,
+            xp.where(far, d, zero))
 
 
 def chi_value(xp: Namespace, y: Array) -> Array:
@@ -301,12 +323,14 @@ class Primitive:
 #: The registry the printers and backends read, keyed by the name a SymPy primitive prints as.
 PRIMITIVES: dict[str, Primitive] = {
     "kl_div": Primitive("kl_div", kl_div_value, kl_div_partials),
+    "kl_div_log": Primitive("kl_div_log", kl_div_value, kl_div_log_partials),
     "chi": Primitive("chi", chi_value, chi_partials),
     "logsumexp": Primitive("logsumexp", logsumexp_value, logsumexp_partials, reduces=True),
     "softplus": Primitive("softplus", softplus_value, softplus_partials),
     "softplus_diff": Primitive("softplus_diff", softplus_diff_value, softplus_diff_partials),
     "ratio": Primitive("ratio", ratio_value, ratio_partials),
     "log_quotient": Primitive("log_quotient", log_quotient_value, log_quotient_partials),
+    "quot_sum": Primitive("quot_sum", quot_sum_value, quot_sum_partials),
     "softplus_diff_scaled": Primitive("softplus_diff_scaled", softplus_diff_scaled_value,
                                       softplus_diff_scaled_partials),
     "scaled_ratio": Primitive("scaled_ratio", scaled_ratio_value, scaled_ratio_partials),

@@ -144,6 +144,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
     namespace: dict[str, Any] = {
         "numpy": NamespaceShim(ops.xp),
         "kl_div": ops.kl_div,
+        "kl_div_log": partial(ops.kl_div, through_log=True),  # symgeom.backends.quotient_forms
         "bregman_kl": partial(bregman_kl, ops),
         "chi": ops.chi,
         "logsumexp": ops.logsumexp,

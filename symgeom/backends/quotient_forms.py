@@ -22,20 +22,16 @@ the inputs themselves and carry no rounding into the cancellation.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
-import numpy as np
 import sympy as sp
 
-from symgeom.backends.exact_ldexp import power_of_two
 from symgeom.backends.range_forms import DiffQuot, Times, range_forms
-from symgeom.numeric.double_double import two_prod
 from symgeom.numeric.symbolic import KLDiv
 
 
 class Quot(sp.Function):
-    """a/b kept unevaluated (SymPy would distribute a power over it); printed ``((a)/(b))``."""
+    """a/b kept unevaluated (SymPy would distribute a power over it); printed ``ratio(a, b)``."""
 
     nargs = 2
 
@@ -43,8 +39,10 @@ class Quot(sp.Function):
         return a / b
 
     def _numpycode(self, printer: Any) -> str:
+        # the ``ratio`` primitive: its derivative in b is −(a/b)/b, where autodiff of a/b forms
+        # b² (∂KL/∂v₂ of the mean_var Gaussian at v₂ = 1.4e232 was 0 for 9.5e-241)
         a, b = self.args
-        return f"(({printer._print(a)})/({printer._print(b)}))"
+        return f"ratio({printer._print(a)}, {printer._print(b)})"
 
 
 class QuotSum(sp.Function):
@@ -70,13 +68,18 @@ class KLDivD(sp.Function):
         return a * sp.log(a / b) - a + b
 
     def _numpycode(self, printer: Any) -> str:
-        args = ", ".join(printer._print(x) for x in self.args)
+        a, b, d = self.args
+        numerator, denominator = sp.fraction(b)
+        if numerator.is_Symbol and denominator.is_Symbol:  # x/y as the ratio primitive (see Quot)
+            b = Quot(numerator, denominator)
+        args = ", ".join(printer._print(x) for x in (a, b, d))
         log_ratio = _power_log_ratio(printer, *self.args[:2])
-        return f"kl_div({args}, {log_ratio})" if log_ratio else f"kl_div({args})"
+        return f"kl_div_log({args}, {log_ratio})" if log_ratio else f"kl_div({args})"
 
 
 def _power_log_ratio(printer: Any, a: sp.Expr, b: sp.Expr) -> str | None:
-    """log(a/b) printed from the quotient's parts where b = (x/y)ᵏ and a > 0 is a number:
+    """log(a/b) printed from the quotient's parts where b = (x/y)ᵏ (or x/y of two inputs) and a > 0
+    is a number:
     log a − k·log(x/y), the log of x/y from mantissas and exponents (``log_quotient``).  The power
     (σ₁/σ₂)² underflows for σ₁/σ₂ < 1.5e-154 (and overflows above 6.7e153) although its log, and
     the KL, are moderate: the Gaussian KL at σ₁ = 1.2e-106, σ₂ = 9.1e73 was inf (true 413.68)."""
@@ -84,26 +87,22 @@ def _power_log_ratio(printer: Any, a: sp.Expr, b: sp.Expr) -> str | None:
         return None
     power = b if isinstance(b, sp.Pow) else sp.Pow(b, 1, evaluate=False)
     base, k = power.args
-    if not (isinstance(base, Quot) and k.is_Integer):
+    numerator, denominator = sp.fraction(b)
+    if isinstance(base, Quot) and k.is_Integer:
+        x, y = base.args
+    elif numerator.is_Symbol and denominator.is_Symbol:  # a ratio of two inputs, x/y (k = 1)
+        (x, y), k = (numerator, denominator), sp.Integer(1)
+    else:
         return None
-    x, y = base.args
     log_xy = f"log_quotient({printer._print(x)}, {printer._print(y)}, {printer._print(x - y)})"
     constant = "" if a == 1 else f"{float(sp.log(a))!r} + "
     return f"{constant}-{int(k)}*{log_xy}"
 
 
 def quot_sum(ops: Any, a: Any, b: Any, c: Any, d: Any) -> Any:
-    """a/b + c/d = (a·d + c·b)/b/d with a·d and c·b as exact two-float sums; the direct form
-    where a product is not finite or below tiny·2^(p+1) (in magnitude, and not 0).
-
-    The sum is homogeneous, a/b + c/d = 2^(eₐ − e_b)·(a′/b′ + c′/d′) with a′ = a·2^−eₐ,
-    c′ = c·2^−eₐ, b′ = b·2^−e_b, d′ = d·2^−e_b (exact), eₐ and e_b the binary exponents of
-    max(|a|, |c|) and max(|b|, |d|): the products are formed from numbers of order 1, so they are
-    exact wherever the quotient's own range allows (the natural Gaussian chart at σ = 10¹⁵⁰ has
-    η₁η₂′ ≈ 10⁻⁴⁵¹, which underflowed to 0 and read as an exact 0: the KL was 0 or nan).  The
-    power 2^(eₐ − e_b) is applied as three normal factors (|eₐ − e_b| reaches 2098).
-    """
-    xp = ops.xp
+    """a/b + c/d with an exact numerator: the ``quot_sum`` primitive
+    (:mod:`symgeom.backends.quotient_sum`, derived partials) on arrays; Python numbers alone are
+    added as they are."""
     like = next((v for v in (a, b, c, d) if hasattr(v, "dtype")), None)
     if like is None:  # all Python numbers
         return a / b + c / d
@@ -111,32 +110,7 @@ def quot_sum(ops: Any, a: Any, b: Any, c: Any, d: Any) -> Any:
     if split is not None:
         return split
     a, b, c, d = (ops.asarray(v, like) if not hasattr(v, "dtype") else v for v in (a, b, c, d))
-    frexp, ldexp = getattr(xp, "frexp", None), getattr(xp, "ldexp", None)
-    # NumPy: the overflowing branch is not selected (not entered for torch: Dynamo cannot trace
-    # np.errstate, a graph break in the compiled natural-chart KLs)
-    quiet = contextlib.nullcontext() if "torch" in getattr(xp, "__name__", "") else np.errstate(all="ignore")
-    with quiet:
-        zero = (a == 0) | (d == 0), (c == 0) | (b == 0)  # exact zero products
-        direct = a / b + c / d
-        if frexp is not None and ldexp is not None:
-            one = xp.ones_like(a * b * c * d)
-            ea = frexp(xp.maximum(xp.abs(a), xp.abs(c)))[1]
-            eb = frexp(xp.maximum(xp.abs(b), xp.abs(d)))[1]
-            sa, sb = power_factors(xp, -ea, one, 2), power_factors(xp, -eb, one, 2)
-            a, c = a * sa[0] * sa[1], c * sa[0] * sa[1]
-            b, d = b * sb[0] * sb[1], d * sb[0] * sb[1]
-        p1, e1 = two_prod(a, d)
-        p2, e2 = two_prod(c, b)
-        s = (p1 + p2) + (e1 + e2)
-        info = xp.finfo(s.dtype)
-        # below 2^(p+4)·tiny the low parts of the products may be subnormal (not exact)
-        floor = float(info.smallest_normal) * 2.0 ** (57 if info.bits > 32 else 28)
-        exact = xp.isfinite(s) & ((xp.abs(p1) >= floor) | zero[0]) & ((xp.abs(p2) >= floor) | zero[1])
-        value = s / b / d
-        if frexp is not None and ldexp is not None:
-            for factor in power_factors(xp, ea - eb, one, 3):
-                value = value * factor
-        return xp.where(exact, value, direct)
+    return ops.primitive("quot_sum")(a, b, c, d)
 
 
 def _eager_cpu_split(ops: Any, a: Any, b: Any, c: Any, d: Any, like: Any) -> Any:
@@ -174,20 +148,6 @@ def _eager_cpu_split(ops: Any, a: Any, b: Any, c: Any, d: Any, like: Any) -> Any
     gathered = ~kept
     exact = quot_sum(ops, a[gathered], b[gathered], c[gathered], d[gathered])
     return direct.masked_scatter(gathered, exact)
-
-
-def power_factors(xp: Any, k: Any, like: Any, parts: int) -> tuple[Any, ...]:
-    """``parts`` exact powers of two 2^{k₁}, …, with k₁ + … = k, each kᵢ ≈ k/parts (normal for the
-    |k| quot_sum meets: ±1074 over two parts, ±2098 over three).  On JAX and torch each is written
-    into its bit pattern (:func:`~symgeom.backends.exact_ldexp.power_of_two`): ``jnp.ldexp`` is
-    m·2.0**e, whose ``pow`` is not exact on a GPU (10.7 % of random cases one ulp off on an H200),
-    so a scale factor 2^−e that is not a power of two puts a rounding into the exact products.
-    NumPy's (and other namespaces') ``ldexp`` is exact."""
-    piece = k // parts
-    exponents = [piece] * (parts - 1) + [k - (parts - 1) * piece]
-    if type(k).__module__.startswith(("jax", "torch")):
-        return tuple(power_of_two(e, like.dtype) for e in exponents)
-    return tuple(xp.ldexp(like, e) for e in exponents)
 
 
 def _quotient(term: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:

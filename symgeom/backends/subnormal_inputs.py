@@ -24,9 +24,12 @@ of a boolean from the device.  Not used on GPUs (they keep float64 subnormals) n
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from symgeom.numeric.inputs import Input
+
+if TYPE_CHECKING:
+    from symgeom.backends.tiny_grad import Partials
 
 Array = Any
 
@@ -108,10 +111,15 @@ def _worker() -> Any:
 
 
 def evaluate_jax(evaluate: Callable[[list[Array]], Array], spec: tuple[Input, ...], arrays: list[Array],
-                 numpy_function: Callable[..., Any], invalid: Callable[[list[Any]], Any] | None) -> Array:
+                 numpy_function: Callable[..., Any], invalid: Callable[[list[Any]], Any] | None,
+                 partials: Partials | None = None) -> Array:
     """``evaluate(arrays)`` (the printed form), and for a batch with a tiny input the same with those
     entries from ``numpy_function``: one ``lax.cond`` on a reduction of the inputs' bits, so a batch
-    without one pays that reduction only.  Invalid entries (``invalid``, NumPy, or None) are nan."""
+    without one pays that reduction only.  Invalid entries (``invalid``, NumPy, or None) are nan.
+    ``partials`` (:func:`symgeom.backends.tiny_grad.partials_for`), when given, gives the derivative
+    at those entries; the printed form is then evaluated there at stand-ins, every nonzero input
+    of the entry ±½ (its sign; zeros stay): its derivative there is not used, and must not be nan
+    (a nan times a zero cotangent is nan)."""
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -124,7 +132,13 @@ def evaluate_jax(evaluate: Callable[[list[Array]], Array], spec: tuple[Input, ..
         # the branch: as operands of the cond they were two more batch-sized buffers on every call
         # (Bernoulli KL under jit 1.8-2x the route off, page faults of the larger allocation)
         bits = tuple(words(jax.lax.stop_gradient(x)) for x in xs)
-        return _merged(evaluate(list(xs)), spec, bits, floats, numpy_function, invalid)
+        if partials is None:
+            return _merged(evaluate(list(xs)), spec, bits, floats, numpy_function, invalid)
+        mask = entry_mask(spec, list(bits), floats)
+        safe = [jnp.where(mask & ((w << 1) != 0), jnp.where(jnp.signbit(x), -0.5, 0.5).astype(x.dtype), x)
+                for x, w in zip(xs, bits, strict=True)]
+        direct = evaluate(safe)
+        return _merged(direct, spec, bits, floats, numpy_function, invalid, (xs, partials))
 
     def common(xs: tuple[Array, ...]) -> Array:
         return evaluate(list(xs))
@@ -133,9 +147,11 @@ def evaluate_jax(evaluate: Callable[[list[Array]], Array], spec: tuple[Input, ..
 
 
 def _merged(direct: Array, spec: tuple[Input, ...], bits: tuple[Array, ...], floats: list[Any],
-            numpy_function: Callable[..., Any], invalid: Callable[[list[Any]], Any] | None) -> Array:
+            numpy_function: Callable[..., Any], invalid: Callable[[list[Any]], Any] | None,
+            derivative: tuple[tuple[Array, ...], Partials] | None = None) -> Array:
     """``direct`` with the entries that have a tiny input from a ``pure_callback`` of the NumPy
-    function; derivatives are ``direct``'s (a ``custom_jvp``: the NumPy values carry none)."""
+    function; derivatives are ``direct``'s (a ``custom_jvp``: the NumPy values carry none), or,
+    with ``derivative`` = (inputs, partials), those of ``partials`` at those entries."""
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -172,7 +188,50 @@ def _merged(direct: Array, spec: tuple[Input, ...], bits: tuple[Array, ...], flo
     def _jvp(primals: tuple[Array, ...], tangents: tuple[Array, ...]) -> tuple[Array, Array]:
         return patch(*primals), tangents[0]
 
-    return patch(direct, *bits)
+    if derivative is None:
+        return patch(direct, *bits)
+    xs, partials = derivative
+
+    def host_partials(shape: tuple[int, ...], dtype: Any, *words: Any) -> Any:
+        return worker.submit(on_host_partials, shape, dtype, *[np.array(w) for w in words]).result()
+
+    def on_host_partials(shape: tuple[int, ...], dtype: Any, *words: Any) -> Any:
+        arrays = [w.view(f) for w, f in zip(words, floats, strict=True)]
+        mask = np.asarray(entry_mask_numpy(spec, arrays))
+        with np.errstate(all="ignore"):
+            found = partials(arrays, mask)
+        return np.stack([np.broadcast_to(f, shape) for f in found]).astype(dtype)
+
+    @jax.custom_jvp
+    def tiny(value: Array, xs: tuple[Array, ...], *bits: Array) -> Array:
+        return patch(value, *bits)
+
+    @tiny.defjvp
+    def _tiny_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Array, Array]:
+        value, xs, *bits = primals
+        out = patch(value, *bits)
+        mask = entry_mask(spec, list(bits), floats)
+        extra = value.ndim - mask.ndim
+        wide = mask[(...,) + (None,) * extra] if extra > 0 else mask
+        result = jax.ShapeDtypeStruct((len(xs), *value.shape), value.dtype)
+        found = jax.pure_callback(lambda *w: host_partials(value.shape, value.dtype, *w), result, *bits,
+                                  vmap_method="sequential")
+        total = sum(found[i] * t for i, t in enumerate(tangents[1]))
+        return out, jnp.where(wide, total, tangents[0])
+
+    return tiny(direct, tuple(xs), *bits)
+
+
+def entry_mask_numpy(spec: tuple[Input, ...], arrays: list[Any]) -> Any:
+    """:func:`entry_mask` of NumPy float arrays (read on the host, where subnormals are kept)."""
+    import numpy as np
+
+    masks = []
+    for inp, x in zip(spec, arrays, strict=True):
+        rank = {"scalar": 0, "vector": 1, "matrix": 2}[inp.kind]
+        m = (x != 0) & (np.abs(x) < TINY[x.dtype.name])
+        masks.append(m.any(axis=tuple(range(-rank, 0))) if rank else m)
+    return np.logical_or.reduce(np.broadcast_arrays(*masks)) if len(masks) > 1 else masks[0]
 
 
 # --- torch on the CPU ----------------------------------------------------------------------------
@@ -209,19 +268,39 @@ def _torch_any(masks: list[Array]) -> Array:
     return out
 
 
+def torch_stand_ins(arrays: list[Array], mask: Array) -> list[Array]:
+    """Scalar inputs with every nonzero input of an entry of ``mask`` replaced by ±½ (its sign;
+    zeros stay): where the printed form is evaluated for a derivative that is not used
+    (:func:`torch_merged` with partials), a point inside the domain with no extreme ratio."""
+    import torch
+
+    out = []
+    for x in arrays:
+        half = torch.where(torch.signbit(x), -0.5, 0.5).to(x.dtype)
+        out.append(torch.where(mask & (x != 0), half, x))
+    return out
+
+
 def torch_merged(direct: Array, mask: Array, arrays: list[Array],
-                 numpy_function: Callable[..., Any]) -> Array:
+                 numpy_function: Callable[..., Any], partials: Partials | None = None) -> Array:
     """``direct`` with the entries of ``mask`` from ``numpy_function`` on the tensors' values; the
-    gradient is ``direct``'s at every entry."""
+    gradient is ``direct``'s at every entry, or with ``partials``
+    (:func:`symgeom.backends.tiny_grad.partials_for`) theirs at the entries of ``mask``."""
     import numpy as np
     import torch
 
+    host = [a.detach().numpy() for a in arrays]
     with np.errstate(all="ignore"):
-        values = np.asarray(numpy_function(*[a.detach().numpy() for a in arrays]))
+        values = np.asarray(numpy_function(*host))
     fixed = torch.from_numpy(np.array(np.broadcast_to(values, tuple(direct.shape)))).to(direct.dtype)
     extra = direct.dim() - mask.dim()
     wide = mask[(...,) + (None,) * extra] if extra > 0 else mask
-    return _Patched.apply(direct, fixed, wide)
+    if partials is None or not any(a.requires_grad for a in arrays):
+        return _Patched.apply(direct, fixed, wide)
+    with np.errstate(all="ignore"):
+        found = partials(host, mask.numpy())
+    stacked = torch.from_numpy(np.stack([np.broadcast_to(f, tuple(direct.shape)) for f in found]))
+    return _TinyMerged.apply(direct, fixed, wide, stacked.to(direct.dtype), *arrays)
 
 
 def _patched_class() -> Any:
@@ -245,15 +324,46 @@ def _patched_class() -> Any:
     return Patched
 
 
-class _Lazy:
-    """The torch Function, built on first use (torch is imported only where it is used)."""
+def _tiny_merged_class() -> Any:
+    import torch
 
-    _cls: Any = None
+    class TinyMerged(torch.autograd.Function):
+        """where(mask, fixed, direct) whose derivative is Σᵢ partialsᵢ·dxᵢ on mask, direct's elsewhere."""
+
+        @staticmethod
+        def forward(direct: Array, fixed: Array, mask: Array, partials: Array, *arrays: Array) -> Array:
+            return torch.where(mask, fixed, direct)
+
+        @staticmethod
+        def setup_context(ctx: Any, inputs: tuple[Array, ...], output: Array) -> None:
+            _, _, mask, partials, *arrays = inputs
+            ctx.save_for_backward(mask, partials)
+            ctx.shapes = [tuple(a.shape) for a in arrays]
+
+        @staticmethod
+        def backward(ctx: Any, g: Array) -> tuple[Array | None, ...]:
+            mask, partials = ctx.saved_tensors
+            zero = torch.zeros_like(g)
+            grads = [torch.where(mask, g * p, zero) for p in partials]
+            summed = [x if tuple(x.shape) == s else x.sum_to_size(s) for x, s in zip(grads, ctx.shapes,
+                                                                                     strict=True)]
+            return (torch.where(mask, zero, g), None, None, None, *summed)
+
+    return TinyMerged
+
+
+class _Lazy:
+    """A torch Function, built on first use (torch is imported only where it is used)."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._cls: Any = None
 
     def apply(self, *args: Array) -> Array:
-        if _Lazy._cls is None:
-            _Lazy._cls = _patched_class()
-        return _Lazy._cls.apply(*args)
+        if self._cls is None:
+            self._cls = self._build()
+        return self._cls.apply(*args)
 
 
-_Patched = _Lazy()
+_Patched = _Lazy(_patched_class)
+_TinyMerged = _Lazy(_tiny_merged_class)

@@ -19,7 +19,8 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 
 from symgeom.backends.ops import jax_ops  # noqa: E402
-from symgeom.backends.quotient_forms import power_factors, quot_sum  # noqa: E402
+from symgeom.backends.quotient_forms import quot_sum  # noqa: E402
+from symgeom.backends.quotient_sum import power_factors  # noqa: E402
 
 #: (dtype, unsigned view, significand bits p, exponent bias, |k| reached by quot_sum per part count)
 LAYOUTS = [(jnp.float64, np.uint64, 53, 1023, {2: 1074, 3: 2098}),
