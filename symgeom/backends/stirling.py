@@ -182,7 +182,8 @@ def lngamma_kl(ops: Any, terms: Sequence[tuple], groups: Sequence[tuple],
             else:
                 part = part + ops.kl_div(y2, y1, dy)
         total = total + (c * part if c != 1 else part)
-    total = xp.maximum(total, xp.zeros_like(total))
+    # where, not maximum: torch splits maximum's gradient at a tie, and KL = 0 at equal points
+    total = xp.where(total < 0, xp.zeros_like(total), total)
     return total if wide is None else xp.astype(total, like.dtype)
 
 
