@@ -57,6 +57,7 @@ from symgeom.errors import SizeOutOfRangeError, UnknownQuantityError
 from symgeom.numeric import simplex_forms
 from symgeom.numeric.inputs import Input, inputs, unpack, zero_closed
 from symgeom.numeric.softplus import softplus_merged
+from symgeom.numeric.stirling_forms import stirling_form
 from symgeom.numeric.trigamma_gap import trigamma_gaps
 
 if TYPE_CHECKING:
@@ -173,6 +174,9 @@ def plan(derivation: Derivation) -> _Plan:
                 # and ψ′(x) − ψ′(x + h) without the subtraction (symgeom.numeric.trigamma_gap)
                 entries = tuple(trigamma_gaps(softmax_form(e)) for e in entries)
             entries = tuple(softplus_merged(e) for e in entries)
+            if derivation.quantity == "entropy":
+                # lnΓ/ψ growth cancelled symbolically, as .numpy() (symgeom.backends.stirling)
+                entries = tuple(stirling_form(e) for e in entries)
         # scale symmetry, Σ⁻¹ and ln det Σ by Cholesky where they apply (backends.scale_forms)
         # (an entry that may be subnormal also carries its log-magnitude: backends.tiny_forms)
         rescue = tiny_entropy.rescued_entropy if derivation.quantity == "entropy" else tiny_forms.rescued

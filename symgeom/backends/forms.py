@@ -25,9 +25,11 @@ from sympy.codegen.cfunctions import log1p
 
 from symgeom.backends.difference import exact_difference
 from symgeom.backends.sigmoid import sigmoid_form
+from symgeom.backends.stirling import exact_differences, in_reference_chart
 from symgeom.families.base import Family
 from symgeom.numeric import decompose
 from symgeom.numeric.bregman import BregmanKL, positive_over_chart, scaled_node, squared_ratio
+from symgeom.numeric.lngamma import LnGammaKL
 from symgeom.numeric.softplus import Softplus, softplus_form, softplus_merged
 from symgeom.numeric.symbolic import Chi, KLDiv, expanded_kl, stable_kl
 from symgeom.numeric.trigamma_gap import trigamma_gaps
@@ -42,8 +44,12 @@ def kl_form(family: Family, derived: sp.Expr) -> sp.Expr:
         form = stable_kl(family)
     except NotImplementedError:
         return kl_div_form(family, derived) or expanded_kl(derived)
+    if isinstance(form, LnGammaKL):
+        # Σ c·D_φ + Σ kl_div, the Stirling split (symgeom.backends.stirling)
+        return exact_differences(form, family.symbols(1), family.symbols(2))
     if form.has(BregmanKL):
-        return bregman_form(family)
+        moved = in_reference_chart(family, family.symbols(1), family.symbols(2))
+        return moved if moved is not None else bregman_form(family)
     return exact_log_ratios(form, family.symbols(1), family.symbols(2)) if form.has(Chi) else form
 
 

@@ -237,6 +237,8 @@ def _square_or_abs(expr: sp.Expr, walk: Walk) -> Magnitude:
 
 
 def _bregman(expr: sp.Expr, walk: Walk) -> Magnitude:
+    if len(expr.args) < 5:  # a lnΓ-sum KL (numeric.lngamma.LnGammaKL) has no integrand to take the log of
+        return _printed_abs(expr)
     integrand, t = expr.args[3], expr.args[4]
     return ONE, LogBregman(walk.of(integrand)[1], t)
 

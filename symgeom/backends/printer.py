@@ -23,7 +23,7 @@ from typing import Any
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from symgeom.backends import finite_forms, tiny_entropy
+from symgeom.backends import finite_forms, stirling, tiny_entropy
 from symgeom.backends.bregman import bregman_kl
 from symgeom.backends.log_terms import guarded_logs
 from symgeom.backends.ops import is_number
@@ -167,6 +167,9 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
         "dilated": partial(dilated, ops),  # symgeom.backends.scale_forms
         "tiny_rescue": tiny_rescue_for(ops.name, ops.xp),  # symgeom.backends.tiny_forms
         "log_kl_div": partial(log_kl_div, ops.xp),
+        "lngamma_kl": partial(stirling.lngamma_kl, ops),  # symgeom.backends.stirling
+        "stirling_phi": partial(stirling.phi, ops),
+        "stirling_phi_prime": partial(stirling.phi_prime, ops),
         "log_polygamma": partial(log_polygamma, ops),  # symgeom.backends.tiny_forms
         "trigamma_gap": trigamma_gap_for(ops.xp),  # symgeom.numeric.trigamma_gap
         "log_trigamma_gap": log_trigamma_gap_for(ops.xp),
