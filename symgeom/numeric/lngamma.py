@@ -110,7 +110,8 @@ LNGAMMA_CLOSE = 1e-3
 LNGAMMA_SWITCH = 1e-2
 
 
-def lngamma_kl(terms: Sequence[tuple], groups: Sequence[tuple]) -> np.ndarray:
+def lngamma_kl(terms: Sequence[tuple], groups: Sequence[tuple],
+               differences: Sequence[tuple] | None = None) -> np.ndarray:
     """KL from the lnΓ-sum structure (see :class:`LnGammaKL`), clipped at 0.
 
     ``terms``: (c, y₁, y₂, Δy, j) per lnΓ term; ``groups``: (Rⱼ, uⱼ, W′ⱼ₁, W′ⱼ₂) per set.  First
@@ -119,12 +120,19 @@ def lngamma_kl(terms: Sequence[tuple], groups: Sequence[tuple]) -> np.ndarray:
     naive formula); elsewhere, and for blocks whose pairs are all within LNGAMMA_CLOSE, the stable form
     Σₖ cₖ·D_φ(yₖ₂, yₖ₁) + Σ_{cᵢ>0} cᵢ·kl_div(yᵢ₂, yᵢ₁Rⱼ), whose kl_div difference is Δy − y₁uⱼ from
     the exact gaps where |uⱼ| < ½, else y₂ − y₁Rⱼ (Rⱼ itself, not 1 + uⱼ, which loses Rⱼ's digits
-    when Rⱼ ≪ 1).  Evaluated in float64 on cache-sized blocks; float32 inputs give float32.
+    when Rⱼ ≪ 1).  With ``differences`` (per term, candidate forms of yₖ₂ − yₖ₁Rⱼ as tuples of
+    monomials: :func:`symgeom.backends.stirling.exact_differences`) each entry takes the candidate
+    with the smallest sum of monomial sizes, its rounding bound, instead: y₂ − y₁Rⱼ alone gave
+    2.1·10⁵⁹ for a true 60.14 at Beta (2.1·10⁵¹, 1.07·10¹⁴² ‖ 2, 3.1·10⁹¹).  Evaluated in float64 on
+    cache-sized blocks; float32 inputs give float32.
     """
     coefficients = [(float(c), int(j)) for c, *_, j in terms]
     logs = [k for k, g in enumerate(groups) if not all(np.ndim(w) == 0 and w == 0 for w in g[2:])]
     flat = ([x for term in terms for x in term[1:4]] + [x for group in groups for x in group[:2]]
             + [x for k in logs for x in groups[k][2:]])
+    first_monomial = len(flat)
+    if differences is not None:  # every monomial of every candidate, in order, after the rest
+        flat += [m for term in differences for form in term for m in form]
     arrays = np.broadcast_arrays(*(np.asarray(x) for x in flat))
     dtype = np.result_type(*arrays, np.float32)
     shape = arrays[0].shape
@@ -135,13 +143,25 @@ def lngamma_kl(terms: Sequence[tuple], groups: Sequence[tuple]) -> np.ndarray:
         cut = 3 * n_terms
         ratios, gaps = values[cut : cut + 2 * n_groups : 2], values[cut + 1 : cut + 2 * n_groups : 2]
         total = np.zeros_like(values[0])
+        at = first_monomial
         for k, (c, j) in enumerate(coefficients):
             y1, y2, dy = values[3 * k : 3 * k + 3]
             part = stirling_bregman(y1, y2, dy)
             if c > 0:
                 if j >= 0:
                     b = y1 * ratios[j]
-                    part += kl_div(y2, b, np.where(np.abs(gaps[j]) < 0.5, dy - y1 * gaps[j], y2 - b))
+                    if differences is None:
+                        d = np.where(np.abs(gaps[j]) < 0.5, dy - y1 * gaps[j], y2 - b)
+                    else:
+                        d, bound = y2 - b, np.abs(y2) + np.abs(b)
+                        for form in differences[k]:
+                            monomials = values[at : at + len(form)]
+                            at += len(form)
+                            value = np.sum(monomials, axis=0)
+                            size = np.sum(np.abs(monomials), axis=0)
+                            better = size < bound
+                            d, bound = np.where(better, value, d), np.where(better, size, bound)
+                    part += kl_div(y2, b, d)
                 else:
                     part += kl_div(y2, y1, dy)
             if c != 1:

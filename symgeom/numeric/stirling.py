@@ -161,11 +161,21 @@ def _phi_direct_large(y1: np.ndarray, y2: np.ndarray, h: np.ndarray) -> np.ndarr
     return out
 
 
+#: Above this x, φ″(x) = (½ + O(1/x))/x² is ½/x² in float64 (the next term is below 2⁻³⁰⁰ of it).
+PHI_SECOND_HUGE = 2.0**300
+
+
 def _phi_remainder(y1: np.ndarray, h: np.ndarray, nodes: int) -> np.ndarray:
-    """h²·∫₀¹(1 − t)φ″(y₁ + th)dt by the n-node Gauss–Legendre rule."""
+    """h²·∫₀¹(1 − t)φ″(y₁ + th)dt by the n-node Gauss–Legendre rule; at y₁ ≥ PHI_SECOND_HUGE the
+    integrand is ½(h/x)² (h² overflows and φ″(x) underflows there: inf·0 was nan, Beta KL at
+    a = 1.5·10²⁹⁴ moved by 10⁻⁶ was refused)."""
     t, w = _RULES[nodes]
     x = y1[None, :] + t[:, None] * h[None, :]
-    return h * h * (w @ phi_second(x))
+    huge = y1 >= PHI_SECOND_HUGE
+    if not huge.any():
+        return h * h * (w @ phi_second(x))
+    q = h[None, :] / x
+    return np.where(huge, w @ (0.5 * q * q), h * h * (w @ phi_second(np.where(huge[None, :], 1.0, x))))
 
 
 def stirling_bregman(y1: np.ndarray, y2: np.ndarray, h: np.ndarray) -> np.ndarray:
