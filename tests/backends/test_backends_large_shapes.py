@@ -50,19 +50,27 @@ IDS = [f.label for f in CHARTS]
 
 
 @cache
-def _mp_functions(f: sg.Family) -> tuple:
-    """(KL(θ₁, θ₂), H(θ), θ_ref(θ₁, θ₂)) of the chart as mpmath functions of the chart coordinates."""
+def _exponential_family_expressions(f: sg.Family) -> tuple[sp.Expr, sp.Expr]:
+    """(KL(θ₁‖θ₂), H(θ₁)) from the chart's log-partition A and natural parameters η:
+    A(η₂) − A(η₁) − (η₂ − η₁)·∇A(η₁) and A(η₁) − η₁·∇A(η₁) (no base measure)."""
     form = f.exponential_form
     eta = form.natural_symbols
     a = form.log_partition
     grad = [sp.diff(a, e) for e in eta]
-    one, two = f.symbols(1), f.symbols(2)
     e1, e2 = f.natural_at(1), f.natural_at(2)
     at1, at2 = dict(zip(eta, e1, strict=True)), dict(zip(eta, e2, strict=True))
     kl = a.xreplace(at2) - a.xreplace(at1) - sum((x2 - x1) * g.xreplace(at1)
                                                  for x1, x2, g in zip(e1, e2, grad, strict=True))
     entropy = a.xreplace(at1) - sum(x * g.xreplace(at1) for x, g in zip(e1, grad, strict=True))
     assert sp.sympify(form.log_base_measure) == 0
+    return kl, entropy
+
+
+@cache
+def _mp_functions(f: sg.Family) -> tuple:
+    """(KL(θ₁, θ₂), H(θ), θ_ref(θ₁, θ₂)) of the chart as mpmath functions of the chart coordinates."""
+    one, two = f.symbols(1), f.symbols(2)
+    kl, entropy = _exponential_family_expressions(f)
     coordinates = [*f.reference_at(1).values(), *f.reference_at(2).values()]
     return (sp.lambdify(one + two, kl, "mpmath"), sp.lambdify(one, entropy, "mpmath"),
             sp.lambdify(one + two, coordinates, "mpmath"))
@@ -194,20 +202,9 @@ def _sweep(f: sg.Family, backend: str, cases: tuple) -> None:
 @cache
 def _mp_gradient(f: sg.Family, quantity: str) -> tuple:
     """∂/∂θᵢ of the reference expression of :func:`_mp_functions`, differentiated symbolically."""
-    form = f.exponential_form
-    eta = form.natural_symbols
-    a = form.log_partition
-    grad = [sp.diff(a, e) for e in eta]
     one, two = f.symbols(1), f.symbols(2)
-    e1, e2 = f.natural_at(1), f.natural_at(2)
-    at1, at2 = dict(zip(eta, e1, strict=True)), dict(zip(eta, e2, strict=True))
-    if quantity == "kl":
-        expr = a.xreplace(at2) - a.xreplace(at1) - sum((x2 - x1) * g.xreplace(at1)
-                                                       for x1, x2, g in zip(e1, e2, grad, strict=True))
-        symbols = one + two
-    else:
-        expr = a.xreplace(at1) - sum(x * g.xreplace(at1) for x, g in zip(e1, grad, strict=True))
-        symbols = one
+    kl, entropy = _exponential_family_expressions(f)
+    expr, symbols = (kl, one + two) if quantity == "kl" else (entropy, one)
     return tuple(sp.lambdify(symbols, sp.diff(expr, x), "mpmath") for x in symbols)
 
 
