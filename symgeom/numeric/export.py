@@ -60,8 +60,9 @@ def _trigamma_gap_source() -> str:
     the module text already holds)."""
     from symgeom.numeric import trigamma_gap
 
-    parts = (trigamma_gap._asymptotic, trigamma_gap.trigamma_gap)
-    return f"GAP_SHIFT = {trigamma_gap.GAP_SHIFT}\n\n" + "\n\n".join(inspect.getsource(p) for p in parts)
+    parts = (trigamma_gap._series, trigamma_gap._gap, trigamma_gap.trigamma_gap)
+    constants = f"GAP_SHIFT = {trigamma_gap.GAP_SHIFT}\nHUGE = {trigamma_gap.HUGE!r}\n\n"
+    return constants + "\n\n".join(inspect.getsource(p) for p in parts)
 
 
 def _lngamma_source() -> str:

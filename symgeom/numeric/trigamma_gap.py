@@ -78,8 +78,8 @@ class LogTrigammaGap(sp.Function):
     _pythoncode = _numpycode
 
 
-def _asymptotic(u: Array, v: Array) -> Array:
-    """uv·[1 + ½(u + v) + Σⱼ B₂ⱼ·P₂ⱼ(u, v)] (module docstring), P by Pₘ = u·Pₘ₋₁ + vᵐ."""
+def _series(u: Array, v: Array) -> Array:
+    """S = 1 + ½(u + v) + Σⱼ B₂ⱼ·P₂ⱼ(u, v) (module docstring), P by Pₘ = u·Pₘ₋₁ + vᵐ."""
     power, p = v, u + v  # v¹, P₁
     series = 1 + 0.5 * p
     for b in _BERNOULLI:
@@ -88,7 +88,37 @@ def _asymptotic(u: Array, v: Array) -> Array:
         series = series + b * p
         power = power * v
         p = u * p + power  # P₂ⱼ₊₁
-    return u * v * series
+    return series
+
+
+def _asymptotic(u: Array, v: Array) -> Array:
+    """uv·S (module docstring)."""
+    return u * v * _series(u, v)
+
+
+#: Beyond this x, uv = 1/(x(x + h)) may underflow: h·G is then formed as (h·u)·(v·S).
+HUGE = 2.0**500
+
+
+def _gap(xp: Any, x: Array, h: Array, steps: int) -> Array:
+    """D = h·G(x, h) with ``steps`` steps of the recurrence, h multiplied in where nothing
+    underflows first: for h ≥ x each term as (h·v)·(u·…) (h·v = h/(y + h) ∈ [½, 1]; uv underflowed
+    at x = 2·10⁶⁴, h = 10³⁰⁰, where D = 4.7·10⁻⁶⁵), for x > HUGE as (h·u)·(v·S), else h·G rounded
+    once (the last unit right when D is subnormal)."""
+    wide = h >= x
+    small_total = 0.0 * (x + h)
+    wide_total = small_total
+    y = x
+    for _ in range(steps):
+        u, v = 1 / y, 1 / (y + h)
+        small_total = small_total + u * v * (u + v)
+        wide_total = wide_total + (h * v) * (u * (u + v))
+        y = y + 1
+    u, v = 1 / y, 1 / (y + h)
+    series = _series(u, v)
+    small = h * (small_total + u * v * series)
+    huge = (h * u) * (v * series)
+    return xp.where(wide, wide_total + (h * v) * (u * series), xp.where(x > HUGE, huge, small))
 
 
 def gap_factor(x: Array, h: Array) -> Array:
@@ -107,7 +137,7 @@ def trigamma_gap_for(xp: Any) -> Any:
     """``trigamma_gap(x, h)`` = h·G(x, h) of an array namespace (the printed backends)."""
 
     def trigamma_gap(x: Array, h: Array) -> Array:
-        return h * gap_factor(x, h)
+        return _gap(xp, x, h, GAP_SHIFT)
 
     return trigamma_gap
 
@@ -136,14 +166,8 @@ def trigamma_gap(x: np.ndarray | float, h: np.ndarray | float) -> np.ndarray:
     with np.errstate(all="ignore"):
         ok = (y > 0) & (g >= 0)
         y = np.where(ok, y, float(GAP_SHIFT))
-        total = np.zeros(y.shape)
         steps = max(0, int(np.ceil(GAP_SHIFT - np.min(y)))) if y.size else 0
-        for _ in range(steps):
-            u, v = 1 / y, 1 / (y + g)
-            total += u * v * (u + v)
-            y = y + 1
-        value = g * (total + _asymptotic(1 / y, 1 / (y + g)))
-        value = np.where(ok, value, np.nan)
+        value = np.where(ok, _gap(np, y, g, steps), np.nan)
     return value.astype(dtype, copy=False)[()]
 
 

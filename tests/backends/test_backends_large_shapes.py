@@ -256,3 +256,60 @@ def test_gamma_kl_equal_relative_steps() -> None:
     point = (3.1e91, 2.0, 3.1e91 * (1 + 1e-9), 2.0 * (1 + 1e-9))
     reference = _reference(f, _mp_functions(f)[0], point)
     _check(_evaluate(sg.kl(f).torch(), "torch", [np.array([x]) for x in point]), [reference], True, "gamma")
+
+
+@cache
+def _mp_fisher(f: sg.Family):
+    """F(θ) = Jᵀ ∇²A(η(θ)) J, J = ∂η/∂θ, as an mpmath function of the chart coordinates: the
+    Fisher information of an exponential family from its log-partition alone."""
+    form = f.exponential_form
+    eta = list(form.natural_symbols)
+    one = list(f.symbols(1))
+    eta_of_theta = list(f.natural_at(1))
+    hessian = sp.hessian(form.log_partition, eta).xreplace(dict(zip(eta, eta_of_theta, strict=True)))
+    jacobian = sp.Matrix(eta_of_theta).jacobian(one)
+    return sp.lambdify(one, jacobian.T * hessian * jacobian, "mpmath")
+
+
+def _fisher_reference(f: sg.Family, args: tuple[float, ...]) -> mp.matrix:
+    dps, value = _digits(f, args), None
+    while True:
+        with mp.workdps(dps):
+            new = mp.matrix(_mp_fisher(f)(*[mp.mpf(float(x)) for x in args]))
+            if value is not None and mp.mnorm(new - value, 1) <= mp.mnorm(new, 1) * mp.mpf(10) ** -30:
+                return new
+        value, dps = new, 2 * dps
+
+
+#: Charts whose Fisher entries carry a chart factor that overflows before it meets the small ψ′
+#: factor (Beta mean–precision κ²·ψ′(mκ) at κ = 2.7e159: inf for a true 7.4e245; Dirichlet log
+#: concentrations e^{2c}·ψ′(e^c) at c = 690.8: inf·0 = nan for a true 2.1e64).  Open (docs/backends.md).
+CHART_FACTOR_OVERFLOWS = pytest.mark.xfail(strict=True, reason="Fisher chart factor overflows before the "
+                                           "ψ′ factor at these shapes (docs/backends.md, large shapes)")
+FISHER_SWEEP = [pytest.param(f, marks=CHART_FACTOR_OVERFLOWS)
+                if f.label in ("beta[mean_precision]", "dirichlet(k=3)[log_concentration]") else f
+                for f in CHARTS]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "jit"])
+@pytest.mark.parametrize("f", FISHER_SWEEP, ids=IDS)
+def test_fisher_at_large_shapes(f: sg.Family, backend: str) -> None:
+    """Every entry within 1e-12 relative (ψ′(a) − ψ′(a + b) with a + b rounded to a lost every digit
+    of the Beta/Dirichlet diagonal before symgeom.numeric.trigamma_gap)."""
+    one, _, _, _ = _cases(f)
+    fisher = sg.fisher(f)
+    function = {"numpy": lambda: fisher.numpy(validate=False),
+                "torch": fisher.torch}.get(backend, fisher.jax)()
+    for i in range(min(one.shape[1], 6)):
+        point = tuple(float(x) for x in one[:, i])
+        got = np.asarray(_evaluate(function, backend, [np.asarray(x) for x in point]), dtype=float)
+        want = _fisher_reference(f, point)
+        for r in range(want.rows):
+            for c in range(want.cols):
+                ref = want[r, c]
+                if abs(ref) > 1.7e308:  # not representable: ±inf is the right answer
+                    assert got[r, c] == math.copysign(math.inf, ref), (f.label, backend, point, r, c)
+                    continue
+                error = abs(mp.mpf(got[r, c]) - ref)
+                assert error <= BAR * abs(ref) + 1e-300, (f.label, backend, point, r, c, got[r, c],
+                                                          mp.nstr(ref, 17))
