@@ -141,6 +141,7 @@ def bind(source: Source, ops: Any) -> Callable[..., tuple[Any, ...]]:
     """The printed function with ``numpy`` and the primitives bound to ``ops``."""
     from symgeom.backends.scale_forms import evaluate as dilated
 
+    stirling.special_for(ops)  # its log Γ and ψ built here, outside any trace (see there)
     namespace: dict[str, Any] = {
         "numpy": NamespaceShim(ops.xp),
         "kl_div": ops.kl_div,

@@ -47,10 +47,22 @@ _WEIGHTS = tuple(float(w / 2 * (1 - (x + 1) / 2)) for x, w in zip(_X, _WL, stric
 _SHIFT = int(PHI_SHIFT)
 
 
-def _special(ops: Any) -> dict[str, Any]:
-    from symgeom.backends.printer import special_functions
+#: log Γ and ψ⁽ⁿ⁾ per backend name, filled by :func:`special_for` when a printed function is bound
+#: (:func:`symgeom.backends.printer.bind`): inside a traced call Dynamo inlines a functools.cache'd
+#: builder instead of reading its cache, and building torch's autograd.Function classes there is a
+#: graph break (eleven in the Gamma KL).
+_SPECIAL: dict[str, dict[str, Any]] = {}
 
-    return special_functions(ops.name)
+
+def special_for(ops: Any) -> dict[str, Any]:
+    """log Γ and ψ⁽ⁿ⁾ of the backend (:func:`symgeom.backends.printer.special_functions`), built once."""
+    found = _SPECIAL.get(ops.name)
+    if found is None:
+        from symgeom.backends.printer import special_functions
+
+        found = _SPECIAL[ops.name] = special_functions(ops.name)
+    return found
+
 
 
 def _stirling_s(y: Array) -> tuple[Array, Array]:
@@ -76,7 +88,7 @@ def phi(ops: Any, y: Array) -> Array:
     """φ(y) = lnΓ(y) − y·log y + y: ½log 2π − ½log y + S(y) for y ≥ 8, else as written."""
     xp = ops.xp
     big, low, high = _split(xp, y)
-    small = _special(ops)["gammaln"](low) - low * xp.log(low) + low
+    small = special_for(ops)["gammaln"](low) - low * xp.log(low) + low
     return xp.where(big, _HALF_LOG_2PI - 0.5 * xp.log(high) + _stirling_s(high)[0], small)
 
 
@@ -84,7 +96,7 @@ def phi_prime(ops: Any, y: Array) -> Array:
     """φ′(y) = ψ(y) − log y: −1/(2y) + S′(y) for y ≥ 8, else as written."""
     xp = ops.xp
     big, low, high = _split(xp, y)
-    small = _special(ops)["polygamma"](0, low) - xp.log(low)
+    small = special_for(ops)["polygamma"](0, low) - xp.log(low)
     return xp.where(big, -0.5 / high + _stirling_s(high)[1], small)
 
 
