@@ -161,7 +161,7 @@ def _compiled(source: str) -> Callable[..., tuple[Array, ...]]:
     # A gradient may hold the primitives' values themselves (∂/∂θ₁ of e^{θ₁}·kl_div(1, e^{θ₂−θ₁})).
     namespace: dict[str, Any] = {"numpy": np, "log_ratio": _log_ratio, "kl_div": kernels.kl_div,
                                  "chi": kernels.chi, "quot_sum": _quot_sum, "diff_quot": _diff_quot,
-                                 "ratio": np.divide}
+                                 "ratio": np.divide, "log_quotient": kernels.log_quotient}
     exec(compile(source, "<symgeom.backends.derived_grad>", "exec"), namespace)
     return namespace["_gradient"]
 

@@ -592,7 +592,8 @@ def _entry_functions(
     joint = sp.lambdify(
         arguments,
         [with_zero_logs(entries[i]) for i in plain],
-        modules=[{"kl_div": kernels.kl_div, "polygamma": special.polygamma, "gammaln": special.gammaln,
+        modules=[{"kl_div": kernels.kl_div, "log_quotient": kernels.log_quotient,
+                  "polygamma": special.polygamma, "gammaln": special.gammaln,
                   "softplus": kernels.softplus,
                   "sigmoid": kernels.sigmoid, "logit_entropy": kernels.logit_entropy,
                   "CholeskyLogDet": cholesky_logdet, "entr_log": finite.entr_log,

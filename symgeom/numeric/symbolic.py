@@ -54,8 +54,15 @@ class KLDiv(sp.Function):
         a, b = self.args
         difference = sp.factor(a - b)
         text = [printer._print(a), printer._print(b)]
+        numerator, denominator = sp.fraction(b)
         if a == 1 and isinstance(b, sp.exp):
             text += [printer._print(-expm1(b.args[0])), printer._print(-b.args[0])]
+        elif a == 1 and numerator.is_Symbol and denominator.is_Symbol:
+            # b = x/y of two inputs: log(a/b) = −log(x/y) from their mantissas and exponents
+            # (kernels.log_quotient), so a ratio that underflows is not read as 0 (Exponential KL at
+            # rates 1e300 ‖ 1e-300 was inf for 1380.55)
+            x, y, gap = (printer._print(v) for v in (numerator, denominator, numerator - denominator))
+            text += [printer._print(difference), f"-log_quotient({x}, {y}, {gap})"]
         else:
             text.append(printer._print(difference))
         return f"kl_div({', '.join(text)})"

@@ -71,9 +71,11 @@ def test_the_refused_entry_of_a_batch_is_named() -> None:
     assert "log_lam = 40" in text and "c = exp(log_lam)" in text and "got c = 2.35385e+17" in text
 
 
-@pytest.mark.parametrize("family", [sg.Exponential(), sg.Gamma(), sg.Beta()], ids=lambda f: f.label)
+@pytest.mark.parametrize("family", [sg.Gamma(), sg.Beta()], ids=lambda f: f.label)
 def test_overflow_refusal_names_every_parameter_and_float64s_range(family: Family) -> None:
-    """KL((1e-300, …) ‖ (1e300, …)) overflows: refused, naming each of the 2k inputs and its value."""
+    """KL((1e-300, …) ‖ (1e300, …)) overflows: refused, naming each of the 2k inputs and its value.
+    (The Exponential KL there, 10⁶⁰⁰, is now +inf, its correct rounding, not a nan: its log(λ₁/λ₂)
+    comes from log_quotient; tests/numeric/test_ratio_kl_range.py.)"""
     n = len(family.parameters)
     values = [1e-300] * n + [1e300] * n
     text = str(_refusal(sg.kl(family).numpy(), *values))
